@@ -1,0 +1,3 @@
+module github.com/openportal/portal
+
+go 1.26
