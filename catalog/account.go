@@ -1,0 +1,221 @@
+package catalog
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/google/uuid"
+	"github.com/uptrace/bun"
+
+	portal "github.com/openportal/portal"
+	"github.com/openportal/portal/db"
+	"github.com/openportal/portal/policies"
+)
+
+// SaveCustomerAccount creates the account with this company and number, or
+// changes it. The invoice account and price list must belong to the same
+// company, and the price list must be in the account's currency.
+// Returns EINVALID naming the field at fault (nothing is written),
+// EUNAUTHENTICATED/EFORBIDDEN when the viewer may not change accounts.
+func (s *Service) SaveCustomerAccount(ctx context.Context, in CustomerAccountInput) (*CustomerAccount, error) {
+	if err := s.Policy.Require(ctx, policies.TableCustomerAccount, policies.Write); err != nil {
+		return nil, err
+	}
+	var out *CustomerAccount
+	err := db.Tx(ctx, s.DB, func(ctx context.Context, tx bun.Tx) error {
+		a, addrs, err := s.validateAccount(ctx, tx, in)
+		if err != nil {
+			return err
+		}
+		if err := upsertAccount(ctx, tx, a); err != nil {
+			return err
+		}
+		if addrs != nil {
+			if err := replaceAddresses(ctx, tx, a.ID, addrs); err != nil {
+				return err
+			}
+		}
+		out = a
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// validateAccount checks the whole input and resolves its codes to ids.
+func (s *Service) validateAccount(ctx context.Context, tx bun.Tx, in CustomerAccountInput) (*CustomerAccount, []*AddressInput, error) {
+	a := &CustomerAccount{
+		AccountNumber: trim(in.AccountNumber),
+		Name:          trim(in.Name),
+		Currency:      upperCode(in.Currency),
+		ShipToCountry: upperCode(in.ShipToCountry),
+	}
+	var v validator
+	v.check(a.AccountNumber != "", "input.accountNumber", "Account number is required.")
+	v.check(a.Name != "", "input.name", "Account name is required.")
+	company := upperCode(in.Company)
+	if v.err == nil {
+		a.LegalEntityID, v.err = companyID(ctx, tx, "input.company", company)
+	}
+	if v.err == nil {
+		v.fail(checkCurrency(ctx, tx, "input.currency", a.Currency))
+	}
+	if v.err == nil {
+		v.fail(checkCountry(ctx, tx, "input.shipToCountry", a.ShipToCountry))
+	}
+	if v.err == nil {
+		a.Language, v.err = canonicalLanguage("input.language", trim(in.Language))
+	}
+	if v.err == nil && in.InvoiceAccountNumber != nil && trim(*in.InvoiceAccountNumber) != "" &&
+		trim(*in.InvoiceAccountNumber) != a.AccountNumber {
+		a.InvoiceAccountID, v.err = s.invoiceAccountID(ctx, tx, a.LegalEntityID, company, trim(*in.InvoiceAccountNumber))
+	}
+	if v.err == nil && in.PriceListCode != nil && trim(*in.PriceListCode) != "" {
+		var pl PriceList
+		code := trim(*in.PriceListCode)
+		err := tx.NewSelect().Model(&pl).Where("legal_entity_id = ? AND code = ?", a.LegalEntityID, code).Scan(ctx)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			v.fail(portal.FieldErrorf("input.priceListCode", "Price list %q does not exist in company %s.", code, company))
+		case err != nil:
+			v.fail(err)
+		case pl.Currency != a.Currency:
+			v.fail(portal.FieldErrorf("input.priceListCode", "Price list %q is in %s but the account's currency is %s; choose a %s price list.",
+				code, pl.Currency, a.Currency, a.Currency))
+		default:
+			a.PriceListID = &pl.ID
+		}
+	}
+	var addrs []*AddressInput
+	if v.err == nil && in.DeliveryAddresses != nil {
+		addrs = make([]*AddressInput, 0, len(in.DeliveryAddresses))
+		seen := map[string]bool{}
+		for i, ai := range in.DeliveryAddresses {
+			f := fmt.Sprintf("input.deliveryAddresses[%d]", i)
+			ad := &AddressInput{
+				Description: trim(ai.Description), Street: trim(ai.Street), City: trim(ai.City),
+				PostalCode: trim(ai.PostalCode), CountryCode: upperCode(ai.CountryCode),
+			}
+			v.check(ad.Description != "", f+".description", "A delivery address needs a description; it travels with the order.")
+			v.check(!seen[ad.Description], f+".description", "Delivery address description %q is used twice; descriptions must differ.", ad.Description)
+			seen[ad.Description] = true
+			if v.err == nil {
+				v.fail(checkCountry(ctx, tx, f+".countryCode", ad.CountryCode))
+			}
+			addrs = append(addrs, ad)
+		}
+	}
+	return a, addrs, v.err
+}
+
+// invoiceAccountID finds the invoice account in the account's company and
+// explains when it exists only in another one.
+func (s *Service) invoiceAccountID(ctx context.Context, tx bun.Tx, legalEntityID, company, number string) (string, error) {
+	var id string
+	err := tx.NewRaw("SELECT id FROM customer_account WHERE legal_entity_id = ? AND account_number = ?",
+		legalEntityID, number).Scan(ctx, &id)
+	if err == nil || !errors.Is(err, sql.ErrNoRows) {
+		return id, err
+	}
+	var other string
+	err = tx.NewRaw(`SELECT le.code FROM customer_account a JOIN legal_entity le ON le.id = a.legal_entity_id
+		WHERE a.account_number = ? ORDER BY le.code LIMIT 1`, number).Scan(ctx, &other)
+	if err == nil {
+		return "", portal.FieldErrorf("input.invoiceAccountNumber",
+			"Invoice account %s belongs to company %s, not %s; an invoice account must be in the account's own company.", number, other, company)
+	}
+	return "", portal.FieldErrorf("input.invoiceAccountNumber", "Invoice account %s does not exist in company %s; save it first.", number, company)
+}
+
+func upsertAccount(ctx context.Context, tx bun.Tx, a *CustomerAccount) error {
+	newID := uuid.NewString()
+	selfInvoice := a.InvoiceAccountID == ""
+	invoice := a.InvoiceAccountID
+	if selfInvoice {
+		invoice = newID
+	}
+	// On conflict the row keeps its id; a self-invoicing account then
+	// points at that id, not at the id we made up for the insert.
+	return tx.NewRaw(`
+		INSERT INTO customer_account AS ca (id, legal_entity_id, account_number, name, invoice_account_id,
+			currency, price_list_id, ship_to_country, language)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (legal_entity_id, account_number) DO UPDATE SET
+			name = EXCLUDED.name,
+			invoice_account_id = CASE WHEN ? THEN ca.id ELSE EXCLUDED.invoice_account_id END,
+			currency = EXCLUDED.currency, price_list_id = EXCLUDED.price_list_id,
+			ship_to_country = EXCLUDED.ship_to_country, language = EXCLUDED.language, updated_at = now()
+		RETURNING id, invoice_account_id`,
+		newID, a.LegalEntityID, a.AccountNumber, a.Name, invoice, a.Currency, a.PriceListID,
+		a.ShipToCountry, a.Language, selfInvoice).Scan(ctx, &a.ID, &a.InvoiceAccountID)
+}
+
+// replaceAddresses makes the account's addresses exactly addrs, updating
+// those whose description stays so their ids stay too.
+func replaceAddresses(ctx context.Context, tx bun.Tx, accountID string, addrs []*AddressInput) error {
+	descs := make([]string, len(addrs))
+	for i, a := range addrs {
+		descs[i] = a.Description
+	}
+	q := tx.NewDelete().TableExpr("delivery_address").Where("customer_account_id = ?", accountID)
+	if len(descs) > 0 {
+		q = q.Where("description NOT IN (?)", bun.In(descs))
+	}
+	if _, err := q.Exec(ctx); err != nil {
+		return err
+	}
+	for i, a := range addrs {
+		_, err := tx.ExecContext(ctx, `
+			INSERT INTO delivery_address (customer_account_id, position, description, street, city, postal_code, country_code)
+			VALUES (?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (customer_account_id, description) DO UPDATE SET position = EXCLUDED.position,
+				street = EXCLUDED.street, city = EXCLUDED.city, postal_code = EXCLUDED.postal_code,
+				country_code = EXCLUDED.country_code`,
+			accountID, i+1, a.Description, a.Street, a.City, a.PostalCode, a.CountryCode)
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// CustomerAccountsByID returns the accounts with these ids in the same
+// order, nil where there is none.
+func (s *Service) CustomerAccountsByID(ctx context.Context, ids []string) ([]*CustomerAccount, error) {
+	if err := s.Policy.Require(ctx, policies.TableCustomerAccount, policies.Read); err != nil {
+		return nil, err
+	}
+	var rows []*CustomerAccount
+	if valid := db.ValidIDs(ids); len(valid) > 0 {
+		if err := s.DB.NewSelect().Model(&rows).Where("id IN (?)", bun.In(valid)).Scan(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return db.InOrder(ids, rows, func(a *CustomerAccount) string { return a.ID }), nil
+}
+
+// CustomerAccount returns one account; ENOTFOUND when there is none.
+func (s *Service) CustomerAccount(ctx context.Context, id string) (*CustomerAccount, error) {
+	as, err := s.CustomerAccountsByID(ctx, []string{id})
+	if err != nil {
+		return nil, err
+	}
+	if as[0] == nil {
+		return nil, db.NotFound(errNoRows, "Customer account %s does not exist.", id)
+	}
+	return as[0], nil
+}
+
+// DeliveryAddresses lists an account's delivery addresses in their order.
+func (s *Service) DeliveryAddresses(ctx context.Context, accountID string) ([]*Address, error) {
+	if err := s.Policy.Require(ctx, policies.TableCustomerAccount, policies.Read); err != nil {
+		return nil, err
+	}
+	var out []*Address
+	err := s.DB.NewSelect().Model(&out).Where("customer_account_id = ?", accountID).Order("position").Scan(ctx)
+	return out, err
+}

@@ -1,0 +1,70 @@
+package catalog
+
+import (
+	"context"
+
+	"github.com/uptrace/bun"
+
+	"github.com/openportal/portal/db"
+	"github.com/openportal/portal/policies"
+)
+
+// SaveLegalEntity creates the company with this code or renames it.
+// Returns EINVALID for a bad code or empty name, EUNAUTHENTICATED/EFORBIDDEN
+// when the viewer may not change companies.
+func (s *Service) SaveLegalEntity(ctx context.Context, in LegalEntityInput) (*LegalEntity, error) {
+	if err := s.Policy.Require(ctx, policies.TableLegalEntity, policies.Write); err != nil {
+		return nil, err
+	}
+	code, name := upperCode(in.Code), trim(in.Name)
+	var v validator
+	v.check(legalEntityCode.MatchString(code), "input.code",
+		"Company code %q must be 1 to 10 letters, digits, - or _, starting with a letter or digit (e.g. USMF).", in.Code)
+	v.check(name != "", "input.name", "Company name is required.")
+	if v.err != nil {
+		return nil, v.err
+	}
+	le := &LegalEntity{}
+	err := s.DB.NewRaw(`
+		INSERT INTO legal_entity (code, name) VALUES (?, ?)
+		ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, updated_at = now()
+		RETURNING *`, code, name).Scan(ctx, le)
+	return le, err
+}
+
+// LegalEntities lists every company the viewer may read, by code.
+func (s *Service) LegalEntities(ctx context.Context) ([]*LegalEntity, error) {
+	if err := s.Policy.Require(ctx, policies.TableLegalEntity, policies.Read); err != nil {
+		return nil, err
+	}
+	var out []*LegalEntity
+	err := s.DB.NewSelect().Model(&out).Order("code").Scan(ctx)
+	return out, err
+}
+
+// LegalEntitiesByID returns the companies with these ids, in the same order;
+// nil where there is none (for dataloaders).
+func (s *Service) LegalEntitiesByID(ctx context.Context, ids []string) ([]*LegalEntity, error) {
+	if err := s.Policy.Require(ctx, policies.TableLegalEntity, policies.Read); err != nil {
+		return nil, err
+	}
+	var rows []*LegalEntity
+	if valid := db.ValidIDs(ids); len(valid) > 0 {
+		if err := s.DB.NewSelect().Model(&rows).Where("id IN (?)", bun.In(valid)).Scan(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return db.InOrder(ids, rows, func(le *LegalEntity) string { return le.ID }), nil
+}
+
+// LegalEntity returns one company; ENOTFOUND when there is none.
+func (s *Service) LegalEntity(ctx context.Context, id string) (*LegalEntity, error) {
+	les, err := s.LegalEntitiesByID(ctx, []string{id})
+	if err != nil {
+		return nil, err
+	}
+	if les[0] == nil {
+		return nil, db.NotFound(errNoRows, "Company %s does not exist.", id)
+	}
+	return les[0], nil
+}

@@ -1,0 +1,86 @@
+// Package db opens Portal's PostgreSQL database through bun (pgx driver,
+// pgdialect), applies the embedded migrations, and turns PostgreSQL errors
+// into Portal's error codes. The private cluster lives in db/pgcluster and
+// the test harness in db/dbtest.
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
+
+	portal "github.com/openportal/portal"
+)
+
+// Open connects to the database at url and checks that it answers.
+func Open(ctx context.Context, url string) (*bun.DB, error) {
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("database URL: %w", err)
+	}
+	// Times are stored and read in UTC whatever the server's default.
+	if cfg.RuntimeParams == nil {
+		cfg.RuntimeParams = map[string]string{}
+	}
+	cfg.RuntimeParams["timezone"] = "UTC"
+	sqldb := stdlib.OpenDB(*cfg)
+	sqldb.SetMaxOpenConns(20)
+	sqldb.SetMaxIdleConns(10)
+	sqldb.SetConnMaxIdleTime(5 * time.Minute)
+	bdb := bun.NewDB(sqldb, pgdialect.New())
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := bdb.PingContext(pctx); err != nil {
+		bdb.Close()
+		return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
+	}
+	return bdb, nil
+}
+
+// PgError returns the PostgreSQL error inside err, if any.
+func PgError(err error) *pgconn.PgError {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe
+	}
+	return nil
+}
+
+// IsUniqueViolation reports whether err is a unique violation of the named
+// constraint (any constraint when name is "").
+func IsUniqueViolation(err error, name string) bool {
+	pe := PgError(err)
+	return pe != nil && pe.Code == "23505" && (name == "" || pe.ConstraintName == name)
+}
+
+// NotFound turns sql.ErrNoRows into ENOTFOUND with the message given, and
+// leaves other errors alone.
+func NotFound(err error, format string, args ...any) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return portal.Errorf(portal.ENOTFOUND, format, args...)
+	}
+	return err
+}
+
+// Tx runs fn in a transaction, retrying a few times when PostgreSQL reports a
+// serialization failure or deadlock, which are safe to retry as a whole.
+func Tx(ctx context.Context, db *bun.DB, fn func(ctx context.Context, tx bun.Tx) error) error {
+	var err error
+	for attempt := 0; attempt < 5; attempt++ {
+		err = db.RunInTx(ctx, nil, fn)
+		pe := PgError(err)
+		if pe == nil || (pe.Code != "40001" && pe.Code != "40P01") {
+			return err
+		}
+		time.Sleep(time.Duration(attempt+1) * 10 * time.Millisecond)
+	}
+	return err
+}

@@ -1,0 +1,33 @@
+package graph
+
+import (
+	"errors"
+
+	portal "github.com/openportal/portal"
+	"github.com/openportal/portal/graph/model"
+	"github.com/openportal/portal/identity"
+	"github.com/openportal/portal/paging"
+)
+
+func pageInfo[T any](p paging.Page[T]) *model.PageInfo {
+	return &model.PageInfo{HasNextPage: p.HasNextPage, EndCursor: p.EndCursor()}
+}
+
+func contactConnection(page paging.Page[*identity.Contact]) *model.ContactConnection {
+	c := &model.ContactConnection{TotalCount: page.TotalCount, PageInfo: pageInfo(page), Edges: []*model.ContactEdge{}}
+	for i, n := range page.Items {
+		c.Edges = append(c.Edges, &model.ContactEdge{Cursor: page.Cursors[i], Node: n})
+	}
+	return c
+}
+
+// nullIfNotFound turns ENOTFOUND into a null result for nullable single-row
+// queries, as the contract asks: a missing row and an unreadable one both
+// read as null.
+func nullIfNotFound[T any](v *T, err error) (*T, error) {
+	var e *portal.Error
+	if errors.As(err, &e) && e.Code == portal.ENOTFOUND {
+		return nil, nil
+	}
+	return v, err
+}

@@ -1,0 +1,109 @@
+// Package paging implements Relay-style forward pagination with opaque
+// keyset cursors: a cursor carries the sort key of the last row seen, so the
+// next page is an index range scan, stable under inserts, instead of OFFSET.
+package paging
+
+import (
+	"encoding/base64"
+	"encoding/json"
+
+	portal "github.com/openportal/portal"
+)
+
+// DefaultFirst and MaxFirst bound a page.
+const (
+	DefaultFirst = 20
+	MaxFirst     = 100
+)
+
+// Args are the arguments of a connection field.
+type Args struct {
+	First *int
+	After *string
+}
+
+// Limit returns how many rows to return, refusing values out of range.
+func (a Args) Limit() (int, error) {
+	if a.First == nil {
+		return DefaultFirst, nil
+	}
+	n := *a.First
+	if n < 0 || n > MaxFirst {
+		return 0, portal.FieldErrorf("first", "first must be between 0 and %d, not %d.", MaxFirst, n)
+	}
+	return n, nil
+}
+
+// Cursor encodes a row's sort key as an opaque string.
+func Cursor(key ...any) string {
+	b, err := json.Marshal(key)
+	if err != nil {
+		panic(err) // keys are strings, numbers and times
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// Decode reads the After cursor into dst (pointers, in the order given to
+// Cursor). It reports false when there is no cursor.
+func (a Args) Decode(dst ...any) (bool, error) {
+	if a.After == nil || *a.After == "" {
+		return false, nil
+	}
+	bad := ErrBadCursor(a)
+	b, err := base64.RawURLEncoding.DecodeString(*a.After)
+	if err != nil {
+		return false, bad
+	}
+	var raw []json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil || len(raw) != len(dst) {
+		return false, bad
+	}
+	for i := range dst {
+		if err := json.Unmarshal(raw[i], dst[i]); err != nil {
+			return false, bad
+		}
+	}
+	return true, nil
+}
+
+// Page is one page of a list: the rows, each with its cursor, whether more
+// follow, and how many rows the whole list has.
+type Page[T any] struct {
+	Items       []T
+	Cursors     []string
+	HasNextPage bool
+	TotalCount  int
+}
+
+// EndCursor is the cursor of the last row, nil on an empty page.
+func (p Page[T]) EndCursor() *string {
+	if len(p.Cursors) == 0 {
+		return nil
+	}
+	return &p.Cursors[len(p.Cursors)-1]
+}
+
+// Trim turns the limit+1 rows a query fetched into a page of at most limit
+// rows, setting HasNextPage when the extra row was there.
+func Trim[T any](rows []T, limit int, cursor func(T) string, total int) Page[T] {
+	p := Page[T]{TotalCount: total}
+	if len(rows) > limit {
+		rows = rows[:limit]
+		p.HasNextPage = true
+	}
+	p.Items = rows
+	p.Cursors = make([]string, len(rows))
+	for i, r := range rows {
+		p.Cursors[i] = cursor(r)
+	}
+	return p
+}
+
+// ErrBadCursor is the error for an After cursor that this list did not make.
+func ErrBadCursor(a Args) error {
+	after := ""
+	if a.After != nil {
+		after = *a.After
+	}
+	return portal.FieldErrorf("after", "after %q is not a cursor of this list; pass an endCursor or cursor you received from it.", after)
+}

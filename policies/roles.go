@@ -1,0 +1,88 @@
+package policies
+
+import (
+	"context"
+
+	"github.com/uptrace/bun"
+
+	"github.com/openportal/portal/db"
+)
+
+// WebRole is a role that contacts hold; table permissions are granted to
+// roles. Built-in roles have a Key that code refers to.
+type WebRole struct {
+	bun.BaseModel `bun:"table:web_role"`
+	ID            string  `bun:",pk,type:uuid"`
+	Key           *string `bun:"key"`
+	Name          string
+	Description   string
+	BuiltIn       bool
+}
+
+// Roles reads web roles and role memberships.
+type Roles struct {
+	DB *bun.DB
+}
+
+// ByKey returns the built-in roles with these keys, in the same order.
+func (r *Roles) ByKey(ctx context.Context, keys ...string) ([]*WebRole, error) {
+	var rows []*WebRole
+	if err := r.DB.NewSelect().Model(&rows).Where("key IN (?)", bun.In(keys)).Scan(ctx); err != nil {
+		return nil, err
+	}
+	out := make([]*WebRole, 0, len(keys))
+	for _, k := range keys {
+		for _, row := range rows {
+			if row.Key != nil && *row.Key == k {
+				out = append(out, row)
+			}
+		}
+	}
+	return out, nil
+}
+
+// OfContacts returns the roles assigned to each contact, by name, in the
+// order of contactIDs.
+func (r *Roles) OfContacts(ctx context.Context, contactIDs []string) ([][]*WebRole, error) {
+	var rows []struct {
+		ContactID string
+		WebRole
+	}
+	if valid := db.ValidIDs(contactIDs); len(valid) > 0 {
+		err := r.DB.NewRaw(`SELECT cwr.contact_id, wr.* FROM contact_web_role cwr
+			JOIN web_role wr ON wr.id = cwr.web_role_id
+			WHERE cwr.contact_id IN (?) ORDER BY wr.name`, bun.In(valid)).Scan(ctx, &rows)
+		if err != nil {
+			return nil, err
+		}
+	}
+	byContact := map[string][]*WebRole{}
+	for i := range rows {
+		byContact[rows[i].ContactID] = append(byContact[rows[i].ContactID], &rows[i].WebRole)
+	}
+	out := make([][]*WebRole, len(contactIDs))
+	for i, id := range contactIDs {
+		out[i] = byContact[id]
+		if out[i] == nil {
+			out[i] = []*WebRole{}
+		}
+	}
+	return out, nil
+}
+
+// Assign gives a contact the built-in role with this key; assigning twice
+// is harmless.
+func (r *Roles) Assign(ctx context.Context, idb bun.IDB, contactID, key string) error {
+	_, err := idb.ExecContext(ctx, `INSERT INTO contact_web_role (contact_id, web_role_id)
+		SELECT ?, id FROM web_role WHERE key = ? ON CONFLICT DO NOTHING`, contactID, key)
+	return err
+}
+
+// KeysOf returns the keys of the built-in roles a contact holds, which is
+// what the enforcer needs to put on the viewer.
+func (r *Roles) KeysOf(ctx context.Context, contactID string) ([]string, error) {
+	var keys []string
+	err := r.DB.NewRaw(`SELECT wr.key FROM contact_web_role cwr JOIN web_role wr ON wr.id = cwr.web_role_id
+		WHERE cwr.contact_id = ? AND wr.key IS NOT NULL ORDER BY wr.key`, contactID).Scan(ctx, &keys)
+	return keys, err
+}
