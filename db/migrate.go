@@ -86,3 +86,18 @@ func Pending(ctx context.Context, db *bun.DB) (int, error) {
 	}
 	return len(migrations.Migrations.Sorted()) - applied, nil
 }
+
+// RollbackAll undoes every applied migration, newest first. It exists for
+// tests of the down migrations; there is no command for it.
+func RollbackAll(ctx context.Context, db *bun.DB) error {
+	m := newMigrator(db)
+	for {
+		group, err := m.Rollback(ctx)
+		if err != nil {
+			return err
+		}
+		if group.IsZero() {
+			return nil
+		}
+	}
+}

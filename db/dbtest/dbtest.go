@@ -74,6 +74,12 @@ func setup() {
 			return
 		}
 		tmpDir = dir
+		// When tests run as root, PostgreSQL runs as the postgres user,
+		// which must be able to pass through this directory.
+		if err := os.Chmod(dir, 0o755); err != nil {
+			setupErr = err
+			return
+		}
 		quiet := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 		cluster, err = pgcluster.Start(ctx, pgcluster.Options{DataDir: dir + "/data", Fast: true, Logger: quiet})
 		if err != nil {

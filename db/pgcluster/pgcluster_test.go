@@ -1,0 +1,343 @@
+package pgcluster
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"log/slog"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	_ "github.com/jackc/pgx/v5/stdlib"
+)
+
+// testDataDir returns a fresh, empty directory for a cluster. As root,
+// postgres runs as the postgres user, which must traverse every parent
+// directory, and t.TempDir()'s per-test parent is made 0700 by os.MkdirTemp;
+// so open that one up.
+func testDataDir(t *testing.T) string {
+	t.Helper()
+	d := t.TempDir()
+	if os.Geteuid() == 0 {
+		if err := os.Chmod(filepath.Dir(d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return d
+}
+
+func testLogger(t *testing.T) *slog.Logger {
+	return slog.New(slog.NewTextHandler(t.Output(), nil))
+}
+
+// start starts a Fast cluster in dir and stops it when the test ends
+// (registered after testDataDir's cleanup, so it runs before the removal).
+func start(t *testing.T, dir string) (*Cluster, time.Duration) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	began := time.Now()
+	c, err := Start(ctx, Options{DataDir: dir, Fast: true, Logger: testLogger(t)})
+	if err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	took := time.Since(began)
+	t.Cleanup(func() { c.Stop() })
+	return c, took
+}
+
+func openDB(t *testing.T, c *Cluster, database string) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("pgx", c.URL(database))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func systemID(t *testing.T, db *sql.DB) int64 {
+	t.Helper()
+	var id int64
+	if err := db.QueryRow(`SELECT system_identifier FROM pg_control_system()`).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func TestStartStopRestart(t *testing.T) {
+	dir := testDataDir(t)
+	c, took := start(t, dir)
+	t.Logf("first Start (initdb): %v", took)
+
+	cfg, err := pgx.ParseConfig(c.URL("portal"))
+	if err != nil {
+		t.Fatalf("URL %q does not parse: %v", c.URL("portal"), err)
+	}
+	if cfg.Host != dir || cfg.Port != 5432 || cfg.Database != "portal" {
+		t.Errorf("URL %q: host %q port %d database %q; want socket in data dir %q", c.URL("portal"), cfg.Host, cfg.Port, cfg.Database, dir)
+	}
+
+	db := openDB(t, c, "portal") // "portal" must exist without our help
+	if _, err := db.Exec(`CREATE TABLE customer (id int PRIMARY KEY, name text NOT NULL)`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`INSERT INTO customer VALUES (1, 'Müller GmbH')`); err != nil {
+		t.Fatal(err)
+	}
+	// Character classes are Unicode-aware (lc_ctype C.UTF-8), collation is C.
+	var lower string
+	var ilike bool
+	if err := db.QueryRow(`SELECT lower(name), name ILIKE 'MÜLLER%' FROM customer`).Scan(&lower, &ilike); err != nil {
+		t.Fatal(err)
+	}
+	if lower != "müller gmbh" || !ilike {
+		t.Errorf("lower = %q, ILIKE = %v; want Unicode case mapping", lower, ilike)
+	}
+	var who string
+	if err := db.QueryRow(`SELECT current_user`).Scan(&who); err != nil {
+		t.Fatal(err)
+	}
+	wantUser := "postgres"
+	if os.Geteuid() != 0 {
+		u, _ := user.Current()
+		wantUser = u.Username
+	}
+	if who != wantUser {
+		t.Errorf("superuser %q, want %q", who, wantUser)
+	}
+	if os.Geteuid() == 0 {
+		// PostgreSQL refuses root: the files must belong to postgres.
+		pg, _ := user.Lookup("postgres")
+		fi, err := os.Stat(filepath.Join(dir, "PG_VERSION"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if uid := fi.Sys().(*syscall.Stat_t).Uid; strconv.Itoa(int(uid)) != pg.Uid {
+			t.Errorf("PG_VERSION owned by uid %d, want postgres (%s)", uid, pg.Uid)
+		}
+	}
+	id := systemID(t, db)
+	db.Close()
+
+	if err := c.Stop(); err != nil {
+		t.Fatalf("Stop: %v", err)
+	}
+	if err := c.Stop(); err != nil {
+		t.Fatalf("second Stop: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if conn, err := pgx.Connect(ctx, c.URL("portal")); err == nil {
+		conn.Close(ctx)
+		t.Fatal("connected after Stop")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "postmaster.pid")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("postmaster.pid still there after Stop: %v", err)
+	}
+
+	c2, took := start(t, dir)
+	t.Logf("second Start (reuse): %v", took)
+	db2 := openDB(t, c2, "portal")
+	if got := systemID(t, db2); got != id {
+		t.Errorf("system identifier %d after restart, was %d: cluster was re-initialised", got, id)
+	}
+	var name string
+	if err := db2.QueryRow(`SELECT name FROM customer WHERE id = 1`).Scan(&name); err != nil {
+		t.Fatalf("row gone after restart: %v", err)
+	}
+	if name != "Müller GmbH" {
+		t.Errorf("name = %q", name)
+	}
+	if err := c2.Stop(); err != nil {
+		t.Fatalf("Stop: %v", err)
+	}
+}
+
+func TestSecondStartOnRunningDataDirFails(t *testing.T) {
+	dir := testDataDir(t)
+	c, _ := start(t, dir)
+
+	c2, err := Start(context.Background(), Options{DataDir: dir, Fast: true, Logger: testLogger(t)})
+	if err == nil {
+		c2.Stop()
+		t.Fatal("second Start on a running data dir succeeded")
+	}
+	t.Logf("error: %v", err)
+	if !strings.Contains(err.Error(), "already running") || !strings.Contains(err.Error(), dir) {
+		t.Errorf("error does not say the data dir is in use: %v", err)
+	}
+	// The failed attempt must not have disturbed the running one.
+	if err := openDB(t, c, "portal").Ping(); err != nil {
+		t.Errorf("first cluster broken by second Start: %v", err)
+	}
+}
+
+// A crash leaves postmaster.pid behind; after a restart its pid may be dead
+// or, worse, taken by an unrelated process. Start must recover either way.
+func TestStartAfterCrash(t *testing.T) {
+	dir := testDataDir(t)
+	c, _ := start(t, dir)
+	if _, err := openDB(t, c, "portal").Exec(`CREATE TABLE t (x int)`); err != nil {
+		t.Fatal(err)
+	}
+	// Crash: kill the postmaster and its children, no shutdown.
+	syscall.Kill(-c.cmd.Process.Pid, syscall.SIGKILL)
+	<-c.done
+	if err := c.Stop(); err == nil {
+		t.Error("Stop of a crashed postgres returned nil; want it to say it had exited")
+	}
+
+	// Pretend the pid was reused by something that is not postgres.
+	sleeper := exec.Command("sleep", "60")
+	if err := sleeper.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { sleeper.Process.Kill(); sleeper.Wait() }()
+	pidFile := filepath.Join(dir, "postmaster.pid")
+	b, err := os.ReadFile(pidFile)
+	if err != nil {
+		t.Fatalf("crash left no postmaster.pid: %v", err)
+	}
+	lines := strings.SplitN(string(b), "\n", 2)
+	if err := os.WriteFile(pidFile, []byte(strconv.Itoa(sleeper.Process.Pid)+"\n"+lines[1]), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	c2, _ := start(t, dir)
+	if err := openDB(t, c2, "portal").Ping(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestLongDataDirUsesShortSocketDir(t *testing.T) {
+	dir := filepath.Join(testDataDir(t), strings.Repeat("d", 110))
+	c, _ := start(t, dir)
+	cfg, err := pgx.ParseConfig(c.URL("portal"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if filepath.Dir(cfg.Host) != filepath.Clean(os.TempDir()) || len(cfg.Host) >= len(dir) {
+		t.Errorf("socket dir %q; want a short dir in %s", cfg.Host, os.TempDir())
+	}
+	if err := openDB(t, c, "portal").Ping(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(cfg.Host); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("socket dir %s left behind after Stop: %v", cfg.Host, err)
+	}
+}
+
+func TestUnreachableDataDirAsRoot(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("only root hands the cluster to another user")
+	}
+	locked := filepath.Join(testDataDir(t), "locked")
+	if err := os.Mkdir(locked, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Start(context.Background(), Options{DataDir: filepath.Join(locked, "data"), Fast: true, Logger: testLogger(t)})
+	if err == nil {
+		t.Fatal("Start succeeded in a dir the postgres user cannot reach")
+	}
+	t.Logf("error: %v", err)
+	if !strings.Contains(err.Error(), "chmod o+x "+locked) {
+		t.Errorf("error does not say how to fix it: %v", err)
+	}
+}
+
+func TestDataDirOwnedByAnotherUser(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("as root the data dir is handed to postgres instead")
+	}
+	// "/" belongs to root; as a normal user nothing there can be changed,
+	// so the test is harmless even if the check were missing.
+	_, err := Start(context.Background(), Options{DataDir: "/", Fast: true, Logger: testLogger(t)})
+	if err == nil || !strings.Contains(err.Error(), "owned by uid 0") {
+		t.Errorf("err = %v; want it to name the owner", err)
+	}
+}
+
+func TestStartRequiresDataDir(t *testing.T) {
+	if _, err := Start(context.Background(), Options{}); err == nil {
+		t.Fatal("Start without DataDir succeeded")
+	}
+}
+
+func TestFindBinaries(t *testing.T) {
+	dir, err := FindBinaries("")
+	if err != nil {
+		t.Fatalf("FindBinaries: %v", err)
+	}
+	if !hasBinaries(dir) {
+		t.Errorf("FindBinaries = %s, which lacks initdb or postgres", dir)
+	}
+	if got, err := FindBinaries(dir); err != nil || got != dir {
+		t.Errorf("FindBinaries(%q) = %q, %v", dir, got, err)
+	}
+}
+
+func TestFindBinariesNotFound(t *testing.T) {
+	old := binGlobs
+	t.Cleanup(func() { binGlobs = old })
+	binGlobs = []string{filepath.Join(t.TempDir(), "*", "bin")}
+	t.Setenv("PATH", "")
+
+	_, err := FindBinaries("")
+	if !errors.Is(err, ErrNoBinaries) {
+		t.Fatalf("err = %v, want ErrNoBinaries", err)
+	}
+	want := "PostgreSQL server binaries (initdb, postgres) not found on PATH or in /usr/lib/postgresql/*/bin: install them (Debian/Ubuntu: apt-get install -y postgresql) or set DATABASE_URL to an existing PostgreSQL"
+	if err.Error() != want {
+		t.Errorf("err = %q\nwant  %q", err, want)
+	}
+	// Start passes it through unchanged.
+	if _, err := Start(context.Background(), Options{DataDir: t.TempDir()}); err == nil || err.Error() != want {
+		t.Errorf("Start err = %v", err)
+	}
+
+	_, err = FindBinaries("/nonexistent/bin")
+	if !errors.Is(err, ErrNoBinaries) || !strings.Contains(err.Error(), "/nonexistent/bin") || !strings.Contains(err.Error(), "DATABASE_URL") {
+		t.Errorf("bogus hint: err = %v", err)
+	}
+}
+
+func TestFindBinariesPicksHighestVersion(t *testing.T) {
+	root := t.TempDir()
+	for _, v := range []string{"9.6", "15", "10"} {
+		fakeBinaries(t, filepath.Join(root, v, "bin"), "initdb", "postgres")
+	}
+	fakeBinaries(t, filepath.Join(root, "16", "bin"), "initdb") // client-only: no postgres
+	old := binGlobs
+	t.Cleanup(func() { binGlobs = old })
+	binGlobs = []string{filepath.Join(root, "*", "bin")}
+	t.Setenv("PATH", "")
+
+	got, err := FindBinaries("")
+	if want := filepath.Join(root, "15", "bin"); err != nil || got != want {
+		t.Errorf("FindBinaries = %q, %v; want %q", got, err, want)
+	}
+}
+
+func fakeBinaries(t *testing.T, dir string, names ...string) {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range names {
+		if err := os.WriteFile(filepath.Join(dir, n), []byte("#!/bin/sh\n"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,95 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	portal "github.com/openportal/portal"
+	"github.com/openportal/portal/graph/generated"
+)
+
+// complexityLimit bounds how much one query may ask for, so a deeply nested
+// query cannot make the server load millions of rows.
+const complexityLimit = 5000
+
+// codes maps Portal's error codes to the contract's extensions.code, in
+// exactly one place.
+var codes = map[string]string{
+	portal.EINVALID:         "BAD_USER_INPUT",
+	portal.ENOTFOUND:        "NOT_FOUND",
+	portal.ECONFLICT:        "CONFLICT",
+	portal.EUNAUTHENTICATED: "UNAUTHENTICATED",
+	portal.EFORBIDDEN:       "FORBIDDEN",
+	portal.ERATELIMITED:     "RATE_LIMITED",
+	portal.EINTERNAL:        "INTERNAL",
+}
+
+// NewHandler returns the /graphql endpoint: POST and GET (GET cannot run
+// mutations), with Portal's error presenter.
+func NewHandler(r *Resolver, logger *slog.Logger) http.Handler {
+	srv := handler.New(generated.NewExecutableSchema(generated.Config{Resolvers: r}))
+	srv.AddTransport(transport.Options{})
+	srv.AddTransport(transport.GET{})
+	srv.AddTransport(transport.POST{})
+	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	srv.Use(extension.Introspection{})
+	srv.Use(extension.FixedComplexityLimit(complexityLimit))
+	srv.SetErrorPresenter(errorPresenter(logger))
+	srv.SetRecoverFunc(func(ctx context.Context, p any) error {
+		logger.ErrorContext(ctx, "panic in resolver", "panic", fmt.Sprint(p), "request", portal.RequestID(ctx))
+		return fmt.Errorf("panic: %v", p)
+	})
+	return r.WithLoaders(srv)
+}
+
+// errorPresenter puts Portal's code into extensions.code and the field at
+// fault into extensions.field. Errors Portal did not name are internal: they
+// are logged in full and shown only as "Internal error (request …)".
+func errorPresenter(logger *slog.Logger) graphql.ErrorPresenterFunc {
+	return func(ctx context.Context, err error) *gqlerror.Error {
+		gerr := graphql.DefaultErrorPresenter(ctx, err)
+		var pe *portal.Error
+		if errors.As(err, &pe) {
+			gerr.Message = pe.Message
+			if gerr.Extensions == nil {
+				gerr.Extensions = map[string]any{}
+			}
+			gerr.Extensions["code"] = codes[pe.Code]
+			if pe.Field != "" {
+				gerr.Extensions["field"] = pe.Field
+			}
+			for k, v := range pe.Details {
+				gerr.Extensions[k] = v
+			}
+			return gerr
+		}
+		if _, ok := gerr.Extensions["code"]; ok {
+			// gqlgen's own: GRAPHQL_PARSE_FAILED, GRAPHQL_VALIDATION_FAILED...
+			return gerr
+		}
+		var inner *gqlerror.Error
+		if errors.As(err, &inner) && inner.Err == nil {
+			// A gqlgen error about the request itself (e.g. a bad argument
+			// value), not a failure of ours.
+			gerr.Extensions = map[string]any{"code": "BAD_USER_INPUT"}
+			return gerr
+		}
+		id := portal.RequestID(ctx)
+		logger.ErrorContext(ctx, "internal error", "err", err, "request", id, "path", gerr.Path.String())
+		gerr.Message = fmt.Sprintf("Internal error (request %s).", id)
+		gerr.Extensions = map[string]any{"code": "INTERNAL", "requestId": id}
+		return gerr
+	}
+}
+
