@@ -58,7 +58,7 @@ func TestMigrateFromEmpty(t *testing.T) {
 		"product_unit", "price_list", "price", "contact", "web_role", "contact_web_role",
 		"sales_order", "sales_order_line", "order_number_sequence", "currency", "country", "unit"} {
 		var n int
-		if err := d.NewRaw("SELECT count(*) FROM " + table).Scan(ctx, &n); err != nil {
+		if err := d.NewRaw("SELECT count(*) FROM "+table).Scan(ctx, &n); err != nil {
 			t.Errorf("table %s: %v", table, err)
 		}
 	}

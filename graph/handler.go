@@ -92,4 +92,3 @@ func errorPresenter(logger *slog.Logger) graphql.ErrorPresenterFunc {
 		return gerr
 	}
 }
-
