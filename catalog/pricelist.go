@@ -59,7 +59,9 @@ func (s *Service) SavePriceList(ctx context.Context, in PriceListInput) (*PriceL
 			number, unit := trim(p.ProductNumber), trim(p.Unit)
 			pu, ok := units[number]
 			v.check(ok, f+".productNumber", "Product %q does not exist in company %s.", number, company)
-			v.check(!ok || pu.units[unit], f+".unit", "Unit %q is not one of product %s's units %v.", unit, number, pu.list)
+			if ok {
+				v.check(pu.units[unit], f+".unit", "Unit %q is not one of product %s's units %v.", unit, number, pu.list)
+			}
 			v.check(p.UnitPrice.Sign() >= 0, f+".unitPrice", "Unit price %s is negative; prices must be zero or more.", p.UnitPrice)
 			v.check(-p.UnitPrice.Exponent() <= maxPriceDecimals || p.UnitPrice.Equal(p.UnitPrice.Round(maxPriceDecimals)),
 				f+".unitPrice", "Unit price %s has more than %d decimals.", p.UnitPrice, maxPriceDecimals)

@@ -84,12 +84,13 @@ type Service struct {
 // ContactsByID returns the contacts with these ids in the same order, nil
 // where there is none.
 func (s *Service) ContactsByID(ctx context.Context, ids []string) ([]*Contact, error) {
-	if err := s.Policy.Require(ctx, policies.TableContact, policies.Read); err != nil {
-		return nil, err
-	}
 	var rows []*Contact
-	if valid := db.ValidIDs(ids); len(valid) > 0 {
-		if err := s.DB.NewRaw(contactSelect+" WHERE c.id IN (?)", bun.In(valid)).Scan(ctx, &rows); err != nil {
+	scope := s.Policy.ReadScope(ctx, policies.TableContact)
+	if valid := db.ValidIDs(ids); len(valid) > 0 && !scope.None() {
+		where, args := scopeWhere(scope)
+		where = append(where, "c.id IN (?)")
+		args = append(args, bun.In(valid))
+		if err := s.DB.NewRaw(contactSelect+" WHERE "+strings.Join(where, " AND "), args...).Scan(ctx, &rows); err != nil {
 			return nil, err
 		}
 	}

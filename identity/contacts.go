@@ -22,9 +22,6 @@ type ContactFilter struct {
 // Returns EINVALID for a bad page size or cursor.
 func (s *Service) Contacts(ctx context.Context, f ContactFilter) (paging.Page[*Contact], error) {
 	var page paging.Page[*Contact]
-	if err := s.Policy.Require(ctx, policies.TableContact, policies.Read); err != nil {
-		return page, err
-	}
 	limit, err := f.Limit()
 	if err != nil {
 		return page, err
@@ -37,8 +34,11 @@ func (s *Service) Contacts(ctx context.Context, f ContactFilter) (paging.Page[*C
 	if hasAfter && len(db.ValidIDs([]string{aID})) == 0 {
 		return page, paging.ErrBadCursor(f.Args)
 	}
-	var where []string
-	var args []any
+	scope := s.Policy.ReadScope(ctx, policies.TableContact)
+	if scope.None() {
+		return paging.Page[*Contact]{Items: []*Contact{}}, nil
+	}
+	where, args := scopeWhere(scope)
 	if f.AccountID != nil {
 		where = append(where, "c.customer_account_id = ?")
 		args = append(args, *f.AccountID)
@@ -69,4 +69,18 @@ func (s *Service) Contacts(ctx context.Context, f ContactFilter) (paging.Page[*C
 	return paging.Trim(rows, limit, func(c *Contact) string {
 		return paging.Cursor(strings.ToLower(c.LastName), strings.ToLower(c.FirstName), c.ID)
 	}, total), nil
+}
+
+// scopeWhere is the SQL condition on contact c for a read scope.
+func scopeWhere(scope policies.Scope) ([]string, []any) {
+	switch {
+	case scope.All:
+		return nil, nil
+	case scope.ContactID != "" && scope.AccountID != "":
+		return []string{"(c.id = ? OR c.customer_account_id = ?)"}, []any{scope.ContactID, scope.AccountID}
+	case scope.AccountID != "":
+		return []string{"c.customer_account_id = ?"}, []any{scope.AccountID}
+	default:
+		return []string{"c.id = ?"}, []any{scope.ContactID}
+	}
 }

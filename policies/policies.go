@@ -72,3 +72,34 @@ func isCatalog(table string) bool {
 	}
 	return false
 }
+
+// Scope is which rows of a table a viewer may read: every row, or only the
+// rows tied to its contact or its customer account. The zero Scope reaches
+// no row. Stores turn it into a SQL condition, so unreadable rows are never
+// loaded.
+type Scope struct {
+	All bool
+	// ContactID, when set, reaches the viewer's own contact row (SELF) or
+	// the rows it owns (CONTACT).
+	ContactID string
+	// AccountID, when set, reaches the rows of the viewer's customer
+	// account (ACCOUNT).
+	AccountID string
+}
+
+// None reports whether the scope reaches no row at all.
+func (s Scope) None() bool { return !s.All && s.ContactID == "" && s.AccountID == "" }
+
+// ReadScope returns the rows of table the viewer of ctx may read. Until the
+// table permissions land: catalog tables are open, administrators read
+// everything, and a signed-in contact reads its own contact row.
+func (e *Enforcer) ReadScope(ctx context.Context, table string) Scope {
+	v := portal.ViewerFrom(ctx)
+	switch {
+	case isCatalog(table), v.HasRole(portal.RoleAdministrators):
+		return Scope{All: true}
+	case table == TableContact && !v.Anonymous():
+		return Scope{ContactID: v.ContactID}
+	}
+	return Scope{}
+}

@@ -130,7 +130,7 @@ func urlFor(database string) string {
 // test ends, and returns its URL (for a server process under test).
 func NewURL(t testing.TB) string {
 	t.Helper()
-	return createDatabase(t, "portal_test_", "TEMPLATE "+template)
+	return createDatabase(t, "portal_test_", true)
 }
 
 // New returns a connection to a fresh, migrated database for this test.
@@ -150,10 +150,10 @@ func New(t testing.TB) *bun.DB {
 // tests of migrating itself.
 func Empty(t testing.TB) string {
 	t.Helper()
-	return createDatabase(t, "portal_empty_", "")
+	return createDatabase(t, "portal_empty_", false)
 }
 
-func createDatabase(t testing.TB, prefix, options string) string {
+func createDatabase(t testing.TB, prefix string, fromTemplate bool) string {
 	t.Helper()
 	once.Do(setup)
 	if setupErr != nil {
@@ -161,6 +161,10 @@ func createDatabase(t testing.TB, prefix, options string) string {
 	}
 	ctx := context.Background()
 	name := prefix + randomName()
+	options := ""
+	if fromTemplate {
+		options = "TEMPLATE " + template
+	}
 	admin, err := db.Open(ctx, serverURL)
 	if err != nil {
 		t.Fatal(err)
