@@ -252,7 +252,13 @@ func (c *Cluster) exited(d time.Duration) bool {
 // prepareDataDir creates dataDir if needed and makes it usable by the
 // account postgres runs as. It reports whether a cluster already lives there.
 func prepareDataDir(dataDir string, acct *account) (initialised bool, err error) {
-	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+	// Parents we create (e.g. ./portal-data) are 0755 so that, when we run
+	// as root, the postgres account can pass through them to the data dir,
+	// which itself stays 0700 as PostgreSQL requires.
+	if err := os.MkdirAll(filepath.Dir(dataDir), 0o755); err != nil {
+		return false, fmt.Errorf("pgcluster: create data directory: %w", err)
+	}
+	if err := os.Mkdir(dataDir, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
 		return false, fmt.Errorf("pgcluster: create data directory: %w", err)
 	}
 	fi, err := os.Stat(dataDir)

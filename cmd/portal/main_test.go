@@ -1,0 +1,285 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/openportal/portal/db"
+	"github.com/openportal/portal/db/dbtest"
+	"github.com/openportal/portal/identity"
+)
+
+func TestMain(m *testing.M) { dbtest.Main(m) }
+
+// startMain runs the real server in-process on a free port.
+func startMain(t *testing.T, c config) (string, *bytes.Buffer) {
+	t.Helper()
+	c.Addr = "127.0.0.1:0"
+	var out bytes.Buffer
+	m := &Main{Config: c, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Stdout: &out}
+	if err := m.Open(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	go m.Serve()
+	t.Cleanup(func() { m.Close() })
+	return "http://" + m.Addr(), &out
+}
+
+func graphql(t *testing.T, base, query string) map[string]any {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": query})
+	res, err := http.Post(base+"/graphql", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var r map[string]any
+	if err := json.NewDecoder(res.Body).Decode(&r); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	res, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(b)
+}
+
+func TestServeWithDemoData(t *testing.T) {
+	base, out := startMain(t, config{DatabaseURL: dbtest.NewURL(t), Demo: true})
+
+	if code, body := get(t, base+"/healthz"); code != 200 || !strings.Contains(body, "ok") {
+		t.Errorf("/healthz = %d %s", code, body)
+	}
+	if code, body := get(t, base+"/readyz"); code != 200 || !strings.Contains(body, "ready") {
+		t.Errorf("/readyz = %d %s", code, body)
+	}
+	r := graphql(t, base, `{ legalEntities { code } }`)
+	if got := r["data"].(map[string]any)["legalEntities"].([]any); len(got) != 1 || got[0].(map[string]any)["code"] != "USMF" {
+		t.Errorf("legalEntities = %v", r)
+	}
+	// The credentials are printed, one line per built-in role's contact.
+	for _, want := range []string{"administrators", "customer_representative", "authorized_user", "@"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("demo output lacks %q:\n%s", want, out.String())
+		}
+	}
+	// GET works for queries, not for mutations.
+	code, body := get(t, base+"/graphql?query=%7BlegalEntities%7Bcode%7D%7D")
+	if code != 200 || !strings.Contains(body, "USMF") {
+		t.Errorf("GET query = %d %s", code, body)
+	}
+	code, body = get(t, base+"/graphql?query=mutation%7Bping%7D")
+	if code == 200 && !strings.Contains(body, "errors") {
+		t.Errorf("GET mutation ran: %d %s", code, body)
+	}
+	// Without the dev switch, anonymous callers cannot change master data.
+	r = graphql(t, base, `mutation { saveLegalEntity(input: {code: "X", name: "X"}) { code } }`)
+	if errs, _ := r["errors"].([]any); len(errs) == 0 || errs[0].(map[string]any)["extensions"].(map[string]any)["code"] != "UNAUTHENTICATED" {
+		t.Errorf("anonymous saveLegalEntity = %v", r)
+	}
+	if code, body := get(t, base+"/graphiql"); code != 200 || !strings.Contains(body, "<html") {
+		t.Errorf("/graphiql = %d", code)
+	}
+}
+
+func TestReadyzReportsPendingMigrations(t *testing.T) {
+	url := dbtest.Empty(t)
+	base, _ := startMain(t, config{DatabaseURL: url})
+	if code, _ := get(t, base+"/readyz"); code != 200 {
+		t.Fatalf("/readyz after start = %d", code)
+	}
+	// Roll back behind the server's back: it must stop reporting ready.
+	d, err := db.Open(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if err := db.RollbackAll(context.Background(), d); err != nil {
+		t.Fatal(err)
+	}
+	if code, body := get(t, base+"/readyz"); code != 503 || !strings.Contains(body, "migrations pending") {
+		t.Errorf("/readyz with pending migrations = %d %s", code, body)
+	}
+}
+
+func TestAdminCreate(t *testing.T) {
+	url := dbtest.NewURL(t)
+	env := map[string]string{"DATABASE_URL": url, "PORTAL_ADMIN_PASSWORD": "correct horse battery"}
+	getenv := func(k string) string { return env[k] }
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), []string{"admin", "create", "--email", "Root@Example.com"}, getenv, strings.NewReader(""), &stdout, &stderr)
+	if code != 0 {
+		t.Fatalf("exit %d: %s %s", code, stdout.String(), stderr.String())
+	}
+	d, err := db.Open(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	var row struct {
+		PasswordHash string
+		Key          string
+	}
+	err = d.NewRaw(`SELECT c.password_hash, wr.key FROM contact c JOIN contact_web_role cwr ON cwr.contact_id = c.id
+		JOIN web_role wr ON wr.id = cwr.web_role_id WHERE lower(c.email) = 'root@example.com'`).Scan(context.Background(), &row)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if row.Key != "administrators" || !strings.HasPrefix(row.PasswordHash, "$argon2id$") ||
+		!identity.PasswordMatches("correct horse battery", row.PasswordHash) {
+		t.Errorf("admin row = %+v", row)
+	}
+
+	// The same email again (any case) is refused, as is a weak password
+	// read from stdin.
+	stderr.Reset()
+	if code := run(context.Background(), []string{"admin", "create", "--email", "root@example.com"}, getenv, nil, &stdout, &stderr); code != 1 ||
+		!strings.Contains(stderr.String(), "already exists") {
+		t.Errorf("duplicate: exit %d, %s", code, stderr.String())
+	}
+	env["PORTAL_ADMIN_PASSWORD"] = ""
+	stderr.Reset()
+	if code := run(context.Background(), []string{"admin", "create", "--email", "b@example.com"}, getenv, strings.NewReader("short\n"), &stdout, &stderr); code != 1 ||
+		!strings.Contains(stderr.String(), "at least 12") {
+		t.Errorf("weak password: exit %d, %s", code, stderr.String())
+	}
+}
+
+func TestUsage(t *testing.T) {
+	tests := []struct {
+		args     []string
+		wantCode int
+		wantOut  string
+	}{
+		{nil, 2, "Usage"},
+		{[]string{"bogus"}, 2, "unknown command"},
+		{[]string{"serve", "--help"}, 0, "-addr"},
+		{[]string{"migrate", "--help"}, 0, "-data-dir"},
+		{[]string{"demo", "--help"}, 0, "-database-url"},
+		{[]string{"admin", "create", "--help"}, 0, "-email"},
+		{[]string{"admin", "--help"}, 0, "admin create"},
+		{[]string{"admin", "create"}, 2, "-email"},
+		{[]string{"serve", "--no-such-flag"}, 2, "no-such-flag"},
+		{[]string{"version"}, 0, "portal "},
+	}
+	for _, tt := range tests {
+		var out bytes.Buffer
+		code := run(context.Background(), tt.args, func(string) string { return "" }, nil, &out, &out)
+		if code != tt.wantCode || !strings.Contains(out.String(), tt.wantOut) {
+			t.Errorf("portal %v: exit %d, output %q; want exit %d and %q", tt.args, code, out.String(), tt.wantCode, tt.wantOut)
+		}
+	}
+}
+
+// TestBinaryOnPrivateCluster is the README's run command: the real binary
+// with no configuration but a data dir starts its own PostgreSQL, migrates,
+// loads the demo, serves, and on SIGTERM stops everything; started again on
+// the same data dir it finds its data and loads nothing twice.
+func TestBinaryOnPrivateCluster(t *testing.T) {
+	// Not t.TempDir(): its parent is 0700, and as root PostgreSQL runs as
+	// the postgres user, which must be able to pass through.
+	dir, err := os.MkdirTemp("", "portal-e2e-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	os.Chmod(dir, 0o755)
+	bin := filepath.Join(dir, "portal")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	data := filepath.Join(dir, "data")
+	for round := 1; round <= 2; round++ {
+		cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--data-dir", data, "--demo")
+		cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir}
+		var stdout bytes.Buffer
+		cmd.Stdout = &stdout
+		stderr, _ := cmd.StderrPipe()
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		base := waitListening(t, stderr)
+		r := graphql(t, base, `{ legalEntities { code } }`)
+		if !strings.Contains(mustJSON(r), `"USMF"`) {
+			t.Fatalf("round %d: legalEntities = %v", round, r)
+		}
+		if round == 1 && !strings.Contains(stdout.String(), "Demo data loaded") {
+			t.Errorf("first start did not load the demo: %s", stdout.String())
+		}
+		cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("round %d: exit: %v", round, err)
+			}
+		case <-time.After(30 * time.Second):
+			cmd.Process.Kill()
+			t.Fatal("portal did not stop within 30s of SIGTERM")
+		}
+		if round == 2 && !strings.Contains(stdout.String(), "already has data") {
+			t.Errorf("second start: %s", stdout.String())
+		}
+		if _, err := os.Stat(filepath.Join(data, "postgres", "postmaster.pid")); !os.IsNotExist(err) {
+			t.Errorf("round %d: postgres still running after portal stopped (postmaster.pid: %v)", round, err)
+		}
+	}
+}
+
+var listening = regexp.MustCompile(`msg="portal listening" url=(http://\S+)`)
+
+// waitListening reads the server's log until it says where it listens.
+func waitListening(t *testing.T, r io.Reader) string {
+	t.Helper()
+	found := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(r)
+		var log strings.Builder
+		for sc.Scan() {
+			log.WriteString(sc.Text() + "\n")
+			if m := listening.FindStringSubmatch(sc.Text()); m != nil {
+				found <- m[1]
+				io.Copy(io.Discard, r)
+				return
+			}
+		}
+		found <- "log:\n" + log.String()
+	}()
+	select {
+	case s := <-found:
+		if !strings.HasPrefix(s, "http://") {
+			t.Fatalf("portal exited before listening; %s", s)
+		}
+		return s
+	case <-time.After(60 * time.Second):
+		t.Fatal("portal did not start listening within 60s")
+	}
+	return ""
+}
+
+func mustJSON(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}

@@ -1,0 +1,158 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/openportal/portal/db"
+	"github.com/openportal/portal/demo"
+	"github.com/openportal/portal/server"
+)
+
+// shutdownGrace is how long in-flight requests may take to finish on
+// SIGINT/SIGTERM before connections are closed.
+const shutdownGrace = 20 * time.Second
+
+// Main is a running Portal server. Tests start it on 127.0.0.1:0 in-process.
+type Main struct {
+	Config config
+	Logger *slog.Logger
+	// Stdout receives the demo credentials.
+	Stdout io.Writer
+
+	db   *database
+	ln   net.Listener
+	http *http.Server
+}
+
+// Open connects to (or starts) the database, migrates it, loads demo data
+// when asked and the database is empty, and listens.
+func (m *Main) Open(ctx context.Context) error {
+	var err error
+	m.db, err = openDatabase(ctx, &m.Config, m.Logger)
+	if err != nil {
+		return err
+	}
+	applied, err := db.Migrate(ctx, m.db.DB)
+	if err != nil {
+		return err
+	}
+	if len(applied) > 0 {
+		m.Logger.Info("migrations applied", "migrations", applied)
+	}
+	svc := newServices(m.db.DB, &m.Config)
+	if m.Config.Demo {
+		if err := loadDemo(ctx, m.db, svc, m.Stdout); err != nil {
+			return err
+		}
+	}
+	m.ln, err = net.Listen("tcp", m.Config.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", m.Config.Addr, err)
+	}
+	s := &server.Server{DB: m.db.DB, Logger: m.Logger, Resolver: svc.resolver()}
+	m.http = &http.Server{
+		Handler:           s.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	if m.Config.OpenMasterData {
+		m.Logger.Warn("PORTAL_DEV_OPEN_MASTER_DATA is on: anyone can change master data; never use this in production")
+	}
+	return nil
+}
+
+// Addr is the address the server listens on.
+func (m *Main) Addr() string { return m.ln.Addr().String() }
+
+// Serve answers requests until Close.
+func (m *Main) Serve() error {
+	m.Logger.Info("portal listening", "url", "http://"+m.Addr(), "graphiql", "http://"+m.Addr()+"/graphiql")
+	if err := m.http.Serve(m.ln); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// Close stops accepting connections, lets in-flight requests finish, then
+// closes the database and stops the private cluster.
+func (m *Main) Close() error {
+	var errs []error
+	if m.http != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+		errs = append(errs, m.http.Shutdown(ctx))
+		cancel()
+	}
+	if m.db != nil {
+		errs = append(errs, m.db.Close())
+	}
+	m.Logger.Info("portal stopped")
+	return errors.Join(errs...)
+}
+
+func cmdServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	m := &Main{Stdout: stdout}
+	fs := newFlags("serve", "portal serve [flags]", stderr)
+	fs.StringVar(&m.Config.Addr, "addr", or(getenv("PORTAL_ADDR"), "127.0.0.1:8080"), "address to listen on (env PORTAL_ADDR)")
+	fs.BoolVar(&m.Config.Demo, "demo", envBool(getenv("PORTAL_DEMO")), "load demo data when the database is empty (env PORTAL_DEMO)")
+	fs.BoolVar(&m.Config.OpenMasterData, "dev-open-master-data", envBool(getenv("PORTAL_DEV_OPEN_MASTER_DATA")),
+		"DEVELOPMENT ONLY: let anyone change master data until sign-in exists (env PORTAL_DEV_OPEN_MASTER_DATA)")
+	dbFlags(fs, &m.Config, getenv)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	var err error
+	if m.Logger, err = m.Config.logger(stderr); err != nil {
+		return err
+	}
+	if err := m.Open(ctx); err != nil {
+		if m.db != nil {
+			m.db.Close()
+		}
+		return err
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- m.Serve() }()
+	select {
+	case <-ctx.Done():
+		m.Logger.Info("shutting down", "grace", shutdownGrace)
+	case err = <-errc:
+	}
+	return errors.Join(err, m.Close())
+}
+
+// loadDemo loads the demo data when the database has none yet and prints
+// the sign-ins.
+func loadDemo(ctx context.Context, d *database, svc *services, stdout io.Writer) error {
+	empty, err := demo.Empty(ctx, d.DB)
+	if err != nil {
+		return err
+	}
+	if !empty {
+		fmt.Fprintln(stdout, "Demo data: the database already has data; nothing loaded.")
+		return nil
+	}
+	creds, err := demo.Load(ctx, svc.catalog, svc.identity)
+	if err != nil {
+		return fmt.Errorf("load demo data: %w", err)
+	}
+	printCredentials(stdout, creds)
+	return nil
+}
+
+func printCredentials(w io.Writer, creds []demo.Credential) {
+	fmt.Fprintln(w, "Demo data loaded. Sign in with:")
+	for _, c := range creds {
+		fmt.Fprintf(w, "  %-26s %-28s %-20s %s\n", c.Role, c.Email, c.Password, c.Account)
+	}
+}
