@@ -163,7 +163,7 @@ func replaceAddresses(ctx context.Context, tx bun.Tx, accountID string, addrs []
 	}
 	q := tx.NewDelete().TableExpr("delivery_address").Where("customer_account_id = ?", accountID)
 	if len(descs) > 0 {
-		q = q.Where("description NOT IN (?)", bun.In(descs))
+		q = q.Where("description NOT IN (?)", bun.List(descs))
 	}
 	if _, err := q.Exec(ctx); err != nil {
 		return err
@@ -191,7 +191,7 @@ func (s *Service) CustomerAccountsByID(ctx context.Context, ids []string) ([]*Cu
 	}
 	var rows []*CustomerAccount
 	if valid := db.ValidIDs(ids); len(valid) > 0 {
-		if err := s.DB.NewSelect().Model(&rows).Where("id IN (?)", bun.In(valid)).Scan(ctx); err != nil {
+		if err := s.DB.NewSelect().Model(&rows).Where("id IN (?)", bun.List(valid)).Scan(ctx); err != nil {
 			return nil, err
 		}
 	}

@@ -50,7 +50,7 @@ func (s *Service) LegalEntitiesByID(ctx context.Context, ids []string) ([]*Legal
 	}
 	var rows []*LegalEntity
 	if valid := db.ValidIDs(ids); len(valid) > 0 {
-		if err := s.DB.NewSelect().Model(&rows).Where("id IN (?)", bun.In(valid)).Scan(ctx); err != nil {
+		if err := s.DB.NewSelect().Model(&rows).Where("id IN (?)", bun.List(valid)).Scan(ctx); err != nil {
 			return nil, err
 		}
 	}

@@ -166,7 +166,7 @@ func (s *Service) PriceListsByID(ctx context.Context, ids []string) ([]*PriceLis
 	}
 	var rows []*PriceList
 	if valid := db.ValidIDs(ids); len(valid) > 0 {
-		if err := s.DB.NewSelect().Model(&rows).Where("id IN (?)", bun.In(valid)).Scan(ctx); err != nil {
+		if err := s.DB.NewSelect().Model(&rows).Where("id IN (?)", bun.List(valid)).Scan(ctx); err != nil {
 			return nil, err
 		}
 	}

@@ -63,7 +63,7 @@ func (s *Service) SaveProduct(ctx context.Context, in ProductInput) (*Product, e
 		// Delete only the units that went away: deleting all and inserting
 		// again would cascade to every price of the product.
 		if _, err := tx.NewDelete().TableExpr("product_unit").
-			Where("product_id = ? AND unit NOT IN (?)", p.ID, bun.In(p.Units)).Exec(ctx); err != nil {
+			Where("product_id = ? AND unit NOT IN (?)", p.ID, bun.List(p.Units)).Exec(ctx); err != nil {
 			return err
 		}
 		for i, u := range p.Units {
@@ -137,7 +137,7 @@ func (s *Service) ProductsByID(ctx context.Context, ids []string) ([]*Product, e
 	var rows []*Product
 	if valid := db.ValidIDs(ids); len(valid) > 0 {
 		if err := s.DB.NewSelect().TableExpr("product AS p").ColumnExpr(productColumns).
-			Where("p.id IN (?)", bun.In(valid)).Scan(ctx, &rows); err != nil {
+			Where("p.id IN (?)", bun.List(valid)).Scan(ctx, &rows); err != nil {
 			return nil, err
 		}
 	}

@@ -89,7 +89,7 @@ func (s *Service) ContactsByID(ctx context.Context, ids []string) ([]*Contact, e
 	if valid := db.ValidIDs(ids); len(valid) > 0 && !scope.None() {
 		where, args := scopeWhere(scope)
 		where = append(where, "c.id IN (?)")
-		args = append(args, bun.In(valid))
+		args = append(args, bun.List(valid))
 		if err := s.DB.NewRaw(contactSelect+" WHERE "+strings.Join(where, " AND "), args...).Scan(ctx, &rows); err != nil {
 			return nil, err
 		}

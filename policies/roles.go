@@ -27,7 +27,7 @@ type Roles struct {
 // ByKey returns the built-in roles with these keys, in the same order.
 func (r *Roles) ByKey(ctx context.Context, keys ...string) ([]*WebRole, error) {
 	var rows []*WebRole
-	if err := r.DB.NewSelect().Model(&rows).Where("key IN (?)", bun.In(keys)).Scan(ctx); err != nil {
+	if err := r.DB.NewSelect().Model(&rows).Where("key IN (?)", bun.List(keys)).Scan(ctx); err != nil {
 		return nil, err
 	}
 	out := make([]*WebRole, 0, len(keys))
@@ -51,7 +51,7 @@ func (r *Roles) OfContacts(ctx context.Context, contactIDs []string) ([][]*WebRo
 	if valid := db.ValidIDs(contactIDs); len(valid) > 0 {
 		err := r.DB.NewRaw(`SELECT cwr.contact_id, wr.* FROM contact_web_role cwr
 			JOIN web_role wr ON wr.id = cwr.web_role_id
-			WHERE cwr.contact_id IN (?) ORDER BY wr.name`, bun.In(valid)).Scan(ctx, &rows)
+			WHERE cwr.contact_id IN (?) ORDER BY wr.name`, bun.List(valid)).Scan(ctx, &rows)
 		if err != nil {
 			return nil, err
 		}
