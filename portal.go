@@ -4,6 +4,10 @@
 // can all import it.
 package portal
 
+// The GraphQL code in graph/ is generated from graph/schema by gqlgen,
+// configured in gqlgen.yml; paths there are relative to this directory.
+//go:generate go tool gqlgen generate
+
 import (
 	"errors"
 	"fmt"

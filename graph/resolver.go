@@ -3,7 +3,6 @@
 // call one domain service method and return its result. No SQL lives here.
 package graph
 
-//go:generate go run github.com/99designs/gqlgen generate --config ../gqlgen.yml
 
 import (
 	"github.com/openportal/portal/catalog"
