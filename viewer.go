@@ -20,8 +20,12 @@ type Viewer struct {
 	LegalEntityID   string
 	CustomerAccount string // customer account id, "" when the contact has none
 	PriceListID     string // effective price list id, "" when none
-	RoleKeys        []string
-	SessionID       string
+	// RoleIDs are the ids of every web role the viewer holds, built-in
+	// Authenticated users or Anonymous users included; RoleKeys the keys of
+	// the built-in ones among them.
+	RoleIDs   []string
+	RoleKeys  []string
+	SessionID string
 }
 
 // Anonymous reports whether nobody is signed in.

@@ -97,11 +97,21 @@ func TestSaveMasterData(t *testing.T) {
 		}
 		LegalEntities []struct{ Code, Name string }
 	}
-	a.viewer = nil
 	a.ok(`query($id: ID!) { customerAccount(id: $id) { name contacts { totalCount } } legalEntities { code name } }`,
 		map[string]any{"id": acc.ID}, &read)
 	if read.CustomerAccount.Name != "Sunrise Retail Inc." {
 		t.Errorf("customerAccount name %q", read.CustomerAccount.Name)
+	}
+	// An anonymous visitor reads the companies but no customer account:
+	// the account reads as missing.
+	a.viewer = nil
+	var anon struct {
+		CustomerAccount *struct{ Name string }
+		LegalEntities   []struct{ Code, Name string }
+	}
+	a.ok(`query($id: ID!) { customerAccount(id: $id) { name } legalEntities { code name } }`, map[string]any{"id": acc.ID}, &anon)
+	if anon.CustomerAccount != nil || len(anon.LegalEntities) != 2 {
+		t.Errorf("anonymous read %+v", anon)
 	}
 	if diff := cmp.Diff([]struct{ Code, Name string }{{"DEMF", "Contoso Germany"}, {"USMF", "Contoso USA"}}, read.LegalEntities); diff != "" {
 		t.Errorf("legalEntities (-want +got):\n%s", diff)
