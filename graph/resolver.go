@@ -3,7 +3,6 @@
 // call one domain service method and return its result. No SQL lives here.
 package graph
 
-
 import (
 	"github.com/openportal/portal/catalog"
 	"github.com/openportal/portal/identity"
