@@ -283,3 +283,59 @@ func mustJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
+
+// TestGracefulShutdown closes the server while a request is still being
+// sent: the request is answered before the server is gone.
+func TestGracefulShutdown(t *testing.T) {
+	c := config{DatabaseURL: dbtest.NewURL(t), Addr: "127.0.0.1:0"}
+	m := &Main{Config: c, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Stdout: io.Discard}
+	if err := m.Open(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	go m.Serve()
+
+	// The request's body arrives in two parts; the server is told to stop
+	// in between, while the request is in flight.
+	pr, pw := io.Pipe()
+	req, _ := http.NewRequest("POST", "http://"+m.Addr()+"/graphql", pr)
+	req.Header.Set("Content-Type", "application/json")
+	type result struct {
+		status int
+		body   string
+		err    error
+	}
+	done := make(chan result, 1)
+	go func() {
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			done <- result{err: err}
+			return
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		done <- result{status: res.StatusCode, body: string(b)}
+	}()
+	pw.Write([]byte(`{"query": "{ legalEnt`))
+	time.Sleep(100 * time.Millisecond) // the server is now reading the body
+	closed := make(chan error, 1)
+	go func() { closed <- m.Close() }()
+	time.Sleep(100 * time.Millisecond)
+	select {
+	case <-closed:
+		t.Fatal("Close returned while a request was in flight")
+	default:
+	}
+	pw.Write([]byte(`ities { code } }"}`))
+	pw.Close()
+	r := <-done
+	if r.err != nil || r.status != 200 || !strings.Contains(r.body, "legalEntities") {
+		t.Fatalf("in-flight request: %+v", r)
+	}
+	if err := <-closed; err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	// And new connections are refused afterwards.
+	if _, err := http.Get("http://" + m.Addr() + "/healthz"); err == nil {
+		t.Error("server still answers after Close")
+	}
+}
