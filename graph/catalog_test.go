@@ -262,7 +262,6 @@ func TestMasterDataNeedsAdministrator(t *testing.T) {
 		{"anonymous", &policies.Enforcer{}, nil, "UNAUTHENTICATED"},
 		{"signed-in non-admin", &policies.Enforcer{}, &portal.Viewer{ContactID: "00000000-0000-0000-0000-000000000001",
 			RoleKeys: []string{portal.RoleAuthorizedUser}}, "FORBIDDEN"},
-		{"anonymous with the dev switch", &policies.Enforcer{OpenMasterData: true}, nil, ""},
 		{"administrator", &policies.Enforcer{}, admin, ""},
 	}
 	mutations := []struct {

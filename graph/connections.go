@@ -31,3 +31,13 @@ func nullIfNotFound[T any](v *T, err error) (*T, error) {
 	}
 	return v, err
 }
+
+// connection builds a Relay connection from a page: edge makes one edge,
+// conn the connection.
+func connection[T, E, C any](page paging.Page[T], edge func(cursor string, node T) E, conn func([]E, *model.PageInfo, int) C) C {
+	edges := make([]E, len(page.Items))
+	for i, n := range page.Items {
+		edges[i] = edge(page.Cursors[i], n)
+	}
+	return conn(edges, pageInfo(page), page.TotalCount)
+}

@@ -7,14 +7,30 @@ package graph
 
 import (
 	"context"
+	"encoding/json"
+	"strconv"
 
 	"github.com/openportal/portal"
 	"github.com/openportal/portal/catalog"
 	"github.com/openportal/portal/graph/generated"
 	"github.com/openportal/portal/graph/model"
 	"github.com/openportal/portal/identity"
+	"github.com/openportal/portal/paging"
 	"github.com/openportal/portal/policies"
 )
+
+func (r *auditEntryResolver) ID(ctx context.Context, obj *identity.AuditEntry) (string, error) {
+	return strconv.FormatInt(obj.ID, 10), nil
+}
+
+func (r *auditEntryResolver) Actor(ctx context.Context, obj *identity.AuditEntry) (*identity.Contact, error) {
+	return load(ctx, r.loadersFor(ctx).contact, obj.ActorID)
+}
+
+func (r *auditEntryResolver) Detail(ctx context.Context, obj *identity.AuditEntry) (string, error) {
+	b, err := json.Marshal(obj.Detail)
+	return string(b), err
+}
 
 func (r *contactResolver) Company(ctx context.Context, obj *identity.Contact) (*catalog.LegalEntity, error) {
 	return load(ctx, r.loadersFor(ctx).legalEntity, obj.LegalEntityID)
@@ -36,34 +52,139 @@ func (r *contactResolver) SyncState(ctx context.Context, obj *identity.Contact) 
 	return model.SyncState(obj.SyncState), nil
 }
 
+func (r *invitationResolver) Contact(ctx context.Context, obj *identity.Invitation) (*identity.Contact, error) {
+	return must(ctx, r.loadersFor(ctx).contact, obj.ContactID, "Contact")
+}
+
+func (r *invitationResolver) Roles(ctx context.Context, obj *identity.Invitation) ([]*policies.WebRole, error) {
+	return r.Resolver.Roles.ByIDs(ctx, obj.RoleIDs)
+}
+
+func (r *invitationResolver) Status(ctx context.Context, obj *identity.Invitation) (model.InvitationStatus, error) {
+	return model.InvitationStatus(obj.Status()), nil
+}
+
+func (r *invitationResolver) InvitedBy(ctx context.Context, obj *identity.Invitation) (*identity.Contact, error) {
+	return load(ctx, r.loadersFor(ctx).contact, obj.InvitedBy)
+}
+
+func (r *mutationResolver) SignIn(ctx context.Context, input model.SignInInput) (*identity.SignIn, error) {
+	out, err := r.Identity.SignIn(ctx, input.Email, input.Password)
+	if err != nil {
+		return nil, err
+	}
+	setSessionCookie(ctx, out.Token, out.ExpiresAt)
+	return out, nil
+}
+
+func (r *mutationResolver) SignOut(ctx context.Context) (bool, error) {
+	if err := r.Identity.SignOut(ctx); err != nil {
+		return false, err
+	}
+	clearSessionCookie(ctx)
+	return true, nil
+}
+
+func (r *mutationResolver) RedeemInvitation(ctx context.Context, code string, password string) (*identity.SignIn, error) {
+	out, err := r.Identity.Redeem(ctx, code, password)
+	if err != nil {
+		return nil, err
+	}
+	setSessionCookie(ctx, out.Token, out.ExpiresAt)
+	return out, nil
+}
+
+func (r *mutationResolver) CreateContact(ctx context.Context, input identity.ContactInput) (*identity.Contact, error) {
+	return r.Identity.CreateContact(ctx, input)
+}
+
+func (r *mutationResolver) UpdateContact(ctx context.Context, id string, input identity.ContactInput) (*identity.Contact, error) {
+	return r.Identity.UpdateContact(ctx, id, input)
+}
+
+func (r *mutationResolver) DisableContact(ctx context.Context, id string) (*identity.Contact, error) {
+	return r.Identity.SetDisabled(ctx, id, true)
+}
+
+func (r *mutationResolver) EnableContact(ctx context.Context, id string) (*identity.Contact, error) {
+	return r.Identity.SetDisabled(ctx, id, false)
+}
+
+func (r *mutationResolver) InviteContact(ctx context.Context, input identity.InviteInput) (*identity.InvitationPayload, error) {
+	return r.Identity.Invite(ctx, input)
+}
+
+func (r *mutationResolver) RevokeInvitation(ctx context.Context, id string) (*identity.Invitation, error) {
+	return r.Identity.RevokeInvitation(ctx, id)
+}
+
+func (r *queryResolver) Contact(ctx context.Context, id string) (*identity.Contact, error) {
+	return nullIfNotFound(r.Identity.Contact(ctx, id))
+}
+
+func (r *queryResolver) Contacts(ctx context.Context, search *string, first *int, after *string) (*model.ContactConnection, error) {
+	page, err := r.Identity.Contacts(ctx, identity.ContactFilter{Search: search, Args: paging.Args{First: first, After: after}})
+	if err != nil {
+		return nil, err
+	}
+	return contactConnection(page), nil
+}
+
+func (r *queryResolver) Invitations(ctx context.Context, first *int, after *string, contactID *string) (*model.InvitationConnection, error) {
+	page, err := r.Identity.Invitations(ctx, identity.InvitationFilter{ContactID: contactID, Args: paging.Args{First: first, After: after}})
+	if err != nil {
+		return nil, err
+	}
+	return connection(page, func(c string, n *identity.Invitation) *model.InvitationEdge {
+		return &model.InvitationEdge{Cursor: c, Node: n}
+	},
+		func(e []*model.InvitationEdge, pi *model.PageInfo, total int) *model.InvitationConnection {
+			return &model.InvitationConnection{Edges: e, PageInfo: pi, TotalCount: total}
+		}), nil
+}
+
+func (r *queryResolver) AuditLog(ctx context.Context, first *int, after *string, contactID *string) (*model.AuditEntryConnection, error) {
+	page, err := r.Identity.AuditLog(ctx, identity.AuditFilter{ContactID: contactID, Args: paging.Args{First: first, After: after}})
+	if err != nil {
+		return nil, err
+	}
+	return connection(page, func(c string, n *identity.AuditEntry) *model.AuditEntryEdge {
+		return &model.AuditEntryEdge{Cursor: c, Node: n}
+	},
+		func(e []*model.AuditEntryEdge, pi *model.PageInfo, total int) *model.AuditEntryConnection {
+			return &model.AuditEntryConnection{Edges: e, PageInfo: pi, TotalCount: total}
+		}), nil
+}
+
 func (r *viewerResolver) Contact(ctx context.Context, obj *portal.Viewer) (*identity.Contact, error) {
 	if obj.Anonymous() {
 		return nil, nil
 	}
-	return load(ctx, r.loadersFor(ctx).contact, &obj.ContactID)
+	return r.Identity.Self(ctx, obj)
 }
 
 func (r *viewerResolver) Roles(ctx context.Context, obj *portal.Viewer) ([]*policies.WebRole, error) {
 	if obj.Anonymous() {
 		return r.Resolver.Roles.ByKey(ctx, portal.RoleAnonymousUsers)
 	}
-	roles, err := r.loadersFor(ctx).contactRoles.Load(ctx, obj.ContactID)
-	if err != nil {
-		return nil, err
-	}
-	auth, err := r.Resolver.Roles.ByKey(ctx, portal.RoleAuthenticatedUsers)
-	return append(roles, auth...), err
+	return r.Resolver.Roles.ByIDs(ctx, obj.RoleIDs)
 }
 
 func (r *viewerResolver) IsAdministrator(ctx context.Context, obj *portal.Viewer) (bool, error) {
 	return obj.HasRole(portal.RoleAdministrators), nil
 }
 
+func (r *Resolver) AuditEntry() generated.AuditEntryResolver { return &auditEntryResolver{r} }
+
 func (r *Resolver) Contact() generated.ContactResolver { return &contactResolver{r} }
+
+func (r *Resolver) Invitation() generated.InvitationResolver { return &invitationResolver{r} }
 
 func (r *Resolver) Viewer() generated.ViewerResolver { return &viewerResolver{r} }
 
 type (
-	contactResolver struct{ *Resolver }
-	viewerResolver  struct{ *Resolver }
+	auditEntryResolver struct{ *Resolver }
+	contactResolver    struct{ *Resolver }
+	invitationResolver struct{ *Resolver }
+	viewerResolver     struct{ *Resolver }
 )

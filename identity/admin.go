@@ -79,7 +79,8 @@ func (s *Service) CreateSeedContact(ctx context.Context, in SeedContact) (*Conta
 				return err
 			}
 		}
-		return nil
+		return auditAs(ctx, tx, "", ActionContactCreated, "contact", c.ID,
+			map[string]any{"email": c.Email, "roles": in.RoleKeys, "via": "command line"})
 	})
 	if err != nil {
 		return nil, err

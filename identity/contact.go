@@ -6,12 +6,14 @@ package identity
 
 import (
 	"context"
+	"log/slog"
 	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
 
 	portal "github.com/openportal/portal"
+	"github.com/openportal/portal/catalog"
 	"github.com/openportal/portal/db"
 	"github.com/openportal/portal/policies"
 )
@@ -76,9 +78,20 @@ func (c *Contact) MissingOrderFields() []string {
 
 // Service manages contacts for the viewer in the context.
 type Service struct {
-	DB     *bun.DB
-	Policy *policies.Enforcer
-	Roles  *policies.Roles
+	DB      *bun.DB
+	Policy  *policies.Enforcer
+	Roles   *policies.Roles
+	Catalog *catalog.Service
+	// Mailer sends invitations; nil when no SMTP server is configured, and
+	// the administrator hands over the sign-up URL instead.
+	Mailer Mailer
+	// BaseURL is the site's public address, for sign-up links.
+	BaseURL string
+	Logger  *slog.Logger
+	// SessionTTL is how long a session lasts at most; IdleTimeout how long
+	// it lasts unused. Zero means the defaults (7 days, 24 hours).
+	SessionTTL  time.Duration
+	IdleTimeout time.Duration
 }
 
 // ContactsByID returns the contacts with these ids in the same order, nil
@@ -109,8 +122,23 @@ func createContact(ctx context.Context, idb bun.IDB, c *Contact) error {
 		c.LegalEntityID, c.CustomerAccountID, c.FirstName, c.LastName, c.Email,
 		c.OwnPriceListID, c.OwnCurrency, c.OwnShipToCountry, c.OwnLanguage, c.PasswordHash).Scan(ctx, &c.ID)
 	if db.IsUniqueViolation(err, "contact_email_key") {
-		return &portal.Error{Code: portal.ECONFLICT, Field: "input.email",
-			Message: "A contact with email " + c.Email + " already exists; emails are unique regardless of case."}
+		return emailTaken(c.Email)
 	}
 	return err
+}
+
+// Self returns a viewer's own contact, whatever the permissions say about
+// reading contacts: everyone may see who they are signed in as. The viewer
+// is passed in because signIn answers for the session it just made, not for
+// the (anonymous) request.
+// Returns EUNAUTHENTICATED for an anonymous viewer.
+func (s *Service) Self(ctx context.Context, v *portal.Viewer) (*Contact, error) {
+	if v.Anonymous() {
+		return nil, portal.Errorf(portal.EUNAUTHENTICATED, "Sign in first.")
+	}
+	c := &Contact{}
+	if err := s.DB.NewRaw(contactSelect+" WHERE c.id = ?", v.ContactID).Scan(ctx, c); err != nil {
+		return nil, err
+	}
+	return c, nil
 }

@@ -43,11 +43,7 @@ const (
 )
 
 // Enforcer answers permission questions for the viewer in a context.
-type Enforcer struct {
-	// OpenMasterData lets anyone, even an anonymous caller, change master
-	// data. For local development only, until sign-in exists.
-	OpenMasterData bool
-}
+type Enforcer struct{}
 
 // grant is one default table permission: a scope and its privileges.
 type grant struct {
@@ -92,9 +88,6 @@ func (e *Enforcer) Scope(ctx context.Context, table string, priv Privilege) Scop
 	v := portal.ViewerFrom(ctx)
 	var s Scope
 	if priv == Read && isCatalog(table) && table != TableCustomerAccount {
-		s.All = true
-	}
-	if e.OpenMasterData && isCatalog(table) {
 		s.All = true
 	}
 	for _, key := range v.RoleKeys {

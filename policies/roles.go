@@ -86,3 +86,14 @@ func (r *Roles) KeysOf(ctx context.Context, contactID string) ([]string, error) 
 		WHERE cwr.contact_id = ? AND wr.key IS NOT NULL ORDER BY wr.key`, contactID).Scan(ctx, &keys)
 	return keys, err
 }
+
+// ByIDs returns the roles with these ids, by name; unknown ids are skipped.
+func (r *Roles) ByIDs(ctx context.Context, ids []string) ([]*WebRole, error) {
+	rows := []*WebRole{}
+	if valid := db.ValidIDs(ids); len(valid) > 0 {
+		if err := r.DB.NewSelect().Model(&rows).Where("id IN (?)", bun.List(valid)).Order("name").Scan(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return rows, nil
+}

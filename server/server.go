@@ -18,6 +18,7 @@ import (
 	"github.com/openportal/portal/db"
 	"github.com/openportal/portal/graph"
 	"github.com/openportal/portal/graph/graphiql"
+	"github.com/openportal/portal/identity"
 )
 
 // Server is Portal's HTTP handler and what it needs.
@@ -25,13 +26,14 @@ type Server struct {
 	DB       *bun.DB
 	Logger   *slog.Logger
 	Resolver *graph.Resolver
+	Identity *identity.Service
 }
 
 // Handler returns the routes, wrapped in the common middleware.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	gql := graph.NewHandler(s.Resolver, s.Logger)
-	mux.Handle("/graphql", gql)
+	mux.Handle("/graphql", s.authenticate(gql))
 	gi := graphiql.Handler("/graphql")
 	mux.Handle("/graphiql", gi)
 	mux.Handle("/graphiql/", gi)

@@ -80,7 +80,11 @@ func cmdDemo(ctx context.Context, args []string, getenv func(string) string, std
 	if _, err := db.Migrate(ctx, d.DB); err != nil {
 		return err
 	}
-	return loadDemo(ctx, d, newServices(d.DB, &c), stdout)
+	svc, err := newServices(d.DB, &c, logger)
+	if err != nil {
+		return err
+	}
+	return loadDemo(ctx, d, svc, stdout)
 }
 
 func cmdAdmin(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -123,7 +127,11 @@ func cmdAdmin(ctx context.Context, args []string, getenv func(string) string, st
 	if _, err := db.Migrate(ctx, d.DB); err != nil {
 		return err
 	}
-	contact, err := newServices(d.DB, &c).identity.CreateAdministrator(ctx, email, password)
+	svc, err := newServices(d.DB, &c, logger)
+	if err != nil {
+		return err
+	}
+	contact, err := svc.identity.CreateAdministrator(ctx, email, password)
 	if err != nil {
 		return err
 	}

@@ -25,7 +25,8 @@ type config struct {
 	DataDir        string
 	DatabaseURL    string
 	Demo           bool
-	OpenMasterData bool
+	BaseURL        string
+	SMTPURL        string
 	LogLevel       string
 	LogFormat      string
 }
@@ -112,14 +113,19 @@ type services struct {
 	roles    *policies.Roles
 }
 
-func newServices(bdb *bun.DB, c *config) *services {
-	policy := &policies.Enforcer{OpenMasterData: c.OpenMasterData}
+func newServices(bdb *bun.DB, c *config, logger *slog.Logger) (*services, error) {
+	policy := &policies.Enforcer{}
 	roles := &policies.Roles{DB: bdb}
-	return &services{
-		catalog:  &catalog.Service{DB: bdb, Policy: policy},
-		identity: &identity.Service{DB: bdb, Policy: policy, Roles: roles},
-		roles:    roles,
+	cat := &catalog.Service{DB: bdb, Policy: policy}
+	ids := &identity.Service{DB: bdb, Policy: policy, Roles: roles, Catalog: cat, BaseURL: c.BaseURL, Logger: logger}
+	if c.SMTPURL != "" {
+		m, err := identity.NewSMTPMailer(c.SMTPURL)
+		if err != nil {
+			return nil, err
+		}
+		ids.Mailer = m
 	}
+	return &services{catalog: cat, identity: ids, roles: roles}, nil
 }
 
 func (s *services) resolver() *graph.Resolver {

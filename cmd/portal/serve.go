@@ -46,7 +46,10 @@ func (m *Main) Open(ctx context.Context) error {
 	if len(applied) > 0 {
 		m.Logger.Info("migrations applied", "migrations", applied)
 	}
-	svc := newServices(m.db.DB, &m.Config)
+	svc, err := newServices(m.db.DB, &m.Config, m.Logger)
+	if err != nil {
+		return err
+	}
 	if m.Config.Demo {
 		if err := loadDemo(ctx, m.db, svc, m.Stdout); err != nil {
 			return err
@@ -56,7 +59,10 @@ func (m *Main) Open(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", m.Config.Addr, err)
 	}
-	s := &server.Server{DB: m.db.DB, Logger: m.Logger, Resolver: svc.resolver()}
+	if m.Config.BaseURL == "" {
+		svc.identity.BaseURL = "http://" + m.ln.Addr().String()
+	}
+	s := &server.Server{DB: m.db.DB, Logger: m.Logger, Resolver: svc.resolver(), Identity: svc.identity}
 	m.http = &http.Server{
 		Handler:           s.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -65,9 +71,6 @@ func (m *Main) Open(ctx context.Context) error {
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
-	}
-	if m.Config.OpenMasterData {
-		m.Logger.Warn("PORTAL_DEV_OPEN_MASTER_DATA is on: anyone can change master data; never use this in production")
 	}
 	return nil
 }
@@ -105,8 +108,10 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	fs := newFlags("serve", "portal serve [flags]", stderr)
 	fs.StringVar(&m.Config.Addr, "addr", or(getenv("PORTAL_ADDR"), "127.0.0.1:8080"), "address to listen on (env PORTAL_ADDR)")
 	fs.BoolVar(&m.Config.Demo, "demo", envBool(getenv("PORTAL_DEMO")), "load demo data when the database is empty (env PORTAL_DEMO)")
-	fs.BoolVar(&m.Config.OpenMasterData, "dev-open-master-data", envBool(getenv("PORTAL_DEV_OPEN_MASTER_DATA")),
-		"DEVELOPMENT ONLY: let anyone change master data until sign-in exists (env PORTAL_DEV_OPEN_MASTER_DATA)")
+	fs.StringVar(&m.Config.BaseURL, "base-url", getenv("PORTAL_BASE_URL"),
+		"the site's public URL, for links in invitations (env PORTAL_BASE_URL); default http://ADDR")
+	fs.StringVar(&m.Config.SMTPURL, "smtp-url", getenv("PORTAL_SMTP_URL"),
+		"mail invitations through this SMTP server: smtp://user:pass@host:587?from=portal@example.com (env PORTAL_SMTP_URL); empty: hand over the sign-up URL yourself")
 	dbFlags(fs, &m.Config, getenv)
 	if err := parse(fs, args); err != nil {
 		return err

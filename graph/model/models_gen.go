@@ -12,6 +12,17 @@ import (
 	"github.com/openportal/portal/identity"
 )
 
+type AuditEntryConnection struct {
+	Edges      []*AuditEntryEdge `json:"edges"`
+	PageInfo   *PageInfo         `json:"pageInfo"`
+	TotalCount int               `json:"totalCount"`
+}
+
+type AuditEntryEdge struct {
+	Cursor string               `json:"cursor"`
+	Node   *identity.AuditEntry `json:"node"`
+}
+
 type ContactConnection struct {
 	Edges      []*ContactEdge `json:"edges"`
 	PageInfo   *PageInfo      `json:"pageInfo"`
@@ -21,6 +32,17 @@ type ContactConnection struct {
 type ContactEdge struct {
 	Cursor string            `json:"cursor"`
 	Node   *identity.Contact `json:"node"`
+}
+
+type InvitationConnection struct {
+	Edges      []*InvitationEdge `json:"edges"`
+	PageInfo   *PageInfo         `json:"pageInfo"`
+	TotalCount int               `json:"totalCount"`
+}
+
+type InvitationEdge struct {
+	Cursor string               `json:"cursor"`
+	Node   *identity.Invitation `json:"node"`
 }
 
 type Mutation struct {
@@ -43,6 +65,71 @@ type ProductEdge struct {
 }
 
 type Query struct {
+}
+
+type SignInInput struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
+}
+
+// Where an invitation stands.
+type InvitationStatus string
+
+const (
+	InvitationStatusOpen     InvitationStatus = "OPEN"
+	InvitationStatusRedeemed InvitationStatus = "REDEEMED"
+	InvitationStatusRevoked  InvitationStatus = "REVOKED"
+	InvitationStatusExpired  InvitationStatus = "EXPIRED"
+)
+
+var AllInvitationStatus = []InvitationStatus{
+	InvitationStatusOpen,
+	InvitationStatusRedeemed,
+	InvitationStatusRevoked,
+	InvitationStatusExpired,
+}
+
+func (e InvitationStatus) IsValid() bool {
+	switch e {
+	case InvitationStatusOpen, InvitationStatusRedeemed, InvitationStatusRevoked, InvitationStatusExpired:
+		return true
+	}
+	return false
+}
+
+func (e InvitationStatus) String() string {
+	return string(e)
+}
+
+func (e *InvitationStatus) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = InvitationStatus(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid InvitationStatus", str)
+	}
+	return nil
+}
+
+func (e InvitationStatus) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *InvitationStatus) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e InvitationStatus) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }
 
 // Where an order or contact stands in its sync to the ERP (dual-write).

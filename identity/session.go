@@ -1,0 +1,294 @@
+package identity
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	portal "github.com/openportal/portal"
+	"github.com/openportal/portal/db"
+)
+
+// Session defaults, and the sign-in rate limit: failures per key (the
+// email, and the client address) within one minute.
+const (
+	DefaultSessionTTL  = 7 * 24 * time.Hour
+	DefaultIdleTimeout = 24 * time.Hour
+	MaxSignInFailures  = 10
+	// touchEvery bounds how often a session's last_seen_at is written: not
+	// on every request.
+	touchEvery = time.Minute
+)
+
+// SignIn is a new session: the token, shown this once, its expiry, and the
+// viewer it stands for.
+type SignIn struct {
+	Token     string
+	ExpiresAt time.Time
+	Viewer    *portal.Viewer
+}
+
+// errWrongCredentials is the only answer to a failed sign-in, whatever
+// failed, so that it reveals nothing about which emails exist.
+var errWrongCredentials = portal.Errorf(portal.EUNAUTHENTICATED, "The email or password is wrong.")
+
+// dummyHash is compared against when the email is unknown, so that an
+// unknown email takes as long to refuse as a wrong password.
+var dummyHash = sync.OnceValue(func() string {
+	h, _ := HashPassword("portal dummy password for timing")
+	return h
+})
+
+func (s *Service) ttl() time.Duration {
+	if s.SessionTTL > 0 {
+		return s.SessionTTL
+	}
+	return DefaultSessionTTL
+}
+
+func (s *Service) idle() time.Duration {
+	if s.IdleTimeout > 0 {
+		return s.IdleTimeout
+	}
+	return DefaultIdleTimeout
+}
+
+// SignIn checks an email and password and starts a session.
+// Returns EUNAUTHENTICATED "The email or password is wrong." for an unknown
+// email, a wrong password, a contact without sign-in or a disabled one, and
+// EUNAUTHENTICATED with Details["reason"] = "RATE_LIMITED" after too many
+// failures for the email or the client address within a minute.
+func (s *Service) SignIn(ctx context.Context, email, password string) (*SignIn, error) {
+	email = normalizeEmail(email)
+	keys := []string{"email:" + strings.ToLower(email)}
+	if ip := portal.ClientIP(ctx); ip != "" {
+		keys = append(keys, "ip:"+ip)
+	}
+	if err := s.checkRate(ctx, keys); err != nil {
+		return nil, err
+	}
+	var c struct {
+		ID           string
+		PasswordHash sql.NullString
+		Disabled     bool
+	}
+	err := s.DB.NewRaw("SELECT id, password_hash, disabled FROM contact WHERE lower(email) = lower(?)", email).Scan(ctx, &c)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, err
+	}
+	hash := c.PasswordHash.String
+	if !c.PasswordHash.Valid {
+		hash = dummyHash()
+	}
+	ok := PasswordMatches(password, hash) && c.PasswordHash.Valid && !c.Disabled
+	if !ok {
+		if err := s.recordFailure(ctx, keys, c.ID, email); err != nil {
+			return nil, err
+		}
+		return nil, errWrongCredentials
+	}
+	var out *SignIn
+	err = db.Tx(ctx, s.DB, func(ctx context.Context, tx bun.Tx) error {
+		var err error
+		if out, err = s.newSession(ctx, tx, c.ID); err != nil {
+			return err
+		}
+		return auditAs(ctx, tx, c.ID, ActionSignedIn, "contact", c.ID, nil)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.withViewer(ctx, out)
+}
+
+// checkRate refuses when any key has too many recent failures.
+func (s *Service) checkRate(ctx context.Context, keys []string) error {
+	var n int
+	err := s.DB.NewRaw(`SELECT count(*) FROM sign_in_failure WHERE key IN (?) AND at > now() - interval '1 minute'
+		GROUP BY key ORDER BY 1 DESC LIMIT 1`, bun.List(keys)).Scan(ctx, &n)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	if n >= MaxSignInFailures {
+		return &portal.Error{Code: portal.EUNAUTHENTICATED,
+			Message: "Too many failed sign-ins for this email or from this address. Wait a minute, then try again.",
+			Details: map[string]any{"reason": "RATE_LIMITED", "retryAfterSeconds": 60}}
+	}
+	return nil
+}
+
+// recordFailure counts a failed sign-in against each key and audits it;
+// rows older than ten minutes are swept at the same time.
+func (s *Service) recordFailure(ctx context.Context, keys []string, contactID, email string) error {
+	return db.Tx(ctx, s.DB, func(ctx context.Context, tx bun.Tx) error {
+		if _, err := tx.ExecContext(ctx, "DELETE FROM sign_in_failure WHERE at < now() - interval '10 minutes'"); err != nil {
+			return err
+		}
+		for _, k := range keys {
+			if _, err := tx.ExecContext(ctx, "INSERT INTO sign_in_failure (key) VALUES (?)", k); err != nil {
+				return err
+			}
+		}
+		subject := contactID
+		if subject == "" {
+			subject = strings.ToLower(email)
+		}
+		return auditAs(ctx, tx, "", ActionSignInFailed, "contact", subject, map[string]any{"email": email})
+	})
+}
+
+// newSession stores a session for a contact and returns its token.
+func (s *Service) newSession(ctx context.Context, tx bun.IDB, contactID string) (*SignIn, error) {
+	token, hash := newSecret()
+	out := &SignIn{Token: token}
+	err := tx.NewRaw(`INSERT INTO session (token_hash, contact_id, expires_at, client_ip, user_agent)
+		VALUES (?, ?, now() + make_interval(secs => ?), ?, ?) RETURNING expires_at`,
+		hash, contactID, s.ttl().Seconds(), portal.ClientIP(ctx), userAgent(ctx)).Scan(ctx, &out.ExpiresAt)
+	if err != nil {
+		return nil, err
+	}
+	out.Viewer = &portal.Viewer{ContactID: contactID}
+	return out, nil
+}
+
+// withViewer fills in the full viewer (roles, account) of a new session.
+func (s *Service) withViewer(ctx context.Context, in *SignIn) (*SignIn, error) {
+	v, err := s.ViewerFor(ctx, in.Viewer.ContactID)
+	if err != nil {
+		return nil, err
+	}
+	in.Viewer = v
+	return in, nil
+}
+
+// Authenticate returns the viewer of a session token, or nil when the token
+// is unknown, expired, idle too long, or its contact is disabled.
+func (s *Service) Authenticate(ctx context.Context, token string) (*portal.Viewer, error) {
+	if token == "" || len(token) > 100 {
+		return nil, nil
+	}
+	var row struct {
+		ID         string
+		ContactID  string
+		LastSeenAt time.Time
+	}
+	err := s.DB.NewRaw(`SELECT s.id, s.contact_id, s.last_seen_at FROM session s JOIN contact c ON c.id = s.contact_id
+		WHERE s.token_hash = ? AND s.expires_at > now() AND s.last_seen_at > now() - make_interval(secs => ?) AND NOT c.disabled`,
+		hashSecret(token), s.idle().Seconds()).Scan(ctx, &row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if time.Since(row.LastSeenAt) > touchEvery {
+		if _, err := s.DB.ExecContext(ctx, "UPDATE session SET last_seen_at = now() WHERE id = ?", row.ID); err != nil {
+			return nil, err
+		}
+	}
+	v, err := s.ViewerFor(ctx, row.ContactID)
+	if err != nil {
+		return nil, err
+	}
+	v.SessionID = row.ID
+	return v, nil
+}
+
+// SignOut ends the viewer's session. Signing out without one is harmless.
+func (s *Service) SignOut(ctx context.Context) error {
+	v := portal.ViewerFrom(ctx)
+	if v.SessionID == "" {
+		return nil
+	}
+	return db.Tx(ctx, s.DB, func(ctx context.Context, tx bun.Tx) error {
+		if _, err := tx.ExecContext(ctx, "DELETE FROM session WHERE id = ?", v.SessionID); err != nil {
+			return err
+		}
+		return audit(ctx, tx, ActionSignedOut, "contact", v.ContactID, nil)
+	})
+}
+
+// Redeem consumes an invitation code: it sets the contact's password,
+// grants the invitation's roles and signs the contact in, all in one
+// transaction that locks the invitation, so of two concurrent redemptions
+// of one code exactly one wins.
+// Returns EINVALID for an unknown, expired, revoked or used code (each with
+// its own message) or a password that breaks the policy; a refused
+// redemption leaves the code as it was.
+func (s *Service) Redeem(ctx context.Context, code, password string) (*SignIn, error) {
+	var out *SignIn
+	err := db.Tx(ctx, s.DB, func(ctx context.Context, tx bun.Tx) error {
+		inv, err := invitationForUpdate(ctx, tx, "i.code_hash = ?", hashSecret(strings.TrimSpace(code)))
+		if portal.ErrorCode(err) == portal.ENOTFOUND {
+			return portal.FieldErrorf("code", "This invitation code is not valid. Check that you copied the whole link, or ask your administrator for a new invitation.")
+		}
+		if err != nil {
+			return err
+		}
+		switch inv.Status() {
+		case InvitationRedeemed:
+			return portal.FieldErrorf("code", "This invitation was already used. Sign in with your email and password, or ask your administrator for a new invitation.")
+		case InvitationRevoked:
+			return portal.FieldErrorf("code", "This invitation was withdrawn. Ask your administrator for a new one.")
+		case InvitationExpired:
+			return portal.FieldErrorf("code", "This invitation expired on %s. Ask your administrator for a new one.", inv.ExpiresAt.UTC().Format("2 January 2006"))
+		}
+		var c struct {
+			Email        string
+			PasswordHash sql.NullString
+			Disabled     bool
+		}
+		if err := tx.NewRaw("SELECT email, password_hash, disabled FROM contact WHERE id = ? FOR UPDATE", inv.ContactID).Scan(ctx, &c); err != nil {
+			return err
+		}
+		if c.Disabled || c.PasswordHash.Valid {
+			return portal.FieldErrorf("code", "This invitation can no longer be used. Ask your administrator.")
+		}
+		if err := CheckPasswordPolicy("password", password, c.Email); err != nil {
+			return err
+		}
+		hash, err := HashPassword(password)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, "UPDATE contact SET password_hash = ?, updated_at = now() WHERE id = ?", hash, inv.ContactID); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, "UPDATE invitation SET redeemed_at = now() WHERE id = ?", inv.ID); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO contact_web_role (contact_id, web_role_id)
+			SELECT ?, web_role_id FROM invitation_role WHERE invitation_id = ? ON CONFLICT DO NOTHING`, inv.ContactID, inv.ID); err != nil {
+			return err
+		}
+		if out, err = s.newSession(ctx, tx, inv.ContactID); err != nil {
+			return err
+		}
+		return auditAs(ctx, tx, inv.ContactID, ActionInvitationRedeemed, "contact", inv.ContactID, map[string]any{"invitation": inv.ID})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.withViewer(ctx, out)
+}
+
+type userAgentKey struct{}
+
+// WithUserAgent returns a context carrying the client's User-Agent, kept
+// with sessions so a contact can tell its sessions apart.
+func WithUserAgent(ctx context.Context, ua string) context.Context {
+	if len(ua) > 300 {
+		ua = ua[:300]
+	}
+	return context.WithValue(ctx, userAgentKey{}, ua)
+}
+
+func userAgent(ctx context.Context) string {
+	ua, _ := ctx.Value(userAgentKey{}).(string)
+	return ua
+}
