@@ -40,8 +40,18 @@ func startMain(t *testing.T, c config) (string, *bytes.Buffer) {
 
 func graphql(t *testing.T, base, query string) map[string]any {
 	t.Helper()
+	return graphqlAs(t, base, "", query)
+}
+
+func graphqlAs(t *testing.T, base, token, query string) map[string]any {
+	t.Helper()
 	body, _ := json.Marshal(map[string]any{"query": query})
-	res, err := http.Post(base+"/graphql", "application/json", bytes.NewReader(body))
+	req, _ := http.NewRequest("POST", base+"/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,10 +102,20 @@ func TestServeWithDemoData(t *testing.T) {
 	if code == 200 && !strings.Contains(body, "errors") {
 		t.Errorf("GET mutation ran: %d %s", code, body)
 	}
-	// Without the dev switch, anonymous callers cannot change master data.
+	// Anonymous callers cannot change master data; the demo administrator,
+	// signed in, can.
 	r = graphql(t, base, `mutation { saveLegalEntity(input: {code: "X", name: "X"}) { code } }`)
 	if errs, _ := r["errors"].([]any); len(errs) == 0 || errs[0].(map[string]any)["extensions"].(map[string]any)["code"] != "UNAUTHENTICATED" {
 		t.Errorf("anonymous saveLegalEntity = %v", r)
+	}
+	r = graphql(t, base, `mutation { signIn(input: {email: "admin@portal.example", password: "demo-admin-pass"}) { token viewer { isAdministrator } } }`)
+	token, _ := r["data"].(map[string]any)["signIn"].(map[string]any)["token"].(string)
+	if token == "" || !strings.Contains(mustJSON(r), `"isAdministrator":true`) {
+		t.Fatalf("demo admin sign-in = %v", r)
+	}
+	r = graphqlAs(t, base, token, `mutation { saveLegalEntity(input: {code: "DEMF", name: "Contoso Germany"}) { code } }`)
+	if !strings.Contains(mustJSON(r), `"DEMF"`) {
+		t.Errorf("admin saveLegalEntity = %v", r)
 	}
 	if code, body := get(t, base+"/graphiql"); code != 200 || !strings.Contains(body, "<html") {
 		t.Errorf("/graphiql = %d", code)
@@ -148,6 +168,13 @@ func TestAdminCreate(t *testing.T) {
 	if row.Key != "administrators" || !strings.HasPrefix(row.PasswordHash, "$argon2id$") ||
 		!identity.PasswordMatches("correct horse battery", row.PasswordHash) {
 		t.Errorf("admin row = %+v", row)
+	}
+
+	// The bootstrapped administrator signs in and is one.
+	base, _ := startMain(t, config{DatabaseURL: url})
+	r := graphql(t, base, `mutation { signIn(input: {email: "root@example.com", password: "correct horse battery"}) { viewer { isAdministrator roles { name } } } }`)
+	if !strings.Contains(mustJSON(r), `"isAdministrator":true`) || !strings.Contains(mustJSON(r), "Administrators") {
+		t.Errorf("bootstrapped admin sign-in = %v", r)
 	}
 
 	// The same email again (any case) is refused, as is a weak password
