@@ -164,6 +164,46 @@ func TestInvitationPath(t *testing.T) {
 		t.Errorf("anonymous viewer = %+v", anonView)
 	}
 
+	// Contacts: the admin finds Alice by any part of her name or email;
+	// Alice reads only herself.
+	var list struct {
+		Contacts struct {
+			TotalCount int
+			Edges      []struct{ Node struct{ Email string } }
+		}
+	}
+	admin.ok(`{ contacts(search: "ARCH") { totalCount edges { node { email } } } }`, nil, &list)
+	if list.Contacts.TotalCount != 1 || list.Contacts.Edges[0].Node.Email != "Alice@Forest.example" {
+		t.Errorf("admin search = %+v", list)
+	}
+	alice.ok(`{ contacts { totalCount edges { node { email } } } }`, nil, &list)
+	if list.Contacts.TotalCount != 1 || list.Contacts.Edges[0].Node.Email != "Alice@Forest.example" {
+		t.Errorf("alice's contacts = %+v", list)
+	}
+	var invs struct{ Invitations struct{ TotalCount int } }
+	admin.ok(`{ invitations { totalCount edges { node { status contact { email } invitedBy { email } } } } }`, nil, &invs)
+	if invs.Invitations.TotalCount != 1 {
+		t.Errorf("invitations = %+v", invs)
+	}
+
+	// The admin changes her: a new email, her own currency and price list.
+	var upd struct {
+		UpdateContact struct {
+			Email, Currency string
+			PriceList       struct{ Code string }
+		}
+	}
+	admin.ok(`mutation($id: ID!, $in: ContactInput!) { updateContact(id: $id, input: $in) { email currency priceList { code } } }`,
+		map[string]any{"id": c.ID, "in": map[string]any{"firstName": "Alice", "lastName": "Archer", "email": "alice@forest.example",
+			"company": "USMF", "accountNumber": "US-001", "currency": "EUR", "priceListCode": "EURO"}}, &upd)
+	if upd.UpdateContact.Email != "alice@forest.example" || upd.UpdateContact.Currency != "EUR" || upd.UpdateContact.PriceList.Code != "EURO" {
+		t.Errorf("updated contact = %+v", upd)
+	}
+	s.db.NewRaw("SELECT count(*) FROM outbox_event WHERE type = 'contact.upserted' AND aggregate_id = ?", c.ID).Scan(context.Background(), &events)
+	if events != 2 {
+		t.Errorf("%d contact.upserted events after the update, want 2", events)
+	}
+
 	// The audit log tells the story, newest first.
 	var log struct {
 		AuditLog struct {
@@ -175,7 +215,7 @@ func TestInvitationPath(t *testing.T) {
 	for _, e := range log.AuditLog.Edges {
 		actions = append(actions, e.Node.Action)
 	}
-	want := []string{"session.signed_in", "invitation.redeemed", "invitation.created", "contact.created"}
+	want := []string{"contact.updated", "session.signed_in", "invitation.redeemed", "invitation.created", "contact.created"}
 	if diff := cmp.Diff(want, actions); diff != "" {
 		t.Errorf("audit log for the contact (-want +got):\n%s", diff)
 	}
