@@ -422,6 +422,31 @@ func TestSessions(t *testing.T) {
 		t.Fatal("cookie does not authenticate")
 	}
 
+	// Another site cannot make the browser run a mutation with the cookie:
+	// a form or text/plain POST (no CORS preflight) is not accepted, and
+	// GET never runs mutations.
+	for _, ct := range []string{"application/x-www-form-urlencoded", "text/plain", "multipart/form-data; boundary=x"} {
+		req, _ := http.NewRequest("POST", s.srv.URL+"/graphql", strings.NewReader(`{"query":"mutation { signOut }"}`))
+		req.Header.Set("Content-Type", ct)
+		req.AddCookie(cookie)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode < 400 {
+			t.Errorf("POST as %s answered %d", ct, res.StatusCode)
+		}
+	}
+	req, _ := http.NewRequest("GET", s.srv.URL+"/graphql?query=mutation%7BsignOut%7D", nil)
+	req.AddCookie(cookie)
+	if res, err := http.DefaultClient.Do(req); err == nil {
+		res.Body.Close()
+	}
+	if browser.viewerID() == "" {
+		t.Fatal("a cross-site style request signed the browser out")
+	}
+
 	// An idle session ends.
 	bearer := s.signIn("carol@forest.example", "carol password 1")
 	s.db.ExecContext(context.Background(), "UPDATE session SET last_seen_at = now() - interval '25 hours' WHERE contact_id = (SELECT id FROM contact WHERE email = 'carol@forest.example')")
