@@ -1,0 +1,60 @@
+package identity
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestPasswordPolicy(t *testing.T) {
+	tests := []struct {
+		name, password, email string
+		ok                    bool
+	}{
+		{"long enough", "twelve chars", "a@b.example", true},
+		{"eleven characters", "eleven char", "a@b.example", false},
+		{"twelve runes, fewer bytes would not count", "überlänge123", "a@b.example", true},
+		{"the email", "Alice@Forest.example", "alice@forest.example", false},
+		{"the email with spaces", " alice@forest.example ", "alice@forest.example", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := CheckPasswordPolicy("password", tt.password, tt.email)
+			if (err == nil) != tt.ok {
+				t.Errorf("CheckPasswordPolicy(%q) = %v, want ok %v", tt.password, err, tt.ok)
+			}
+		})
+	}
+}
+
+func TestHashPassword(t *testing.T) {
+	h, err := HashPassword("correct horse battery")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(h, "$argon2id$v=19$m=65536,t=3,p=2$") {
+		t.Errorf("hash %q is not argon2id with the chosen parameters", h)
+	}
+	h2, _ := HashPassword("correct horse battery")
+	if h == h2 {
+		t.Error("two hashes of one password are equal: no salt")
+	}
+	if !PasswordMatches("correct horse battery", h) || PasswordMatches("correct horse batterY", h) || PasswordMatches("x", "not a hash") {
+		t.Error("PasswordMatches is wrong")
+	}
+}
+
+func TestSecrets(t *testing.T) {
+	a, ha := newSecret()
+	b, _ := newSecret()
+	if a == b || len(a) != 43 || string(ha) != string(hashSecret(a)) || len(ha) != 32 {
+		t.Errorf("secrets %q %q", a, b)
+	}
+}
+
+// BenchmarkHashPassword is what a sign-in or redemption costs in CPU and
+// what bounds sign-ins per core.
+func BenchmarkHashPassword(b *testing.B) {
+	for b.Loop() {
+		HashPassword("correct horse battery")
+	}
+}
