@@ -80,7 +80,12 @@ func cmdDemo(ctx context.Context, args []string, getenv func(string) string, std
 	if _, err := db.Migrate(ctx, d.DB); err != nil {
 		return err
 	}
-	return loadDemo(ctx, d, newServices(d.DB, &c), stdout)
+	svc, err := newServices(ctx, d.DB, logger, false)
+	if err != nil {
+		return err
+	}
+	defer svc.Close()
+	return loadDemo(ctx, d, svc, stdout)
 }
 
 func cmdAdmin(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -123,7 +128,12 @@ func cmdAdmin(ctx context.Context, args []string, getenv func(string) string, st
 	if _, err := db.Migrate(ctx, d.DB); err != nil {
 		return err
 	}
-	contact, err := newServices(d.DB, &c).identity.CreateAdministrator(ctx, email, password)
+	svc, err := newServices(ctx, d.DB, logger, false)
+	if err != nil {
+		return err
+	}
+	defer svc.Close()
+	contact, err := svc.identity.CreateAdministrator(ctx, email, password)
 	if err != nil {
 		return err
 	}

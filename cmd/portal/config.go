@@ -21,13 +21,12 @@ import (
 
 // config is every setting, from flags with PORTAL_* environment defaults.
 type config struct {
-	Addr           string
-	DataDir        string
-	DatabaseURL    string
-	Demo           bool
-	OpenMasterData bool
-	LogLevel       string
-	LogFormat      string
+	Addr        string
+	DataDir     string
+	DatabaseURL string
+	Demo        bool
+	LogLevel    string
+	LogFormat   string
 }
 
 // dbFlags registers the settings every command that touches the database
@@ -107,21 +106,39 @@ func (d *database) Close() error {
 
 // services are the domain services over one database.
 type services struct {
-	catalog  *catalog.Service
-	identity *identity.Service
-	roles    *policies.Roles
+	policy      *policies.Enforcer
+	catalog     *catalog.Service
+	identity    *identity.Service
+	roles       *policies.Roles
+	permissions *policies.Admin
 }
 
-func newServices(bdb *bun.DB, c *config) *services {
-	policy := &policies.Enforcer{OpenMasterData: c.OpenMasterData}
+// newServices loads the permission policy and builds the services. A
+// server follows policy changes (LISTEN and the version check); a one-shot
+// command (follow false) only needs the policy as it is. Close the
+// services before the database.
+func newServices(ctx context.Context, bdb *bun.DB, logger *slog.Logger, follow bool) (*services, error) {
+	var opts []policies.Option
+	if !follow {
+		opts = append(opts, policies.WithoutListen(), policies.CheckEvery(0))
+	}
+	policy, err := policies.NewEnforcer(ctx, bdb, logger, opts...)
+	if err != nil {
+		return nil, err
+	}
 	roles := &policies.Roles{DB: bdb}
 	return &services{
-		catalog:  &catalog.Service{DB: bdb, Policy: policy},
-		identity: &identity.Service{DB: bdb, Policy: policy, Roles: roles},
-		roles:    roles,
-	}
+		policy:      policy,
+		catalog:     &catalog.Service{DB: bdb, Policy: policy},
+		identity:    &identity.Service{DB: bdb, Policy: policy, Roles: roles},
+		roles:       roles,
+		permissions: &policies.Admin{DB: bdb, Policy: policy},
+	}, nil
 }
 
+// Close stops following policy changes.
+func (s *services) Close() error { return s.policy.Close() }
+
 func (s *services) resolver() *graph.Resolver {
-	return &graph.Resolver{Catalog: s.catalog, Identity: s.identity, Roles: s.roles}
+	return &graph.Resolver{Catalog: s.catalog, Identity: s.identity, Roles: s.roles, Permissions: s.permissions}
 }

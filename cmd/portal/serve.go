@@ -27,6 +27,7 @@ type Main struct {
 	Stdout io.Writer
 
 	db   *database
+	svc  *services
 	ln   net.Listener
 	http *http.Server
 }
@@ -46,7 +47,11 @@ func (m *Main) Open(ctx context.Context) error {
 	if len(applied) > 0 {
 		m.Logger.Info("migrations applied", "migrations", applied)
 	}
-	svc := newServices(m.db.DB, &m.Config)
+	svc, err := newServices(ctx, m.db.DB, m.Logger, true)
+	if err != nil {
+		return err
+	}
+	m.svc = svc
 	if m.Config.Demo {
 		if err := loadDemo(ctx, m.db, svc, m.Stdout); err != nil {
 			return err
@@ -65,9 +70,6 @@ func (m *Main) Open(ctx context.Context) error {
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
-	}
-	if m.Config.OpenMasterData {
-		m.Logger.Warn("PORTAL_DEV_OPEN_MASTER_DATA is on: anyone can change master data; never use this in production")
 	}
 	return nil
 }
@@ -93,6 +95,9 @@ func (m *Main) Close() error {
 		errs = append(errs, m.http.Shutdown(ctx))
 		cancel()
 	}
+	if m.svc != nil {
+		errs = append(errs, m.svc.Close())
+	}
 	if m.db != nil {
 		errs = append(errs, m.db.Close())
 	}
@@ -105,8 +110,6 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	fs := newFlags("serve", "portal serve [flags]", stderr)
 	fs.StringVar(&m.Config.Addr, "addr", or(getenv("PORTAL_ADDR"), "127.0.0.1:8080"), "address to listen on (env PORTAL_ADDR)")
 	fs.BoolVar(&m.Config.Demo, "demo", envBool(getenv("PORTAL_DEMO")), "load demo data when the database is empty (env PORTAL_DEMO)")
-	fs.BoolVar(&m.Config.OpenMasterData, "dev-open-master-data", envBool(getenv("PORTAL_DEV_OPEN_MASTER_DATA")),
-		"DEVELOPMENT ONLY: let anyone change master data until sign-in exists (env PORTAL_DEV_OPEN_MASTER_DATA)")
 	dbFlags(fs, &m.Config, getenv)
 	if err := parse(fs, args); err != nil {
 		return err
@@ -116,6 +119,9 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	if err := m.Open(ctx); err != nil {
+		if m.svc != nil {
+			m.svc.Close()
+		}
 		if m.db != nil {
 			m.db.Close()
 		}
