@@ -18,7 +18,7 @@ func (s *Service) ViewerFor(ctx context.Context, contactID string) (*portal.View
 		LegalEntityID     sql.NullString
 		CustomerAccountID sql.NullString
 		PriceListID       sql.NullString
-		RoleIDs           []string `bun:",array"`
+		RoleIDs           []string `bun:"role_ids,array"`
 		RoleKeys          []string `bun:",array"`
 	}
 	err := s.DB.NewRaw(`
