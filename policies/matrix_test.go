@@ -3,8 +3,6 @@ package policies_test
 import (
 	"context"
 	"fmt"
-	"slices"
-	"strings"
 	"testing"
 
 	"github.com/uptrace/bun"
@@ -18,60 +16,6 @@ import (
 )
 
 func TestMain(m *testing.M) { dbtest.Main(m) }
-
-// design is DESIGN §4's table of default permissions, with the rows and
-// columns this implementation adds (delivery addresses, the administration
-// tables, and what Authenticated users and Anonymous users get). Each
-// role's contact also holds Authenticated users, as every signed-in
-// contact does; the test unions them as the enforcer must.
-const design = `
-role                    | sales_order                         | sales_order_line                       | contact     | customer_account | delivery_address | product     | price_list  | legal_entity | web_role   | table_permission
-administrators          | GLOBAL all                          | GLOBAL all                             | GLOBAL all  | GLOBAL all       | GLOBAL all       | GLOBAL all  | GLOBAL all  | GLOBAL all   | GLOBAL all | GLOBAL all
-customer_representative | ACCOUNT read                        | PARENT read                            | ACCOUNT read| ACCOUNT read     | PARENT read      | GLOBAL read | GLOBAL read | —            | —          | —
-authorized_user         | CONTACT read,create,write,append_to | PARENT read,create,write,delete,append | SELF read   | ACCOUNT read     | PARENT read      | GLOBAL read | GLOBAL read | —            | —          | —
-authenticated_users     | —                                   | —                                      | —           | —                | —                | GLOBAL read | —           | GLOBAL read  | —          | —
-anonymous_users         | —                                   | —                                      | —           | —                | —                | GLOBAL read | —           | GLOBAL read  | —          | —
-`
-
-// grant is one cell of the table.
-type grant struct {
-	scope string
-	privs []policies.Privilege
-}
-
-// parseDesign returns role → table → grant ("—" cells are left out).
-func parseDesign(t *testing.T) (tables []string, cells map[string]map[string]grant) {
-	t.Helper()
-	cells = map[string]map[string]grant{}
-	for i, line := range strings.Split(strings.TrimSpace(design), "\n") {
-		cols := strings.Split(line, "|")
-		for j := range cols {
-			cols[j] = strings.TrimSpace(cols[j])
-		}
-		if i == 0 {
-			tables = cols[1:]
-			continue
-		}
-		role := cols[0]
-		cells[role] = map[string]grant{}
-		for j, cell := range cols[1:] {
-			if cell == "—" {
-				continue
-			}
-			scope, list, _ := strings.Cut(cell, " ")
-			g := grant{scope: scope}
-			if list == "all" {
-				g.privs = policies.Privileges
-			} else {
-				for _, p := range strings.Split(list, ",") {
-					g.privs = append(g.privs, policies.Privilege(strings.ToUpper(p)))
-				}
-			}
-			cells[role][tables[j]] = g
-		}
-	}
-	return tables, cells
-}
 
 // viewerOf is the contact of the world that plays each role.
 var viewerOf = map[string]string{
@@ -116,7 +60,9 @@ type env struct {
 	w      *policytest.World
 }
 
-func newEnv(t *testing.T, opts ...policies.Option) *env {
+func newEnv(t *testing.T, opts ...policies.Option) *env { return newEnvB(t, opts...) }
+
+func newEnvB(t testing.TB, opts ...policies.Option) *env {
 	t.Helper()
 	d := dbtest.New(t)
 	policy, err := policies.NewEnforcer(context.Background(), d, nil, opts...)
@@ -192,27 +138,17 @@ func (e *env) serviceReads(ctx context.Context, t *testing.T, table, id string) 
 // through the services that own the rows.
 func TestDefaultPermissionMatrix(t *testing.T) {
 	e := newEnv(t)
-	tables, cells := parseDesign(t)
+	tables := policytest.DesignTables()
 	for _, role := range []string{portal.RoleAdministrators, portal.RoleCustomerRepresentative, portal.RoleAuthorizedUser,
 		portal.RoleAuthenticatedUsers, portal.RoleAnonymousUsers} {
 		viewer := viewerOf[role]
 		ctx := e.w.Ctx(t, viewer)
-		held := []string{role}
-		if role != portal.RoleAnonymousUsers && role != portal.RoleAuthenticatedUsers {
-			held = append(held, portal.RoleAuthenticatedUsers)
-		}
 		rs := rows(e.w, viewer)
 		for _, table := range tables {
 			for _, priv := range policies.Privileges {
 				// What the table says: allowed somewhere, and allowed on
 				// rows outside the viewer's own (GLOBAL only).
-				var wantIn, wantOut bool
-				for _, r := range held {
-					if g, ok := cells[r][table]; ok && slices.Contains(g.privs, priv) {
-						wantIn = true
-						wantOut = wantOut || g.scope == "GLOBAL"
-					}
-				}
+				wantIn, wantOut := policytest.Expect(role, table, priv)
 				name := fmt.Sprintf("%s/%s/%s", role, table, priv)
 				if got := e.policy.Require(ctx, table, priv) == nil; got != wantIn {
 					t.Errorf("%s: Require allowed = %v, want %v", name, got, wantIn)

@@ -2,6 +2,7 @@ package policies
 
 import (
 	"context"
+	"time"
 
 	"github.com/uptrace/bun"
 
@@ -17,6 +18,7 @@ type WebRole struct {
 	Name          string
 	Description   string
 	BuiltIn       bool
+	CreatedAt     time.Time
 }
 
 // Roles reads web roles and role memberships.
