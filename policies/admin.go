@@ -99,7 +99,7 @@ func checkAdminsKeepControl(ctx context.Context, tx bun.Tx) error {
 			JOIN table_permission_role tpr ON tpr.table_permission_id = tp.id
 			JOIN web_role wr ON wr.id = tpr.web_role_id
 			WHERE wr.key = ? AND tp.table_name = t.tbl AND tp.scope = 'GLOBAL' AND p.priv = ANY (tp.privileges))
-		ORDER BY 1, 2 LIMIT 1`, pgdialectArray(adminTables), pgdialectArray(privStrings(adminPrivileges)), portal.RoleAdministrators).
+		ORDER BY 1, 2 LIMIT 1`, textArray(adminTables), textArray(privStrings(adminPrivileges)), portal.RoleAdministrators).
 		Scan(ctx, &missing)
 	if err != nil {
 		return err
@@ -120,8 +120,9 @@ func privStrings(ps []Privilege) []string {
 	return out
 }
 
-// pgdialectArray passes a Go slice as a PostgreSQL array argument.
-func pgdialectArray(s []string) any { return "{" + strings.Join(s, ",") + "}" }
+// textArray passes identifiers (table names, privileges, uuids: no commas,
+// quotes or braces) as a PostgreSQL array literal.
+func textArray(s []string) any { return "{" + strings.Join(s, ",") + "}" }
 
 // WebRoles lists every web role by name.
 // Returns EUNAUTHENTICATED/EFORBIDDEN without READ on web_role.
@@ -344,7 +345,7 @@ func (a *Admin) SaveTablePermission(ctx context.Context, in TablePermissionInput
 			}
 			_, err = tx.ExecContext(ctx, `UPDATE table_permission SET name = ?, table_name = ?, scope = ?, privileges = ?,
 				parent_id = ?, updated_at = now() WHERE id = ?`,
-				p.Name, p.Table, p.Scope, pgdialectArray(privStrings(p.Privileges)), p.ParentID, p.ID)
+				p.Name, p.Table, p.Scope, textArray(privStrings(p.Privileges)), p.ParentID, p.ID)
 			if err != nil {
 				return nameConflict(err, p.Name)
 			}
@@ -354,14 +355,14 @@ func (a *Admin) SaveTablePermission(ctx context.Context, in TablePermissionInput
 		} else {
 			err := tx.NewRaw(`INSERT INTO table_permission (name, table_name, scope, privileges, parent_id)
 				VALUES (?, ?, ?, ?, ?) RETURNING id`,
-				p.Name, p.Table, p.Scope, pgdialectArray(privStrings(p.Privileges)), p.ParentID).Scan(ctx, &p.ID)
+				p.Name, p.Table, p.Scope, textArray(privStrings(p.Privileges)), p.ParentID).Scan(ctx, &p.ID)
 			if err != nil {
 				return nameConflict(err, p.Name)
 			}
 		}
 		if len(p.RoleIDs) > 0 {
 			_, err := tx.ExecContext(ctx, `INSERT INTO table_permission_role (table_permission_id, web_role_id)
-				SELECT ?, unnest(?::uuid[])`, p.ID, pgdialectArray(p.RoleIDs))
+				SELECT ?, unnest(?::uuid[])`, p.ID, textArray(p.RoleIDs))
 			if err != nil {
 				return err
 			}
