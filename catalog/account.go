@@ -189,14 +189,15 @@ func (s *Service) CustomerAccountsByID(ctx context.Context, ids []string) ([]*Cu
 	scope := s.Policy.ReadScope(ctx, policies.TableCustomerAccount)
 	var rows []*CustomerAccount
 	if valid := db.ValidIDs(ids); len(valid) > 0 && !scope.None() {
-		q := s.DB.NewSelect().Model(&rows).Where("id IN (?)", bun.List(valid))
-		if !scope.All {
-			// An account is reached through ACCOUNT scope only; an invoice
-			// account of the viewer's account is readable too, as orders
-			// and the account page show it.
-			q = q.Where("(id = ? OR id = (SELECT invoice_account_id FROM customer_account WHERE id = ?))",
-				scope.AccountID, scope.AccountID)
+		// bun names the model's columns by table name, so that is the alias.
+		where, args := scope.Where(policies.AccountColumns("customer_account"))
+		if !scope.All && scope.AccountID != "" {
+			// The invoice account of the viewer's account is readable too,
+			// as orders and the account page show it.
+			where = "(" + where + " OR customer_account.id = (SELECT ia.invoice_account_id FROM customer_account ia WHERE ia.id = ?))"
+			args = append(args, scope.AccountID)
 		}
+		q := s.DB.NewSelect().Model(&rows).Where("customer_account.id IN (?)", bun.List(valid)).Where(where, args...)
 		if err := q.Scan(ctx); err != nil {
 			return nil, err
 		}
@@ -217,16 +218,18 @@ func (s *Service) CustomerAccount(ctx context.Context, id string) (*CustomerAcco
 	return as[0], nil
 }
 
-// DeliveryAddresses lists an account's delivery addresses in their order:
-// readable with the account (their PARENT).
+// DeliveryAddresses lists an account's delivery addresses in their order,
+// as far as the viewer may read them: by default through their account
+// (PARENT scope), so an account the viewer cannot read has none.
 func (s *Service) DeliveryAddresses(ctx context.Context, accountID string) ([]*Address, error) {
-	if _, err := s.CustomerAccount(ctx, accountID); err != nil {
-		if portal.ErrorCode(err) == portal.ENOTFOUND {
-			return []*Address{}, nil
-		}
-		return nil, err
+	out := []*Address{}
+	scope := s.Policy.ReadScope(ctx, policies.TableDeliveryAddress)
+	if scope.None() || !db.ValidID(accountID) {
+		return out, nil
 	}
-	var out []*Address
-	err := s.DB.NewSelect().Model(&out).Where("customer_account_id = ?", accountID).Order("position").Scan(ctx)
+	// "address" is bun's alias for the Address model.
+	where, args := scope.Where(policies.AddressColumns("address"))
+	err := s.DB.NewSelect().Model(&out).Where("address.customer_account_id = ?", accountID).
+		Where(where, args...).Order("address.position").Scan(ctx)
 	return out, err
 }

@@ -159,13 +159,10 @@ func productUnits(ctx context.Context, tx bun.Tx, legalEntityID string) (map[str
 }
 
 // PriceListsByID returns the price lists with these ids in the same order,
-// nil where there is none.
+// nil where there is none or the viewer may not read it.
 func (s *Service) PriceListsByID(ctx context.Context, ids []string) ([]*PriceList, error) {
-	if err := s.Policy.Require(ctx, policies.TablePriceList, policies.Read); err != nil {
-		return nil, err
-	}
 	var rows []*PriceList
-	if valid := db.ValidIDs(ids); len(valid) > 0 {
+	if valid := db.ValidIDs(ids); len(valid) > 0 && s.Policy.ReadScope(ctx, policies.TablePriceList).All {
 		if err := s.DB.NewSelect().Model(&rows).Where("id IN (?)", bun.List(valid)).Scan(ctx); err != nil {
 			return nil, err
 		}
@@ -176,8 +173,10 @@ func (s *Service) PriceListsByID(ctx context.Context, ids []string) ([]*PriceLis
 // UnitPrice returns the price of a product in a unit in a price list; nil
 // when the list has none. unit "" means the product's default unit.
 func (s *Service) UnitPrice(ctx context.Context, priceListID, productID, unit string) (*decimal.Decimal, error) {
-	if err := s.Policy.Require(ctx, policies.TablePriceList, policies.Read); err != nil {
-		return nil, err
+	// Product, price list and price are GLOBAL-only tables: either the
+	// viewer reads them all or none.
+	if !s.Policy.ReadScope(ctx, policies.TablePriceList).All || !s.Policy.ReadScope(ctx, policies.TableProduct).All {
+		return nil, nil
 	}
 	if len(db.ValidIDs([]string{priceListID, productID})) != 2 {
 		return nil, nil

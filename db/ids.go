@@ -39,3 +39,9 @@ func EscapeLike(s string) string {
 }
 
 var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+
+// ValidID reports whether id is a UUID (see ValidIDs).
+func ValidID(id string) bool {
+	_, err := uuid.Parse(id)
+	return err == nil
+}

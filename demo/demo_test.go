@@ -16,9 +16,15 @@ import (
 
 func TestMain(m *testing.M) { dbtest.Main(m) }
 
-func services(d *bun.DB) (*catalog.Service, *identity.Service) {
-	return &catalog.Service{DB: d, Policy: &policies.Enforcer{}},
-		&identity.Service{DB: d, Policy: &policies.Enforcer{}, Roles: &policies.Roles{DB: d}}
+func services(t *testing.T, d *bun.DB) (*catalog.Service, *identity.Service) {
+	t.Helper()
+	policy, err := policies.NewEnforcer(context.Background(), d, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { policy.Close() })
+	return &catalog.Service{DB: d, Policy: policy},
+		&identity.Service{DB: d, Policy: policy, Roles: &policies.Roles{DB: d}}
 }
 
 // count runs a query returning one integer.
@@ -34,7 +40,7 @@ func count(t *testing.T, d *bun.DB, query string, args ...any) int {
 func TestLoad(t *testing.T) {
 	ctx := context.Background()
 	d := dbtest.New(t)
-	cat, ids := services(d)
+	cat, ids := services(t, d)
 
 	empty, err := Empty(ctx, d)
 	if err != nil || !empty {
@@ -170,7 +176,7 @@ func TestLoad(t *testing.T) {
 func TestLoadTwice(t *testing.T) {
 	ctx := context.Background()
 	d := dbtest.New(t)
-	cat, ids := services(d)
+	cat, ids := services(t, d)
 	if _, err := Load(ctx, cat, ids); err != nil {
 		t.Fatalf("first Load: %v", err)
 	}

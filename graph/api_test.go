@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"testing"
 
 	"github.com/uptrace/bun"
@@ -26,25 +27,39 @@ func TestMain(m *testing.M) { dbtest.Main(m) }
 type api struct {
 	t      *testing.T
 	db     *bun.DB
+	policy *policies.Enforcer
 	srv    *httptest.Server
 	viewer *portal.Viewer
 }
 
 var admin = &portal.Viewer{ContactID: "00000000-0000-0000-0000-00000000a0a0", RoleKeys: []string{portal.RoleAdministrators}}
 
-func newAPI(t *testing.T, policy *policies.Enforcer) *api {
+func newAPI(t *testing.T) *api {
 	t.Helper()
-	d := dbtest.New(t)
-	roles := &policies.Roles{DB: d}
-	r := &graph.Resolver{
-		Catalog:  &catalog.Service{DB: d, Policy: policy},
-		Identity: &identity.Service{DB: d, Policy: policy, Roles: roles},
-		Roles:    roles,
+	return newAPIOn(t, dbtest.New(t))
+}
+
+// newAPIOn is newAPI on a given database, for a second server on the same
+// one: it has its own enforcer, as a second process would.
+func newAPIOn(t *testing.T, d *bun.DB) *api {
+	t.Helper()
+	policy, err := policies.NewEnforcer(context.Background(), d, nil)
+	if err != nil {
+		t.Fatal(err)
 	}
-	a := &api{t: t, db: d}
-	h := graph.NewHandler(r, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	// Sign-in arrives with the identity issue; until then the test says
-	// who the viewer is.
+	t.Cleanup(func() { policy.Close() })
+	roles := &policies.Roles{DB: d}
+	cat := &catalog.Service{DB: d, Policy: policy}
+	r := &graph.Resolver{
+		Catalog:     cat,
+		Identity:    &identity.Service{DB: d, Policy: policy, Roles: roles, Catalog: cat},
+		Roles:       roles,
+		Permissions: &policies.Admin{DB: d, Policy: policy},
+	}
+	a := &api{t: t, db: d, policy: policy}
+	h := graph.NewHandler(r, slog.New(slog.NewTextHandler(testLog, nil)))
+	// The test says who the viewer is; site_test.go's newSite goes through
+	// real sign-in and sessions instead.
 	a.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		ctx := req.Context()
 		if a.viewer != nil {
@@ -125,3 +140,11 @@ func snapshot(t *testing.T, d *bun.DB) string {
 	}
 	return out
 }
+
+// testLog receives the handler's log; set PORTAL_TEST_LOG=1 to see it.
+var testLog = func() io.Writer {
+	if os.Getenv("PORTAL_TEST_LOG") != "" {
+		return os.Stderr
+	}
+	return io.Discard
+}()

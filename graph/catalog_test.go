@@ -8,7 +8,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	portal "github.com/openportal/portal"
-	"github.com/openportal/portal/policies"
 )
 
 const (
@@ -42,7 +41,7 @@ func seedCatalog(a *api) {
 }
 
 func TestSaveMasterData(t *testing.T) {
-	a := newAPI(t, &policies.Enforcer{})
+	a := newAPI(t)
 	seedCatalog(a)
 
 	var got struct {
@@ -128,15 +127,17 @@ func TestSaveMasterData(t *testing.T) {
 }
 
 func TestProductPriceExact(t *testing.T) {
-	a := newAPI(t, &policies.Enforcer{})
+	a := newAPI(t)
 	seedCatalog(a)
 	var pl struct{ SavePriceList struct{ ID string } }
 	a.ok(savePriceList, map[string]any{"in": map[string]any{"code": "RETAIL", "company": "USMF", "currency": "USD", "prices": []any{
 		map[string]any{"productNumber": "1000", "unit": "ea", "unitPrice": "199.99"},
 		map[string]any{"productNumber": "1000", "unit": "box", "unitPrice": "2159.892"},
 	}}}, &pl)
-	// The viewer's price list prices products; Decimals travel as exact strings.
-	a.viewer = &portal.Viewer{ContactID: "00000000-0000-0000-0000-0000000000c1", PriceListID: pl.SavePriceList.ID}
+	// The viewer's price list prices products; Decimals travel as exact
+	// strings. Price lists are readable by authorized users (DESIGN §4).
+	a.viewer = &portal.Viewer{ContactID: "00000000-0000-0000-0000-0000000000c1", PriceListID: pl.SavePriceList.ID,
+		RoleKeys: []string{portal.RoleAuthorizedUser}}
 	var got struct {
 		Products struct {
 			Edges []struct {
@@ -167,7 +168,7 @@ func TestProductPriceExact(t *testing.T) {
 }
 
 func TestMasterDataBadInput(t *testing.T) {
-	a := newAPI(t, &policies.Enforcer{})
+	a := newAPI(t)
 	seedCatalog(a)
 	account := func(change map[string]any) map[string]any {
 		in := map[string]any{"accountNumber": "US-010", "name": "New", "company": "USMF", "currency": "USD",
@@ -255,14 +256,13 @@ func TestMasterDataBadInput(t *testing.T) {
 func TestMasterDataNeedsAdministrator(t *testing.T) {
 	tests := []struct {
 		name     string
-		policy   *policies.Enforcer
 		viewer   *portal.Viewer
 		wantCode string
 	}{
-		{"anonymous", &policies.Enforcer{}, nil, "UNAUTHENTICATED"},
-		{"signed-in non-admin", &policies.Enforcer{}, &portal.Viewer{ContactID: "00000000-0000-0000-0000-000000000001",
+		{"anonymous", nil, "UNAUTHENTICATED"},
+		{"signed-in non-admin", &portal.Viewer{ContactID: "00000000-0000-0000-0000-000000000001",
 			RoleKeys: []string{portal.RoleAuthorizedUser}}, "FORBIDDEN"},
-		{"administrator", &policies.Enforcer{}, admin, ""},
+		{"administrator", admin, ""},
 	}
 	mutations := []struct {
 		query string
@@ -276,7 +276,7 @@ func TestMasterDataNeedsAdministrator(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			a := newAPI(t, tt.policy)
+			a := newAPI(t)
 			a.viewer = tt.viewer
 			for _, m := range mutations {
 				if tt.wantCode == "" {
@@ -296,7 +296,7 @@ func TestMasterDataNeedsAdministrator(t *testing.T) {
 }
 
 func TestProductsPagination(t *testing.T) {
-	a := newAPI(t, &policies.Enforcer{})
+	a := newAPI(t)
 	seedCatalog(a)
 	// 1,000 more products, inserted directly: the fixture is the data, the
 	// API under test is the reading.
@@ -400,7 +400,7 @@ func TestProductsPagination(t *testing.T) {
 }
 
 func TestUnreadableOrMissingIsNull(t *testing.T) {
-	a := newAPI(t, &policies.Enforcer{})
+	a := newAPI(t)
 	for _, id := range []string{"not-a-uuid", "3f2504e0-4f89-11d3-9a0c-0305e82c3301", ""} {
 		var got struct{ CustomerAccount *struct{ ID string } }
 		a.ok(`query($id: ID!) { customerAccount(id: $id) { id } }`, map[string]any{"id": id}, &got)

@@ -22,6 +22,8 @@ type loaders struct {
 	priceList       *dataloadgen.Loader[string, *catalog.PriceList]
 	contact         *dataloadgen.Loader[string, *identity.Contact]
 	contactRoles    *dataloadgen.Loader[string, []*policies.WebRole]
+	webRole         *dataloadgen.Loader[string, *policies.WebRole]
+	tablePermission *dataloadgen.Loader[string, *policies.TablePermission]
 }
 
 type loadersKey struct{}
@@ -45,6 +47,8 @@ func (r *Resolver) newLoaders() *loaders {
 		priceList:       dataloadgen.NewLoader(batch(r.Catalog.PriceListsByID), wait),
 		contact:         dataloadgen.NewLoader(batch(r.Identity.ContactsByID), wait),
 		contactRoles:    dataloadgen.NewLoader(batch(r.Roles.OfContacts), wait),
+		webRole:         dataloadgen.NewLoader(batch(r.Permissions.WebRolesByID), wait),
+		tablePermission: dataloadgen.NewLoader(batch(r.Permissions.TablePermissionsByID), wait),
 	}
 }
 
@@ -72,6 +76,25 @@ func load[V any](ctx context.Context, l *dataloadgen.Loader[string, *V], id *str
 	}
 	return l.Load(ctx, *id)
 }
+
+// loadAll fetches rows by id through a loader, leaving out missing ones.
+func loadAll[V any](ctx context.Context, l *dataloadgen.Loader[string, *V], ids []string) ([]*V, error) {
+	vs, err := l.LoadAll(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*V, 0, len(vs))
+	for _, v := range vs {
+		if v != nil {
+			out = append(out, v)
+		}
+	}
+	return out, nil
+}
+
+// done turns a mutation that returns only an error into the contract's
+// Boolean! answer.
+func done(err error) (bool, error) { return err == nil, err }
 
 // must fetches a row that a foreign key guarantees; its absence means the
 // viewer may not read it, which is reported as not found.

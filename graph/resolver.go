@@ -11,7 +11,8 @@ import (
 
 // Resolver holds the domain services the resolvers call.
 type Resolver struct {
-	Catalog  *catalog.Service
-	Identity *identity.Service
-	Roles    *policies.Roles
+	Catalog     *catalog.Service
+	Identity    *identity.Service
+	Roles       *policies.Roles
+	Permissions *policies.Admin
 }

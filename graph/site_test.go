@@ -53,13 +53,17 @@ func newSite(t *testing.T, mailer identity.Mailer) *site {
 	d := dbtest.New(t)
 	logs := &syncBuffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	policy := &policies.Enforcer{}
+	policy, err := policies.NewEnforcer(context.Background(), d, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { policy.Close() })
 	roles := &policies.Roles{DB: d}
 	cat := &catalog.Service{DB: d, Policy: policy}
 	ids := &identity.Service{DB: d, Policy: policy, Roles: roles, Catalog: cat, Logger: logger,
 		BaseURL: "https://portal.example", Mailer: mailer}
 	srv := &server.Server{DB: d, Logger: logger, Identity: ids,
-		Resolver: &graph.Resolver{Catalog: cat, Identity: ids, Roles: roles}}
+		Resolver: &graph.Resolver{Catalog: cat, Identity: ids, Roles: roles, Permissions: &policies.Admin{DB: d, Policy: policy}}}
 	s := &site{t: t, db: d, identity: ids, logs: logs}
 	s.srv = httptest.NewServer(srv.Handler())
 	t.Cleanup(s.srv.Close)

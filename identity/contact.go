@@ -100,10 +100,9 @@ func (s *Service) ContactsByID(ctx context.Context, ids []string) ([]*Contact, e
 	var rows []*Contact
 	scope := s.Policy.ReadScope(ctx, policies.TableContact)
 	if valid := db.ValidIDs(ids); len(valid) > 0 && !scope.None() {
-		where, args := scopeWhere(scope)
-		where = append(where, "c.id IN (?)")
+		where, args := scope.Where(policies.ContactColumns("c"))
 		args = append(args, bun.List(valid))
-		if err := s.DB.NewRaw(contactSelect+" WHERE "+strings.Join(where, " AND "), args...).Scan(ctx, &rows); err != nil {
+		if err := s.DB.NewRaw(contactSelect+" WHERE "+where+" AND c.id IN (?)", args...).Scan(ctx, &rows); err != nil {
 			return nil, err
 		}
 	}

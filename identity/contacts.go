@@ -38,8 +38,12 @@ func (s *Service) Contacts(ctx context.Context, f ContactFilter) (paging.Page[*C
 	if scope.None() {
 		return paging.Page[*Contact]{Items: []*Contact{}}, nil
 	}
-	where, args := scopeWhere(scope)
+	w, args := scope.Where(policies.ContactColumns("c"))
+	where := []string{w}
 	if f.AccountID != nil {
+		if !db.ValidID(*f.AccountID) {
+			return paging.Page[*Contact]{Items: []*Contact{}}, nil
+		}
 		where = append(where, "c.customer_account_id = ?")
 		args = append(args, *f.AccountID)
 	}
@@ -47,10 +51,7 @@ func (s *Service) Contacts(ctx context.Context, f ContactFilter) (paging.Page[*C
 		where = append(where, "(c.first_name || ' ' || c.last_name || ' ' || c.email) ILIKE ?")
 		args = append(args, "%"+db.EscapeLike(strings.TrimSpace(*f.Search))+"%")
 	}
-	cond := "TRUE"
-	if len(where) > 0 {
-		cond = strings.Join(where, " AND ")
-	}
+	cond := strings.Join(where, " AND ")
 	var total int
 	if err := s.DB.NewRaw("SELECT count(*) FROM contact c WHERE "+cond, args...).Scan(ctx, &total); err != nil {
 		return page, err
@@ -69,18 +70,4 @@ func (s *Service) Contacts(ctx context.Context, f ContactFilter) (paging.Page[*C
 	return paging.Trim(rows, limit, func(c *Contact) string {
 		return paging.Cursor(strings.ToLower(c.LastName), strings.ToLower(c.FirstName), c.ID)
 	}, total), nil
-}
-
-// scopeWhere is the SQL condition on contact c for a read scope.
-func scopeWhere(scope policies.Scope) ([]string, []any) {
-	switch {
-	case scope.All:
-		return nil, nil
-	case scope.ContactID != "" && scope.AccountID != "":
-		return []string{"(c.id = ? OR c.customer_account_id = ?)"}, []any{scope.ContactID, scope.AccountID}
-	case scope.AccountID != "":
-		return []string{"c.customer_account_id = ?"}, []any{scope.AccountID}
-	default:
-		return []string{"c.id = ?"}, []any{scope.ContactID}
-	}
 }

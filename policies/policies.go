@@ -2,17 +2,18 @@
 // reads, which rows: the one enforcement point that every domain service asks
 // before it touches portal data.
 //
-// This first version holds DESIGN §4's default permissions in Go, keyed by
-// built-in role; companies, products and price lists are readable by
-// everyone. The Casbin model with web roles and table permissions stored in
-// PostgreSQL (the permissions issue) replaces the rules inside Scope
-// without changing its callers: Require for "may this viewer do this at
-// all", Scope for "on which rows", which stores turn into SQL.
+// Web roles and table permissions are data (tables web_role,
+// contact_web_role, table_permission, table_permission_role), loaded into a
+// Casbin enforcer (model.conf) that every instance keeps in memory and
+// reloads when an administrator changes them (see Enforcer). Services ask
+// Require for "may this viewer do this at all" and Scope for "on which
+// rows", and turn the Scope into SQL with Scope.Where, so rows out of scope
+// are never loaded. Admin holds the administration of roles and
+// permissions, and Explain says why a contact may or may not do something.
 package policies
 
 import (
 	"context"
-	"slices"
 	"strings"
 
 	portal "github.com/openportal/portal"
@@ -27,96 +28,85 @@ const (
 	Create   Privilege = "CREATE"
 	Write    Privilege = "WRITE"
 	Delete   Privilege = "DELETE"
-	Append   Privilege = "APPEND"
-	AppendTo Privilege = "APPEND_TO"
+	Append   Privilege = "APPEND"    // may attach this row to another (a line to an order)
+	AppendTo Privilege = "APPEND_TO" // others may be attached to this row (an order gets lines)
 )
 
-// Tables that permissions govern.
+// Privileges lists every privilege in the contract's order.
+var Privileges = []Privilege{Read, Create, Write, Delete, Append, AppendTo}
+
+// PermissionScope is which rows a table permission reaches.
+type PermissionScope string
+
+// The scopes, as in Power Pages.
+const (
+	Global  PermissionScope = "GLOBAL"  // every row
+	Account PermissionScope = "ACCOUNT" // rows of the viewer's customer account
+	Contact PermissionScope = "CONTACT" // rows the viewer's contact owns (orders it placed)
+	Self    PermissionScope = "SELF"    // the viewer's own contact row
+	Parent  PermissionScope = "PARENT"  // rows whose parent row a parent permission reaches
+)
+
+// Tables that permissions govern. The administration tables (roles,
+// permissions, invitations, templates, pages) are governed like data, so
+// "who administers" is the Administrators role's permissions, not code.
 const (
 	TableLegalEntity     = "legal_entity"
 	TableCustomerAccount = "customer_account"
+	TableDeliveryAddress = "delivery_address"
 	TableProduct         = "product"
 	TablePriceList       = "price_list"
 	TableContact         = "contact"
 	TableSalesOrder      = "sales_order"
 	TableSalesOrderLine  = "sales_order_line"
+	TableWebRole         = "web_role"
+	TableTablePermission = "table_permission"
+	TableInvitation      = "invitation"
+	TableAuditLog        = "audit_log"
+	TableWebTemplate     = "web_template"
+	TablePageTemplate    = "page_template"
+	TableWebPage         = "web_page"
 )
 
-// Enforcer answers permission questions for the viewer in a context.
-type Enforcer struct{}
-
-// grant is one default table permission: a scope and its privileges.
-type grant struct {
-	scope string // GLOBAL, ACCOUNT, CONTACT, SELF, PARENT
-	privs []Privilege
+// TableInfo is what permissions may say about one table.
+type TableInfo struct {
+	// Scopes are those that make sense for the table's rows.
+	Scopes []PermissionScope
+	// Parent is the table a PARENT permission follows ("" when none).
+	Parent string
+	// Noun names a row in sentences ("order", "contact").
+	Noun string
 }
 
-var allPrivileges = []Privilege{Read, Create, Write, Delete, Append, AppendTo}
-
-// defaults is DESIGN §4's table of default permissions by built-in role
-// key. Until the table permissions are data (the permissions issue), they
-// are the rules; then they become the seed.
-var defaults = map[string]map[string][]grant{
-	portal.RoleAdministrators: {
-		TableSalesOrder: {{"GLOBAL", allPrivileges}}, TableSalesOrderLine: {{"GLOBAL", allPrivileges}},
-		TableContact: {{"GLOBAL", allPrivileges}}, TableCustomerAccount: {{"GLOBAL", allPrivileges}},
-		TableProduct: {{"GLOBAL", allPrivileges}}, TablePriceList: {{"GLOBAL", allPrivileges}},
-		TableLegalEntity: {{"GLOBAL", allPrivileges}},
-	},
-	portal.RoleCustomerRepresentative: {
-		TableSalesOrder: {{"ACCOUNT", []Privilege{Read}}}, TableSalesOrderLine: {{"PARENT", []Privilege{Read}}},
-		TableContact: {{"ACCOUNT", []Privilege{Read}}}, TableCustomerAccount: {{"ACCOUNT", []Privilege{Read}}},
-		TableProduct: {{"GLOBAL", []Privilege{Read}}}, TablePriceList: {{"GLOBAL", []Privilege{Read}}},
-	},
-	portal.RoleAuthorizedUser: {
-		TableSalesOrder:      {{"CONTACT", []Privilege{Read, Create, Write, AppendTo}}},
-		TableSalesOrderLine:  {{"PARENT", []Privilege{Read, Create, Write, Delete, Append}}},
-		TableContact:         {{"SELF", []Privilege{Read}}},
-		TableCustomerAccount: {{"ACCOUNT", []Privilege{Read}}},
-		TableProduct:         {{"GLOBAL", []Privilege{Read}}}, TablePriceList: {{"GLOBAL", []Privilege{Read}}},
-	},
+// Tables are the tables permissions govern, by name.
+var Tables = map[string]TableInfo{
+	TableLegalEntity:     {Scopes: []PermissionScope{Global}, Noun: "company"},
+	TableCustomerAccount: {Scopes: []PermissionScope{Global, Account}, Noun: "customer account"},
+	TableDeliveryAddress: {Scopes: []PermissionScope{Global, Parent}, Parent: TableCustomerAccount, Noun: "delivery address"},
+	TableProduct:         {Scopes: []PermissionScope{Global}, Noun: "product"},
+	TablePriceList:       {Scopes: []PermissionScope{Global}, Noun: "price list"},
+	TableContact:         {Scopes: []PermissionScope{Global, Account, Self}, Noun: "contact"},
+	TableSalesOrder:      {Scopes: []PermissionScope{Global, Account, Contact}, Noun: "order"},
+	TableSalesOrderLine:  {Scopes: []PermissionScope{Global, Parent}, Parent: TableSalesOrder, Noun: "order line"},
+	TableWebRole:         {Scopes: []PermissionScope{Global}, Noun: "web role"},
+	TableTablePermission: {Scopes: []PermissionScope{Global}, Noun: "table permission"},
+	TableInvitation:      {Scopes: []PermissionScope{Global}, Noun: "invitation"},
+	TableAuditLog:        {Scopes: []PermissionScope{Global}, Noun: "audit log entry"},
+	TableWebTemplate:     {Scopes: []PermissionScope{Global}, Noun: "web template"},
+	TablePageTemplate:    {Scopes: []PermissionScope{Global}, Noun: "page template"},
+	TableWebPage:         {Scopes: []PermissionScope{Global}, Noun: "web page"},
 }
-
-// parentTable is the table a PARENT-scoped permission on a table follows.
-var parentTable = map[string]string{TableSalesOrderLine: TableSalesOrder}
 
 // Scope returns the rows of table on which the viewer of ctx may exercise
-// priv: the union over the viewer's roles. Legal entities, products and
-// price lists stay readable by everyone until the permissions issue makes
-// them data, so the public catalog keeps working.
+// priv: the union over the viewer's roles of the scopes their permissions
+// grant. It reads the in-memory policy only: no database round trip.
 func (e *Enforcer) Scope(ctx context.Context, table string, priv Privilege) Scope {
+	s := e.current()
+	if s == nil {
+		return Scope{}
+	}
 	v := portal.ViewerFrom(ctx)
-	var s Scope
-	if priv == Read && isCatalog(table) && table != TableCustomerAccount {
-		s.All = true
-	}
-	for _, key := range v.RoleKeys {
-		for _, g := range defaults[key][table] {
-			if !slices.Contains(g.privs, priv) {
-				continue
-			}
-			switch g.scope {
-			case "GLOBAL":
-				s.All = true
-			case "ACCOUNT":
-				if v.CustomerAccount != "" {
-					s.AccountID = v.CustomerAccount
-				}
-			case "CONTACT", "SELF":
-				if !v.Anonymous() {
-					s.ContactID = v.ContactID
-				}
-			case "PARENT":
-				// The parent permission's rows: whatever the viewer may
-				// read in the parent table.
-				p := e.Scope(ctx, parentTable[table], Read)
-				if !p.None() {
-					s.Parent = s.Parent.union(p)
-				}
-			}
-		}
-	}
-	return s
+	return s.scope(v, s.subjects(v), table, priv, 0)
 }
 
 // ReadScope is Scope(ctx, table, Read).
@@ -127,7 +117,8 @@ func (e *Enforcer) ReadScope(ctx context.Context, table string) Scope {
 // Require returns nil when the viewer of ctx may exercise priv on at least
 // some rows of table, EUNAUTHENTICATED for an anonymous viewer who may not,
 // and EFORBIDDEN for a signed-in viewer who may not. Row-level checks use
-// Scope.
+// Scope: a row out of scope is reported as missing (ENOTFOUND), never as
+// FORBIDDEN, so the answer does not confirm that it exists.
 func (e *Enforcer) Require(ctx context.Context, table string, priv Privilege) error {
 	if !e.Scope(ctx, table, priv).None() {
 		return nil
@@ -138,17 +129,9 @@ func (e *Enforcer) Require(ctx context.Context, table string, priv Privilege) er
 	return portal.Errorf(portal.EFORBIDDEN, "Your roles do not allow %s on %s records; ask an administrator.", priv, table)
 }
 
-func isCatalog(table string) bool {
-	switch table {
-	case TableLegalEntity, TableCustomerAccount, TableProduct, TablePriceList:
-		return true
-	}
-	return false
-}
-
 // Scope is which rows of a table a viewer may reach with a privilege. The
-// zero Scope reaches no row. Stores turn it into a SQL condition, so rows
-// out of scope are never loaded.
+// zero Scope reaches no row. Stores turn it into a SQL condition with
+// Where, so rows out of scope are never loaded.
 type Scope struct {
 	// All reaches every row (GLOBAL).
 	All bool
@@ -165,7 +148,7 @@ type Scope struct {
 
 // None reports whether the scope reaches no row at all.
 func (s Scope) None() bool {
-	return !s.All && s.ContactID == "" && s.AccountID == "" && s.Parent == nil
+	return !s.All && s.ContactID == "" && s.AccountID == "" && (s.Parent == nil || s.Parent.None())
 }
 
 // Row is who owns a row, for checking a row already loaded.
@@ -181,17 +164,29 @@ func (s Scope) Allows(r Row) bool {
 		(s.AccountID != "" && s.AccountID == r.AccountID)
 }
 
-func (s *Scope) union(o Scope) *Scope {
-	if s == nil {
-		return &o
-	}
-	u := *s
-	u.All = u.All || o.All
+// union is every row either scope reaches.
+func (s Scope) union(o Scope) Scope {
+	u := s
+	u.All = s.All || o.All
 	if o.ContactID != "" {
 		u.ContactID = o.ContactID
 	}
 	if o.AccountID != "" {
 		u.AccountID = o.AccountID
 	}
-	return &u
+	switch {
+	case o.Parent == nil:
+	case s.Parent == nil:
+		p := *o.Parent
+		u.Parent = &p
+	default:
+		p := s.Parent.union(*o.Parent)
+		u.Parent = &p
+	}
+	if u.All {
+		// Every row: the rest adds nothing, and a short condition keeps
+		// the plan simple.
+		return Scope{All: true}
+	}
+	return u
 }

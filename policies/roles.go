@@ -2,6 +2,7 @@ package policies
 
 import (
 	"context"
+	"time"
 
 	"github.com/uptrace/bun"
 
@@ -17,6 +18,7 @@ type WebRole struct {
 	Name          string
 	Description   string
 	BuiltIn       bool
+	CreatedAt     time.Time
 }
 
 // Roles reads web roles and role memberships.
@@ -70,12 +72,18 @@ func (r *Roles) OfContacts(ctx context.Context, contactIDs []string) ([][]*WebRo
 	return out, nil
 }
 
-// Assign gives a contact the built-in role with this key; assigning twice
-// is harmless.
+// Assign gives a contact the built-in role with this key, in the caller's
+// transaction, and announces the change to every instance's enforcer;
+// assigning twice is harmless. It asks no permission: callers are the
+// administrator bootstrap, demo data and redeemed invitations, whose roles
+// an administrator chose; administrators use Admin.AssignWebRole.
 func (r *Roles) Assign(ctx context.Context, idb bun.IDB, contactID, key string) error {
 	_, err := idb.ExecContext(ctx, `INSERT INTO contact_web_role (contact_id, web_role_id)
 		SELECT ?, id FROM web_role WHERE key = ? ON CONFLICT DO NOTHING`, contactID, key)
-	return err
+	if err != nil {
+		return err
+	}
+	return notify(ctx, idb)
 }
 
 // KeysOf returns the keys of the built-in roles a contact holds, which is

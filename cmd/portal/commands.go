@@ -80,10 +80,11 @@ func cmdDemo(ctx context.Context, args []string, getenv func(string) string, std
 	if _, err := db.Migrate(ctx, d.DB); err != nil {
 		return err
 	}
-	svc, err := newServices(d.DB, &c, logger)
+	svc, err := newServices(ctx, d.DB, &c, logger, false)
 	if err != nil {
 		return err
 	}
+	defer svc.Close()
 	return loadDemo(ctx, d, svc, stdout)
 }
 
@@ -127,10 +128,11 @@ func cmdAdmin(ctx context.Context, args []string, getenv func(string) string, st
 	if _, err := db.Migrate(ctx, d.DB); err != nil {
 		return err
 	}
-	svc, err := newServices(d.DB, &c, logger)
+	svc, err := newServices(ctx, d.DB, &c, logger, false)
 	if err != nil {
 		return err
 	}
+	defer svc.Close()
 	contact, err := svc.identity.CreateAdministrator(ctx, email, password)
 	if err != nil {
 		return err

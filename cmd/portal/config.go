@@ -108,26 +108,49 @@ func (d *database) Close() error {
 
 // services are the domain services over one database.
 type services struct {
-	catalog  *catalog.Service
-	identity *identity.Service
-	roles    *policies.Roles
+	policy      *policies.Enforcer
+	catalog     *catalog.Service
+	identity    *identity.Service
+	roles       *policies.Roles
+	permissions *policies.Admin
 }
 
-func newServices(bdb *bun.DB, c *config, logger *slog.Logger) (*services, error) {
-	policy := &policies.Enforcer{}
+// newServices loads the permission policy and builds the services. A
+// server follows policy changes (LISTEN and the version check); a one-shot
+// command (follow false) only needs the policy as it is. Close the
+// services before the database.
+func newServices(ctx context.Context, bdb *bun.DB, c *config, logger *slog.Logger, follow bool) (*services, error) {
+	var opts []policies.Option
+	if !follow {
+		opts = append(opts, policies.WithoutListen(), policies.CheckEvery(0))
+	}
+	policy, err := policies.NewEnforcer(ctx, bdb, logger, opts...)
+	if err != nil {
+		return nil, err
+	}
 	roles := &policies.Roles{DB: bdb}
 	cat := &catalog.Service{DB: bdb, Policy: policy}
 	ids := &identity.Service{DB: bdb, Policy: policy, Roles: roles, Catalog: cat, BaseURL: c.BaseURL, Logger: logger}
 	if c.SMTPURL != "" {
 		m, err := identity.NewSMTPMailer(c.SMTPURL)
 		if err != nil {
+			policy.Close()
 			return nil, err
 		}
 		ids.Mailer = m
 	}
-	return &services{catalog: cat, identity: ids, roles: roles}, nil
+	return &services{
+		policy:      policy,
+		catalog:     cat,
+		identity:    ids,
+		roles:       roles,
+		permissions: &policies.Admin{DB: bdb, Policy: policy},
+	}, nil
 }
 
+// Close stops following policy changes.
+func (s *services) Close() error { return s.policy.Close() }
+
 func (s *services) resolver() *graph.Resolver {
-	return &graph.Resolver{Catalog: s.catalog, Identity: s.identity, Roles: s.roles}
+	return &graph.Resolver{Catalog: s.catalog, Identity: s.identity, Roles: s.roles, Permissions: s.permissions}
 }

@@ -27,6 +27,7 @@ type Main struct {
 	Stdout io.Writer
 
 	db   *database
+	svc  *services
 	ln   net.Listener
 	http *http.Server
 }
@@ -46,10 +47,11 @@ func (m *Main) Open(ctx context.Context) error {
 	if len(applied) > 0 {
 		m.Logger.Info("migrations applied", "migrations", applied)
 	}
-	svc, err := newServices(m.db.DB, &m.Config, m.Logger)
+	svc, err := newServices(ctx, m.db.DB, &m.Config, m.Logger, true)
 	if err != nil {
 		return err
 	}
+	m.svc = svc
 	if m.Config.Demo {
 		if err := loadDemo(ctx, m.db, svc, m.Stdout); err != nil {
 			return err
@@ -96,6 +98,9 @@ func (m *Main) Close() error {
 		errs = append(errs, m.http.Shutdown(ctx))
 		cancel()
 	}
+	if m.svc != nil {
+		errs = append(errs, m.svc.Close())
+	}
 	if m.db != nil {
 		errs = append(errs, m.db.Close())
 	}
@@ -121,6 +126,9 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	if err := m.Open(ctx); err != nil {
+		if m.svc != nil {
+			m.svc.Close()
+		}
 		if m.db != nil {
 			m.db.Close()
 		}

@@ -42,6 +42,7 @@ type ResolverRoot interface {
 	Mutation() MutationResolver
 	Product() ProductResolver
 	Query() QueryResolver
+	TablePermission() TablePermissionResolver
 	Viewer() ViewerResolver
 }
 
@@ -159,26 +160,38 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		CreateContact       func(childComplexity int, input identity.ContactInput) int
-		DisableContact      func(childComplexity int, id string) int
-		EnableContact       func(childComplexity int, id string) int
-		InviteContact       func(childComplexity int, input identity.InviteInput) int
-		Ping                func(childComplexity int) int
-		RedeemInvitation    func(childComplexity int, code string, password string) int
-		RevokeInvitation    func(childComplexity int, id string) int
-		SaveCustomerAccount func(childComplexity int, input catalog.CustomerAccountInput) int
-		SaveLegalEntity     func(childComplexity int, input catalog.LegalEntityInput) int
-		SavePriceList       func(childComplexity int, input catalog.PriceListInput) int
-		SaveProduct         func(childComplexity int, input catalog.ProductInput) int
-		SaveUnit            func(childComplexity int, input catalog.UnitInput) int
-		SignIn              func(childComplexity int, input model.SignInInput) int
-		SignOut             func(childComplexity int) int
-		UpdateContact       func(childComplexity int, id string, input identity.ContactInput) int
+		AssignWebRole         func(childComplexity int, contactID string, roleID string) int
+		CreateContact         func(childComplexity int, input identity.ContactInput) int
+		CreateWebRole         func(childComplexity int, input policies.WebRoleInput) int
+		DeleteTablePermission func(childComplexity int, id string) int
+		DeleteWebRole         func(childComplexity int, id string) int
+		DisableContact        func(childComplexity int, id string) int
+		EnableContact         func(childComplexity int, id string) int
+		InviteContact         func(childComplexity int, input identity.InviteInput) int
+		Ping                  func(childComplexity int) int
+		RedeemInvitation      func(childComplexity int, code string, password string) int
+		RevokeInvitation      func(childComplexity int, id string) int
+		SaveCustomerAccount   func(childComplexity int, input catalog.CustomerAccountInput) int
+		SaveLegalEntity       func(childComplexity int, input catalog.LegalEntityInput) int
+		SavePriceList         func(childComplexity int, input catalog.PriceListInput) int
+		SaveProduct           func(childComplexity int, input catalog.ProductInput) int
+		SaveTablePermission   func(childComplexity int, input policies.TablePermissionInput) int
+		SaveUnit              func(childComplexity int, input catalog.UnitInput) int
+		SignIn                func(childComplexity int, input model.SignInInput) int
+		SignOut               func(childComplexity int) int
+		UnassignWebRole       func(childComplexity int, contactID string, roleID string) int
+		UpdateContact         func(childComplexity int, id string, input identity.ContactInput) int
 	}
 
 	PageInfo struct {
 		EndCursor   func(childComplexity int) int
 		HasNextPage func(childComplexity int) int
+	}
+
+	PermissionDecision struct {
+		Allowed     func(childComplexity int) int
+		Explanation func(childComplexity int) int
+		GrantedBy   func(childComplexity int) int
 	}
 
 	PriceList struct {
@@ -209,21 +222,34 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		AuditLog        func(childComplexity int, first *int, after *string, contactID *string) int
-		Contact         func(childComplexity int, id string) int
-		Contacts        func(childComplexity int, search *string, first *int, after *string) int
-		CustomerAccount func(childComplexity int, id string) int
-		Invitations     func(childComplexity int, first *int, after *string, contactID *string) int
-		LegalEntities   func(childComplexity int) int
-		Products        func(childComplexity int, search *string, first *int, after *string) int
-		Units           func(childComplexity int) int
-		Viewer          func(childComplexity int) int
+		AuditLog          func(childComplexity int, first *int, after *string, contactID *string) int
+		Contact           func(childComplexity int, id string) int
+		Contacts          func(childComplexity int, search *string, first *int, after *string) int
+		CustomerAccount   func(childComplexity int, id string) int
+		ExplainPermission func(childComplexity int, contactID string, table string, privilege policies.Privilege, recordID *string) int
+		Invitations       func(childComplexity int, first *int, after *string, contactID *string) int
+		LegalEntities     func(childComplexity int) int
+		Products          func(childComplexity int, search *string, first *int, after *string) int
+		TablePermissions  func(childComplexity int) int
+		Units             func(childComplexity int) int
+		Viewer            func(childComplexity int) int
+		WebRoles          func(childComplexity int) int
 	}
 
 	SignInPayload struct {
 		ExpiresAt func(childComplexity int) int
 		Token     func(childComplexity int) int
 		Viewer    func(childComplexity int) int
+	}
+
+	TablePermission struct {
+		ID         func(childComplexity int) int
+		Name       func(childComplexity int) int
+		Parent     func(childComplexity int) int
+		Privileges func(childComplexity int) int
+		Roles      func(childComplexity int) int
+		Scope      func(childComplexity int) int
+		Table      func(childComplexity int) int
 	}
 
 	Unit struct {
@@ -298,6 +324,12 @@ type MutationResolver interface {
 	EnableContact(ctx context.Context, id string) (*identity.Contact, error)
 	InviteContact(ctx context.Context, input identity.InviteInput) (*identity.InvitationPayload, error)
 	RevokeInvitation(ctx context.Context, id string) (*identity.Invitation, error)
+	CreateWebRole(ctx context.Context, input policies.WebRoleInput) (*policies.WebRole, error)
+	DeleteWebRole(ctx context.Context, id string) (bool, error)
+	AssignWebRole(ctx context.Context, contactID string, roleID string) (*identity.Contact, error)
+	UnassignWebRole(ctx context.Context, contactID string, roleID string) (*identity.Contact, error)
+	SaveTablePermission(ctx context.Context, input policies.TablePermissionInput) (*policies.TablePermission, error)
+	DeleteTablePermission(ctx context.Context, id string) (bool, error)
 }
 type ProductResolver interface {
 	Company(ctx context.Context, obj *catalog.Product) (*catalog.LegalEntity, error)
@@ -314,6 +346,13 @@ type QueryResolver interface {
 	Contacts(ctx context.Context, search *string, first *int, after *string) (*model.ContactConnection, error)
 	Invitations(ctx context.Context, first *int, after *string, contactID *string) (*model.InvitationConnection, error)
 	AuditLog(ctx context.Context, first *int, after *string, contactID *string) (*model.AuditEntryConnection, error)
+	WebRoles(ctx context.Context) ([]*policies.WebRole, error)
+	TablePermissions(ctx context.Context) ([]*policies.TablePermission, error)
+	ExplainPermission(ctx context.Context, contactID string, table string, privilege policies.Privilege, recordID *string) (*policies.PermissionDecision, error)
+}
+type TablePermissionResolver interface {
+	Roles(ctx context.Context, obj *policies.TablePermission) ([]*policies.WebRole, error)
+	Parent(ctx context.Context, obj *policies.TablePermission) (*policies.TablePermission, error)
 }
 type ViewerResolver interface {
 	Contact(ctx context.Context, obj *portal.Viewer) (*identity.Contact, error)
@@ -777,6 +816,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.LegalEntity.Name(childComplexity), true
 
+	case "Mutation.assignWebRole":
+		if e.ComplexityRoot.Mutation.AssignWebRole == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_assignWebRole_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AssignWebRole(childComplexity, args["contactId"].(string), args["roleId"].(string)), true
 	case "Mutation.createContact":
 		if e.ComplexityRoot.Mutation.CreateContact == nil {
 			break
@@ -788,6 +838,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateContact(childComplexity, args["input"].(identity.ContactInput)), true
+	case "Mutation.createWebRole":
+		if e.ComplexityRoot.Mutation.CreateWebRole == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createWebRole_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateWebRole(childComplexity, args["input"].(policies.WebRoleInput)), true
+	case "Mutation.deleteTablePermission":
+		if e.ComplexityRoot.Mutation.DeleteTablePermission == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteTablePermission_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteTablePermission(childComplexity, args["id"].(string)), true
+	case "Mutation.deleteWebRole":
+		if e.ComplexityRoot.Mutation.DeleteWebRole == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteWebRole_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteWebRole(childComplexity, args["id"].(string)), true
 	case "Mutation.disableContact":
 		if e.ComplexityRoot.Mutation.DisableContact == nil {
 			break
@@ -893,6 +976,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SaveProduct(childComplexity, args["input"].(catalog.ProductInput)), true
+	case "Mutation.saveTablePermission":
+		if e.ComplexityRoot.Mutation.SaveTablePermission == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_saveTablePermission_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SaveTablePermission(childComplexity, args["input"].(policies.TablePermissionInput)), true
 	case "Mutation.saveUnit":
 		if e.ComplexityRoot.Mutation.SaveUnit == nil {
 			break
@@ -921,6 +1015,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SignOut(childComplexity), true
+	case "Mutation.unassignWebRole":
+		if e.ComplexityRoot.Mutation.UnassignWebRole == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_unassignWebRole_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UnassignWebRole(childComplexity, args["contactId"].(string), args["roleId"].(string)), true
 	case "Mutation.updateContact":
 		if e.ComplexityRoot.Mutation.UpdateContact == nil {
 			break
@@ -945,6 +1050,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PageInfo.HasNextPage(childComplexity), true
+
+	case "PermissionDecision.allowed":
+		if e.ComplexityRoot.PermissionDecision.Allowed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PermissionDecision.Allowed(childComplexity), true
+	case "PermissionDecision.explanation":
+		if e.ComplexityRoot.PermissionDecision.Explanation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PermissionDecision.Explanation(childComplexity), true
+	case "PermissionDecision.grantedBy":
+		if e.ComplexityRoot.PermissionDecision.GrantedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PermissionDecision.GrantedBy(childComplexity), true
 
 	case "PriceList.code":
 		if e.ComplexityRoot.PriceList.Code == nil {
@@ -1089,6 +1213,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.CustomerAccount(childComplexity, args["id"].(string)), true
+	case "Query.explainPermission":
+		if e.ComplexityRoot.Query.ExplainPermission == nil {
+			break
+		}
+
+		args, err := ec.field_Query_explainPermission_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ExplainPermission(childComplexity, args["contactId"].(string), args["table"].(string), args["privilege"].(policies.Privilege), args["recordId"].(*string)), true
 
 	case "Query.invitations":
 		if e.ComplexityRoot.Query.Invitations == nil {
@@ -1118,6 +1253,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Products(childComplexity, args["search"].(*string), args["first"].(*int), args["after"].(*string)), true
+	case "Query.tablePermissions":
+		if e.ComplexityRoot.Query.TablePermissions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.TablePermissions(childComplexity), true
 	case "Query.units":
 		if e.ComplexityRoot.Query.Units == nil {
 			break
@@ -1130,6 +1271,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Viewer(childComplexity), true
+	case "Query.webRoles":
+		if e.ComplexityRoot.Query.WebRoles == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.WebRoles(childComplexity), true
 
 	case "SignInPayload.expiresAt":
 		if e.ComplexityRoot.SignInPayload.ExpiresAt == nil {
@@ -1149,6 +1296,49 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SignInPayload.Viewer(childComplexity), true
+
+	case "TablePermission.id":
+		if e.ComplexityRoot.TablePermission.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TablePermission.ID(childComplexity), true
+	case "TablePermission.name":
+		if e.ComplexityRoot.TablePermission.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TablePermission.Name(childComplexity), true
+	case "TablePermission.parent":
+		if e.ComplexityRoot.TablePermission.Parent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TablePermission.Parent(childComplexity), true
+	case "TablePermission.privileges":
+		if e.ComplexityRoot.TablePermission.Privileges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TablePermission.Privileges(childComplexity), true
+	case "TablePermission.roles":
+		if e.ComplexityRoot.TablePermission.Roles == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TablePermission.Roles(childComplexity), true
+	case "TablePermission.scope":
+		if e.ComplexityRoot.TablePermission.Scope == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TablePermission.Scope(childComplexity), true
+	case "TablePermission.table":
+		if e.ComplexityRoot.TablePermission.Table == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TablePermission.Table(childComplexity), true
 
 	case "Unit.code":
 		if e.ComplexityRoot.Unit.Code == nil {
@@ -1231,7 +1421,9 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("PriceListInput", ec.unmarshalInputPriceListInput),
 			graphql.NewInputUnmarshaler("ProductInput", ec.unmarshalInputProductInput),
 			graphql.NewInputUnmarshaler("SignInInput", ec.unmarshalInputSignInInput),
+			graphql.NewInputUnmarshaler("TablePermissionInput", ec.unmarshalInputTablePermissionInput),
 			graphql.NewInputUnmarshaler("UnitInput", ec.unmarshalInputUnitInput),
+			graphql.NewInputUnmarshaler("WebRoleInput", ec.unmarshalInputWebRoleInput),
 		)
 	}
 	first := true
@@ -1612,6 +1804,77 @@ extend type Mutation {
   revokeInvitation(id: ID!): Invitation!
 }
 `, BuiltIn: false},
+	{Name: "../schema/permissions.graphqls", Input: `# Web roles and table permissions (DESIGN §4). WebRole is declared in
+# identity.graphqls.
+
+"Which rows a table permission reaches, as in Power Pages."
+enum PermissionScope {
+  "every row of the table"
+  GLOBAL
+  "rows that belong to the viewer's customer account"
+  ACCOUNT
+  "rows that the viewer's contact owns (e.g. orders it placed)"
+  CONTACT
+  "the viewer's own contact row"
+  SELF
+  "rows reached through a parent permission's rows (e.g. lines of readable orders)"
+  PARENT
+}
+
+type TablePermission {
+  id: ID!
+  name: String!
+  "the table it governs: contact, customer_account, delivery_address, product, price_list, sales_order, sales_order_line, legal_entity, web_role, table_permission, invitation, web_template, page_template, web_page"
+  table: String!
+  scope: PermissionScope!
+  privileges: [Privilege!]!
+  roles: [WebRole!]!
+  "for PARENT scope: the permission on the parent table"
+  parent: TablePermission
+}
+
+type PermissionDecision {
+  allowed: Boolean!
+  "the table permissions and roles that grant it; empty when denied"
+  grantedBy: [TablePermission!]!
+  "a sentence a person can read: why it is allowed or denied"
+  explanation: String!
+}
+
+input WebRoleInput { name: String! description: String! }
+
+input TablePermissionInput {
+  "absent: create"
+  id: ID
+  name: String!
+  table: String!
+  scope: PermissionScope!
+  privileges: [Privilege!]!
+  roleIds: [ID!]!
+  parentId: ID
+}
+
+extend type Query {
+  "admin (READ on web_role): every web role"
+  webRoles: [WebRole!]!
+  "admin (READ on table_permission): every table permission"
+  tablePermissions: [TablePermission!]!
+  "admin: why may (or may not) this contact do this to this table or row"
+  explainPermission(contactId: ID!, table: String!, privilege: Privilege!, recordId: ID): PermissionDecision!
+}
+
+extend type Mutation {
+  createWebRole(input: WebRoleInput!): WebRole!
+  "built-in roles cannot be deleted"
+  deleteWebRole(id: ID!): Boolean!
+  assignWebRole(contactId: ID!, roleId: ID!): Contact!
+  "refused with CONFLICT for the last member of Administrators"
+  unassignWebRole(contactId: ID!, roleId: ID!): Contact!
+  "refused with CONFLICT when Administrators would lose READ, CREATE, WRITE or DELETE on web_role or table_permission"
+  saveTablePermission(input: TablePermissionInput!): TablePermission!
+  deleteTablePermission(id: ID!): Boolean!
+}
+`, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
 
@@ -1847,6 +2110,18 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
 }
 
+func (ec *executionContext) childFields_PermissionDecision(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "allowed":
+		return ec.fieldContext_PermissionDecision_allowed(ctx, field)
+	case "grantedBy":
+		return ec.fieldContext_PermissionDecision_grantedBy(ctx, field)
+	case "explanation":
+		return ec.fieldContext_PermissionDecision_explanation(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PermissionDecision", field.Name)
+}
+
 func (ec *executionContext) childFields_PriceList(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -1911,6 +2186,26 @@ func (ec *executionContext) childFields_SignInPayload(ctx context.Context, field
 		return ec.fieldContext_SignInPayload_expiresAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SignInPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_TablePermission(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_TablePermission_id(ctx, field)
+	case "name":
+		return ec.fieldContext_TablePermission_name(ctx, field)
+	case "table":
+		return ec.fieldContext_TablePermission_table(ctx, field)
+	case "scope":
+		return ec.fieldContext_TablePermission_scope(ctx, field)
+	case "privileges":
+		return ec.fieldContext_TablePermission_privileges(ctx, field)
+	case "roles":
+		return ec.fieldContext_TablePermission_roles(ctx, field)
+	case "parent":
+		return ec.fieldContext_TablePermission_parent(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TablePermission", field.Name)
 }
 
 func (ec *executionContext) childFields_Unit(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2089,6 +2384,28 @@ func (ec *executionContext) field_CustomerAccount_contacts_args(ctx context.Cont
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_assignWebRole_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "contactId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["contactId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "roleId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["roleId"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createContact_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2100,6 +2417,48 @@ func (ec *executionContext) field_Mutation_createContact_args(ctx context.Contex
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_createWebRole_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (policies.WebRoleInput, error) {
+			return ec.unmarshalNWebRoleInput2githubᚗcomᚋopenportalᚋportalᚋpoliciesᚐWebRoleInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_deleteTablePermission_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_deleteWebRole_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
 	return args, nil
 }
 
@@ -2237,6 +2596,20 @@ func (ec *executionContext) field_Mutation_saveProduct_args(ctx context.Context,
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_saveTablePermission_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (policies.TablePermissionInput, error) {
+			return ec.unmarshalNTablePermissionInput2githubᚗcomᚋopenportalᚋportalᚋpoliciesᚐTablePermissionInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_saveUnit_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2262,6 +2635,28 @@ func (ec *executionContext) field_Mutation_signIn_args(ctx context.Context, rawA
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_unassignWebRole_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "contactId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["contactId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "roleId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["roleId"] = arg1
 	return args, nil
 }
 
@@ -2400,6 +2795,44 @@ func (ec *executionContext) field_Query_customerAccount_args(ctx context.Context
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_explainPermission_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "contactId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["contactId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "table",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["table"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "privilege",
+		func(ctx context.Context, v any) (policies.Privilege, error) {
+			return ec.unmarshalNPrivilege2githubᚗcomᚋopenportalᚋportalᚋpoliciesᚐPrivilege(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["privilege"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "recordId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["recordId"] = arg3
 	return args, nil
 }
 
@@ -4984,6 +5417,270 @@ func (ec *executionContext) fieldContext_Mutation_revokeInvitation(ctx context.C
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_createWebRole(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createWebRole(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateWebRole(ctx, fc.Args["input"].(policies.WebRoleInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *policies.WebRole) graphql.Marshaler {
+			return ec.marshalNWebRole2ᚖgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐWebRole(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createWebRole(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WebRole(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createWebRole_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteWebRole(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteWebRole(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteWebRole(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteWebRole(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteWebRole_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_assignWebRole(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_assignWebRole(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AssignWebRole(ctx, fc.Args["contactId"].(string), fc.Args["roleId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *identity.Contact) graphql.Marshaler {
+			return ec.marshalNContact2ᚖgithubᚗcomᚋopenportalᚋportalᚋidentityᚐContact(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_assignWebRole(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Contact(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_assignWebRole_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_unassignWebRole(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_unassignWebRole(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UnassignWebRole(ctx, fc.Args["contactId"].(string), fc.Args["roleId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *identity.Contact) graphql.Marshaler {
+			return ec.marshalNContact2ᚖgithubᚗcomᚋopenportalᚋportalᚋidentityᚐContact(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_unassignWebRole(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Contact(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_unassignWebRole_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_saveTablePermission(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_saveTablePermission(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SaveTablePermission(ctx, fc.Args["input"].(policies.TablePermissionInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *policies.TablePermission) graphql.Marshaler {
+			return ec.marshalNTablePermission2ᚖgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐTablePermission(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_saveTablePermission(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TablePermission(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_saveTablePermission_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteTablePermission(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteTablePermission(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteTablePermission(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteTablePermission(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteTablePermission_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5028,6 +5725,84 @@ func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "String")
+}
+
+func (ec *executionContext) _PermissionDecision_allowed(ctx context.Context, field graphql.CollectedField, obj *policies.PermissionDecision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PermissionDecision_allowed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Allowed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PermissionDecision_allowed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PermissionDecision", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _PermissionDecision_grantedBy(ctx context.Context, field graphql.CollectedField, obj *policies.PermissionDecision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PermissionDecision_grantedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.GrantedBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*policies.TablePermission) graphql.Marshaler {
+			return ec.marshalNTablePermission2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐTablePermissionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PermissionDecision_grantedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PermissionDecision",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TablePermission(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PermissionDecision_explanation(ctx context.Context, field graphql.CollectedField, obj *policies.PermissionDecision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PermissionDecision_explanation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Explanation, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PermissionDecision_explanation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PermissionDecision", field, false, false, "String")
 }
 
 func (ec *executionContext) _PriceList_id(ctx context.Context, field graphql.CollectedField, obj *catalog.PriceList) (ret graphql.Marshaler) {
@@ -5792,6 +6567,114 @@ func (ec *executionContext) fieldContext_Query_auditLog(ctx context.Context, fie
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_webRoles(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_webRoles(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().WebRoles(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*policies.WebRole) graphql.Marshaler {
+			return ec.marshalNWebRole2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐWebRoleᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_webRoles(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WebRole(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_tablePermissions(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_tablePermissions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().TablePermissions(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*policies.TablePermission) graphql.Marshaler {
+			return ec.marshalNTablePermission2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐTablePermissionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_tablePermissions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TablePermission(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_explainPermission(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_explainPermission(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ExplainPermission(ctx, fc.Args["contactId"].(string), fc.Args["table"].(string), fc.Args["privilege"].(policies.Privilege), fc.Args["recordId"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *policies.PermissionDecision) graphql.Marshaler {
+			return ec.marshalNPermissionDecision2ᚖgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐPermissionDecision(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_explainPermission(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PermissionDecision(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_explainPermission_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5944,6 +6827,185 @@ func (ec *executionContext) _SignInPayload_expiresAt(ctx context.Context, field 
 }
 func (ec *executionContext) fieldContext_SignInPayload_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SignInPayload", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _TablePermission_id(ctx context.Context, field graphql.CollectedField, obj *policies.TablePermission) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TablePermission_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TablePermission_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TablePermission", field, false, false, "ID")
+}
+
+func (ec *executionContext) _TablePermission_name(ctx context.Context, field graphql.CollectedField, obj *policies.TablePermission) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TablePermission_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TablePermission_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TablePermission", field, false, false, "String")
+}
+
+func (ec *executionContext) _TablePermission_table(ctx context.Context, field graphql.CollectedField, obj *policies.TablePermission) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TablePermission_table(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Table, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TablePermission_table(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TablePermission", field, false, false, "String")
+}
+
+func (ec *executionContext) _TablePermission_scope(ctx context.Context, field graphql.CollectedField, obj *policies.TablePermission) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TablePermission_scope(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Scope, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v policies.PermissionScope) graphql.Marshaler {
+			return ec.marshalNPermissionScope2githubᚗcomᚋopenportalᚋportalᚋpoliciesᚐPermissionScope(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TablePermission_scope(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TablePermission", field, false, false, "PermissionScope")
+}
+
+func (ec *executionContext) _TablePermission_privileges(ctx context.Context, field graphql.CollectedField, obj *policies.TablePermission) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TablePermission_privileges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Privileges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []policies.Privilege) graphql.Marshaler {
+			return ec.marshalNPrivilege2ᚕgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐPrivilegeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TablePermission_privileges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TablePermission", field, false, false, "Privilege")
+}
+
+func (ec *executionContext) _TablePermission_roles(ctx context.Context, field graphql.CollectedField, obj *policies.TablePermission) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TablePermission_roles(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.TablePermission().Roles(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*policies.WebRole) graphql.Marshaler {
+			return ec.marshalNWebRole2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐWebRoleᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TablePermission_roles(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TablePermission",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WebRole(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TablePermission_parent(ctx context.Context, field graphql.CollectedField, obj *policies.TablePermission) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TablePermission_parent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.TablePermission().Parent(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *policies.TablePermission) graphql.Marshaler {
+			return ec.marshalOTablePermission2ᚖgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐTablePermission(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TablePermission_parent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TablePermission",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TablePermission(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Unit_code(ctx context.Context, field graphql.CollectedField, obj *catalog.Unit) (ret graphql.Marshaler) {
@@ -7880,6 +8942,90 @@ func UnmarshalSignInInput(ctx context.Context, raw any) (model.SignInInput, erro
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputTablePermissionInput(ctx context.Context, obj any) (policies.TablePermissionInput, error) {
+	var it policies.TablePermissionInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "name", "table", "scope", "privileges", "roleIds", "parentId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "table":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("table"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Table = data
+		case "scope":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scope"))
+			data, err := ec.unmarshalNPermissionScope2githubᚗcomᚋopenportalᚋportalᚋpoliciesᚐPermissionScope(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Scope = data
+		case "privileges":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("privileges"))
+			data, err := ec.unmarshalNPrivilege2ᚕgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐPrivilegeᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Privileges = data
+		case "roleIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("roleIds"))
+			data, err := ec.unmarshalNID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RoleIDs = data
+		case "parentId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("parentId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ParentID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalTablePermissionInput unmarshals raw into the TablePermissionInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalTablePermissionInput(ctx context.Context, raw any) (policies.TablePermissionInput, error) {
+	var out policies.TablePermissionInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "TablePermissionInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputUnitInput(ctx context.Context, obj any) (catalog.UnitInput, error) {
 	var it catalog.UnitInput
 	if obj == nil {
@@ -7933,6 +9079,55 @@ func (ec *executionContext) unmarshalInputUnitInput(ctx context.Context, obj any
 func UnmarshalUnitInput(ctx context.Context, raw any) (catalog.UnitInput, error) {
 	var out catalog.UnitInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "UnitInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputWebRoleInput(ctx context.Context, obj any) (policies.WebRoleInput, error) {
+	var it policies.WebRoleInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "description"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalWebRoleInput unmarshals raw into the WebRoleInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalWebRoleInput(ctx context.Context, raw any) (policies.WebRoleInput, error) {
+	var out policies.WebRoleInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "WebRoleInput", raw, &out)
 	return out, err
 }
 
@@ -8799,6 +9994,48 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "createWebRole":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createWebRole(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteWebRole":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteWebRole(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "assignWebRole":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_assignWebRole(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unassignWebRole":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_unassignWebRole(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "saveTablePermission":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_saveTablePermission(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteTablePermission":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteTablePermission(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -8835,6 +10072,49 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 		case "endCursor":
 			out.Values[i] = ec._PageInfo_endCursor(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var permissionDecisionImplementors = []string{"PermissionDecision"}
+
+func (ec *executionContext) _PermissionDecision(ctx context.Context, sel ast.SelectionSet, obj *policies.PermissionDecision) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, permissionDecisionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PermissionDecision")
+		case "allowed":
+			out.Values[i] = ec._PermissionDecision_allowed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "grantedBy":
+			out.Values[i] = ec._PermissionDecision_grantedBy(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "explanation":
+			out.Values[i] = ec._PermissionDecision_explanation(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		default:
@@ -9116,6 +10396,24 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_auditLog(ctx, field)
 				})
+		case "webRoles":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_webRoles(ctx, field)
+				})
+		case "tablePermissions":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_tablePermissions(ctx, field)
+				})
+		case "explainPermission":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_explainPermission(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -9173,6 +10471,71 @@ func (ec *executionContext) _SignInPayload(ctx context.Context, sel ast.Selectio
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var tablePermissionImplementors = []string{"TablePermission"}
+
+func (ec *executionContext) _TablePermission(ctx context.Context, sel ast.SelectionSet, obj *policies.TablePermission) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, tablePermissionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TablePermission")
+		case "id":
+			out.Values[i] = ec._TablePermission_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "name":
+			out.Values[i] = ec._TablePermission_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "table":
+			out.Values[i] = ec._TablePermission_table(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "scope":
+			out.Values[i] = ec._TablePermission_scope(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "privileges":
+			out.Values[i] = ec._TablePermission_privileges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "roles":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._TablePermission_roles(ctx, field, obj)
+				})
+		case "parent":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._TablePermission_parent(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -10015,6 +11378,29 @@ func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋopenportalᚋport
 	return ec._PageInfo(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNPermissionDecision2ᚖgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐPermissionDecision(ctx context.Context, sel ast.SelectionSet, v *policies.PermissionDecision) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PermissionDecision!")
+		return graphql.Null
+	}
+	return ec._PermissionDecision(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNPermissionScope2githubᚗcomᚋopenportalᚋportalᚋpoliciesᚐPermissionScope(ctx context.Context, v any) (policies.PermissionScope, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := policies.PermissionScope(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPermissionScope2githubᚗcomᚋopenportalᚋportalᚋpoliciesᚐPermissionScope(ctx context.Context, sel ast.SelectionSet, v policies.PermissionScope) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "PermissionScope!")
+	}
+	return res
+}
+
 func (ec *executionContext) unmarshalNPriceInput2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋcatalogᚐPriceInputᚄ(ctx context.Context, v any) ([]*catalog.PriceInput, error) {
 	vSlice := graphql.CoerceList(v)
 	var err error
@@ -10045,6 +11431,51 @@ func (ec *executionContext) marshalNPriceList2ᚖgithubᚗcomᚋopenportalᚋpor
 func (ec *executionContext) unmarshalNPriceListInput2githubᚗcomᚋopenportalᚋportalᚋcatalogᚐPriceListInput(ctx context.Context, v any) (catalog.PriceListInput, error) {
 	res, err := ec.unmarshalInputPriceListInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNPrivilege2githubᚗcomᚋopenportalᚋportalᚋpoliciesᚐPrivilege(ctx context.Context, v any) (policies.Privilege, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := policies.Privilege(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPrivilege2githubᚗcomᚋopenportalᚋportalᚋpoliciesᚐPrivilege(ctx context.Context, sel ast.SelectionSet, v policies.Privilege) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Privilege!")
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNPrivilege2ᚕgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐPrivilegeᚄ(ctx context.Context, v any) ([]policies.Privilege, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]policies.Privilege, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNPrivilege2githubᚗcomᚋopenportalᚋportalᚋpoliciesᚐPrivilege(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNPrivilege2ᚕgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐPrivilegeᚄ(ctx context.Context, sel ast.SelectionSet, v []policies.Privilege) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPrivilege2githubᚗcomᚋopenportalᚋportalᚋpoliciesᚐPrivilege(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalNProduct2ᚖgithubᚗcomᚋopenportalᚋportalᚋcatalogᚐProduct(ctx context.Context, sel ast.SelectionSet, v *catalog.Product) graphql.Marshaler {
@@ -10158,6 +11589,35 @@ func (ec *executionContext) marshalNSyncState2githubᚗcomᚋopenportalᚋportal
 	return v
 }
 
+func (ec *executionContext) marshalNTablePermission2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐTablePermissionᚄ(ctx context.Context, sel ast.SelectionSet, v []*policies.TablePermission) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTablePermission2ᚖgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐTablePermission(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNTablePermission2ᚖgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐTablePermission(ctx context.Context, sel ast.SelectionSet, v *policies.TablePermission) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TablePermission!")
+		return graphql.Null
+	}
+	return ec._TablePermission(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNTablePermissionInput2githubᚗcomᚋopenportalᚋportalᚋpoliciesᚐTablePermissionInput(ctx context.Context, v any) (policies.TablePermissionInput, error) {
+	res, err := ec.unmarshalInputTablePermissionInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNUnit2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋcatalogᚐUnitᚄ(ctx context.Context, sel ast.SelectionSet, v []*catalog.Unit) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -10217,6 +11677,11 @@ func (ec *executionContext) marshalNWebRole2ᚖgithubᚗcomᚋopenportalᚋporta
 		return graphql.Null
 	}
 	return ec._WebRole(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNWebRoleInput2githubᚗcomᚋopenportalᚋportalᚋpoliciesᚐWebRoleInput(ctx context.Context, v any) (policies.WebRoleInput, error) {
+	res, err := ec.unmarshalInputWebRoleInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx context.Context, sel ast.SelectionSet, v introspection.Directive) graphql.Marshaler {
@@ -10524,6 +11989,13 @@ func (ec *executionContext) marshalOString2ᚖstring(ctx context.Context, sel as
 	_ = ctx
 	res := graphql.MarshalString(*v)
 	return res
+}
+
+func (ec *executionContext) marshalOTablePermission2ᚖgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐTablePermission(ctx context.Context, sel ast.SelectionSet, v *policies.TablePermission) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._TablePermission(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.EnumValue) graphql.Marshaler {

@@ -1,0 +1,3 @@
+DROP TABLE policy_version;
+DROP TABLE table_permission_role;
+DROP TABLE table_permission;
