@@ -17,6 +17,7 @@ import (
 	"github.com/openportal/portal/db/dbtest"
 	"github.com/openportal/portal/graph"
 	"github.com/openportal/portal/identity"
+	"github.com/openportal/portal/orders"
 	"github.com/openportal/portal/policies"
 )
 
@@ -24,7 +25,7 @@ func TestMain(m *testing.M) { dbtest.Main(m) }
 
 // api is the real GraphQL handler over real HTTP on a fresh database.
 type api struct {
-	t      *testing.T
+	t      testing.TB
 	db     *bun.DB
 	srv    *httptest.Server
 	viewer *portal.Viewer
@@ -32,7 +33,7 @@ type api struct {
 
 var admin = &portal.Viewer{ContactID: "00000000-0000-0000-0000-00000000a0a0", RoleKeys: []string{portal.RoleAdministrators}}
 
-func newAPI(t *testing.T, policy *policies.Enforcer) *api {
+func newAPI(t testing.TB, policy *policies.Enforcer) *api {
 	t.Helper()
 	d := dbtest.New(t)
 	roles := &policies.Roles{DB: d}
@@ -40,6 +41,7 @@ func newAPI(t *testing.T, policy *policies.Enforcer) *api {
 		Catalog:  &catalog.Service{DB: d, Policy: policy},
 		Identity: &identity.Service{DB: d, Policy: policy, Roles: roles},
 		Roles:    roles,
+		Orders:   &orders.Service{DB: d, Policy: policy},
 	}
 	a := &api{t: t, db: d}
 	h := graph.NewHandler(r, slog.New(slog.NewTextHandler(io.Discard, nil)))
@@ -110,7 +112,7 @@ func (a *api) fails(query string, vars map[string]any, code string) gqlError {
 
 // snapshot fingerprints every row of the master-data tables, to prove that
 // a refused mutation wrote nothing.
-func snapshot(t *testing.T, d *bun.DB) string {
+func snapshot(t testing.TB, d *bun.DB) string {
 	t.Helper()
 	var out string
 	for _, table := range []string{"legal_entity", "customer_account", "delivery_address", "product",

@@ -22,6 +22,7 @@ type loaders struct {
 	priceList       *dataloadgen.Loader[string, *catalog.PriceList]
 	contact         *dataloadgen.Loader[string, *identity.Contact]
 	contactRoles    *dataloadgen.Loader[string, []*policies.WebRole]
+	orders          *orderLoaders // orders_loaders.go
 }
 
 type loadersKey struct{}
@@ -45,6 +46,7 @@ func (r *Resolver) newLoaders() *loaders {
 		priceList:       dataloadgen.NewLoader(batch(r.Catalog.PriceListsByID), wait),
 		contact:         dataloadgen.NewLoader(batch(r.Identity.ContactsByID), wait),
 		contactRoles:    dataloadgen.NewLoader(batch(r.Roles.OfContacts), wait),
+		orders:          r.newOrderLoaders(),
 	}
 }
 

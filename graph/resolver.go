@@ -6,6 +6,7 @@ package graph
 import (
 	"github.com/openportal/portal/catalog"
 	"github.com/openportal/portal/identity"
+	"github.com/openportal/portal/orders"
 	"github.com/openportal/portal/policies"
 )
 
@@ -14,4 +15,5 @@ type Resolver struct {
 	Catalog  *catalog.Service
 	Identity *identity.Service
 	Roles    *policies.Roles
+	Orders   *orders.Service
 }

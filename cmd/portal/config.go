@@ -16,6 +16,7 @@ import (
 	"github.com/openportal/portal/db/pgcluster"
 	"github.com/openportal/portal/graph"
 	"github.com/openportal/portal/identity"
+	"github.com/openportal/portal/orders"
 	"github.com/openportal/portal/policies"
 )
 
@@ -110,6 +111,7 @@ type services struct {
 	catalog  *catalog.Service
 	identity *identity.Service
 	roles    *policies.Roles
+	orders   *orders.Service
 }
 
 func newServices(bdb *bun.DB, c *config) *services {
@@ -119,9 +121,10 @@ func newServices(bdb *bun.DB, c *config) *services {
 		catalog:  &catalog.Service{DB: bdb, Policy: policy},
 		identity: &identity.Service{DB: bdb, Policy: policy, Roles: roles},
 		roles:    roles,
+		orders:   &orders.Service{DB: bdb, Policy: policy},
 	}
 }
 
 func (s *services) resolver() *graph.Resolver {
-	return &graph.Resolver{Catalog: s.catalog, Identity: s.identity, Roles: s.roles}
+	return &graph.Resolver{Catalog: s.catalog, Identity: s.identity, Roles: s.roles, Orders: s.orders}
 }
