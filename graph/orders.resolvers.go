@@ -56,6 +56,9 @@ func (r *queryResolver) Orders(ctx context.Context, first *int, after *string, f
 	if err != nil {
 		return nil, err
 	}
+	if err := r.prefetchOrders(ctx, page.Items); err != nil {
+		return nil, err
+	}
 	c := &model.SalesOrderConnection{TotalCount: page.TotalCount, PageInfo: pageInfo(page), Edges: []*model.SalesOrderEdge{}}
 	for i, o := range page.Items {
 		c.Edges = append(c.Edges, &model.SalesOrderEdge{Cursor: page.Cursors[i], Node: o})

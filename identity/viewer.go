@@ -18,8 +18,8 @@ func (s *Service) ViewerFor(ctx context.Context, contactID string) (*portal.View
 		LegalEntityID     sql.NullString
 		CustomerAccountID sql.NullString
 		PriceListID       sql.NullString
-		RoleIDs           []string `bun:",array"`
-		RoleKeys          []string `bun:",array"`
+		RoleIDs           []string `bun:"role_ids,array"`
+		RoleKeys          []string `bun:"role_keys,array"`
 	}
 	err := s.DB.NewRaw(`
 		SELECT c.id, c.legal_entity_id, c.customer_account_id,
