@@ -803,7 +803,9 @@ func TestOrdersPageQueryCount(t *testing.T) {
 		var got struct {
 			Orders struct {
 				Edges []struct {
-					Node struct{ Lines []struct{ Product struct{ Number string } } }
+					Node struct {
+						Lines []struct{ Product struct{ Number string } }
+					}
 				}
 			}
 		}
