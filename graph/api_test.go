@@ -29,13 +29,16 @@ type api struct {
 	db     *bun.DB
 	srv    *httptest.Server
 	viewer *portal.Viewer
+	// queries counts the SQL statements run, for query-count assertions.
+	queries *queryCounter
 }
 
 var admin = &portal.Viewer{ContactID: "00000000-0000-0000-0000-00000000a0a0", RoleKeys: []string{portal.RoleAdministrators}}
 
 func newAPI(t testing.TB, policy *policies.Enforcer) *api {
 	t.Helper()
-	d := dbtest.New(t)
+	queries := &queryCounter{} // orders_test.go
+	d := dbtest.New(t).WithQueryHook(queries)
 	roles := &policies.Roles{DB: d}
 	r := &graph.Resolver{
 		Catalog:  &catalog.Service{DB: d, Policy: policy},
@@ -43,7 +46,7 @@ func newAPI(t testing.TB, policy *policies.Enforcer) *api {
 		Roles:    roles,
 		Orders:   &orders.Service{DB: d, Policy: policy},
 	}
-	a := &api{t: t, db: d}
+	a := &api{t: t, db: d, queries: queries}
 	h := graph.NewHandler(r, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	// Sign-in arrives with the identity issue; until then the test says
 	// who the viewer is.
