@@ -56,7 +56,7 @@ func TestMigrateFromEmpty(t *testing.T) {
 	// The tables of the design exist, and the built-in roles are seeded.
 	for _, table := range []string{"legal_entity", "customer_account", "delivery_address", "product",
 		"product_unit", "price_list", "price", "contact", "web_role", "contact_web_role",
-		"sales_order", "sales_order_line", "order_number_sequence", "currency", "country", "unit"} {
+		"sales_order", "sales_order_line", "order_number_sequence", "outbox_event", "currency", "country", "unit"} {
 		var n int
 		if err := d.NewRaw("SELECT count(*) FROM "+table).Scan(ctx, &n); err != nil {
 			t.Errorf("table %s: %v", table, err)

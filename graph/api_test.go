@@ -18,6 +18,7 @@ import (
 	"github.com/openportal/portal/db/dbtest"
 	"github.com/openportal/portal/graph"
 	"github.com/openportal/portal/identity"
+	"github.com/openportal/portal/orders"
 	"github.com/openportal/portal/policies"
 )
 
@@ -25,24 +26,28 @@ func TestMain(m *testing.M) { dbtest.Main(m) }
 
 // api is the real GraphQL handler over real HTTP on a fresh database.
 type api struct {
-	t      *testing.T
+	t      testing.TB
 	db     *bun.DB
 	policy *policies.Enforcer
 	srv    *httptest.Server
 	viewer *portal.Viewer
+	// queries counts the SQL statements run, for query-count assertions.
+	queries *queryCounter
 }
 
 var admin = &portal.Viewer{ContactID: "00000000-0000-0000-0000-00000000a0a0", RoleKeys: []string{portal.RoleAdministrators}}
 
-func newAPI(t *testing.T) *api {
+func newAPI(t testing.TB) *api {
 	t.Helper()
 	return newAPIOn(t, dbtest.New(t))
 }
 
 // newAPIOn is newAPI on a given database, for a second server on the same
 // one: it has its own enforcer, as a second process would.
-func newAPIOn(t *testing.T, d *bun.DB) *api {
+func newAPIOn(t testing.TB, d *bun.DB) *api {
 	t.Helper()
+	queries := &queryCounter{} // orders_test.go
+	d = d.WithQueryHook(queries)
 	policy, err := policies.NewEnforcer(context.Background(), d, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -55,8 +60,9 @@ func newAPIOn(t *testing.T, d *bun.DB) *api {
 		Identity:    &identity.Service{DB: d, Policy: policy, Roles: roles, Catalog: cat},
 		Roles:       roles,
 		Permissions: &policies.Admin{DB: d, Policy: policy},
+		Orders:      &orders.Service{DB: d, Policy: policy},
 	}
-	a := &api{t: t, db: d, policy: policy}
+	a := &api{t: t, db: d, policy: policy, queries: queries}
 	h := graph.NewHandler(r, slog.New(slog.NewTextHandler(testLog, nil)))
 	// The test says who the viewer is; site_test.go's newSite goes through
 	// real sign-in and sessions instead.
@@ -125,7 +131,7 @@ func (a *api) fails(query string, vars map[string]any, code string) gqlError {
 
 // snapshot fingerprints every row of the master-data tables, to prove that
 // a refused mutation wrote nothing.
-func snapshot(t *testing.T, d *bun.DB) string {
+func snapshot(t testing.TB, d *bun.DB) string {
 	t.Helper()
 	var out string
 	for _, table := range []string{"legal_entity", "customer_account", "delivery_address", "product",

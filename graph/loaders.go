@@ -24,6 +24,7 @@ type loaders struct {
 	contactRoles    *dataloadgen.Loader[string, []*policies.WebRole]
 	webRole         *dataloadgen.Loader[string, *policies.WebRole]
 	tablePermission *dataloadgen.Loader[string, *policies.TablePermission]
+	orders          *orderLoaders // orders_loaders.go
 }
 
 type loadersKey struct{}
@@ -49,6 +50,7 @@ func (r *Resolver) newLoaders() *loaders {
 		contactRoles:    dataloadgen.NewLoader(batch(r.Roles.OfContacts), wait),
 		webRole:         dataloadgen.NewLoader(batch(r.Permissions.WebRolesByID), wait),
 		tablePermission: dataloadgen.NewLoader(batch(r.Permissions.TablePermissionsByID), wait),
+		orders:          r.newOrderLoaders(),
 	}
 }
 

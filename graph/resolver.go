@@ -6,6 +6,7 @@ package graph
 import (
 	"github.com/openportal/portal/catalog"
 	"github.com/openportal/portal/identity"
+	"github.com/openportal/portal/orders"
 	"github.com/openportal/portal/policies"
 )
 
@@ -15,4 +16,5 @@ type Resolver struct {
 	Identity    *identity.Service
 	Roles       *policies.Roles
 	Permissions *policies.Admin
+	Orders      *orders.Service
 }

@@ -64,11 +64,16 @@ CREATE INDEX audit_log_page_idx ON audit_log (at DESC, id DESC);
 CREATE INDEX audit_log_subject_idx ON audit_log (subject_type, subject_id);
 CREATE INDEX audit_log_actor_idx ON audit_log (actor_id);
 
--- The transactional outbox (DESIGN §7): written in the same transaction as
--- the change it announces; a worker delivers it to the ERP.
+-- The transactional outbox (DESIGN §7): a row is written in the same
+-- transaction as the change it announces (a contact saved, an order
+-- submitted), and a worker (the ERP sync issue) delivers it with retries.
+-- payload is the event's data; the worker wraps it in the envelope
+-- {id, type, occurredAt, data}.
 CREATE TABLE outbox_event (
     id              uuid PRIMARY KEY DEFAULT gen_random_uuid(),
-    type            text NOT NULL,
+    type            text NOT NULL CHECK (type <> ''),
+    -- the record the event is about, so a worker can keep one record's
+    -- events in order
     aggregate_id    uuid NOT NULL,
     payload         jsonb NOT NULL,
     attempts        int NOT NULL DEFAULT 0,

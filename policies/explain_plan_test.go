@@ -76,7 +76,7 @@ func TestScopedFirstPageIsAnIndexScanOverAMillionOrders(t *testing.T) {
 	defer conn.Close()
 	var indexDefs []string
 	if err := conn.QueryRowContext(ctx, `SELECT array_agg(indexdef)::text FROM pg_indexes
-		WHERE tablename = 'sales_order' AND indexname NOT LIKE '%pkey' AND indexname NOT LIKE '%key'`).Scan(pgArray{&indexDefs}); err != nil {
+		WHERE tablename = 'sales_order' AND indexname IN ('sales_order_account_idx', 'sales_order_contact_idx', 'sales_order_created_idx')`).Scan(pgArray{&indexDefs}); err != nil {
 		t.Fatal(err)
 	}
 	for _, q := range []string{

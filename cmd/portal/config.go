@@ -16,6 +16,7 @@ import (
 	"github.com/openportal/portal/db/pgcluster"
 	"github.com/openportal/portal/graph"
 	"github.com/openportal/portal/identity"
+	"github.com/openportal/portal/orders"
 	"github.com/openportal/portal/policies"
 )
 
@@ -113,6 +114,7 @@ type services struct {
 	identity    *identity.Service
 	roles       *policies.Roles
 	permissions *policies.Admin
+	orders      *orders.Service
 }
 
 // newServices loads the permission policy and builds the services. A
@@ -145,6 +147,7 @@ func newServices(ctx context.Context, bdb *bun.DB, c *config, logger *slog.Logge
 		identity:    ids,
 		roles:       roles,
 		permissions: &policies.Admin{DB: bdb, Policy: policy},
+		orders:      &orders.Service{DB: bdb, Policy: policy},
 	}, nil
 }
 
@@ -152,5 +155,5 @@ func newServices(ctx context.Context, bdb *bun.DB, c *config, logger *slog.Logge
 func (s *services) Close() error { return s.policy.Close() }
 
 func (s *services) resolver() *graph.Resolver {
-	return &graph.Resolver{Catalog: s.catalog, Identity: s.identity, Roles: s.roles, Permissions: s.permissions}
+	return &graph.Resolver{Catalog: s.catalog, Identity: s.identity, Roles: s.roles, Permissions: s.permissions, Orders: s.orders}
 }

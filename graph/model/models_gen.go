@@ -10,6 +10,7 @@ import (
 
 	"github.com/openportal/portal/catalog"
 	"github.com/openportal/portal/identity"
+	"github.com/openportal/portal/orders"
 )
 
 type AuditEntryConnection struct {
@@ -65,6 +66,17 @@ type ProductEdge struct {
 }
 
 type Query struct {
+}
+
+type SalesOrderConnection struct {
+	Edges      []*SalesOrderEdge `json:"edges"`
+	PageInfo   *PageInfo         `json:"pageInfo"`
+	TotalCount int               `json:"totalCount"`
+}
+
+type SalesOrderEdge struct {
+	Cursor string        `json:"cursor"`
+	Node   *orders.Order `json:"node"`
 }
 
 type SignInInput struct {

@@ -1,0 +1,411 @@
+package orders
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/uptrace/bun"
+
+	portal "github.com/openportal/portal"
+	"github.com/openportal/portal/db"
+	"github.com/openportal/portal/identity"
+	"github.com/openportal/portal/policies"
+)
+
+// orderer is the contact placing an order with the values an order takes
+// from it: its own, else its customer account's.
+type orderer struct {
+	ID                string
+	LegalEntityID     sql.NullString
+	CompanyCode       sql.NullString
+	CustomerAccountID sql.NullString
+	AccountNumber     sql.NullString
+	InvoiceAccountID  sql.NullString
+	PriceListID       sql.NullString
+	PriceListCurrency sql.NullString
+	Currency          sql.NullString
+	ShipToCountry     sql.NullString
+	Language          sql.NullString
+}
+
+// loadOrderer reads the viewer's contact with its effective values.
+func loadOrderer(ctx context.Context, idb bun.IDB, contactID string) (*orderer, error) {
+	c := new(orderer)
+	err := idb.NewRaw(`SELECT c.id, c.legal_entity_id, le.code AS company_code,
+			c.customer_account_id, a.account_number, a.invoice_account_id,
+			COALESCE(c.price_list_id, a.price_list_id) AS price_list_id, pl.currency AS price_list_currency,
+			COALESCE(c.currency, a.currency) AS currency,
+			COALESCE(c.ship_to_country, a.ship_to_country) AS ship_to_country,
+			COALESCE(c.language, a.language) AS language
+		FROM contact c
+		LEFT JOIN legal_entity le ON le.id = c.legal_entity_id
+		LEFT JOIN customer_account a ON a.id = c.customer_account_id
+		LEFT JOIN price_list pl ON pl.id = COALESCE(c.price_list_id, a.price_list_id)
+		WHERE c.id = ? AND NOT c.disabled`, contactID).Scan(ctx, c)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, portal.Errorf(portal.EUNAUTHENTICATED, "Your contact does not exist or is disabled; sign in again.")
+	}
+	return c, err
+}
+
+// missing lists what the contact lacks to order, with the same names and
+// rules as identity.Contact.MissingOrderFields (one definition of "ready to
+// order"), after an administrator's company and ship-to country.
+func (c *orderer) missing() []string {
+	ptr := func(n sql.NullString) *string {
+		if n.Valid {
+			return &n.String
+		}
+		return nil
+	}
+	return (&identity.Contact{
+		LegalEntityID: ptr(c.LegalEntityID), CustomerAccountID: ptr(c.CustomerAccountID),
+		PriceListID: ptr(c.PriceListID), Currency: ptr(c.Currency), ShipToCountry: ptr(c.ShipToCountry),
+	}).MissingOrderFields()
+}
+
+// Create is wizard step 1: it makes a DRAFT order placed by the viewer's
+// contact, with the header filled from the contact (else its account): company,
+// customer and invoice account, contact person, currency, price list,
+// language, ship-to country; the delivery address chosen (the account's
+// first when none is given); and the next number of the company's sequence.
+// Only administrators may give company and shipToCountry.
+// Returns EUNAUTHENTICATED/EFORBIDDEN when the viewer may not create orders,
+// EINVALID naming the input field at fault, or listing (in
+// Details["missingFields"]) everything the contact lacks to order.
+func (s *Service) Create(ctx context.Context, in InformationInput) (*Order, error) {
+	if err := s.Policy.Require(ctx, policies.TableSalesOrder, policies.Create); err != nil {
+		return nil, err
+	}
+	v := portal.ViewerFrom(ctx)
+	admin := v.HasRole(portal.RoleAdministrators)
+	if err := checkAdminOnly(in, admin); err != nil {
+		return nil, err
+	}
+	var out *Order
+	err := db.Tx(ctx, s.DB, func(ctx context.Context, tx bun.Tx) error {
+		c, err := loadOrderer(ctx, tx, v.ContactID)
+		if err != nil {
+			return err
+		}
+		if in.Company != nil {
+			if err := adminCompany(ctx, tx, c, *in.Company); err != nil {
+				return err
+			}
+		}
+		if in.ShipToCountry != nil {
+			country := strings.ToUpper(strings.TrimSpace(*in.ShipToCountry))
+			if err := checkCountry(ctx, tx, "input.shipToCountry", country); err != nil {
+				return err
+			}
+			c.ShipToCountry = sql.NullString{String: country, Valid: true}
+		}
+		if m := c.missing(); len(m) > 0 {
+			return &portal.Error{Code: portal.EINVALID, Details: map[string]any{"missingFields": m},
+				Message: fmt.Sprintf("Your contact cannot place orders yet: it has no %s. An administrator must complete the contact (or its customer account) first.",
+					strings.Join(m, ", "))}
+		}
+		if c.PriceListCurrency.String != c.Currency.String {
+			return &portal.Error{Code: portal.EINVALID, Details: map[string]any{"missingFields": []string{"priceList"}},
+				Message: fmt.Sprintf("Your contact orders in %s but its price list is in %s. An administrator must give the contact a %s price list first.",
+					c.Currency.String, c.PriceListCurrency.String, c.Currency.String)}
+		}
+		o := &Order{
+			LegalEntityID: c.LegalEntityID.String, CustomerAccountID: c.CustomerAccountID.String,
+			InvoiceAccountID: c.InvoiceAccountID.String, ContactID: c.ID, Currency: c.Currency.String,
+			PriceListID: c.PriceListID.String, Language: c.Language.String, ShipToCountry: c.ShipToCountry.String,
+			Status: Draft,
+		}
+		if !s.Policy.Scope(ctx, policies.TableSalesOrder, policies.Create).Allows(o.owner()) {
+			return portal.Errorf(portal.EFORBIDDEN, "Your roles do not allow creating orders for customer account %s.", c.AccountNumber.String)
+		}
+		if err := s.applyInformation(ctx, tx, o, in, true); err != nil {
+			return err
+		}
+		if o.Number, err = nextNumber(ctx, tx, o.LegalEntityID); err != nil {
+			return err
+		}
+		err = tx.NewRaw(`INSERT INTO sales_order (legal_entity_id, number, customer_account_id, invoice_account_id,
+				contact_id, currency, price_list_id, language, ship_to_country, delivery_address_description,
+				delivery_street, delivery_city, delivery_postal_code, requested_receipt_date, customer_requisition)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			o.LegalEntityID, o.Number, o.CustomerAccountID, o.InvoiceAccountID, o.ContactID, o.Currency,
+			o.PriceListID, o.Language, o.ShipToCountry, o.DeliveryAddressDescription, o.DeliveryStreet,
+			o.DeliveryCity, o.DeliveryPostalCode, o.RequestedReceiptDate, o.CustomerRequisition).Scan(ctx, &o.ID)
+		if err != nil {
+			return err
+		}
+		out, err = reload(ctx, tx, o.ID)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// UpdateInformation changes step 1 of a draft: requested receipt date,
+// delivery address, requisition, and (administrators only) ship-to country;
+// the lines follow the new ship-to country and delivery address. The
+// company of an order never changes: its account and prices belong to it.
+// Returns ENOTFOUND when the viewer may not read the order, EFORBIDDEN when
+// it may not change it, ECONFLICT when the order is no longer a draft, and
+// EINVALID naming the input field at fault.
+func (s *Service) UpdateInformation(ctx context.Context, orderID string, in InformationInput) (*Order, error) {
+	if err := requireSignedIn(ctx); err != nil {
+		return nil, err
+	}
+	admin := portal.ViewerFrom(ctx).HasRole(portal.RoleAdministrators)
+	var out *Order
+	err := db.Tx(ctx, s.DB, func(ctx context.Context, tx bun.Tx) error {
+		o, err := s.lockOrder(ctx, tx, orderID)
+		if err != nil {
+			return err
+		}
+		if err := s.checkChange(ctx, o, policies.TableSalesOrder, policies.Write); err != nil {
+			return err
+		}
+		if err := checkAdminOnly(in, admin); err != nil {
+			return err
+		}
+		if in.Company != nil {
+			var code string
+			if err := tx.NewRaw("SELECT code FROM legal_entity WHERE id = ?", o.LegalEntityID).Scan(ctx, &code); err != nil {
+				return err
+			}
+			if !strings.EqualFold(strings.TrimSpace(*in.Company), code) {
+				return portal.FieldErrorf("input.company", "Order %s belongs to company %s and cannot move to %q; create a new order instead.",
+					o.Number, code, strings.TrimSpace(*in.Company))
+			}
+		}
+		if in.ShipToCountry != nil {
+			country := strings.ToUpper(strings.TrimSpace(*in.ShipToCountry))
+			if err := checkCountry(ctx, tx, "input.shipToCountry", country); err != nil {
+				return err
+			}
+			o.ShipToCountry = country
+		}
+		if err := s.applyInformation(ctx, tx, o, in, false); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE sales_order SET ship_to_country = ?, delivery_address_description = ?,
+				delivery_street = ?, delivery_city = ?, delivery_postal_code = ?, requested_receipt_date = ?,
+				customer_requisition = ?, version = version + 1, updated_at = now()
+			WHERE id = ?`,
+			o.ShipToCountry, o.DeliveryAddressDescription, o.DeliveryStreet, o.DeliveryCity, o.DeliveryPostalCode,
+			o.RequestedReceiptDate, o.CustomerRequisition, o.ID)
+		if err != nil {
+			return err
+		}
+		// Lines carry the order's ship-to country and delivery address.
+		if _, err := tx.ExecContext(ctx, `UPDATE sales_order_line SET ship_to_country = ?, delivery_address_description = ?
+			WHERE sales_order_id = ?`, o.ShipToCountry, o.DeliveryAddressDescription, o.ID); err != nil {
+			return err
+		}
+		out, err = reload(ctx, tx, o.ID)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// checkAdminOnly refuses the inputs only administrators may give: a customer
+// must not choose what the company decides, and silently ignoring the value
+// would hide that from the client.
+func checkAdminOnly(in InformationInput, admin bool) error {
+	if admin {
+		return nil
+	}
+	if in.Company != nil {
+		return portal.FieldErrorf("input.company", "Only administrators may choose the company; leave company out and your contact's company is used.")
+	}
+	if in.ShipToCountry != nil {
+		return portal.FieldErrorf("input.shipToCountry", "Only administrators may choose the ship-to country; leave shipToCountry out and your contact's is used.")
+	}
+	return nil
+}
+
+// adminCompany applies an administrator's choice of company to the contact
+// placing the order. The contract has no input for another customer, so
+// the order is still the administrator's contact's, and its account must
+// belong to the chosen company.
+func adminCompany(ctx context.Context, idb bun.IDB, c *orderer, code string) error {
+	code = strings.ToUpper(strings.TrimSpace(code))
+	var id string
+	err := idb.NewRaw("SELECT id FROM legal_entity WHERE code = ?", code).Scan(ctx, &id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return portal.FieldErrorf("input.company", "Company %q does not exist; use a legal entity code such as USMF.", code)
+	}
+	if err != nil {
+		return err
+	}
+	if c.LegalEntityID.Valid && c.LegalEntityID.String != id {
+		return portal.FieldErrorf("input.company", "Your contact belongs to company %s (account %s), not %s; an order's customer account must be in its company.",
+			c.CompanyCode.String, c.AccountNumber.String, code)
+	}
+	c.LegalEntityID = sql.NullString{String: id, Valid: true}
+	return nil
+}
+
+// applyInformation validates the date, delivery address and requisition of
+// in and sets them on o. For a new order without an address, the account's
+// first delivery address is used.
+func (s *Service) applyInformation(ctx context.Context, idb bun.IDB, o *Order, in InformationInput, isNew bool) error {
+	// "Not in the past" for a customer anywhere: a date that is still today
+	// somewhere on Earth (UTC-12) is accepted, so a customer late in the
+	// evening west of Greenwich is not refused today's date.
+	earliest := day(s.now().UTC().Add(-12 * time.Hour))
+	date := day(in.RequestedReceiptDate)
+	if date.Before(earliest) {
+		return portal.FieldErrorf("input.requestedReceiptDate", "The requested receipt date %s is in the past; choose today or a later day.",
+			date.Format(time.DateOnly))
+	}
+	o.RequestedReceiptDate = date
+
+	switch {
+	case in.DeliveryAddressID != nil && in.DeliveryAddress != nil:
+		return portal.FieldErrorf("input.deliveryAddress", "Give either deliveryAddressId (one of the account's addresses) or deliveryAddress (a new one), not both.")
+	case in.DeliveryAddressID != nil:
+		if err := accountAddress(ctx, idb, o, *in.DeliveryAddressID); err != nil {
+			return err
+		}
+	case in.DeliveryAddress != nil:
+		a := in.DeliveryAddress
+		desc, street, city, postal := strings.TrimSpace(a.Description), strings.TrimSpace(a.Street),
+			strings.TrimSpace(a.City), strings.TrimSpace(a.PostalCode)
+		country := strings.ToUpper(strings.TrimSpace(a.CountryCode))
+		for _, f := range []struct{ name, value string }{
+			{"description", desc}, {"street", street}, {"city", city}, {"postalCode", postal},
+		} {
+			if utf8.RuneCountInString(f.value) > maxAddressLength {
+				return portal.FieldErrorf("input.deliveryAddress."+f.name, "The %s is longer than %d characters.", f.name, maxAddressLength)
+			}
+		}
+		switch {
+		case desc == "":
+			return portal.FieldErrorf("input.deliveryAddress.description", "A delivery address needs a description; it travels with the order.")
+		case street == "":
+			return portal.FieldErrorf("input.deliveryAddress.street", "A delivery address needs a street.")
+		case city == "":
+			return portal.FieldErrorf("input.deliveryAddress.city", "A delivery address needs a city.")
+		}
+		if err := checkCountry(ctx, idb, "input.deliveryAddress.countryCode", country); err != nil {
+			return err
+		}
+		// The ship-to country is the company's choice (or an
+		// administrator's); an address elsewhere would choose it anyway.
+		if country != o.ShipToCountry {
+			return portal.FieldErrorf("input.deliveryAddress.countryCode", "This order ships to %s, so the delivery address must be in %s, not %s.",
+				o.ShipToCountry, o.ShipToCountry, country)
+		}
+		o.DeliveryAddressDescription, o.DeliveryStreet, o.DeliveryCity, o.DeliveryPostalCode = desc, street, city, postal
+	case isNew:
+		var first string
+		err := idb.NewRaw("SELECT id FROM delivery_address WHERE customer_account_id = ? ORDER BY position, id LIMIT 1",
+			o.CustomerAccountID).Scan(ctx, &first)
+		if errors.Is(err, sql.ErrNoRows) {
+			return portal.FieldErrorf("input.deliveryAddress", "Your customer account has no delivery address on file; give a delivery address for this order.")
+		}
+		if err != nil {
+			return err
+		}
+		if err := accountAddress(ctx, idb, o, first); err != nil {
+			return err
+		}
+	}
+
+	if in.CustomerRequisition != nil {
+		r := strings.TrimSpace(*in.CustomerRequisition)
+		switch {
+		case r == "":
+			o.CustomerRequisition = nil
+		case utf8.RuneCountInString(r) > maxRequisitionLength:
+			return portal.FieldErrorf("input.customerRequisition", "The customer requisition is longer than %d characters.", maxRequisitionLength)
+		default:
+			o.CustomerRequisition = &r
+		}
+	}
+	return nil
+}
+
+// accountAddress copies one of the order's account's delivery addresses.
+func accountAddress(ctx context.Context, idb bun.IDB, o *Order, id string) error {
+	bad := portal.FieldErrorf("input.deliveryAddressId", "Delivery address %s is not one of your customer account's addresses.", id)
+	if len(db.ValidIDs([]string{id})) == 0 {
+		return bad
+	}
+	err := idb.NewRaw(`SELECT description, street, city, postal_code FROM delivery_address
+		WHERE id = ? AND customer_account_id = ?`, id, o.CustomerAccountID).
+		Scan(ctx, &o.DeliveryAddressDescription, &o.DeliveryStreet, &o.DeliveryCity, &o.DeliveryPostalCode)
+	if errors.Is(err, sql.ErrNoRows) {
+		return bad
+	}
+	return err
+}
+
+// checkChange is what every change to a loaded order needs: the privilege
+// in scope (see allowed), and a draft (anything else is ECONFLICT).
+func (s *Service) checkChange(ctx context.Context, o *Order, table string, priv policies.Privilege) error {
+	if err := s.allowed(ctx, o, table, priv); err != nil {
+		return err
+	}
+	if o.Status != Draft {
+		return portal.Errorf(portal.ECONFLICT, "Order %s is %s; only draft orders can be changed.", o.Number, o.Status)
+	}
+	return nil
+}
+
+// allowed checks the privilege on a loaded order (or, for
+// sales_order_line, on its lines): a readable order the viewer may not
+// change is EFORBIDDEN.
+func (s *Service) allowed(ctx context.Context, o *Order, table string, priv policies.Privilege) error {
+	scope := s.Policy.Scope(ctx, table, priv)
+	ok := scope.Allows(o.owner())
+	if table == policies.TableSalesOrderLine {
+		ok = lineAllows(scope, o)
+	}
+	if ok {
+		return nil
+	}
+	what := map[policies.Privilege]string{policies.Write: "change", policies.Delete: "delete",
+		policies.Create: "add lines to", policies.AppendTo: "add lines to"}[priv]
+	if table == policies.TableSalesOrderLine {
+		what = map[policies.Privilege]string{policies.Write: "change the lines of", policies.Delete: "remove lines of",
+			policies.Create: "add lines to"}[priv]
+	}
+	return portal.Errorf(portal.EFORBIDDEN, "Your roles let you see order %s but not %s it (%s on %s); ask an administrator.",
+		o.Number, what, priv, table)
+}
+
+// nextNumber takes the next number of the company's order sequence. The
+// sequence row is locked until the transaction ends, so numbers are unique
+// (the unique key guards it too); a rolled-back order leaves no gap since
+// its increment rolls back with it.
+func nextNumber(ctx context.Context, idb bun.IDB, legalEntityID string) (string, error) {
+	var prefix string
+	var n int64
+	err := idb.NewRaw(`INSERT INTO order_number_sequence AS s (legal_entity_id, next_value) VALUES (?, 2)
+		ON CONFLICT (legal_entity_id) DO UPDATE SET next_value = s.next_value + 1
+		RETURNING s.prefix, s.next_value - 1`, legalEntityID).Scan(ctx, &prefix, &n)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%s%06d", prefix, n), nil
+}
+
+// checkCountry validates an ISO 3166-1 alpha-2 code.
+func checkCountry(ctx context.Context, idb bun.IDB, field, code string) error {
+	var one int
+	err := idb.NewRaw("SELECT 1 FROM country WHERE code = ?", code).Scan(ctx, &one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return portal.FieldErrorf(field, "Unknown country code %q: use an ISO 3166-1 alpha-2 code such as US or DE.", code)
+	}
+	return err
+}

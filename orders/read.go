@@ -1,0 +1,219 @@
+package orders
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	portal "github.com/openportal/portal"
+	"github.com/openportal/portal/db"
+	"github.com/openportal/portal/paging"
+	"github.com/openportal/portal/policies"
+)
+
+// Orders returns a page of the orders the viewer may read, newest first.
+// Returns EINVALID for a bad filter, page size or cursor.
+func (s *Service) Orders(ctx context.Context, f Filter, args paging.Args) (paging.Page[*Order], error) {
+	page := paging.Page[*Order]{Items: []*Order{}}
+	limit, err := args.Limit()
+	if err != nil {
+		return page, err
+	}
+	var afterCreated time.Time
+	var afterID string
+	hasAfter, err := args.Decode(&afterCreated, &afterID)
+	if err != nil {
+		return page, err
+	}
+	if hasAfter && len(db.ValidIDs([]string{afterID})) == 0 {
+		return page, paging.ErrBadCursor(args)
+	}
+	scope := s.Policy.ReadScope(ctx, policies.TableSalesOrder)
+	if scope.None() {
+		return page, nil
+	}
+	cond, condArgs := orderScope(scope)
+	where, whereArgs := []string{cond}, condArgs
+	if len(f.Status) > 0 {
+		where = append(where, "o.status IN (?)")
+		whereArgs = append(whereArgs, bun.List(f.Status))
+	}
+	if f.ContactID != nil {
+		if len(db.ValidIDs([]string{*f.ContactID})) == 0 {
+			return page, portal.FieldErrorf("filter.contactId", "%q is not a contact id.", *f.ContactID)
+		}
+		where = append(where, "o.contact_id = ?")
+		whereArgs = append(whereArgs, *f.ContactID)
+	}
+	if f.SubmittedFrom != nil {
+		where = append(where, "o.submitted_at >= ?")
+		whereArgs = append(whereArgs, day(*f.SubmittedFrom))
+	}
+	if f.SubmittedTo != nil {
+		// The whole day is included: before the start of the next one.
+		where = append(where, "o.submitted_at < ?")
+		whereArgs = append(whereArgs, day(*f.SubmittedTo).AddDate(0, 0, 1))
+	}
+	if f.SubmittedFrom != nil && f.SubmittedTo != nil && day(*f.SubmittedTo).Before(day(*f.SubmittedFrom)) {
+		return page, portal.FieldErrorf("filter.submittedTo", "submittedTo %s is before submittedFrom %s.",
+			f.SubmittedTo.Format(time.DateOnly), f.SubmittedFrom.Format(time.DateOnly))
+	}
+	cond = strings.Join(where, " AND ")
+	var total int
+	if err := s.DB.NewRaw("SELECT count(*) FROM sales_order o WHERE "+cond, whereArgs...).Scan(ctx, &total); err != nil {
+		return page, err
+	}
+	q := "SELECT o.* FROM sales_order o WHERE " + cond
+	if hasAfter {
+		q += " AND (o.created_at, o.id) < (?, ?)"
+		whereArgs = append(whereArgs, afterCreated, afterID)
+	}
+	q += " ORDER BY o.created_at DESC, o.id DESC LIMIT ?"
+	whereArgs = append(whereArgs, limit+1)
+	var rows []*Order
+	if err := s.DB.NewRaw(q, whereArgs...).Scan(ctx, &rows); err != nil {
+		return page, err
+	}
+	if rows == nil {
+		rows = []*Order{}
+	}
+	return paging.Trim(rows, limit, func(o *Order) string { return paging.Cursor(o.CreatedAt, o.ID) }, total), nil
+}
+
+// day is the UTC midnight that starts t's date.
+func day(t time.Time) time.Time {
+	y, m, d := t.Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
+
+// Order returns one order the viewer may read; ENOTFOUND when there is none
+// or the viewer may not read it.
+func (s *Service) Order(ctx context.Context, id string) (*Order, error) {
+	got, err := s.OrdersByID(ctx, []string{id})
+	if err != nil {
+		return nil, err
+	}
+	if got[0] == nil {
+		return nil, notFound("Order", id)
+	}
+	return got[0], nil
+}
+
+// OrdersByID returns the orders with these ids in the same order, nil where
+// there is none or the viewer may not read it (for dataloaders).
+func (s *Service) OrdersByID(ctx context.Context, ids []string) ([]*Order, error) {
+	var rows []*Order
+	scope := s.Policy.ReadScope(ctx, policies.TableSalesOrder)
+	if valid := db.ValidIDs(ids); len(valid) > 0 && !scope.None() {
+		cond, args := orderScope(scope)
+		args = append(args, bun.List(valid))
+		if err := s.DB.NewRaw("SELECT o.* FROM sales_order o WHERE "+cond+" AND o.id IN (?)", args...).Scan(ctx, &rows); err != nil {
+			return nil, err
+		}
+	}
+	return db.InOrder(ids, rows, func(o *Order) string { return o.ID }), nil
+}
+
+// LinesByOrderIDs returns the lines of each order, by line number, in the
+// order of orderIDs; an order the viewer may not read lines of has none.
+func (s *Service) LinesByOrderIDs(ctx context.Context, orderIDs []string) ([][]*Line, error) {
+	out := make([][]*Line, len(orderIDs))
+	for i := range out {
+		out[i] = []*Line{}
+	}
+	scope := s.Policy.ReadScope(ctx, policies.TableSalesOrderLine)
+	valid := db.ValidIDs(orderIDs)
+	if len(valid) == 0 || scope.None() {
+		return out, nil
+	}
+	cond, args := lineScope(scope)
+	args = append(args, bun.List(valid))
+	var rows []*Line
+	err := s.DB.NewRaw(`SELECT l.* FROM sales_order_line l JOIN sales_order o ON o.id = l.sales_order_id
+		WHERE `+cond+` AND l.sales_order_id IN (?) ORDER BY l.sales_order_id, l.line_number`, args...).Scan(ctx, &rows)
+	if err != nil {
+		return nil, err
+	}
+	byOrder := map[string][]*Line{}
+	for _, l := range rows {
+		byOrder[l.SalesOrderID] = append(byOrder[l.SalesOrderID], l)
+	}
+	for i, id := range orderIDs {
+		if ls := byOrder[id]; ls != nil {
+			out[i] = ls
+		}
+	}
+	return out, nil
+}
+
+// lockOrder reads an order the viewer may read and locks its row until the
+// transaction ends, so every change to one order (and its lines) runs one
+// at a time. Returns ENOTFOUND for a missing or unreadable order.
+func (s *Service) lockOrder(ctx context.Context, idb bun.IDB, id string) (*Order, error) {
+	if len(db.ValidIDs([]string{id})) == 0 {
+		return nil, notFound("Order", id)
+	}
+	scope := s.Policy.ReadScope(ctx, policies.TableSalesOrder)
+	if scope.None() {
+		return nil, notFound("Order", id)
+	}
+	cond, args := orderScope(scope)
+	o := new(Order)
+	err := idb.NewRaw("SELECT o.* FROM sales_order o WHERE o.id = ? AND "+cond+" FOR UPDATE", append([]any{id}, args...)...).Scan(ctx, o)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("Order", id)
+	}
+	return o, err
+}
+
+// lockLine finds a line by id and locks its order; the order must be one the
+// viewer may read. Returns ENOTFOUND otherwise.
+func (s *Service) lockLine(ctx context.Context, idb bun.IDB, lineID string) (*Order, *Line, error) {
+	if len(db.ValidIDs([]string{lineID})) == 0 {
+		return nil, nil, notFound("Order line", lineID)
+	}
+	var orderID string
+	err := idb.NewRaw("SELECT sales_order_id FROM sales_order_line WHERE id = ?", lineID).Scan(ctx, &orderID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil, notFound("Order line", lineID)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	o, err := s.lockOrder(ctx, idb, orderID)
+	if portal.ErrorCode(err) == portal.ENOTFOUND {
+		return nil, nil, notFound("Order line", lineID)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	if !lineAllows(s.Policy.ReadScope(ctx, policies.TableSalesOrderLine), o) {
+		return nil, nil, notFound("Order line", lineID)
+	}
+	// Read again under the order's lock: the line may have been removed
+	// while we waited for it.
+	l := new(Line)
+	err = idb.NewSelect().Model(l).Where("id = ?", lineID).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil, notFound("Order line", lineID)
+	}
+	return o, l, err
+}
+
+// reload reads an order and its lines inside the transaction that changed
+// them, so what a mutation returns is one consistent snapshot.
+func reload(ctx context.Context, idb bun.IDB, id string) (*Order, error) {
+	o := new(Order)
+	if err := idb.NewSelect().Model(o).Where("id = ?", id).Scan(ctx); err != nil {
+		return nil, err
+	}
+	o.Lines = []*Line{}
+	if err := idb.NewSelect().Model(&o.Lines).Where("sales_order_id = ?", id).Order("line_number").Scan(ctx); err != nil {
+		return nil, err
+	}
+	return o, nil
+}

@@ -1,0 +1,235 @@
+package orders
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/shopspring/decimal"
+	"github.com/uptrace/bun"
+
+	portal "github.com/openportal/portal"
+	"github.com/openportal/portal/db"
+	"github.com/openportal/portal/policies"
+)
+
+// EventSubmitted is the outbox event type of a submitted order.
+const EventSubmitted = "salesorder.submitted"
+
+// Submit is wizard step 3: it checks that the draft is complete (every
+// column the ERP requires on the header and the lines, at least one line, a
+// receipt date not in the past), locks it as SUBMITTED, and records the
+// salesorder.submitted outbox event in the same transaction, so the order
+// reaches the ERP exactly when it is submitted. Submitting an order that is
+// already submitted returns it unchanged: a client may retry safely.
+// Returns ENOTFOUND when the viewer may not read the order, EFORBIDDEN when
+// it may not change it, EINVALID (field orderId) when it is incomplete.
+func (s *Service) Submit(ctx context.Context, orderID string) (*Order, error) {
+	if err := requireSignedIn(ctx); err != nil {
+		return nil, err
+	}
+	var out *Order
+	err := db.Tx(ctx, s.DB, func(ctx context.Context, tx bun.Tx) error {
+		// The row lock makes concurrent submissions queue here; each one
+		// after the first sees SUBMITTED and returns the order as it is.
+		o, err := s.lockOrder(ctx, tx, orderID)
+		if err != nil {
+			return err
+		}
+		if err := s.allowed(ctx, o, policies.TableSalesOrder, policies.Write); err != nil {
+			return err
+		}
+		if o.Status != Draft {
+			out, err = reload(ctx, tx, o.ID)
+			return err
+		}
+		o, err = reload(ctx, tx, o.ID)
+		if err != nil {
+			return err
+		}
+		if err := s.checkComplete(o); err != nil {
+			return err
+		}
+		if err := tx.NewRaw(`UPDATE sales_order SET status = ?, submitted_at = now(), sync_state = 'PENDING',
+			version = version + 1, updated_at = now() WHERE id = ? RETURNING submitted_at`, Submitted, o.ID).Scan(ctx, &o.SubmittedAt); err != nil {
+			return err
+		}
+		o.Status = Submitted
+		if err := writeSubmittedEvent(ctx, tx, o); err != nil {
+			return err
+		}
+		out, err = reload(ctx, tx, o.ID)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// checkComplete reports everything a draft lacks before the ERP can take
+// it: the seed's required header and line columns, and at least one line.
+func (s *Service) checkComplete(o *Order) error {
+	var missing []string
+	for _, f := range []struct {
+		name string
+		ok   bool
+	}{
+		{"company", o.LegalEntityID != ""}, {"number", o.Number != ""}, {"currency", o.Currency != ""},
+		{"priceList", o.PriceListID != ""}, {"shipToCountry", o.ShipToCountry != ""},
+		{"customerAccount", o.CustomerAccountID != ""}, {"language", o.Language != ""},
+		{"deliveryAddressDescription", strings.TrimSpace(o.DeliveryAddressDescription) != ""},
+	} {
+		if !f.ok {
+			missing = append(missing, f.name)
+		}
+	}
+	for _, l := range o.Lines {
+		for _, f := range []struct {
+			name string
+			ok   bool
+		}{
+			{"product", l.ProductID != ""}, {"quantity", l.Quantity.Sign() > 0}, {"unit", l.Unit != ""},
+			{"shipToCountry", l.ShipToCountry != ""},
+			{"deliveryAddressDescription", strings.TrimSpace(l.DeliveryAddressDescription) != ""},
+		} {
+			if !f.ok {
+				missing = append(missing, fmt.Sprintf("lines[%d].%s", l.LineNumber, f.name))
+			}
+		}
+	}
+	if len(missing) > 0 {
+		return &portal.Error{Code: portal.EINVALID, Field: "orderId", Details: map[string]any{"missingFields": missing},
+			Message: fmt.Sprintf("Order %s is incomplete: it has no %s.", o.Number, strings.Join(missing, ", "))}
+	}
+	if len(o.Lines) == 0 {
+		return portal.FieldErrorf("orderId", "Order %s has no items; add at least one before submitting.", o.Number)
+	}
+	if day(o.RequestedReceiptDate).Before(day(s.now().UTC().Add(-12 * time.Hour))) {
+		return portal.FieldErrorf("orderId", "The requested receipt date %s of order %s has passed; choose a new date (updateOrderInformation) before submitting.",
+			o.RequestedReceiptDate.Format(time.DateOnly), o.Number)
+	}
+	return nil
+}
+
+// submittedEvent is the data of a salesorder.submitted event: the order
+// with its lines, named as in the API contract, with codes and numbers the
+// ERP knows instead of Portal's ids.
+type submittedEvent struct {
+	ID                         string          `json:"id"`
+	Company                    string          `json:"company"`
+	Number                     string          `json:"number"`
+	Status                     Status          `json:"status"`
+	CustomerAccount            string          `json:"customerAccount"`
+	InvoiceAccount             string          `json:"invoiceAccount"`
+	ContactPerson              eventContact    `json:"contactPerson"`
+	Currency                   string          `json:"currency"`
+	PriceList                  string          `json:"priceList"`
+	Language                   string          `json:"language"`
+	ShipToCountry              string          `json:"shipToCountry"`
+	DeliveryAddressDescription string          `json:"deliveryAddressDescription"`
+	DeliveryAddress            eventAddress    `json:"deliveryAddress"`
+	RequestedReceiptDate       string          `json:"requestedReceiptDate"`
+	CustomerRequisition        *string         `json:"customerRequisition"`
+	TotalAmount                decimal.Decimal `json:"totalAmount"`
+	SubmittedAt                time.Time       `json:"submittedAt"`
+	Lines                      []eventLine     `json:"lines"`
+}
+
+type eventContact struct {
+	ID        string `json:"id"`
+	Email     string `json:"email"`
+	FirstName string `json:"firstName"`
+	LastName  string `json:"lastName"`
+}
+
+type eventAddress struct {
+	Description string `json:"description"`
+	Street      string `json:"street"`
+	City        string `json:"city"`
+	PostalCode  string `json:"postalCode"`
+	CountryCode string `json:"countryCode"`
+}
+
+type eventLine struct {
+	LineNumber                 int             `json:"lineNumber"`
+	Product                    string          `json:"product"`
+	Quantity                   decimal.Decimal `json:"quantity"`
+	Unit                       string          `json:"unit"`
+	UnitPrice                  decimal.Decimal `json:"unitPrice"`
+	Amount                     decimal.Decimal `json:"amount"`
+	ShipToCountry              string          `json:"shipToCountry"`
+	DeliveryAddressDescription string          `json:"deliveryAddressDescription"`
+}
+
+// writeSubmittedEvent records the outbox event of a submitted order o (with
+// its lines loaded) in the transaction idb.
+func writeSubmittedEvent(ctx context.Context, idb bun.IDB, o *Order) error {
+	e := submittedEvent{
+		ID: o.ID, Number: o.Number, Status: o.Status, Currency: o.Currency, Language: o.Language,
+		ShipToCountry: o.ShipToCountry, DeliveryAddressDescription: o.DeliveryAddressDescription,
+		DeliveryAddress: eventAddress{Description: o.DeliveryAddressDescription, Street: o.DeliveryStreet,
+			City: o.DeliveryCity, PostalCode: o.DeliveryPostalCode, CountryCode: o.ShipToCountry},
+		RequestedReceiptDate: o.RequestedReceiptDate.Format(time.DateOnly),
+		CustomerRequisition:  o.CustomerRequisition, TotalAmount: o.TotalAmount, SubmittedAt: o.SubmittedAt.UTC(),
+		Lines: make([]eventLine, 0, len(o.Lines)),
+	}
+	err := idb.NewRaw(`SELECT le.code, a.account_number, ia.account_number, pl.code, c.id, c.email, c.first_name, c.last_name
+		FROM sales_order o
+		JOIN legal_entity le ON le.id = o.legal_entity_id
+		JOIN customer_account a ON a.id = o.customer_account_id
+		JOIN customer_account ia ON ia.id = o.invoice_account_id
+		JOIN price_list pl ON pl.id = o.price_list_id
+		JOIN contact c ON c.id = o.contact_id
+		WHERE o.id = ?`, o.ID).Scan(ctx, &e.Company, &e.CustomerAccount, &e.InvoiceAccount, &e.PriceList,
+		&e.ContactPerson.ID, &e.ContactPerson.Email, &e.ContactPerson.FirstName, &e.ContactPerson.LastName)
+	if err != nil {
+		return err
+	}
+	var numbers []struct{ ID, Number string }
+	if err := idb.NewRaw(`SELECT p.id, p.number FROM product p WHERE p.id IN
+		(SELECT product_id FROM sales_order_line WHERE sales_order_id = ?)`, o.ID).Scan(ctx, &numbers); err != nil {
+		return err
+	}
+	number := map[string]string{}
+	for _, n := range numbers {
+		number[n.ID] = n.Number
+	}
+	for _, l := range o.Lines {
+		e.Lines = append(e.Lines, eventLine{LineNumber: l.LineNumber, Product: number[l.ProductID], Quantity: l.Quantity,
+			Unit: l.Unit, UnitPrice: l.UnitPrice, Amount: l.Amount, ShipToCountry: l.ShipToCountry,
+			DeliveryAddressDescription: l.DeliveryAddressDescription})
+	}
+	payload, err := json.Marshal(e)
+	if err != nil {
+		return err
+	}
+	_, err = idb.ExecContext(ctx, "INSERT INTO outbox_event (type, aggregate_id, payload) VALUES (?, ?, ?)",
+		EventSubmitted, o.ID, string(payload))
+	return err
+}
+
+// DeleteDraft deletes a draft order and its lines. It needs WRITE on the
+// order, not DELETE: discarding one's own unfinished wizard is part of
+// editing the draft, and DESIGN §4's default Authorized user holds WRITE but
+// not DELETE on sales_order. Submitted orders are never deleted.
+// Returns ENOTFOUND when the viewer may not read the order, EFORBIDDEN when
+// it may not change it, ECONFLICT when the order is no longer a draft.
+func (s *Service) DeleteDraft(ctx context.Context, orderID string) error {
+	if err := requireSignedIn(ctx); err != nil {
+		return err
+	}
+	return db.Tx(ctx, s.DB, func(ctx context.Context, tx bun.Tx) error {
+		o, err := s.lockOrder(ctx, tx, orderID)
+		if err != nil {
+			return err
+		}
+		if err := s.checkChange(ctx, o, policies.TableSalesOrder, policies.Write); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, "DELETE FROM sales_order WHERE id = ?", o.ID)
+		return err
+	})
+}
