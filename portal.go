@@ -11,6 +11,8 @@ package portal
 import (
 	"errors"
 	"fmt"
+	"strings"
+	"unicode/utf8"
 )
 
 // Error codes. Each maps to exactly one GraphQL extensions.code (see
@@ -77,4 +79,10 @@ func ErrorMessage(err error) string {
 		return e.Message
 	}
 	return "Internal error."
+}
+
+// ValidText reports whether s is text PostgreSQL can store and a person
+// could have typed: valid UTF-8 without NUL characters.
+func ValidText(s string) bool {
+	return utf8.ValidString(s) && !strings.ContainsRune(s, 0)
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
@@ -45,6 +46,7 @@ func NewHandler(r *Resolver, logger *slog.Logger) http.Handler {
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.Use(extension.Introspection{})
 	srv.Use(extension.FixedComplexityLimit(complexityLimit))
+	srv.AroundOperations(refuseBadText)
 	srv.SetErrorPresenter(errorPresenter(logger))
 	srv.SetRecoverFunc(func(ctx context.Context, p any) error {
 		logger.ErrorContext(ctx, "panic in resolver", "panic", fmt.Sprint(p), "request", portal.RequestID(ctx))
@@ -91,4 +93,39 @@ func errorPresenter(logger *slog.Logger) graphql.ErrorPresenterFunc {
 		gerr.Extensions = map[string]any{"code": "INTERNAL", "requestId": id}
 		return gerr
 	}
+}
+
+// refuseBadText refuses, before anything runs, a request whose text cannot
+// be stored: a NUL character or invalid UTF-8 in a variable or in the query
+// (as an escape in a string literal). PostgreSQL would reject it deep
+// inside a resolver, as an internal error.
+func refuseBadText(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+	oc := graphql.GetOperationContext(ctx)
+	if !validText(oc.Variables) || !portal.ValidText(oc.RawQuery) || strings.Contains(strings.ToLower(oc.RawQuery), `\u0000`) {
+		return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{{
+			Message:    "The request contains a NUL character or invalid UTF-8; remove it and try again.",
+			Extensions: map[string]any{"code": "BAD_USER_INPUT"},
+		}}})
+	}
+	return next(ctx)
+}
+
+func validText(v any) bool {
+	switch v := v.(type) {
+	case string:
+		return portal.ValidText(v)
+	case map[string]any:
+		for k, e := range v {
+			if !portal.ValidText(k) || !validText(e) {
+				return false
+			}
+		}
+	case []any:
+		for _, e := range v {
+			if !validText(e) {
+				return false
+			}
+		}
+	}
+	return true
 }

@@ -538,3 +538,36 @@ func TestSecretsNotStoredOrLogged(t *testing.T) {
 		}
 	}
 }
+
+func TestBadTextIsBadInput(t *testing.T) {
+	s := newSite(t, nil)
+	admin := s.admin()
+	identityFixture(admin)
+	before := identitySnapshot(t, s)
+	for name, call := range map[string]func() gqlError{
+		"NUL in a sign-in email": func() gqlError {
+			return s.anonymous().fails(signIn, map[string]any{"email": "a\x00@b.example", "password": "x"}, "BAD_USER_INPUT")
+		},
+		"NUL in a search": func() gqlError {
+			return admin.fails(`query($s: String) { contacts(search: $s) { totalCount } }`, map[string]any{"s": "\x00"}, "BAD_USER_INPUT")
+		},
+		"NUL escaped in a literal": func() gqlError {
+			return admin.fails(`{ contacts(search: "a\u0000") { totalCount } }`, nil, "BAD_USER_INPUT")
+		},
+		"NUL in a name": func() gqlError {
+			in := contactInput("nul@forest.example", "US-001")
+			in["in"].(map[string]any)["firstName"] = "Al\x00ice"
+			return admin.fails(createContact, in, "BAD_USER_INPUT")
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			s.t = t
+			if e := call(); !strings.Contains(e.Message, "NUL character or invalid UTF-8") {
+				t.Errorf("message %q", e.Message)
+			}
+		})
+	}
+	if after := identitySnapshot(t, s); after != before {
+		t.Error("refused requests changed the database")
+	}
+}

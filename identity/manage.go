@@ -42,6 +42,12 @@ func (s *Service) CreateContact(ctx context.Context, in ContactInput) (*Contact,
 	if err != nil {
 		return nil, err
 	}
+	// Table-level CREATE is not enough: the new contact's account must be
+	// in the viewer's CREATE scope (a representative creating contacts of
+	// its own account only, say).
+	if !s.Policy.Scope(ctx, policies.TableContact, policies.Create).Allows(policies.Row{AccountID: *c.CustomerAccountID}) {
+		return nil, portal.Errorf(portal.EFORBIDDEN, "Your roles do not allow creating contacts at customer account %s; ask an administrator.", in.AccountNumber)
+	}
 	err = db.Tx(ctx, s.DB, func(ctx context.Context, tx bun.Tx) error {
 		if err := createContact(ctx, tx, c); err != nil {
 			return err
@@ -72,6 +78,13 @@ func (s *Service) UpdateContact(ctx context.Context, id string, in ContactInput)
 	c, err := s.validateContact(ctx, in)
 	if err != nil {
 		return nil, err
+	}
+	// The contact as it will be must be in the write scope too: moving a
+	// contact to another account needs write access there (ACCOUNT on the
+	// new account, or GLOBAL), not only on the contact (SELF).
+	write := s.Policy.Scope(ctx, policies.TableContact, policies.Write)
+	if deref(old.CustomerAccountID) != *c.CustomerAccountID && !write.All && write.AccountID != *c.CustomerAccountID {
+		return nil, portal.Errorf(portal.EFORBIDDEN, "Your roles do not allow moving contact %s to customer account %s; ask an administrator.", old.Email, in.AccountNumber)
 	}
 	err = db.Tx(ctx, s.DB, func(ctx context.Context, tx bun.Tx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE contact SET legal_entity_id = ?, customer_account_id = ?,
@@ -120,6 +133,9 @@ func (s *Service) SetDisabled(ctx context.Context, id string, disabled bool) (*C
 			return err
 		}
 		if disabled {
+			if err := policies.AdminsRemain(ctx, tx); err != nil {
+				return err
+			}
 			if _, err := tx.ExecContext(ctx, "DELETE FROM session WHERE contact_id = ?", id); err != nil {
 				return err
 			}

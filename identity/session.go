@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -12,6 +13,7 @@ import (
 
 	portal "github.com/openportal/portal"
 	"github.com/openportal/portal/db"
+	"github.com/openportal/portal/policies"
 )
 
 // Session defaults, and the sign-in rate limit: failures per key (the
@@ -65,11 +67,15 @@ func (s *Service) idle() time.Duration {
 // failures for the email or the client address within a minute.
 func (s *Service) SignIn(ctx context.Context, email, password string) (*SignIn, error) {
 	email = normalizeEmail(email)
+	if !portal.ValidText(email) || len(email) > 320 {
+		return nil, errWrongCredentials
+	}
 	keys := []string{"email:" + strings.ToLower(email)}
 	if ip := portal.ClientIP(ctx); ip != "" {
 		keys = append(keys, "ip:"+ip)
 	}
-	if err := s.checkRate(ctx, keys); err != nil {
+	attempt, err := s.claimAttempt(ctx, keys)
+	if err != nil {
 		return nil, err
 	}
 	var c struct {
@@ -77,7 +83,7 @@ func (s *Service) SignIn(ctx context.Context, email, password string) (*SignIn, 
 		PasswordHash sql.NullString
 		Disabled     bool
 	}
-	err := s.DB.NewRaw("SELECT id, password_hash, disabled FROM contact WHERE lower(email) = lower(?)", email).Scan(ctx, &c)
+	err = s.DB.NewRaw("SELECT id, password_hash, disabled FROM contact WHERE lower(email) = lower(?)", email).Scan(ctx, &c)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, err
 	}
@@ -85,15 +91,23 @@ func (s *Service) SignIn(ctx context.Context, email, password string) (*SignIn, 
 	if !c.PasswordHash.Valid {
 		hash = dummyHash()
 	}
-	ok := PasswordMatches(password, hash) && c.PasswordHash.Valid && !c.Disabled
-	if !ok {
-		if err := s.recordFailure(ctx, keys, c.ID, email); err != nil {
+	if !PasswordMatches(password, hash) || !c.PasswordHash.Valid || c.Disabled {
+		// The attempt stays counted. The audit names the contact, never
+		// the text typed as an email: that is sometimes a password.
+		subject := c.ID
+		if subject == "" {
+			subject = "unknown"
+		}
+		if err := auditAs(ctx, s.DB, "", ActionSignInFailed, "contact", subject, nil); err != nil {
 			return nil, err
 		}
 		return nil, errWrongCredentials
 	}
 	var out *SignIn
 	err = db.Tx(ctx, s.DB, func(ctx context.Context, tx bun.Tx) error {
+		if _, err := tx.ExecContext(ctx, "DELETE FROM sign_in_failure WHERE id IN (?)", bun.List(attempt)); err != nil {
+			return err
+		}
 		var err error
 		if out, err = s.newSession(ctx, tx, c.ID); err != nil {
 			return err
@@ -106,49 +120,60 @@ func (s *Service) SignIn(ctx context.Context, email, password string) (*SignIn, 
 	return s.withViewer(ctx, out)
 }
 
-// checkRate refuses when any key has too many recent failures.
-func (s *Service) checkRate(ctx context.Context, keys []string) error {
-	var n int
-	err := s.DB.NewRaw(`SELECT count(*) FROM sign_in_failure WHERE key IN (?) AND at > now() - interval '1 minute'
-		GROUP BY key ORDER BY 1 DESC LIMIT 1`, bun.List(keys)).Scan(ctx, &n)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return err
-	}
-	if n >= MaxSignInFailures {
-		return &portal.Error{Code: portal.EUNAUTHENTICATED,
-			Message: "Too many failed sign-ins for this email or from this address. Wait a minute, then try again.",
-			Details: map[string]any{"reason": "RATE_LIMITED", "retryAfterSeconds": 60}}
-	}
-	return nil
-}
-
-// recordFailure counts a failed sign-in against each key and audits it;
-// rows older than ten minutes are swept at the same time.
-func (s *Service) recordFailure(ctx context.Context, keys []string, contactID, email string) error {
-	return db.Tx(ctx, s.DB, func(ctx context.Context, tx bun.Tx) error {
-		if _, err := tx.ExecContext(ctx, "DELETE FROM sign_in_failure WHERE at < now() - interval '10 minutes'"); err != nil {
-			return err
-		}
+// claimAttempt counts a sign-in attempt as a failure before the password is
+// checked (a success takes it back), under a lock per key: so concurrent
+// attempts cannot all pass the limit before any failure is recorded. It
+// refuses when a key already has MaxSignInFailures within the last minute,
+// and returns the ids of the rows it wrote.
+func (s *Service) claimAttempt(ctx context.Context, keys []string) ([]int64, error) {
+	keys = slices.Sorted(slices.Values(keys)) // one lock order: no deadlocks
+	var ids []int64
+	err := db.Tx(ctx, s.DB, func(ctx context.Context, tx bun.Tx) error {
+		ids = nil
 		for _, k := range keys {
-			if _, err := tx.ExecContext(ctx, "INSERT INTO sign_in_failure (key) VALUES (?)", k); err != nil {
+			if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(hashtextextended(?, 7204))", k); err != nil {
 				return err
 			}
 		}
-		subject := contactID
-		if subject == "" {
-			subject = strings.ToLower(email)
+		if _, err := tx.ExecContext(ctx, "DELETE FROM sign_in_failure WHERE at < now() - interval '10 minutes'"); err != nil {
+			return err
 		}
-		return auditAs(ctx, tx, "", ActionSignInFailed, "contact", subject, map[string]any{"email": email})
+		var n int
+		err := tx.NewRaw(`SELECT count(*) FROM sign_in_failure WHERE key IN (?) AND at > now() - interval '1 minute'
+			GROUP BY key ORDER BY 1 DESC LIMIT 1`, bun.List(keys)).Scan(ctx, &n)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		if n >= MaxSignInFailures {
+			return &portal.Error{Code: portal.EUNAUTHENTICATED,
+				Message: "Too many failed sign-ins for this email or from this address. Wait a minute, then try again.",
+				Details: map[string]any{"reason": "RATE_LIMITED", "retryAfterSeconds": 60}}
+		}
+		for _, k := range keys {
+			var id int64
+			if err := tx.NewRaw("INSERT INTO sign_in_failure (key) VALUES (?) RETURNING id", k).Scan(ctx, &id); err != nil {
+				return err
+			}
+			ids = append(ids, id)
+		}
+		return nil
 	})
+	return ids, err
 }
 
 // newSession stores a session for a contact and returns its token.
 func (s *Service) newSession(ctx context.Context, tx bun.IDB, contactID string) (*SignIn, error) {
 	token, hash := newSecret()
 	out := &SignIn{Token: token}
+	// The contact is checked again here, in the statement that makes the
+	// session: it may have been disabled while its password was checked.
 	err := tx.NewRaw(`INSERT INTO session (token_hash, contact_id, expires_at, client_ip, user_agent)
-		VALUES (?, ?, now() + make_interval(secs => ?), ?, ?) RETURNING expires_at`,
-		hash, contactID, s.ttl().Seconds(), portal.ClientIP(ctx), userAgent(ctx)).Scan(ctx, &out.ExpiresAt)
+		SELECT ?, c.id, now() + make_interval(secs => ?), ?, ? FROM contact c
+		WHERE c.id = ? AND NOT c.disabled AND c.password_hash IS NOT NULL RETURNING expires_at`,
+		hash, s.ttl().Seconds(), portal.ClientIP(ctx), userAgent(ctx), contactID).Scan(ctx, &out.ExpiresAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errWrongCredentials
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -216,45 +241,42 @@ func (s *Service) SignOut(ctx context.Context) error {
 // Redeem consumes an invitation code: it sets the contact's password,
 // grants the invitation's roles and signs the contact in, all in one
 // transaction that locks the invitation, so of two concurrent redemptions
-// of one code exactly one wins.
+// of one code exactly one wins. The slow password hash is computed before
+// that transaction, so no lock waits for it.
 // Returns EINVALID for an unknown, expired, revoked or used code (each with
-// its own message) or a password that breaks the policy; a refused
-// redemption leaves the code as it was.
+// its own message), a contact that can no longer order or sign in, or a
+// password that breaks the policy; a refused redemption leaves the code as
+// it was.
 func (s *Service) Redeem(ctx context.Context, code, password string) (*SignIn, error) {
+	codeHash := hashSecret(strings.TrimSpace(code))
+	inv, err := s.usableInvitation(ctx, s.DB, codeHash, false)
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.redeemableContact(ctx, s.DB, inv.ContactID, false)
+	if err != nil {
+		return nil, err
+	}
+	if err := CheckPasswordPolicy("password", password, c.Email); err != nil {
+		return nil, err
+	}
+	hash, err := HashPassword(password)
+	if err != nil {
+		return nil, err
+	}
 	var out *SignIn
-	err := db.Tx(ctx, s.DB, func(ctx context.Context, tx bun.Tx) error {
-		inv, err := invitationForUpdate(ctx, tx, "i.code_hash = ?", hashSecret(strings.TrimSpace(code)))
-		if portal.ErrorCode(err) == portal.ENOTFOUND {
-			return portal.FieldErrorf("code", "This invitation code is not valid. Check that you copied the whole link, or ask your administrator for a new invitation.")
-		}
+	err = db.Tx(ctx, s.DB, func(ctx context.Context, tx bun.Tx) error {
+		// Everything checked above is checked again under the locks.
+		inv, err := s.usableInvitation(ctx, tx, codeHash, true)
 		if err != nil {
 			return err
 		}
-		switch inv.Status() {
-		case InvitationRedeemed:
-			return portal.FieldErrorf("code", "This invitation was already used. Sign in with your email and password, or ask your administrator for a new invitation.")
-		case InvitationRevoked:
-			return portal.FieldErrorf("code", "This invitation was withdrawn. Ask your administrator for a new one.")
-		case InvitationExpired:
-			return portal.FieldErrorf("code", "This invitation expired on %s. Ask your administrator for a new one.", inv.ExpiresAt.UTC().Format("2 January 2006"))
-		}
-		var c struct {
-			Email        string
-			PasswordHash sql.NullString
-			Disabled     bool
-		}
-		if err := tx.NewRaw("SELECT email, password_hash, disabled FROM contact WHERE id = ? FOR UPDATE", inv.ContactID).Scan(ctx, &c); err != nil {
+		c, err := s.redeemableContact(ctx, tx, inv.ContactID, true)
+		if err != nil {
 			return err
-		}
-		if c.Disabled || c.PasswordHash.Valid {
-			return portal.FieldErrorf("code", "This invitation can no longer be used. Ask your administrator.")
 		}
 		if err := CheckPasswordPolicy("password", password, c.Email); err != nil {
-			return err
-		}
-		hash, err := HashPassword(password)
-		if err != nil {
-			return err
+			return err // the email changed in between
 		}
 		if _, err := tx.ExecContext(ctx, "UPDATE contact SET password_hash = ?, updated_at = now() WHERE id = ?", hash, inv.ContactID); err != nil {
 			return err
@@ -266,6 +288,9 @@ func (s *Service) Redeem(ctx context.Context, code, password string) (*SignIn, e
 			SELECT ?, web_role_id FROM invitation_role WHERE invitation_id = ? ON CONFLICT DO NOTHING`, inv.ContactID, inv.ID); err != nil {
 			return err
 		}
+		if err := policies.RolesChanged(ctx, tx); err != nil {
+			return err
+		}
 		if out, err = s.newSession(ctx, tx, inv.ContactID); err != nil {
 			return err
 		}
@@ -275,6 +300,50 @@ func (s *Service) Redeem(ctx context.Context, code, password string) (*SignIn, e
 		return nil, err
 	}
 	return s.withViewer(ctx, out)
+}
+
+// usableInvitation finds the open invitation with this code hash, locking
+// it when lock is set, or says why it cannot be used.
+func (s *Service) usableInvitation(ctx context.Context, idb bun.IDB, codeHash []byte, lock bool) (*Invitation, error) {
+	q := invitationSelect + " WHERE i.code_hash = ?"
+	if lock {
+		q += " FOR UPDATE OF i"
+	}
+	inv := &Invitation{}
+	err := idb.NewRaw(q, codeHash).Scan(ctx, inv)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, portal.FieldErrorf("code", "This invitation code is not valid. Check that you copied the whole link, or ask your administrator for a new invitation.")
+	}
+	if err != nil {
+		return nil, err
+	}
+	switch inv.Status() {
+	case InvitationRedeemed:
+		return nil, portal.FieldErrorf("code", "This invitation was already used. Sign in with your email and password, or ask your administrator for a new invitation.")
+	case InvitationRevoked:
+		return nil, portal.FieldErrorf("code", "This invitation was withdrawn. Ask your administrator for a new one.")
+	case InvitationExpired:
+		return nil, portal.FieldErrorf("code", "This invitation expired on %s. Ask your administrator for a new one.", inv.ExpiresAt.UTC().Format("2 January 2006"))
+	}
+	return inv, nil
+}
+
+// redeemableContact loads the invited contact (locking it when lock is
+// set) and refuses when it can no longer take a sign-in: disabled, already
+// signed up, or lacking what ordering needs since it was invited.
+func (s *Service) redeemableContact(ctx context.Context, idb bun.IDB, id string, lock bool) (*Contact, error) {
+	q := contactSelect + " WHERE c.id = ?"
+	if lock {
+		q += " FOR UPDATE OF c"
+	}
+	c := &Contact{}
+	if err := idb.NewRaw(q, id).Scan(ctx, c); err != nil {
+		return nil, err
+	}
+	if c.Disabled || c.HasSignIn || len(c.MissingOrderFields()) > 0 {
+		return nil, portal.FieldErrorf("code", "This invitation can no longer be used. Ask your administrator for a new one.")
+	}
+	return c, nil
 }
 
 type userAgentKey struct{}

@@ -43,6 +43,7 @@ CREATE INDEX session_expires_idx ON session (expires_at);
 -- Failed sign-ins, by "email:<address>" and "ip:<address>", for rate
 -- limiting that holds across every instance.
 CREATE TABLE sign_in_failure (
+    id  bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     key text NOT NULL,
     at  timestamptz NOT NULL DEFAULT now()
 );

@@ -267,15 +267,36 @@ func (a *Admin) membership(ctx context.Context, contactID, roleID string, assign
 		if deref(r.Key) != portal.RoleAdministrators {
 			return nil
 		}
-		var left int
-		err = tx.NewRaw(`SELECT count(*) FROM contact_web_role cwr JOIN contact c ON c.id = cwr.contact_id
-			WHERE cwr.web_role_id = ? AND NOT c.disabled`, roleID).Scan(ctx, &left)
-		if err == nil && left == 0 {
-			return portal.Errorf(portal.ECONFLICT, "This is the last administrator; assign Administrators to another contact first, or nobody could administer the portal.")
-		}
-		return err
+		return AdminsRemain(ctx, tx)
 	})
 }
+
+// AdminsRemain refuses (ECONFLICT) a change, made in tx, that leaves no
+// administrator who can sign in: an enabled member of Administrators with a
+// password. It locks the Administrators role first, so two concurrent
+// changes (two administrators disabling each other) are decided one after
+// the other, the second seeing the first. Every change that can remove an
+// administrator calls it in its own transaction: unassigning the role,
+// disabling a contact.
+func AdminsRemain(ctx context.Context, tx bun.IDB) error {
+	if _, err := tx.ExecContext(ctx, "SELECT id FROM web_role WHERE key = ? FOR UPDATE", portal.RoleAdministrators); err != nil {
+		return err
+	}
+	var left int
+	err := tx.NewRaw(`SELECT count(*) FROM contact_web_role cwr
+		JOIN web_role wr ON wr.id = cwr.web_role_id AND wr.key = ?
+		JOIN contact c ON c.id = cwr.contact_id
+		WHERE NOT c.disabled AND c.password_hash IS NOT NULL`, portal.RoleAdministrators).Scan(ctx, &left)
+	if err == nil && left == 0 {
+		return portal.Errorf(portal.ECONFLICT, "This is the last administrator who can sign in; make another contact an administrator (and let it sign in) first, or nobody could administer the portal.")
+	}
+	return err
+}
+
+// RolesChanged announces, in tx, a change of role memberships made outside
+// Admin (an invitation's roles granted on redemption), so every instance's
+// policy, and explainPermission, see it.
+func RolesChanged(ctx context.Context, tx bun.IDB) error { return notify(ctx, tx) }
 
 // TablePermissions lists every table permission by table and name.
 // Returns EUNAUTHENTICATED/EFORBIDDEN without READ on table_permission.

@@ -123,7 +123,12 @@ func (a *Admin) Explain(ctx context.Context, contactID, table string, priv Privi
 			return nil, portal.FieldErrorf("recordId", "Row checks are not available for %s; leave recordId out.", table)
 		}
 		if db.ValidID(*recordID) {
-			err := a.DB.NewRaw("SELECT "+ri.label+" FROM "+table+" t WHERE t.id = ?", *recordID).Scan(ctx, &label)
+			// Only a row the asking administrator may read gets a label:
+			// otherwise explainPermission would tell whether ids of other
+			// accounts exist.
+			where, args := a.Policy.ReadScope(ctx, table).Where(ri.cols)
+			err := a.DB.NewRaw("SELECT "+ri.label+" FROM "+table+" t WHERE t.id = ? AND "+where,
+				append([]any{*recordID}, args...)...).Scan(ctx, &label)
 			if err != nil && !errors.Is(err, sql.ErrNoRows) {
 				return nil, err
 			}
