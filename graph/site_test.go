@@ -48,7 +48,7 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func newSite(t *testing.T, mailer identity.Mailer) *site {
+func newSite(t *testing.T, mailer identity.Mailer, options ...func(*server.Server)) *site {
 	t.Helper()
 	d := dbtest.New(t)
 	logs := &syncBuffer{}
@@ -64,6 +64,9 @@ func newSite(t *testing.T, mailer identity.Mailer) *site {
 		BaseURL: "https://portal.example", Mailer: mailer}
 	srv := &server.Server{DB: d, Logger: logger, Identity: ids,
 		Resolver: &graph.Resolver{Catalog: cat, Identity: ids, Roles: roles, Permissions: &policies.Admin{DB: d, Policy: policy}}}
+	for _, o := range options {
+		o(srv)
+	}
 	s := &site{t: t, db: d, identity: ids, logs: logs}
 	s.srv = httptest.NewServer(srv.Handler())
 	t.Cleanup(s.srv.Close)

@@ -44,6 +44,8 @@ type Contact struct {
 	ShipToCountry *string `bun:"eff_ship_to_country,scanonly"`
 	Language      *string `bun:"eff_language,scanonly"`
 	HasSignIn     bool    `bun:",scanonly"`
+	// PriceListCurrency is the currency of the effective price list.
+	PriceListCurrency *string `bun:",scanonly"`
 }
 
 // contactSelect reads contacts with their effective values.
@@ -52,8 +54,10 @@ const contactSelect = `SELECT c.*,
 	COALESCE(c.currency, a.currency) AS eff_currency,
 	COALESCE(c.ship_to_country, a.ship_to_country) AS eff_ship_to_country,
 	COALESCE(c.language, a.language) AS eff_language,
-	c.password_hash IS NOT NULL AS has_sign_in
-	FROM contact c LEFT JOIN customer_account a ON a.id = c.customer_account_id`
+	c.password_hash IS NOT NULL AS has_sign_in,
+	pl.currency AS price_list_currency
+	FROM contact c LEFT JOIN customer_account a ON a.id = c.customer_account_id
+	LEFT JOIN price_list pl ON pl.id = COALESCE(c.price_list_id, a.price_list_id)`
 
 // MissingOrderFields lists what the contact lacks, after inheriting from its
 // account, before it can place orders; empty when it can.
@@ -65,7 +69,9 @@ func (c *Contact) MissingOrderFields() []string {
 	}{
 		{"company", c.LegalEntityID != nil},
 		{"customerAccount", c.CustomerAccountID != nil},
-		{"priceList", c.PriceListID != nil},
+		// A price list in another currency than the contact orders in
+		// cannot price its orders: as good as none.
+		{"priceList", c.PriceListID != nil && (c.Currency == nil || c.PriceListCurrency == nil || *c.PriceListCurrency == *c.Currency)},
 		{"currency", c.Currency != nil},
 		{"shipToCountry", c.ShipToCountry != nil},
 	} {

@@ -84,6 +84,12 @@ func (s *Service) Invite(ctx context.Context, in InviteInput) (*InvitationPayloa
 	if err := s.Policy.Require(ctx, policies.TableInvitation, policies.Create); err != nil {
 		return nil, err
 	}
+	// The invitation grants roles when redeemed, so inviting is assigning
+	// roles: it needs what assignWebRole needs, or a role allowed to invite
+	// could mint administrators.
+	if err := s.Policy.Require(ctx, policies.TableWebRole, policies.Write); err != nil {
+		return nil, err
+	}
 	c, err := s.Contact(ctx, in.ContactID)
 	if err != nil {
 		if portal.ErrorCode(err) == portal.ENOTFOUND {
@@ -118,10 +124,19 @@ func (s *Service) Invite(ctx context.Context, in InviteInput) (*InvitationPayloa
 	code, hash := newSecret()
 	inv := &Invitation{}
 	err = db.Tx(ctx, s.DB, func(ctx context.Context, tx bun.Tx) error {
+		// Lock the contact, so concurrent invitations of it follow one
+		// another (each revoking the one before), and check again what may
+		// have changed since the checks above.
+		locked := &Contact{}
+		if err := tx.NewRaw(contactSelect+" WHERE c.id = ? FOR UPDATE OF c", c.ID).Scan(ctx, locked); err != nil {
+			return err
+		}
+		if locked.HasSignIn || locked.Disabled || len(locked.MissingOrderFields()) > 0 {
+			return portal.FieldErrorf("input.contactId", "%s changed while it was being invited; look at the contact and invite it again.", c.Email)
+		}
 		// Re-inviting replaces the earlier open invitations: only the
 		// newest code works.
-		if _, err := tx.ExecContext(ctx, `UPDATE invitation SET revoked_at = now()
-			WHERE contact_id = ? AND redeemed_at IS NULL AND revoked_at IS NULL`, c.ID); err != nil {
+		if err := revokeOpenInvitations(ctx, tx, c.ID); err != nil {
 			return err
 		}
 		var invitedBy *string
@@ -304,4 +319,11 @@ func (s *Service) Invitations(ctx context.Context, f InvitationFilter) (paging.P
 		return page, err
 	}
 	return paging.Trim(rows, limit, func(i *Invitation) string { return paging.Cursor(i.CreatedAt, i.ID) }, total), nil
+}
+
+// revokeOpenInvitations withdraws every open invitation of a contact.
+func revokeOpenInvitations(ctx context.Context, tx bun.IDB, contactID string) error {
+	_, err := tx.ExecContext(ctx, `UPDATE invitation SET revoked_at = now()
+		WHERE contact_id = ? AND redeemed_at IS NULL AND revoked_at IS NULL`, contactID)
+	return err
 }

@@ -79,13 +79,19 @@ func (s *Service) UpdateContact(ctx context.Context, id string, in ContactInput)
 	if err != nil {
 		return nil, err
 	}
-	// The contact as it will be must be in the write scope too: moving a
-	// contact to another account needs write access there (ACCOUNT on the
-	// new account, or GLOBAL), not only on the contact (SELF).
+	// What decides what a contact may see and pay (its account, company,
+	// price list, currency, ship-to country) is the company's to set:
+	// changing it needs GLOBAL write, not only write on the contact (a
+	// SELF permission to edit one's own profile, say).
 	write := s.Policy.Scope(ctx, policies.TableContact, policies.Write)
-	if deref(old.CustomerAccountID) != *c.CustomerAccountID && !write.All && write.AccountID != *c.CustomerAccountID {
-		return nil, portal.Errorf(portal.EFORBIDDEN, "Your roles do not allow moving contact %s to customer account %s; ask an administrator.", old.Email, in.AccountNumber)
+	commercial := deref(old.CustomerAccountID) != *c.CustomerAccountID || deref(old.OwnPriceListID) != deref(c.OwnPriceListID) ||
+		deref(old.OwnCurrency) != deref(c.OwnCurrency) || deref(old.OwnShipToCountry) != deref(c.OwnShipToCountry)
+	if commercial && !write.All {
+		return nil, portal.Errorf(portal.EFORBIDDEN, "Only an administrator may change the account, price list, currency or ship-to country of %s.", old.Email)
 	}
+	// An open invitation was meant for the contact as it was: a new email
+	// or account withdraws it (the administrator invites again).
+	revokeInvitations := commercial || !strings.EqualFold(old.Email, c.Email)
 	err = db.Tx(ctx, s.DB, func(ctx context.Context, tx bun.Tx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE contact SET legal_entity_id = ?, customer_account_id = ?,
 			first_name = ?, last_name = ?, email = ?, price_list_id = ?, currency = ?, ship_to_country = ?,
@@ -97,6 +103,11 @@ func (s *Service) UpdateContact(ctx context.Context, id string, in ContactInput)
 		}
 		if err != nil {
 			return err
+		}
+		if revokeInvitations {
+			if err := revokeOpenInvitations(ctx, tx, id); err != nil {
+				return err
+			}
 		}
 		if err := recordContactEvent(ctx, tx, id); err != nil {
 			return err
@@ -139,6 +150,12 @@ func (s *Service) SetDisabled(ctx context.Context, id string, disabled bool) (*C
 			if _, err := tx.ExecContext(ctx, "DELETE FROM session WHERE contact_id = ?", id); err != nil {
 				return err
 			}
+			if err := revokeOpenInvitations(ctx, tx, id); err != nil {
+				return err
+			}
+		}
+		if err := recordContactEvent(ctx, tx, id); err != nil {
+			return err
 		}
 		return audit(ctx, tx, action, "contact", id, nil)
 	})

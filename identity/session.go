@@ -217,6 +217,9 @@ func (s *Service) Authenticate(ctx context.Context, token string) (*portal.Viewe
 		}
 	}
 	v, err := s.ViewerFor(ctx, row.ContactID)
+	if portal.ErrorCode(err) == portal.ENOTFOUND {
+		return nil, nil // disabled since the query above
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -27,6 +27,10 @@ type Server struct {
 	Logger   *slog.Logger
 	Resolver *graph.Resolver
 	Identity *identity.Service
+	// SecureCookies marks the session cookie Secure even on plain HTTP
+	// requests: set when the public URL is https, that is when TLS ends at
+	// a proxy in front of Portal.
+	SecureCookies bool
 }
 
 // Handler returns the routes, wrapped in the common middleware.

@@ -22,7 +22,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := portal.WithClientIP(r.Context(), clientIP(r))
 		ctx = identity.WithUserAgent(ctx, r.UserAgent())
-		ctx = graph.WithSessionCookies(ctx, &cookies{w: w, secure: r.TLS != nil})
+		ctx = graph.WithSessionCookies(ctx, &cookies{w: w, secure: s.SecureCookies || r.TLS != nil})
 		token := bearer(r)
 		if token == "" {
 			if c, err := r.Cookie(SessionCookie); err == nil {
@@ -64,7 +64,7 @@ func clientIP(r *http.Request) string {
 
 // cookies sets the session cookie: HttpOnly so scripts cannot read it,
 // SameSite=Lax so other sites cannot send it with their POSTs, Secure when
-// the request came over TLS.
+// the request came over TLS or the site's public URL is https.
 type cookies struct {
 	w      http.ResponseWriter
 	secure bool

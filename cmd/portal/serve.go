@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/openportal/portal/db"
@@ -64,7 +65,8 @@ func (m *Main) Open(ctx context.Context) error {
 	if m.Config.BaseURL == "" {
 		svc.identity.BaseURL = "http://" + m.ln.Addr().String()
 	}
-	s := &server.Server{DB: m.db.DB, Logger: m.Logger, Resolver: svc.resolver(), Identity: svc.identity}
+	s := &server.Server{DB: m.db.DB, Logger: m.Logger, Resolver: svc.resolver(), Identity: svc.identity,
+		SecureCookies: strings.HasPrefix(strings.ToLower(m.Config.BaseURL), "https://")}
 	m.http = &http.Server{
 		Handler:           s.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
