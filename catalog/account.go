@@ -29,6 +29,9 @@ func (s *Service) SaveCustomerAccount(ctx context.Context, in CustomerAccountInp
 		if err != nil {
 			return err
 		}
+		if err := s.checkAccountWrite(ctx, tx, a, addrs != nil); err != nil {
+			return err
+		}
 		if err := upsertAccount(ctx, tx, a); err != nil {
 			return err
 		}
@@ -110,6 +113,36 @@ func (s *Service) validateAccount(ctx context.Context, tx bun.Tx, in CustomerAcc
 		}
 	}
 	return a, addrs, v.err
+}
+
+// checkAccountWrite applies the row scopes that the table-level check in
+// SaveCustomerAccount cannot: changing an existing account needs WRITE on
+// that account, a new account needs GLOBAL CREATE (no narrower scope can
+// reach an account that does not exist yet), and replacing its delivery
+// addresses needs WRITE on delivery_address for it (GLOBAL, or PARENT
+// through the account).
+func (s *Service) checkAccountWrite(ctx context.Context, tx bun.Tx, a *CustomerAccount, addresses bool) error {
+	var id string
+	err := tx.NewRaw("SELECT id FROM customer_account WHERE legal_entity_id = ? AND account_number = ?",
+		a.LegalEntityID, a.AccountNumber).Scan(ctx, &id)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		if !s.Policy.Scope(ctx, policies.TableCustomerAccount, policies.Create).All {
+			return portal.Errorf(portal.EFORBIDDEN, "Your roles do not allow creating customer accounts; ask an administrator.")
+		}
+	case err != nil:
+		return err
+	case !s.Policy.Scope(ctx, policies.TableCustomerAccount, policies.Write).Allows(policies.Row{AccountID: id}):
+		return portal.Errorf(portal.EFORBIDDEN, "Your roles do not allow changing customer account %s; ask an administrator.", a.AccountNumber)
+	}
+	if !addresses {
+		return nil
+	}
+	as := s.Policy.Scope(ctx, policies.TableDeliveryAddress, policies.Write)
+	if as.All || (id != "" && as.Parent != nil && as.Parent.Allows(policies.Row{AccountID: id})) {
+		return nil
+	}
+	return portal.Errorf(portal.EFORBIDDEN, "Your roles do not allow changing the delivery addresses of customer account %s; ask an administrator.", a.AccountNumber)
 }
 
 // invoiceAccountID finds the invoice account in the account's company and

@@ -43,7 +43,6 @@ type World struct {
 	Contacts map[string]*identity.Contact
 	Orders   map[string]string
 	Lines    map[string]string
-	n        int
 }
 
 // New fills db. ids must be an identity service over db (its enforcer
@@ -94,17 +93,23 @@ func New(t testing.TB, db *bun.DB, ids *identity.Service) *World {
 }
 
 // AddOrder inserts a DRAFT order with one line placed by the named contact
-// at its account, and returns their ids.
+// at its account, and returns their ids. The order is as the orders
+// package keeps one: numbered from the company's sequence (so the orders
+// it makes next do not collide), its total the line's amount, and line 2
+// the next line number.
 func (w *World) AddOrder(t testing.TB, name string) (orderID, lineID string) {
 	t.Helper()
 	c := w.Contacts[name]
-	w.n++
 	orderID, lineID = uuid.NewString(), uuid.NewString()
 	ctx := context.Background()
-	_, err := w.DB.ExecContext(ctx, `INSERT INTO sales_order (id, legal_entity_id, number, customer_account_id, invoice_account_id,
-		contact_id, currency, price_list_id, language, ship_to_country, delivery_address_description, requested_receipt_date)
-		VALUES (?, ?, ?, ?, ?, ?, 'USD', ?, 'en-US', 'US', 'Main', current_date + 7)`,
-		orderID, w.Company, fmt.Sprintf("WEB-%06d", w.n), *c.CustomerAccountID, *c.CustomerAccountID, c.ID, w.PriceList)
+	_, err := w.DB.ExecContext(ctx, `WITH n AS (INSERT INTO order_number_sequence AS s (legal_entity_id, next_value) VALUES (?, 2)
+			ON CONFLICT (legal_entity_id) DO UPDATE SET next_value = s.next_value + 1
+			RETURNING s.prefix || lpad((s.next_value - 1)::text, greatest(6, length((s.next_value - 1)::text)), '0') AS number)
+		INSERT INTO sales_order (id, legal_entity_id, number, customer_account_id, invoice_account_id,
+			contact_id, currency, price_list_id, language, ship_to_country, delivery_address_description, requested_receipt_date,
+			total_amount, next_line_number)
+		SELECT ?, ?, n.number, ?, ?, ?, 'USD', ?, 'en-US', 'US', 'Main', current_date + 7, 10, 2 FROM n`,
+		w.Company, orderID, w.Company, *c.CustomerAccountID, *c.CustomerAccountID, c.ID, w.PriceList)
 	if err == nil {
 		_, err = w.DB.ExecContext(ctx, `INSERT INTO sales_order_line (id, sales_order_id, line_number, product_id, quantity, unit,
 			unit_price, amount, ship_to_country, delivery_address_description) VALUES (?, ?, 1, ?, 1, 'ea', 10, 10, 'US', 'Main')`,
