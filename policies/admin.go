@@ -80,7 +80,13 @@ func (a *Admin) change(ctx context.Context, fn func(ctx context.Context, tx bun.
 	if err != nil {
 		return err
 	}
-	return a.Policy.Reload(ctx)
+	// The change is committed: a failed reload here must not report it as
+	// failed (a retry would then conflict). The NOTIFY and the version
+	// check bring this instance up to date anyway.
+	if err := a.Policy.Reload(ctx); err != nil {
+		a.Policy.logger.Error("reloading the policy after a change failed; the version check will catch up", "err", err)
+	}
+	return nil
 }
 
 // adminTables and adminPrivileges are what the Administrators role must

@@ -166,11 +166,16 @@ func (e *Enforcer) check(ctx context.Context, every time.Duration) {
 
 // listen keeps a LISTEN connection open, reconnecting after a failure.
 func (e *Enforcer) listen(ctx context.Context) {
-	backoff := 100 * time.Millisecond
+	const first = 100 * time.Millisecond
+	backoff := first
 	for ctx.Err() == nil {
+		started := time.Now()
 		err := e.listenOnce(ctx)
 		if ctx.Err() != nil {
 			return
+		}
+		if time.Since(started) > time.Minute {
+			backoff = first // it had been working: a fresh failure
 		}
 		e.logger.Warn("policy notifications interrupted; reconnecting", "err", err, "in", backoff)
 		select {
