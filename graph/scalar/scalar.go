@@ -55,8 +55,8 @@ func UnmarshalDate(v any) (time.Time, error) {
 		return time.Time{}, portal.Errorf(portal.EINVALID, "A Date must be a string such as \"2026-12-31\".")
 	}
 	t, err := time.ParseInLocation(time.DateOnly, s, time.UTC)
-	if err != nil {
-		return time.Time{}, portal.Errorf(portal.EINVALID, "%q is not a date in the form YYYY-MM-DD.", s)
+	if err != nil || t.Year() < 1 {
+		return time.Time{}, portal.Errorf(portal.EINVALID, "%q is not a date in the form YYYY-MM-DD (years 0001 to 9999).", s)
 	}
 	return t, nil
 }
@@ -75,7 +75,7 @@ func UnmarshalDateTime(v any) (time.Time, error) {
 		return time.Time{}, portal.Errorf(portal.EINVALID, "A DateTime must be an RFC 3339 string.")
 	}
 	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
+	if err != nil || t.UTC().Year() < 1 || t.UTC().Year() > 9999 {
 		return time.Time{}, portal.Errorf(portal.EINVALID, "%s", fmt.Sprintf("%q is not an RFC 3339 time such as 2026-11-23T10:00:00Z.", s))
 	}
 	return t.UTC(), nil
