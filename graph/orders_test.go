@@ -2,6 +2,7 @@ package graph_test
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"strings"
 	"sync"
@@ -271,6 +272,10 @@ func TestOrderWizard(t *testing.T) {
 		len(payload["lines"].([]any)) != 3 || payload["lines"].([]any)[1].(map[string]any)["product"] != "1044" {
 		t.Errorf("outbox event %s %s", ev.Type, ev.Payload)
 	}
+	if diff := cmp.Diff(map[string]any{"description": "Main warehouse", "street": "123 Coffee Street", "city": "Redmond, WA",
+		"postalCode": "98052", "countryCode": "US"}, payload["deliveryAddress"]); diff != "" {
+		t.Errorf("event's delivery address (-want +got):\n%s", diff)
+	}
 
 	// Submitting again returns the same order; nothing changes.
 	before := orderSnapshot(t, w.db)
@@ -299,6 +304,144 @@ func TestOrderWizard(t *testing.T) {
 
 func ptr[T any](v T) *T { return &v }
 
+// submittedEvent is the payload of the salesorder.submitted outbox event of
+// an order.
+func (w *orderWorld) submittedEvent(orderID string) map[string]any {
+	w.t.Helper()
+	var raw string
+	if err := w.db.NewRaw("SELECT payload FROM outbox_event WHERE aggregate_id = ? AND type = 'salesorder.submitted'", orderID).
+		Scan(context.Background(), &raw); err != nil {
+		w.t.Fatal(err)
+	}
+	var payload map[string]any
+	if err := json.Unmarshal([]byte(raw), &payload); err != nil {
+		w.t.Fatal(err)
+	}
+	return payload
+}
+
+// deliveryCountry is the country of an order's delivery address as stored.
+func (w *orderWorld) deliveryCountry(orderID string) string {
+	return w.id("SELECT delivery_country_code FROM sales_order WHERE id = ?", orderID)
+}
+
+// TestOrderDeliveryAddressCountry: an order delivers in the country it ships to.
+// An account address elsewhere is refused, a new order takes the account's
+// first address in its ship-to country, an administrator who changes the
+// ship-to country gives an address there, and the ERP gets the stored
+// address with its own country.
+func TestOrderDeliveryAddressCountry(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	// Bob ships to Germany; his account US-001 has only US addresses.
+	if _, err := w.db.ExecContext(ctx, `UPDATE contact SET currency = 'EUR', ship_to_country = 'DE', language = 'de-DE',
+		price_list_id = (SELECT id FROM price_list WHERE code = 'RETAIL-EUR') WHERE email = 'bob@forest.example'`); err != nil {
+		t.Fatal(err)
+	}
+	info := func(change map[string]any) map[string]any {
+		in := map[string]any{"requestedReceiptDate": tomorrow()}
+		for k, v := range change {
+			in[k] = v
+		}
+		return in
+	}
+	refused := func(v *portal.Viewer, mutation string, vars map[string]any, field string, says ...string) {
+		t.Helper()
+		before := orderSnapshot(t, w.db)
+		w.api.viewer = v
+		e := w.fails(mutation, vars, "BAD_USER_INPUT")
+		if e.Extensions["field"] != field {
+			t.Errorf("field %v, want %s (%s)", e.Extensions["field"], field, e.Message)
+		}
+		for _, s := range says {
+			if !strings.Contains(e.Message, s) {
+				t.Errorf("message %q does not say %q", e.Message, s)
+			}
+		}
+		if orderSnapshot(t, w.db) != before {
+			t.Errorf("refused mutation changed the orders")
+		}
+	}
+	mainWarehouse := w.address("US-001", "Main warehouse")
+
+	// No address in Germany: bob must give one; a US address of his
+	// account is refused, naming both countries.
+	refused(w.bob, createOrder, map[string]any{"in": info(nil)}, "input.deliveryAddress", "no delivery address in DE", "new delivery address")
+	refused(w.bob, createOrder, map[string]any{"in": info(map[string]any{"deliveryAddressId": mainWarehouse})},
+		"input.deliveryAddressId", "in US", "ships to DE")
+
+	// With a German address on file, a new order without an address takes
+	// the first one in its ship-to country, not the account's first.
+	if _, err := w.db.ExecContext(ctx, `INSERT INTO delivery_address (customer_account_id, position, description, street, city, postal_code, country_code)
+		SELECT id, 99, 'Hamburg depot', 'Hafenstraße 1', 'Hamburg', '20359', 'DE' FROM customer_account WHERE account_number = 'US-001'`); err != nil {
+		t.Fatal(err)
+	}
+	hamburg := w.address("US-001", "Hamburg depot")
+	bobs := w.draft(w.bob)
+	if bobs.ShipToCountry != "DE" || bobs.DeliveryAddressDescription != "Hamburg depot" || w.deliveryCountry(bobs.ID) != "DE" {
+		t.Fatalf("bob's draft ships to %s at %q (%s)", bobs.ShipToCountry, bobs.DeliveryAddressDescription, w.deliveryCountry(bobs.ID))
+	}
+	if alices := w.draft(w.alice); alices.DeliveryAddressDescription != "Main warehouse" || w.deliveryCountry(alices.ID) != "US" {
+		t.Errorf("alice's draft delivers to %q", alices.DeliveryAddressDescription)
+	}
+	// Changing the address keeps to the ship-to country too.
+	refused(w.bob, updateOrderInfo, map[string]any{"id": bobs.ID, "in": info(map[string]any{"deliveryAddressId": mainWarehouse})},
+		"input.deliveryAddressId", "in US", "ships to DE")
+	bobs = w.as(w.bob, addOrderLine, map[string]any{"id": bobs.ID, "in": line(w.product("1000"), "1", "ea")})
+	bobs = w.as(w.bob, submitOrder, map[string]any{"id": bobs.ID})
+	event := w.submittedEvent(bobs.ID)
+	if diff := cmp.Diff(map[string]any{"description": "Hamburg depot", "street": "Hafenstraße 1", "city": "Hamburg",
+		"postalCode": "20359", "countryCode": "DE"}, event["deliveryAddress"]); diff != "" || event["shipToCountry"] != "DE" {
+		t.Errorf("event ships to %v at (-want +got):\n%s", event["shipToCountry"], diff)
+	}
+
+	// An administrator chooses the ship-to country, and with it the
+	// country of the delivery address.
+	admin := w.accountAdmin
+	refused(admin, createOrder, map[string]any{"in": info(map[string]any{"shipToCountry": "CA"})}, "input.deliveryAddress", "no delivery address in CA")
+	toronto := map[string]any{"description": "Toronto site", "street": "1 King St W", "city": "Toronto", "postalCode": "M5H 1A1", "countryCode": "CA"}
+	o := w.as(admin, createOrder, map[string]any{"in": info(map[string]any{"shipToCountry": "CA", "deliveryAddress": toronto})})
+	if o.ShipToCountry != "CA" || w.deliveryCountry(o.ID) != "CA" {
+		t.Fatalf("admin's order ships to %s, delivers in %s", o.ShipToCountry, w.deliveryCountry(o.ID))
+	}
+	o = w.as(admin, addOrderLine, map[string]any{"id": o.ID, "in": line(w.product("1000"), "1", "ea")})
+	// Another country without an address there: the Toronto site stays in
+	// Canada, so it is refused, naming both countries.
+	refused(admin, updateOrderInfo, map[string]any{"id": o.ID, "in": info(map[string]any{"shipToCountry": "MX"})},
+		"input.deliveryAddress", "CA", "MX")
+	refused(admin, updateOrderInfo, map[string]any{"id": o.ID, "in": info(map[string]any{"shipToCountry": "US", "deliveryAddressId": hamburg})},
+		"input.deliveryAddressId", "in DE", "ships to US")
+	refused(admin, updateOrderInfo, map[string]any{"id": o.ID, "in": info(map[string]any{"deliveryAddressId": mainWarehouse})},
+		"input.deliveryAddressId", "in US", "ships to CA")
+	// The same country again keeps the address; another with an account
+	// address there moves both, lines included.
+	o = w.as(admin, updateOrderInfo, map[string]any{"id": o.ID, "in": info(map[string]any{"shipToCountry": "ca"})})
+	if o.ShipToCountry != "CA" || o.DeliveryAddressDescription != "Toronto site" {
+		t.Errorf("same ship-to again: %s %q", o.ShipToCountry, o.DeliveryAddressDescription)
+	}
+	o = w.as(admin, updateOrderInfo, map[string]any{"id": o.ID, "in": info(map[string]any{"shipToCountry": "DE", "deliveryAddressId": hamburg})})
+	if o.ShipToCountry != "DE" || o.DeliveryAddressDescription != "Hamburg depot" || w.deliveryCountry(o.ID) != "DE" ||
+		o.Lines[0].ShipToCountry != "DE" || o.Lines[0].DeliveryAddressDescription != "Hamburg depot" {
+		t.Errorf("moved to Germany: %+v (%s)", o, w.deliveryCountry(o.ID))
+	}
+	o = w.as(admin, submitOrder, map[string]any{"id": o.ID})
+	if got := w.submittedEvent(o.ID)["deliveryAddress"].(map[string]any); got["street"] != "Hafenstraße 1" || got["countryCode"] != "DE" {
+		t.Errorf("event's delivery address %v", got)
+	}
+
+	// A draft whose stored address is abroad (made before the rule) is
+	// not submitted until it gets an address in its ship-to country.
+	stale := w.draft(w.alice)
+	stale = w.as(w.alice, addOrderLine, map[string]any{"id": stale.ID, "in": line(w.product("1000"), "1", "ea")})
+	w.db.ExecContext(ctx, "UPDATE sales_order SET delivery_country_code = 'CA' WHERE id = ?", stale.ID)
+	refused(w.alice, submitOrder, map[string]any{"id": stale.ID}, "orderId", "in CA", "ships to US")
+	refused(w.alice, updateOrderInfo, map[string]any{"id": stale.ID, "in": info(nil)}, "input.deliveryAddress", "CA", "US")
+	w.as(w.alice, updateOrderInfo, map[string]any{"id": stale.ID, "in": info(map[string]any{"deliveryAddressId": mainWarehouse})})
+	if got := w.as(w.alice, submitOrder, map[string]any{"id": stale.ID}); got.Status != "SUBMITTED" {
+		t.Errorf("status %s", got.Status)
+	}
+}
+
 // TestOrderHeaderFromContact checks every auto-filled field against where it
 // comes from: the contact's own values where it has them, else its account's
 // (the invoice account is always the account's).
@@ -311,21 +454,28 @@ func TestOrderHeaderFromContact(t *testing.T) {
 		price_list_id = (SELECT id FROM price_list WHERE code = 'RETAIL-EUR') WHERE email = 'bob@forest.example'`); err != nil {
 		t.Fatal(err)
 	}
+	// US-001 has no delivery address in Germany, so bob gives one.
+	berlin := map[string]any{"description": "Berlin office", "street": "Friedrichstraße 100", "city": "Berlin", "postalCode": "10117", "countryCode": "DE"}
 	tests := []struct {
 		name                                               string
 		viewer                                             *portal.Viewer
+		deliveryAddress                                    map[string]any // nil: the account's first in the ship-to country
 		company, account, invoice, currency, priceList     string
 		language, shipTo, address, contactEmail, unitPrice string
 	}{
-		{"account's values", w.alice, "USMF", "US-001", "US-001", "USD", "RETAIL-USD", "en-US", "US", "Main warehouse", "alice@forest.example", "429"},
-		{"contact's own values win", w.bob, "USMF", "US-001", "US-001", "EUR", "RETAIL-EUR", "de-DE", "DE", "Main warehouse", "bob@forest.example", "394.68"},
-		{"invoice account of the account", w.dan, "USMF", "US-002", "US-003", "USD", "RETAIL-USD", "en-US", "US", "Main warehouse", "dan@sunrise.example", "429"},
-		{"EUR account", w.carla, "USMF", "DE-001", "DE-001", "EUR", "RETAIL-EUR", "de-DE", "DE", "Main warehouse", "carla@alpine.example", "394.68"},
+		{"account's values", w.alice, nil, "USMF", "US-001", "US-001", "USD", "RETAIL-USD", "en-US", "US", "Main warehouse", "alice@forest.example", "429"},
+		{"contact's own values win", w.bob, berlin, "USMF", "US-001", "US-001", "EUR", "RETAIL-EUR", "de-DE", "DE", "Berlin office", "bob@forest.example", "394.68"},
+		{"invoice account of the account", w.dan, nil, "USMF", "US-002", "US-003", "USD", "RETAIL-USD", "en-US", "US", "Main warehouse", "dan@sunrise.example", "429"},
+		{"EUR account", w.carla, nil, "USMF", "DE-001", "DE-001", "EUR", "RETAIL-EUR", "de-DE", "DE", "Main warehouse", "carla@alpine.example", "394.68"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			w.api.t = t
-			o := w.draft(tt.viewer)
+			in := map[string]any{"requestedReceiptDate": tomorrow()}
+			if tt.deliveryAddress != nil {
+				in["deliveryAddress"] = tt.deliveryAddress
+			}
+			o := w.as(tt.viewer, createOrder, map[string]any{"in": in})
 			o = w.as(tt.viewer, addOrderLine, map[string]any{"id": o.ID, "in": line(w.product("1000"), "1", "ea")})
 			got := []string{o.Company.Code, o.CustomerAccount.AccountNumber, o.InvoiceAccount.AccountNumber, o.Currency,
 				o.PriceList.Code, o.Language, o.ShipToCountry, o.DeliveryAddressDescription, o.ContactPerson.Email,
@@ -360,9 +510,24 @@ func TestAdministratorOrders(t *testing.T) {
 		t.Fatalf("admin order: %+v", o)
 	}
 	o = w.as(w.accountAdmin, addOrderLine, map[string]any{"id": o.ID, "in": line(w.product("1000"), "1", "ea")})
-	o = w.as(w.accountAdmin, updateOrderInfo, map[string]any{"id": o.ID, "in": map[string]any{"requestedReceiptDate": tomorrow(), "shipToCountry": "MX"}})
-	if o.ShipToCountry != "MX" || o.Lines[0].ShipToCountry != "MX" || o.DeliveryAddressDescription != "Toronto site" {
+	// Another ship-to country needs a delivery address there: the Toronto
+	// site does not move to Mexico.
+	w.api.viewer = w.accountAdmin
+	e := w.fails(updateOrderInfo, map[string]any{"id": o.ID, "in": map[string]any{"requestedReceiptDate": tomorrow(), "shipToCountry": "MX"}}, "BAD_USER_INPUT")
+	if e.Extensions["field"] != "input.deliveryAddress" || !strings.Contains(e.Message, "CA") || !strings.Contains(e.Message, "MX") {
+		t.Errorf("ship-to changed without an address: %s %v", e.Message, e.Extensions["field"])
+	}
+	o = w.as(w.accountAdmin, updateOrderInfo, map[string]any{"id": o.ID, "in": map[string]any{"requestedReceiptDate": tomorrow(), "shipToCountry": "MX",
+		"deliveryAddress": map[string]any{"description": "Monterrey plant", "street": "Av. Constitución 100", "city": "Monterrey", "postalCode": "64000", "countryCode": "MX"}}})
+	if o.ShipToCountry != "MX" || o.Lines[0].ShipToCountry != "MX" || o.DeliveryAddressDescription != "Monterrey plant" ||
+		o.Lines[0].DeliveryAddressDescription != "Monterrey plant" {
 		t.Errorf("admin changed ship-to: %+v", o)
+	}
+	// The ERP gets the address the order delivers to, in its country.
+	o = w.as(w.accountAdmin, submitOrder, map[string]any{"id": o.ID})
+	if diff := cmp.Diff(map[string]any{"description": "Monterrey plant", "street": "Av. Constitución 100", "city": "Monterrey",
+		"postalCode": "64000", "countryCode": "MX"}, w.submittedEvent(o.ID)["deliveryAddress"]); diff != "" {
+		t.Errorf("event's delivery address (-want +got):\n%s", diff)
 	}
 	// An administrator may change a customer's draft, and may submit it.
 	alices := w.draft(w.alice)
@@ -438,6 +603,10 @@ func TestOrderRefusals(t *testing.T) {
 		{"new address unknown country", w.alice, createOrder, info(map[string]any{"deliveryAddress": map[string]any{"description": "X", "street": "1 A St", "city": "B", "postalCode": "1", "countryCode": "XX"}}), "BAD_USER_INPUT", "input.deliveryAddress.countryCode", "Unknown country"},
 		{"new address abroad", w.alice, createOrder, info(map[string]any{"deliveryAddress": map[string]any{"description": "X", "street": "1 A St", "city": "B", "postalCode": "1", "countryCode": "DE"}}), "BAD_USER_INPUT", "input.deliveryAddress.countryCode", "ships to US"},
 		{"requisition too long", w.alice, createOrder, info(map[string]any{"customerRequisition": strings.Repeat("x", 61)}), "BAD_USER_INPUT", "input.customerRequisition", ""},
+		{"requisition with NUL", w.alice, createOrder, info(map[string]any{"customerRequisition": "PO\u0000X"}), "BAD_USER_INPUT", "", ""},
+		{"date more than two years ahead", w.alice, createOrder, info(map[string]any{"requestedReceiptDate": time.Now().UTC().AddDate(2, 0, 2).Format(time.DateOnly)}), "BAD_USER_INPUT", "input.requestedReceiptDate", "more than two years"},
+		{"date in year 9999", w.alice, createOrder, info(map[string]any{"requestedReceiptDate": "9999-12-31"}), "BAD_USER_INPUT", "input.requestedReceiptDate", ""},
+		{"date in year 0", w.alice, createOrder, info(map[string]any{"requestedReceiptDate": "0000-01-01"}), "BAD_USER_INPUT", "", ""},
 		{"contact without account", noAccount, createOrder, info(nil), "BAD_USER_INPUT", "", "company, customerAccount, priceList, currency, shipToCountry. An administrator must complete the contact"},
 		{"administrator without account", w.admin, createOrder, info(nil), "BAD_USER_INPUT", "", "An administrator must complete the contact"},
 		{"contact's currency differs from its price list", w.dan, createOrder, info(nil), "BAD_USER_INPUT", "", "An administrator must give the contact a EUR price list"},
@@ -452,6 +621,7 @@ func TestOrderRefusals(t *testing.T) {
 		{"update: customer chooses ship-to", w.alice, updateOrderInfo, map[string]any{"id": draft.ID, "in": info(map[string]any{"shipToCountry": "DE"})["in"]}, "BAD_USER_INPUT", "input.shipToCountry", ""},
 		{"update: administrator moves company", w.admin, updateOrderInfo, map[string]any{"id": draft.ID, "in": info(map[string]any{"company": "DEMF"})["in"]}, "BAD_USER_INPUT", "input.company", "cannot move"},
 		{"update: date in the past", w.alice, updateOrderInfo, map[string]any{"id": draft.ID, "in": info(map[string]any{"requestedReceiptDate": "2020-01-01"})["in"]}, "BAD_USER_INPUT", "input.requestedReceiptDate", ""},
+		{"update: date in year 9999", w.alice, updateOrderInfo, map[string]any{"id": draft.ID, "in": info(map[string]any{"requestedReceiptDate": "9999-12-31"})["in"]}, "BAD_USER_INPUT", "input.requestedReceiptDate", ""},
 		{"update: unknown order", w.alice, updateOrderInfo, map[string]any{"id": "00000000-0000-0000-0000-000000000000", "in": info(nil)["in"]}, "NOT_FOUND", "", ""},
 
 		// addOrderLine
@@ -528,6 +698,105 @@ func TestOrderRefusals(t *testing.T) {
 	w.ok(orderQuery, map[string]any{"id": draft.ID}, &gone)
 	if gone.Order != nil {
 		t.Errorf("deleted draft still readable")
+	}
+
+	// Near the limits, what is valid is accepted: a date two years ahead,
+	// and a whole quantity written with as many trailing zeros as a
+	// Decimal may have, in a unit without decimals.
+	limit := w.as(w.alice, createOrder, info(map[string]any{"requestedReceiptDate": time.Now().UTC().AddDate(2, 0, 0).Format(time.DateOnly)}))
+	limit = w.as(w.alice, addOrderLine, addLine(limit.ID, line(p1000, "1."+strings.Repeat("0", 38), "ea")))
+	if len(limit.Lines) != 1 || limit.Lines[0].Quantity.String() != "1" || limit.Lines[0].Amount.String() != "429" {
+		t.Errorf("line %+v", limit.Lines)
+	}
+}
+
+// TestOrderCatalogPermissions: the wizard prices items from products and a
+// price list, so a role that may order but not read products or price
+// lists cannot add or change items.
+func TestOrderCatalogPermissions(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	// Buyers may place and change their own orders, nothing else.
+	var role struct{ CreateWebRole struct{ ID string } }
+	w.api.viewer = admin
+	w.ok(`mutation { createWebRole(input: {name: "Buyers", description: "Orders only"}) { id } }`, nil, &role)
+	buyers := role.CreateWebRole.ID
+	savePermission := func(in map[string]any) string {
+		t.Helper()
+		var saved struct{ SaveTablePermission struct{ ID string } }
+		w.api.viewer = admin
+		w.ok(`mutation($in: TablePermissionInput!) { saveTablePermission(input: $in) { id } }`, map[string]any{"in": in}, &saved)
+		return saved.SaveTablePermission.ID
+	}
+	own := savePermission(map[string]any{"name": "Buyers: own orders", "table": "sales_order", "scope": "CONTACT",
+		"privileges": []string{"READ", "CREATE", "WRITE", "APPEND_TO"}, "roleIds": []string{buyers}})
+	savePermission(map[string]any{"name": "Buyers: lines", "table": "sales_order_line", "scope": "PARENT",
+		"privileges": []string{"READ", "CREATE", "WRITE", "DELETE", "APPEND"}, "roleIds": []string{buyers}, "parentId": own})
+	contact, err := w.ids.CreateSeedContact(ctx, identity.SeedContact{Email: "buyer@forest.example", Password: "buyer-password",
+		FirstName: "Bea", LastName: "Buyer", Company: "USMF", AccountNumber: "US-001"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.ok(`mutation($c: ID!, $r: ID!) { assignWebRole(contactId: $c, roleId: $r) { id } }`, map[string]any{"c": contact.ID, "r": buyers}, nil)
+	buyer := w.viewer("buyer@forest.example")
+	p1000 := w.product("1000")
+
+	forbidden := func(mutation string, vars map[string]any, table string) {
+		t.Helper()
+		before := orderSnapshot(t, w.db)
+		w.api.viewer = buyer
+		if e := w.fails(mutation, vars, "FORBIDDEN"); !strings.Contains(e.Message, table) {
+			t.Errorf("message %q does not name %s", e.Message, table)
+		}
+		if orderSnapshot(t, w.db) != before {
+			t.Errorf("refused mutation changed the orders")
+		}
+	}
+	// Buyers read no accounts or contacts: they select only what they may.
+	const (
+		create = `mutation($in: OrderInformationInput!) { createOrder(input: $in) { id lines { id } } }`
+		add    = `mutation($id: ID!, $in: OrderLineInput!) { addOrderLine(orderId: $id, input: $in) { id lines { id } } }`
+		update = `mutation($id: ID!, $in: OrderLineInput!) { updateOrderLine(lineId: $id, input: $in) { id lines { id } } }`
+	)
+	o := w.as(buyer, create, map[string]any{"in": map[string]any{"requestedReceiptDate": tomorrow()}})
+	// Products are everyone's to read, price lists are not.
+	forbidden(add, map[string]any{"id": o.ID, "in": line(p1000, "1", "ea")}, "price_list")
+	savePermission(map[string]any{"name": "Buyers: price lists", "table": "price_list", "scope": "GLOBAL",
+		"privileges": []string{"READ"}, "roleIds": []string{buyers}})
+	o = w.as(buyer, add, map[string]any{"id": o.ID, "in": line(p1000, "1", "ea")})
+
+	// Without product read (the public catalog withdrawn from signed-in
+	// contacts), items can be neither added nor changed; authorized users
+	// keep theirs.
+	var perms struct {
+		TablePermissions []struct {
+			ID, Name, Table, Scope string
+			Privileges             []string
+			Roles                  []struct{ ID, Name string }
+		}
+	}
+	w.api.viewer = admin
+	w.ok(`{ tablePermissions { id name table scope privileges roles { id name } } }`, nil, &perms)
+	for _, p := range perms.TablePermissions {
+		if p.Name != "Everyone: product catalog" {
+			continue
+		}
+		var anonymous []string
+		for _, r := range p.Roles {
+			if r.Name == "Anonymous users" {
+				anonymous = append(anonymous, r.ID)
+			}
+		}
+		if len(anonymous) != 1 {
+			t.Fatalf("roles of %s: %+v", p.Name, p.Roles)
+		}
+		savePermission(map[string]any{"id": p.ID, "name": p.Name, "table": p.Table, "scope": p.Scope, "privileges": p.Privileges, "roleIds": anonymous})
+	}
+	forbidden(add, map[string]any{"id": o.ID, "in": line(p1000, "1", "ea")}, "product")
+	forbidden(update, map[string]any{"id": o.Lines[0].ID, "in": line(p1000, "2", "ea")}, "product")
+	alices := w.draft(w.alice)
+	if got := w.as(w.alice, addOrderLine, map[string]any{"id": alices.ID, "in": line(p1000, "1", "ea")}); len(got.Lines) != 1 {
+		t.Errorf("alice's lines %+v", got.Lines)
 	}
 }
 
@@ -649,6 +918,9 @@ func TestOrdersList(t *testing.T) {
 		}
 		return o
 	}
+	// The days the orders are submitted on: usually today, but the test
+	// may run across midnight (UTC).
+	firstDay := time.Now().UTC().Format(time.DateOnly)
 	a1, a2, a3 := place(w.alice, true), place(w.alice, false), place(w.alice, true)
 	b1 := place(w.bob, true)
 	c1 := place(w.carla, true)
@@ -680,7 +952,7 @@ func TestOrdersList(t *testing.T) {
 		}
 		return out
 	}
-	today := time.Now().UTC().Format(time.DateOnly)
+	lastDay := time.Now().UTC().Format(time.DateOnly)
 	tests := []struct {
 		name   string
 		viewer *portal.Viewer
@@ -694,7 +966,9 @@ func TestOrdersList(t *testing.T) {
 		{"status", w.rep, map[string]any{"status": []string{"DRAFT"}}, []string{a2.Number}},
 		{"contact", w.rep, map[string]any{"contactId": w.bob.ContactID}, []string{b1.Number}},
 		{"another contact's, out of scope", w.bob, map[string]any{"contactId": w.alice.ContactID}, []string{}},
-		{"submitted today", w.rep, map[string]any{"submittedFrom": today, "submittedTo": today}, []string{b1.Number, a3.Number}},
+		{"submitted today", w.rep, map[string]any{"submittedFrom": firstDay, "submittedTo": lastDay}, []string{b1.Number, a3.Number}},
+		{"submitted up to the last day there is", w.rep, map[string]any{"submittedTo": "9999-12-31"}, []string{b1.Number, a3.Number, a1.Number}},
+		{"submitted since the first day there is", w.rep, map[string]any{"submittedFrom": "0001-01-01"}, []string{b1.Number, a3.Number, a1.Number}},
 		{"submitted in January", w.alice, map[string]any{"submittedFrom": "2026-01-15", "submittedTo": "2026-01-15"}, []string{a1.Number}},
 		{"anonymous: nothing", nil, nil, []string{}},
 	}
@@ -743,14 +1017,28 @@ func TestOrdersList(t *testing.T) {
 		{"page size", map[string]any{"first": 1000}, "first"},
 		{"contact id", map[string]any{"filter": map[string]any{"contactId": "bob"}}, "filter.contactId"},
 		{"date range", map[string]any{"filter": map[string]any{"submittedFrom": "2026-02-01", "submittedTo": "2026-01-01"}}, "filter.submittedTo"},
+		// Days PostgreSQL cannot hold (the Date scalar refuses them first,
+		// naming no field; package orders checks them too).
+		{"submittedFrom in year 0", map[string]any{"filter": map[string]any{"submittedFrom": "0000-12-31"}}, ""},
+		{"submittedTo in year 0", map[string]any{"filter": map[string]any{"submittedTo": "0000-12-31"}}, ""},
+		// Cursors a client made up, with times PostgreSQL cannot hold.
+		{"cursor in year 0", map[string]any{"after": forgedCursor(`"0000-06-01T00:00:00Z"`)}, "after"},
+		{"cursor after year 9999", map[string]any{"after": forgedCursor(`"9999-12-31T23:00:00-05:00"`)}, "after"},
+		{"cursor before year 1", map[string]any{"after": forgedCursor(`"0001-01-01T00:00:00+01:00"`)}, "after"},
 	} {
 		t.Run("bad "+tt.name, func(t *testing.T) {
 			w.api.t = t
-			if e := w.fails(list, tt.vars, "BAD_USER_INPUT"); e.Extensions["field"] != tt.field {
+			if e := w.fails(list, tt.vars, "BAD_USER_INPUT"); tt.field != "" && e.Extensions["field"] != tt.field {
 				t.Errorf("field %v, want %s", e.Extensions["field"], tt.field)
 			}
 		})
 	}
+}
+
+// forgedCursor is an orders cursor (created at, id) with the given JSON
+// time, as a client could make one up.
+func forgedCursor(jsonTime string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(`[` + jsonTime + `,"00000000-0000-0000-0000-000000000000"]`))
 }
 
 // queryCounter counts the SQL statements bun runs and, when record is set,

@@ -73,7 +73,8 @@ func (c *orderer) missing() []string {
 // contact, with the header filled from the contact (else its account): company,
 // customer and invoice account, contact person, currency, price list,
 // language, ship-to country; the delivery address chosen (the account's
-// first when none is given); and the next number of the company's sequence.
+// first in the ship-to country when none is given); and the next number of
+// the company's sequence.
 // Only administrators may give company and shipToCountry.
 // Returns EUNAUTHENTICATED/EFORBIDDEN when the viewer may not create orders,
 // EINVALID naming the input field at fault, or listing (in
@@ -132,11 +133,13 @@ func (s *Service) Create(ctx context.Context, in InformationInput) (*Order, erro
 		}
 		err = tx.NewRaw(`INSERT INTO sales_order (legal_entity_id, number, customer_account_id, invoice_account_id,
 				contact_id, currency, price_list_id, language, ship_to_country, delivery_address_description,
-				delivery_street, delivery_city, delivery_postal_code, requested_receipt_date, customer_requisition)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+				delivery_street, delivery_city, delivery_postal_code, delivery_country_code, requested_receipt_date,
+				customer_requisition)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 			o.LegalEntityID, o.Number, o.CustomerAccountID, o.InvoiceAccountID, o.ContactID, o.Currency,
 			o.PriceListID, o.Language, o.ShipToCountry, o.DeliveryAddressDescription, o.DeliveryStreet,
-			o.DeliveryCity, o.DeliveryPostalCode, o.RequestedReceiptDate, o.CustomerRequisition).Scan(ctx, &o.ID)
+			o.DeliveryCity, o.DeliveryPostalCode, o.DeliveryCountryCode, o.RequestedReceiptDate,
+			o.CustomerRequisition).Scan(ctx, &o.ID)
 		if err != nil {
 			return err
 		}
@@ -151,7 +154,8 @@ func (s *Service) Create(ctx context.Context, in InformationInput) (*Order, erro
 
 // UpdateInformation changes step 1 of a draft: requested receipt date,
 // delivery address, requisition, and (administrators only) ship-to country;
-// the lines follow the new ship-to country and delivery address. The
+// the lines follow the new ship-to country and delivery address. A new
+// ship-to country needs a delivery address there, unless the order's is. The
 // company of an order never changes: its account and prices belong to it.
 // Returns ENOTFOUND when the viewer may not read the order, EFORBIDDEN when
 // it may not change it, ECONFLICT when the order is no longer a draft, and
@@ -194,11 +198,11 @@ func (s *Service) UpdateInformation(ctx context.Context, orderID string, in Info
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE sales_order SET ship_to_country = ?, delivery_address_description = ?,
-				delivery_street = ?, delivery_city = ?, delivery_postal_code = ?, requested_receipt_date = ?,
-				customer_requisition = ?, version = version + 1, updated_at = now()
+				delivery_street = ?, delivery_city = ?, delivery_postal_code = ?, delivery_country_code = ?,
+				requested_receipt_date = ?, customer_requisition = ?, version = version + 1, updated_at = now()
 			WHERE id = ?`,
 			o.ShipToCountry, o.DeliveryAddressDescription, o.DeliveryStreet, o.DeliveryCity, o.DeliveryPostalCode,
-			o.RequestedReceiptDate, o.CustomerRequisition, o.ID)
+			o.DeliveryCountryCode, o.RequestedReceiptDate, o.CustomerRequisition, o.ID)
 		if err != nil {
 			return err
 		}
@@ -254,18 +258,33 @@ func adminCompany(ctx context.Context, idb bun.IDB, c *orderer, code string) err
 	return nil
 }
 
+// maxLeadTime is how far ahead a requested receipt date may be: later is
+// almost certainly a mistyped year, not a plan.
+const maxLeadTime = 2 // years
+
 // applyInformation validates the date, delivery address and requisition of
-// in and sets them on o. For a new order without an address, the account's
-// first delivery address is used.
+// in and sets them on o, whose ship-to country is already decided. For a
+// new order without an address, the account's first delivery address in
+// the ship-to country is used. The delivery address is always in the
+// ship-to country.
 func (s *Service) applyInformation(ctx context.Context, idb bun.IDB, o *Order, in InformationInput, isNew bool) error {
+	date := day(in.RequestedReceiptDate)
 	// "Not in the past" for a customer anywhere: a date that is still today
 	// somewhere on Earth (UTC-12) is accepted, so a customer late in the
-	// evening west of Greenwich is not refused today's date.
-	earliest := day(s.now().UTC().Add(-12 * time.Hour))
-	date := day(in.RequestedReceiptDate)
-	if date.Before(earliest) {
+	// evening west of Greenwich is not refused today's date; likewise the
+	// lead time counts from the latest today (UTC+14).
+	now := s.now().UTC()
+	earliest, latest := day(now.Add(-12*time.Hour)), day(now.Add(14*time.Hour)).AddDate(maxLeadTime, 0, 0)
+	switch {
+	case !inRange(date):
+		return portal.FieldErrorf("input.requestedReceiptDate", "The requested receipt date %s is not a day between 0001-01-01 and 9999-12-31.",
+			date.Format(time.DateOnly))
+	case date.Before(earliest):
 		return portal.FieldErrorf("input.requestedReceiptDate", "The requested receipt date %s is in the past; choose today or a later day.",
 			date.Format(time.DateOnly))
+	case date.After(latest):
+		return portal.FieldErrorf("input.requestedReceiptDate", "The requested receipt date %s is more than two years ahead; check the year (the latest is %s).",
+			date.Format(time.DateOnly), latest.Format(time.DateOnly))
 	}
 	o.RequestedReceiptDate = date
 
@@ -306,12 +325,14 @@ func (s *Service) applyInformation(ctx context.Context, idb bun.IDB, o *Order, i
 				o.ShipToCountry, o.ShipToCountry, country)
 		}
 		o.DeliveryAddressDescription, o.DeliveryStreet, o.DeliveryCity, o.DeliveryPostalCode = desc, street, city, postal
+		o.DeliveryCountryCode = country
 	case isNew:
 		var first string
-		err := idb.NewRaw("SELECT id FROM delivery_address WHERE customer_account_id = ? ORDER BY position, id LIMIT 1",
-			o.CustomerAccountID).Scan(ctx, &first)
+		err := idb.NewRaw(`SELECT id FROM delivery_address WHERE customer_account_id = ? AND country_code = ?
+			ORDER BY position, id LIMIT 1`, o.CustomerAccountID, o.ShipToCountry).Scan(ctx, &first)
 		if errors.Is(err, sql.ErrNoRows) {
-			return portal.FieldErrorf("input.deliveryAddress", "Your customer account has no delivery address on file; give a delivery address for this order.")
+			return portal.FieldErrorf("input.deliveryAddress", "Your customer account has no delivery address in %s, where this order ships; give a new delivery address (deliveryAddress) in %s for this order.",
+				o.ShipToCountry, o.ShipToCountry)
 		}
 		if err != nil {
 			return err
@@ -319,6 +340,11 @@ func (s *Service) applyInformation(ctx context.Context, idb bun.IDB, o *Order, i
 		if err := accountAddress(ctx, idb, o, first); err != nil {
 			return err
 		}
+	case o.DeliveryCountryCode != o.ShipToCountry:
+		// The order keeps its address, which must be where it now ships
+		// (an administrator changed the ship-to country).
+		return portal.FieldErrorf("input.deliveryAddress", "Order %s ships to %s but its delivery address %q is in %s; give a delivery address in %s (deliveryAddressId or deliveryAddress).",
+			o.Number, o.ShipToCountry, o.DeliveryAddressDescription, o.DeliveryCountryCode, o.ShipToCountry)
 	}
 
 	if in.CustomerRequisition != nil {
@@ -335,19 +361,30 @@ func (s *Service) applyInformation(ctx context.Context, idb bun.IDB, o *Order, i
 	return nil
 }
 
-// accountAddress copies one of the order's account's delivery addresses.
+// accountAddress copies one of the order's account's delivery addresses,
+// which must be in the order's ship-to country.
 func accountAddress(ctx context.Context, idb bun.IDB, o *Order, id string) error {
 	bad := portal.FieldErrorf("input.deliveryAddressId", "Delivery address %s is not one of your customer account's addresses.", id)
 	if len(db.ValidIDs([]string{id})) == 0 {
 		return bad
 	}
-	err := idb.NewRaw(`SELECT description, street, city, postal_code FROM delivery_address
+	var desc, street, city, postal, country string
+	err := idb.NewRaw(`SELECT description, street, city, postal_code, country_code FROM delivery_address
 		WHERE id = ? AND customer_account_id = ?`, id, o.CustomerAccountID).
-		Scan(ctx, &o.DeliveryAddressDescription, &o.DeliveryStreet, &o.DeliveryCity, &o.DeliveryPostalCode)
+		Scan(ctx, &desc, &street, &city, &postal, &country)
 	if errors.Is(err, sql.ErrNoRows) {
 		return bad
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	if country != o.ShipToCountry {
+		return portal.FieldErrorf("input.deliveryAddressId", "Delivery address %q is in %s, but this order ships to %s; choose an address in %s or give a new one (deliveryAddress).",
+			desc, country, o.ShipToCountry, o.ShipToCountry)
+	}
+	o.DeliveryAddressDescription, o.DeliveryStreet, o.DeliveryCity, o.DeliveryPostalCode = desc, street, city, postal
+	o.DeliveryCountryCode = country
+	return nil
 }
 
 // checkChange is what every change to a loaded order needs: the privilege

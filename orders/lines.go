@@ -43,7 +43,7 @@ func (s *Service) AddLine(ctx context.Context, orderID string, in LineInput) (*O
 		if err := s.checkChange(ctx, o, policies.TableSalesOrder, policies.AppendTo); err != nil {
 			return err
 		}
-		l, err := priceLine(ctx, tx, o, in, decimal.Zero)
+		l, err := s.priceLine(ctx, tx, o, in, decimal.Zero)
 		if err != nil {
 			return err
 		}
@@ -84,7 +84,7 @@ func (s *Service) UpdateLine(ctx context.Context, lineID string, in LineInput) (
 		if err := s.checkChange(ctx, o, policies.TableSalesOrderLine, policies.Write); err != nil {
 			return err
 		}
-		l, err := priceLine(ctx, tx, o, in, old.Amount)
+		l, err := s.priceLine(ctx, tx, o, in, old.Amount)
 		if err != nil {
 			return err
 		}
@@ -163,8 +163,14 @@ type offer struct {
 // the order's currency (2 for USD and EUR): what the customer is invoiced
 // per line, so the total, their exact sum, needs no rounding of its own.
 // replaced is the amount of the line being changed (zero for a new one),
-// for the check that the total stays within its column.
-func priceLine(ctx context.Context, idb bun.IDB, o *Order, in LineInput, replaced decimal.Decimal) (*Line, error) {
+// for the check that the total stays within its column. Pricing reads the
+// product and the price list, so the viewer must be allowed to read both.
+func (s *Service) priceLine(ctx context.Context, idb bun.IDB, o *Order, in LineInput, replaced decimal.Decimal) (*Line, error) {
+	for _, table := range []string{policies.TableProduct, policies.TablePriceList} {
+		if err := s.Policy.Require(ctx, table, policies.Read); err != nil {
+			return nil, err
+		}
+	}
 	if len(db.ValidIDs([]string{in.ProductID})) == 0 {
 		return nil, portal.FieldErrorf("input.productId", "Product %s does not exist.", in.ProductID)
 	}
@@ -201,20 +207,25 @@ func priceLine(ctx context.Context, idb bun.IDB, o *Order, in LineInput, replace
 		return nil, portal.FieldErrorf("input.unit", "Product %s is not sold in unit %q; use one of %s.", number, in.Unit, strings.Join(units, ", "))
 	case q.Sign() <= 0:
 		return nil, portal.FieldErrorf("input.quantity", "Quantity must be more than zero.")
-	// Exponents far out of range are refused before any arithmetic or
-	// printing: 1e-999999999 or 1e999999999 would build huge numbers.
-	case q.Exponent() < -46:
-		return nil, portal.FieldErrorf("input.quantity", "Quantity has more decimals than unit %q allows (%d).", unit, of.Decimals)
-	case q.Exponent() > 13 || q.GreaterThanOrEqual(maxQuantity):
+	// A quantity of 1e14 or more is refused on its exponent before any
+	// arithmetic: 1e999999999 would build a huge number.
+	case q.Exponent() > 13:
 		return nil, portal.FieldErrorf("input.quantity", "Quantity is too large.")
-	case !q.Equal(q.Round(of.Decimals)):
+	case !fitsDecimals(q, of.Decimals):
+		if q.Exponent() < -46 { // not printed: it may have a billion digits
+			return nil, portal.FieldErrorf("input.quantity", "Quantity has more decimals than unit %q allows (%d).", unit, of.Decimals)
+		}
 		return nil, portal.FieldErrorf("input.quantity", "Quantity %s has more decimals than unit %q allows (%d).", q, unit, of.Decimals)
+	case q.GreaterThanOrEqual(maxQuantity):
+		return nil, portal.FieldErrorf("input.quantity", "Quantity is too large.")
 	case !of.UnitPrice.Valid && len(priced) == 0:
 		return nil, portal.FieldErrorf("input.productId", "Product %s has no price in your price list; it cannot be ordered.", number)
 	case !of.UnitPrice.Valid:
 		return nil, portal.FieldErrorf("input.unit", "Product %s has no price in unit %q in your price list; order it in %s.",
 			number, unit, strings.Join(priced, ", "))
 	}
+	// Trailing zeros dropped: 1.000 each is 1 each.
+	q = q.Truncate(of.Decimals)
 	price := of.UnitPrice.Decimal
 	amount := q.Mul(price).Round(of.MinorUnits)
 	if amount.GreaterThanOrEqual(maxAmount) || o.TotalAmount.Sub(replaced).Add(amount).GreaterThanOrEqual(maxAmount) {
@@ -224,4 +235,22 @@ func priceLine(ctx context.Context, idb bun.IDB, o *Order, in LineInput, replace
 		SalesOrderID: o.ID, ProductID: of.ProductID, Quantity: q, Unit: unit, UnitPrice: price, Amount: amount,
 		ShipToCountry: o.ShipToCountry, DeliveryAddressDescription: o.DeliveryAddressDescription,
 	}, nil
+}
+
+// fitsDecimals reports whether q, a positive quantity, has no more than
+// decimals significant decimals: 1.000 fits a unit without decimals, as it
+// is 1, however many zeros follow. Decimals that cannot all be trailing
+// zeros of q's coefficient are refused without arithmetic, so an exponent
+// like 1e-999999999 costs nothing.
+func fitsDecimals(q decimal.Decimal, decimals int32) bool {
+	extra := -int64(q.Exponent()) - int64(decimals) // decimals beyond the unit's
+	if extra <= 0 {
+		return true
+	}
+	// A coefficient of b bits has at most b·log10(2)+1 decimal digits, so
+	// at most that many trailing zeros.
+	if digits := int64(q.Coefficient().BitLen())*30103/100000 + 1; extra > digits {
+		return false
+	}
+	return q.Equal(q.Truncate(decimals))
 }

@@ -80,6 +80,7 @@ type Order struct {
 	DeliveryStreet             string
 	DeliveryCity               string
 	DeliveryPostalCode         string
+	DeliveryCountryCode        string // the delivery address's: the ship-to country
 	RequestedReceiptDate       time.Time
 	CustomerRequisition        *string
 	TotalAmount                decimal.Decimal
@@ -115,8 +116,9 @@ type Line struct {
 type InformationInput struct {
 	RequestedReceiptDate time.Time
 	// DeliveryAddressID is one of the account's delivery addresses, or
-	// DeliveryAddress a new address for this order alone; neither keeps the
-	// order's address (the account's first one for a new order).
+	// DeliveryAddress a new address for this order alone; either must be in
+	// the order's ship-to country. Neither keeps the order's address (for a
+	// new order, the account's first one in the ship-to country).
 	DeliveryAddressID *string
 	DeliveryAddress   *catalog.AddressInput
 	// Company (a legal entity code) and ShipToCountry only administrators
@@ -149,39 +151,6 @@ const (
 	maxRequisitionLength = 60
 	maxAddressLength     = 200
 )
-
-// orderScope turns a policy scope on sales_order into a SQL condition on the
-// order alias o. This is the one place the translation lives, so it can be
-// swapped for the policies package's Scope→SQL helper when that exists.
-// Parent is ignored: orders have no parent table.
-func orderScope(s policies.Scope) (string, []any) {
-	if s.All {
-		return "TRUE", nil
-	}
-	cond, args := "FALSE", []any(nil)
-	if s.ContactID != "" {
-		cond += " OR o.contact_id = ?"
-		args = append(args, s.ContactID)
-	}
-	if s.AccountID != "" {
-		cond += " OR o.customer_account_id = ?"
-		args = append(args, s.AccountID)
-	}
-	return "(" + cond + ")", args
-}
-
-// lineScope is the SQL condition for a scope on sales_order_line, on the
-// alias o of the line's order: lines are reached through their order
-// (PARENT), or directly when a permission scopes lines by the order's
-// contact or account.
-func lineScope(s policies.Scope) (string, []any) {
-	cond, args := orderScope(policies.Scope{All: s.All, ContactID: s.ContactID, AccountID: s.AccountID})
-	if s.Parent != nil {
-		pc, pa := orderScope(*s.Parent)
-		cond, args = "("+cond+" OR "+pc+")", append(args, pa...)
-	}
-	return cond, args
-}
 
 // owner is who owns an order row, for checks on a row already loaded.
 func (o *Order) owner() policies.Row {

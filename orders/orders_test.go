@@ -2,6 +2,7 @@ package orders_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/openportal/portal/db/dbtest"
 	"github.com/openportal/portal/identity"
 	"github.com/openportal/portal/orders"
+	"github.com/openportal/portal/paging"
 	"github.com/openportal/portal/policies"
 )
 
@@ -189,3 +191,98 @@ func TestAdvance(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestOrderQuantityTrailingZeros: a quantity is checked against its unit's
+// decimals by value, so trailing zeros, however many, do not count; and
+// an absurd exponent is refused at once. (The API's Decimal scalar takes at
+// most 40 characters; the service takes any decimal.)
+func TestOrderQuantityTrailingZeros(t *testing.T) {
+	f := newFixture(t)
+	o, err := f.svc.Create(f.ctx, orders.InformationInput{RequestedReceiptDate: time.Now().AddDate(0, 0, 7)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	zeros := func(n int) string { return strings.Repeat("0", n) }
+	big := func(s string, exp int32) decimal.Decimal { // s × 10^exp, past what strings may say
+		return decimal.NewFromBigInt(decimal.RequireFromString(s).BigInt(), exp)
+	}
+	tests := []struct {
+		name     string
+		quantity decimal.Decimal
+		want     string // "" when refused
+	}{
+		{"2 and 60 zeros", decimal.RequireFromString("2." + zeros(60)), "2"},
+		{"1.5 and 200 zeros", decimal.RequireFromString("1.5" + zeros(200)), "1.5"},
+		{"1250 as a coefficient with 50 zeros", decimal.RequireFromString("1250" + zeros(50) + "e-50"), "1250"},
+		{"1.0001", decimal.RequireFromString("1.0001"), ""},
+		{"1 and 60 zeros and 1", decimal.RequireFromString("1." + zeros(60) + "1"), ""},
+		{"1e-999999999", decimal.New(1, -999999999), ""},
+		{"1000 digits e-999999999", big("1"+zeros(1000), -999999999), ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			start := time.Now()
+			got, err := f.svc.AddLine(f.ctx, o.ID, orders.LineInput{ProductID: f.widget, Quantity: tt.quantity, Unit: "kg"})
+			if time.Since(start) > 5*time.Second {
+				t.Errorf("took %v", time.Since(start))
+			}
+			if tt.want == "" {
+				if portal.ErrorCode(err) != portal.EINVALID || !strings.Contains(err.Error(), "decimals") {
+					t.Errorf("err %v, want a refusal for its decimals", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if l := got.Lines[len(got.Lines)-1]; l.Quantity.String() != tt.want {
+				t.Errorf("quantity %s, want %s", l.Quantity, tt.want)
+			}
+		})
+	}
+}
+
+// TestOrderDatesOutOfRange: days PostgreSQL cannot hold are bad input naming the
+// field, whatever the API's Date scalar lets through; so is a receipt date
+// too far ahead to be meant.
+func TestOrderDatesOutOfRange(t *testing.T) {
+	f := newFixture(t)
+	year0 := time.Date(0, 12, 31, 0, 0, 0, 0, time.UTC)
+	year10000 := time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, tt := range []struct {
+		name   string
+		filter orders.Filter
+		field  string
+	}{
+		{"submittedFrom in year 0", orders.Filter{SubmittedFrom: &year0}, "filter.submittedFrom"},
+		{"submittedTo in year 0", orders.Filter{SubmittedTo: &year0}, "filter.submittedTo"},
+		{"submittedFrom in year 10000", orders.Filter{SubmittedFrom: &year10000}, "filter.submittedFrom"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := f.svc.Orders(f.ctx, tt.filter, paging.Args{})
+			if e, ok := err.(*portal.Error); !ok || e.Code != portal.EINVALID || e.Field != tt.field {
+				t.Errorf("err %v, want bad input on %s", err, tt.field)
+			}
+		})
+	}
+	now := time.Now().UTC()
+	for _, tt := range []struct {
+		name string
+		date time.Time
+		says string
+	}{
+		{"year 0", year0, "0001-01-01"},
+		{"year 10000", year10000, "0001-01-01"},
+		{"three years ahead", now.AddDate(3, 0, 0), "more than two years ahead"},
+	} {
+		t.Run("requested receipt date "+tt.name, func(t *testing.T) {
+			_, err := f.svc.Create(f.ctx, orders.InformationInput{RequestedReceiptDate: tt.date})
+			if e, ok := err.(*portal.Error); !ok || e.Code != portal.EINVALID || e.Field != "input.requestedReceiptDate" || !strings.Contains(e.Message, tt.says) {
+				t.Errorf("err %v, want bad input on input.requestedReceiptDate saying %q", err, tt.says)
+			}
+		})
+	}
+	if _, err := f.svc.Create(f.ctx, orders.InformationInput{RequestedReceiptDate: now.AddDate(2, 0, 0)}); err != nil {
+		t.Errorf("two years ahead: %v", err)
+	}
+}

@@ -29,14 +29,23 @@ func (s *Service) Orders(ctx context.Context, f Filter, args paging.Args) (pagin
 	if err != nil {
 		return page, err
 	}
-	if hasAfter && len(db.ValidIDs([]string{afterID})) == 0 {
+	// Our cursors hold times PostgreSQL can hold; a made-up one may not.
+	if hasAfter && (len(db.ValidIDs([]string{afterID})) == 0 || !inRange(afterCreated.UTC())) {
 		return page, paging.ErrBadCursor(args)
+	}
+	for _, d := range []struct {
+		field string
+		t     *time.Time
+	}{{"filter.submittedFrom", f.SubmittedFrom}, {"filter.submittedTo", f.SubmittedTo}} {
+		if d.t != nil && !inRange(*d.t) {
+			return page, portal.FieldErrorf(d.field, "%s is not a day between 0001-01-01 and 9999-12-31.", d.t.Format(time.DateOnly))
+		}
 	}
 	scope := s.Policy.ReadScope(ctx, policies.TableSalesOrder)
 	if scope.None() {
 		return page, nil
 	}
-	cond, condArgs := orderScope(scope)
+	cond, condArgs := scope.Where(policies.OrderColumns("o"))
 	where, whereArgs := []string{cond}, condArgs
 	if len(f.Status) > 0 {
 		where = append(where, "o.status IN (?)")
@@ -55,8 +64,13 @@ func (s *Service) Orders(ctx context.Context, f Filter, args paging.Args) (pagin
 	}
 	if f.SubmittedTo != nil {
 		// The whole day is included: before the start of the next one.
-		where = append(where, "o.submitted_at < ?")
-		whereArgs = append(whereArgs, day(*f.SubmittedTo).AddDate(0, 0, 1))
+		// After 9999-12-31 there is none: every submitted order is before.
+		if next := day(*f.SubmittedTo).AddDate(0, 0, 1); inRange(next) {
+			where = append(where, "o.submitted_at < ?")
+			whereArgs = append(whereArgs, next)
+		} else {
+			where = append(where, "o.submitted_at IS NOT NULL")
+		}
 	}
 	if f.SubmittedFrom != nil && f.SubmittedTo != nil && day(*f.SubmittedTo).Before(day(*f.SubmittedFrom)) {
 		return page, portal.FieldErrorf("filter.submittedTo", "submittedTo %s is before submittedFrom %s.",
@@ -90,6 +104,13 @@ func day(t time.Time) time.Time {
 	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 }
 
+// inRange reports whether t's date is in the years 1 to 9999: more than an
+// order will ever need, and all PostgreSQL takes in the ISO form the driver
+// writes (year 0 fails there with SQLSTATE 22008).
+func inRange(t time.Time) bool {
+	return t.Year() >= 1 && t.Year() <= 9999
+}
+
 // Order returns one order the viewer may read; ENOTFOUND when there is none
 // or the viewer may not read it.
 func (s *Service) Order(ctx context.Context, id string) (*Order, error) {
@@ -109,7 +130,7 @@ func (s *Service) OrdersByID(ctx context.Context, ids []string) ([]*Order, error
 	var rows []*Order
 	scope := s.Policy.ReadScope(ctx, policies.TableSalesOrder)
 	if valid := db.ValidIDs(ids); len(valid) > 0 && !scope.None() {
-		cond, args := orderScope(scope)
+		cond, args := scope.Where(policies.OrderColumns("o"))
 		args = append(args, bun.List(valid))
 		if err := s.DB.NewRaw("SELECT o.* FROM sales_order o WHERE "+cond+" AND o.id IN (?)", args...).Scan(ctx, &rows); err != nil {
 			return nil, err
@@ -130,10 +151,10 @@ func (s *Service) LinesByOrderIDs(ctx context.Context, orderIDs []string) ([][]*
 	if len(valid) == 0 || scope.None() {
 		return out, nil
 	}
-	cond, args := lineScope(scope)
+	cond, args := scope.Where(policies.LineColumns("l"))
 	args = append(args, bun.List(valid))
 	var rows []*Line
-	err := s.DB.NewRaw(`SELECT l.* FROM sales_order_line l JOIN sales_order o ON o.id = l.sales_order_id
+	err := s.DB.NewRaw(`SELECT l.* FROM sales_order_line l
 		WHERE `+cond+` AND l.sales_order_id IN (?) ORDER BY l.sales_order_id, l.line_number`, args...).Scan(ctx, &rows)
 	if err != nil {
 		return nil, err
@@ -161,7 +182,7 @@ func (s *Service) lockOrder(ctx context.Context, idb bun.IDB, id string) (*Order
 	if scope.None() {
 		return nil, notFound("Order", id)
 	}
-	cond, args := orderScope(scope)
+	cond, args := scope.Where(policies.OrderColumns("o"))
 	o := new(Order)
 	err := idb.NewRaw("SELECT o.* FROM sales_order o WHERE o.id = ? AND "+cond+" FOR UPDATE", append([]any{id}, args...)...).Scan(ctx, o)
 	if errors.Is(err, sql.ErrNoRows) {

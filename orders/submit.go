@@ -70,7 +70,8 @@ func (s *Service) Submit(ctx context.Context, orderID string) (*Order, error) {
 }
 
 // checkComplete reports everything a draft lacks before the ERP can take
-// it: the seed's required header and line columns, and at least one line.
+// it: the seed's required header and line columns, at least one line, a
+// delivery address in the ship-to country and a receipt date not passed.
 func (s *Service) checkComplete(o *Order) error {
 	var missing []string
 	for _, f := range []struct {
@@ -106,6 +107,11 @@ func (s *Service) checkComplete(o *Order) error {
 	}
 	if len(o.Lines) == 0 {
 		return portal.FieldErrorf("orderId", "Order %s has no items; add at least one before submitting.", o.Number)
+	}
+	// Drafts made before addresses were held to the ship-to country.
+	if o.DeliveryCountryCode != o.ShipToCountry {
+		return portal.FieldErrorf("orderId", "The delivery address %q of order %s is in %s, but the order ships to %s; choose an address in %s (updateOrderInformation) before submitting.",
+			o.DeliveryAddressDescription, o.Number, o.DeliveryCountryCode, o.ShipToCountry, o.ShipToCountry)
 	}
 	if day(o.RequestedReceiptDate).Before(day(s.now().UTC().Add(-12 * time.Hour))) {
 		return portal.FieldErrorf("orderId", "The requested receipt date %s of order %s has passed; choose a new date (updateOrderInformation) before submitting.",
@@ -171,7 +177,7 @@ func writeSubmittedEvent(ctx context.Context, idb bun.IDB, o *Order) error {
 		ID: o.ID, Number: o.Number, Status: o.Status, Currency: o.Currency, Language: o.Language,
 		ShipToCountry: o.ShipToCountry, DeliveryAddressDescription: o.DeliveryAddressDescription,
 		DeliveryAddress: eventAddress{Description: o.DeliveryAddressDescription, Street: o.DeliveryStreet,
-			City: o.DeliveryCity, PostalCode: o.DeliveryPostalCode, CountryCode: o.ShipToCountry},
+			City: o.DeliveryCity, PostalCode: o.DeliveryPostalCode, CountryCode: o.DeliveryCountryCode},
 		RequestedReceiptDate: o.RequestedReceiptDate.Format(time.DateOnly),
 		CustomerRequisition:  o.CustomerRequisition, TotalAmount: o.TotalAmount, SubmittedAt: o.SubmittedAt.UTC(),
 		Lines: make([]eventLine, 0, len(o.Lines)),

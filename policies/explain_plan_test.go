@@ -93,8 +93,8 @@ func TestScopedFirstPageIsAnIndexScanOverAMillionOrders(t *testing.T) {
 		`INSERT INTO contact (id, legal_entity_id, customer_account_id, first_name, last_name, email)
 			SELECT id, '` + le + `', account_id, 'C', 'N' || i, 'c' || i || '@big.example' FROM con`,
 		`INSERT INTO sales_order (legal_entity_id, number, customer_account_id, invoice_account_id, contact_id, currency,
-			price_list_id, language, ship_to_country, delivery_address_description, requested_receipt_date, created_at)
-			SELECT '` + le + `', 'WEB-' || n, con.account_id, con.account_id, con.id, 'USD', '` + pl + `', 'en-US', 'US', 'Main',
+			price_list_id, language, ship_to_country, delivery_address_description, delivery_country_code, requested_receipt_date, created_at)
+			SELECT '` + le + `', 'WEB-' || n, con.account_id, con.account_id, con.id, 'USD', '` + pl + `', 'en-US', 'US', 'Main', 'US',
 				DATE '2026-12-01', TIMESTAMPTZ '2026-01-01' + n * interval '1 second'
 			FROM generate_series(1, 1000000) n JOIN con ON con.i = n % 2000`,
 	} {

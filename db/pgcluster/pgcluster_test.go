@@ -192,6 +192,12 @@ func TestStartAfterCrash(t *testing.T) {
 	// Crash: kill the postmaster and its children, no shutdown.
 	syscall.Kill(-c.cmd.Process.Pid, syscall.SIGKILL)
 	<-c.done
+	// The backends die with the postmaster, but not at the same instant;
+	// until the last is gone it holds the shared memory, and PostgreSQL
+	// (rightly) refuses to start. A machine rebooting has no such wait.
+	for deadline := time.Now().Add(10 * time.Second); syscall.Kill(-c.cmd.Process.Pid, 0) == nil && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+	}
 	if err := c.Stop(); err == nil {
 		t.Error("Stop of a crashed postgres returned nil; want it to say it had exited")
 	}

@@ -106,9 +106,9 @@ func (w *World) AddOrder(t testing.TB, name string) (orderID, lineID string) {
 			ON CONFLICT (legal_entity_id) DO UPDATE SET next_value = s.next_value + 1
 			RETURNING s.prefix || lpad((s.next_value - 1)::text, greatest(6, length((s.next_value - 1)::text)), '0') AS number)
 		INSERT INTO sales_order (id, legal_entity_id, number, customer_account_id, invoice_account_id,
-			contact_id, currency, price_list_id, language, ship_to_country, delivery_address_description, requested_receipt_date,
-			total_amount, next_line_number)
-		SELECT ?, ?, n.number, ?, ?, ?, 'USD', ?, 'en-US', 'US', 'Main', current_date + 7, 10, 2 FROM n`,
+			contact_id, currency, price_list_id, language, ship_to_country, delivery_address_description, delivery_country_code,
+			requested_receipt_date, total_amount, next_line_number)
+		SELECT ?, ?, n.number, ?, ?, ?, 'USD', ?, 'en-US', 'US', 'Main', 'US', current_date + 7, 10, 2 FROM n`,
 		w.Company, orderID, w.Company, *c.CustomerAccountID, *c.CustomerAccountID, c.ID, w.PriceList)
 	if err == nil {
 		_, err = w.DB.ExecContext(ctx, `INSERT INTO sales_order_line (id, sales_order_id, line_number, product_id, quantity, unit,
