@@ -84,7 +84,7 @@ func (s *Service) Create(ctx context.Context, in InformationInput) (*Order, erro
 		return nil, err
 	}
 	v := portal.ViewerFrom(ctx)
-	admin := v.HasRole(portal.RoleAdministrators)
+	admin := s.mayChooseHidden(ctx)
 	if err := checkAdminOnly(in, admin); err != nil {
 		return nil, err
 	}
@@ -164,7 +164,7 @@ func (s *Service) UpdateInformation(ctx context.Context, orderID string, in Info
 	if err := requireSignedIn(ctx); err != nil {
 		return nil, err
 	}
-	admin := portal.ViewerFrom(ctx).HasRole(portal.RoleAdministrators)
+	admin := s.mayChooseHidden(ctx)
 	var out *Order
 	err := db.Tx(ctx, s.DB, func(ctx context.Context, tx bun.Tx) error {
 		o, err := s.lockOrder(ctx, tx, orderID)
@@ -218,6 +218,15 @@ func (s *Service) UpdateInformation(ctx context.Context, orderID string, in Info
 		return nil, err
 	}
 	return out, nil
+}
+
+// mayChooseHidden reports whether the viewer may choose what is otherwise
+// filled from its contact (company, ship-to country): whoever may change
+// every order (GLOBAL WRITE on sales_order), which by default is the
+// Administrators role. A permission, not a role name, so administrators can
+// hand it to, say, a sales desk role.
+func (s *Service) mayChooseHidden(ctx context.Context) bool {
+	return s.Policy.Scope(ctx, policies.TableSalesOrder, policies.Write).All
 }
 
 // checkAdminOnly refuses the inputs only administrators may give: a customer
