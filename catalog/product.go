@@ -104,7 +104,7 @@ func (s *Service) Products(ctx context.Context, f ProductFilter) (paging.Page[*P
 	if err != nil {
 		return page, err
 	}
-	if hasAfter && len(db.ValidIDs([]string{afterID})) == 0 {
+	if hasAfter && !db.ValidID(afterID) {
 		return page, paging.ErrBadCursor(f.Args)
 	}
 	where := func(q *bun.SelectQuery) *bun.SelectQuery {

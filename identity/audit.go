@@ -92,11 +92,10 @@ func (s *Service) AuditLog(ctx context.Context, f AuditFilter) (paging.Page[*Aud
 	}
 	where := func(q *bun.SelectQuery) *bun.SelectQuery {
 		if f.ContactID != nil {
-			ids := db.ValidIDs([]string{*f.ContactID})
-			if len(ids) == 0 {
+			if !db.ValidID(*f.ContactID) {
 				return q.Where("FALSE")
 			}
-			q = q.Where("(actor_id = ? OR (subject_type = 'contact' AND subject_id = ?))", ids[0], ids[0])
+			q = q.Where("(actor_id = ? OR (subject_type = 'contact' AND subject_id = ?))", *f.ContactID, *f.ContactID)
 		}
 		return q
 	}

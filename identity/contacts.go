@@ -31,7 +31,7 @@ func (s *Service) Contacts(ctx context.Context, f ContactFilter) (paging.Page[*C
 	if err != nil {
 		return page, err
 	}
-	if hasAfter && len(db.ValidIDs([]string{aID})) == 0 {
+	if hasAfter && !db.ValidID(aID) {
 		return page, paging.ErrBadCursor(f.Args)
 	}
 	scope := s.Policy.ReadScope(ctx, policies.TableContact)

@@ -173,8 +173,7 @@ func (s *Service) checkInvitationRoles(ctx context.Context, ids []string) ([]str
 	for i, id := range ids {
 		field := fmt.Sprintf("input.roleIds[%d]", i)
 		var r policies.WebRole
-		valid := db.ValidIDs([]string{id})
-		if len(valid) == 0 {
+		if !db.ValidID(id) {
 			return nil, portal.FieldErrorf(field, "Role %s does not exist.", id)
 		}
 		err := s.DB.NewSelect().Model(&r).Where("id = ?", id).Scan(ctx)
@@ -238,7 +237,7 @@ func (s *Service) RevokeInvitation(ctx context.Context, id string) (*Invitation,
 	var inv *Invitation
 	err := db.Tx(ctx, s.DB, func(ctx context.Context, tx bun.Tx) error {
 		var err error
-		inv, err = invitationForUpdate(ctx, tx, "i.id = ?", id)
+		inv, err = invitationForUpdate(ctx, tx, id)
 		if err != nil {
 			return err
 		}
@@ -258,14 +257,15 @@ func (s *Service) RevokeInvitation(ctx context.Context, id string) (*Invitation,
 	return inv, nil
 }
 
-func invitationForUpdate(ctx context.Context, tx bun.IDB, cond string, arg any) (*Invitation, error) {
-	if s, ok := arg.(string); ok && cond == "i.id = ?" && len(db.ValidIDs([]string{s})) == 0 {
-		return nil, portal.Errorf(portal.ENOTFOUND, "Invitation %s does not exist.", s)
+func invitationForUpdate(ctx context.Context, tx bun.IDB, id string) (*Invitation, error) {
+	notFound := portal.Errorf(portal.ENOTFOUND, "Invitation %s does not exist.", id)
+	if !db.ValidID(id) {
+		return nil, notFound
 	}
 	inv := &Invitation{}
-	err := tx.NewRaw(invitationSelect+" WHERE "+cond+" FOR UPDATE OF i", arg).Scan(ctx, inv)
+	err := tx.NewRaw(invitationSelect+" WHERE i.id = ? FOR UPDATE OF i", id).Scan(ctx, inv)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, portal.Errorf(portal.ENOTFOUND, "Invitation does not exist.")
+		return nil, notFound
 	}
 	return inv, err
 }
@@ -293,12 +293,12 @@ func (s *Service) Invitations(ctx context.Context, f InvitationFilter) (paging.P
 	if err != nil {
 		return page, err
 	}
-	if hasAfter && len(db.ValidIDs([]string{afterID})) == 0 {
+	if hasAfter && !db.ValidID(afterID) {
 		return page, paging.ErrBadCursor(f.Args)
 	}
 	cond, args := "TRUE", []any{}
 	if f.ContactID != nil {
-		if len(db.ValidIDs([]string{*f.ContactID})) == 0 {
+		if !db.ValidID(*f.ContactID) {
 			return paging.Page[*Invitation]{Items: []*Invitation{}}, nil
 		}
 		cond, args = "i.contact_id = ?", append(args, *f.ContactID)

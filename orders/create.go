@@ -374,7 +374,7 @@ func (s *Service) applyInformation(ctx context.Context, idb bun.IDB, o *Order, i
 // which must be in the order's ship-to country.
 func accountAddress(ctx context.Context, idb bun.IDB, o *Order, id string) error {
 	bad := portal.FieldErrorf("input.deliveryAddressId", "Delivery address %s is not one of your customer account's addresses.", id)
-	if len(db.ValidIDs([]string{id})) == 0 {
+	if !db.ValidID(id) {
 		return bad
 	}
 	var desc, street, city, postal, country string

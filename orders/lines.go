@@ -171,7 +171,7 @@ func (s *Service) priceLine(ctx context.Context, idb bun.IDB, o *Order, in LineI
 			return nil, err
 		}
 	}
-	if len(db.ValidIDs([]string{in.ProductID})) == 0 {
+	if !db.ValidID(in.ProductID) {
 		return nil, portal.FieldErrorf("input.productId", "Product %s does not exist.", in.ProductID)
 	}
 	var offers []offer

@@ -30,7 +30,7 @@ func (s *Service) Orders(ctx context.Context, f Filter, args paging.Args) (pagin
 		return page, err
 	}
 	// Our cursors hold times PostgreSQL can hold; a made-up one may not.
-	if hasAfter && (len(db.ValidIDs([]string{afterID})) == 0 || !inRange(afterCreated.UTC())) {
+	if hasAfter && (!db.ValidID(afterID) || !inRange(afterCreated.UTC())) {
 		return page, paging.ErrBadCursor(args)
 	}
 	for _, d := range []struct {
@@ -52,7 +52,7 @@ func (s *Service) Orders(ctx context.Context, f Filter, args paging.Args) (pagin
 		whereArgs = append(whereArgs, bun.List(f.Status))
 	}
 	if f.ContactID != nil {
-		if len(db.ValidIDs([]string{*f.ContactID})) == 0 {
+		if !db.ValidID(*f.ContactID) {
 			return page, portal.FieldErrorf("filter.contactId", "%q is not a contact id.", *f.ContactID)
 		}
 		where = append(where, "o.contact_id = ?")
@@ -175,7 +175,7 @@ func (s *Service) LinesByOrderIDs(ctx context.Context, orderIDs []string) ([][]*
 // transaction ends, so every change to one order (and its lines) runs one
 // at a time. Returns ENOTFOUND for a missing or unreadable order.
 func (s *Service) lockOrder(ctx context.Context, idb bun.IDB, id string) (*Order, error) {
-	if len(db.ValidIDs([]string{id})) == 0 {
+	if !db.ValidID(id) {
 		return nil, notFound("Order", id)
 	}
 	scope := s.Policy.ReadScope(ctx, policies.TableSalesOrder)
@@ -194,7 +194,7 @@ func (s *Service) lockOrder(ctx context.Context, idb bun.IDB, id string) (*Order
 // lockLine finds a line by id and locks its order; the order must be one the
 // viewer may read. Returns ENOTFOUND otherwise.
 func (s *Service) lockLine(ctx context.Context, idb bun.IDB, lineID string) (*Order, *Line, error) {
-	if len(db.ValidIDs([]string{lineID})) == 0 {
+	if !db.ValidID(lineID) {
 		return nil, nil, notFound("Order line", lineID)
 	}
 	var orderID string

@@ -6,6 +6,7 @@ package paging
 import (
 	"encoding/base64"
 	"encoding/json"
+	"time"
 
 	portal "github.com/openportal/portal"
 )
@@ -60,6 +61,11 @@ func (a Args) Decode(dst ...any) (bool, error) {
 	}
 	for i := range dst {
 		if err := json.Unmarshal(raw[i], dst[i]); err != nil {
+			return false, bad
+		}
+		// A time outside PostgreSQL's range cannot be one we made, and
+		// would fail in the query as an internal error.
+		if t, ok := dst[i].(*time.Time); ok && (t.UTC().Year() < 1 || t.UTC().Year() > 9999) {
 			return false, bad
 		}
 	}

@@ -2,6 +2,7 @@ package paging
 
 import (
 	"testing"
+	"time"
 
 	portal "github.com/openportal/portal"
 )
@@ -61,5 +62,15 @@ func TestTrim(t *testing.T) {
 	}
 	if (Page[int]{}).EndCursor() != nil {
 		t.Error("empty page has an end cursor")
+	}
+}
+
+func TestCursorTimeOutOfRange(t *testing.T) {
+	for _, c := range []string{Cursor("0000-12-31T23:00:00Z", "x"), Cursor("10000-01-01T00:00:00Z", "x")} {
+		var at time.Time
+		var id string
+		if _, err := (Args{After: &c}).Decode(&at, &id); portal.ErrorCode(err) != portal.EINVALID {
+			t.Errorf("cursor with an out-of-range time: %v", err)
+		}
 	}
 }

@@ -68,22 +68,11 @@ func cmdDemo(ctx context.Context, args []string, getenv func(string) string, std
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	logger, err := c.logger(stderr)
-	if err != nil {
-		return err
-	}
-	d, err := openDatabase(ctx, &c, logger)
+	d, svc, err := openMigrated(ctx, &c, stderr)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	if _, err := db.Migrate(ctx, d.DB); err != nil {
-		return err
-	}
-	svc, err := newServices(ctx, d.DB, &c, logger, false)
-	if err != nil {
-		return err
-	}
 	defer svc.Close()
 	return loadDemo(ctx, d, svc, stdout)
 }
@@ -116,22 +105,11 @@ func cmdAdmin(ctx context.Context, args []string, getenv func(string) string, st
 			return err
 		}
 	}
-	logger, err := c.logger(stderr)
-	if err != nil {
-		return err
-	}
-	d, err := openDatabase(ctx, &c, logger)
+	d, svc, err := openMigrated(ctx, &c, stderr)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	if _, err := db.Migrate(ctx, d.DB); err != nil {
-		return err
-	}
-	svc, err := newServices(ctx, d.DB, &c, logger, false)
-	if err != nil {
-		return err
-	}
 	defer svc.Close()
 	contact, err := svc.identity.CreateAdministrator(ctx, email, password)
 	if err != nil {
@@ -167,4 +145,28 @@ func promptPassword(stdin io.Reader, stderr io.Writer) (string, error) {
 		return "", errors.New("no password: set PORTAL_ADMIN_PASSWORD or type it when asked")
 	}
 	return strings.TrimRight(line, "\r\n"), nil
+}
+
+// openMigrated is what the one-shot commands (demo, admin create) start
+// from: the database, migrated, and the services over it. Close the
+// services, then the database.
+func openMigrated(ctx context.Context, c *config, stderr io.Writer) (*database, *services, error) {
+	logger, err := c.logger(stderr)
+	if err != nil {
+		return nil, nil, err
+	}
+	d, err := openDatabase(ctx, c, logger)
+	if err != nil {
+		return nil, nil, err
+	}
+	if _, err := db.Migrate(ctx, d.DB); err != nil {
+		d.Close()
+		return nil, nil, err
+	}
+	svc, err := newServices(ctx, d.DB, c, logger, false)
+	if err != nil {
+		d.Close()
+		return nil, nil, err
+	}
+	return d, svc, nil
 }
