@@ -758,7 +758,12 @@ func TestOrderCatalogPermissions(t *testing.T) {
 		add    = `mutation($id: ID!, $in: OrderLineInput!) { addOrderLine(orderId: $id, input: $in) { id lines { id } } }`
 		update = `mutation($id: ID!, $in: OrderLineInput!) { updateOrderLine(lineId: $id, input: $in) { id lines { id } } }`
 	)
-	o := w.as(buyer, create, map[string]any{"in": map[string]any{"requestedReceiptDate": tomorrow()}})
+	// Buyers may not read the account's delivery addresses either, so
+	// none is picked for them: they give one.
+	w.api.viewer = buyer
+	w.fails(create, map[string]any{"in": map[string]any{"requestedReceiptDate": tomorrow()}}, "BAD_USER_INPUT")
+	o := w.as(buyer, create, map[string]any{"in": map[string]any{"requestedReceiptDate": tomorrow(),
+		"deliveryAddress": map[string]any{"description": "Dock 4", "street": "4 Pier Rd", "city": "Seattle", "postalCode": "98101", "countryCode": "US"}}})
 	// Products are everyone's to read, price lists are not.
 	forbidden(add, map[string]any{"id": o.ID, "in": line(p1000, "1", "ea")}, "price_list")
 	savePermission(map[string]any{"name": "Buyers: price lists", "table": "price_list", "scope": "GLOBAL",

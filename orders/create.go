@@ -301,7 +301,7 @@ func (s *Service) applyInformation(ctx context.Context, idb bun.IDB, o *Order, i
 	case in.DeliveryAddressID != nil && in.DeliveryAddress != nil:
 		return portal.FieldErrorf("input.deliveryAddress", "Give either deliveryAddressId (one of the account's addresses) or deliveryAddress (a new one), not both.")
 	case in.DeliveryAddressID != nil:
-		if err := accountAddress(ctx, idb, o, *in.DeliveryAddressID); err != nil {
+		if err := s.accountAddress(ctx, idb, o, *in.DeliveryAddressID); err != nil {
 			return err
 		}
 	case in.DeliveryAddress != nil:
@@ -337,8 +337,9 @@ func (s *Service) applyInformation(ctx context.Context, idb bun.IDB, o *Order, i
 		o.DeliveryCountryCode = country
 	case isNew:
 		var first string
-		err := idb.NewRaw(`SELECT id FROM delivery_address WHERE customer_account_id = ? AND country_code = ?
-			ORDER BY position, id LIMIT 1`, o.CustomerAccountID, o.ShipToCountry).Scan(ctx, &first)
+		where, args := s.Policy.ReadScope(ctx, policies.TableDeliveryAddress).Where(policies.AddressColumns("d"))
+		err := idb.NewRaw(`SELECT d.id FROM delivery_address d WHERE d.customer_account_id = ? AND d.country_code = ? AND `+where+`
+			ORDER BY d.position, d.id LIMIT 1`, append([]any{o.CustomerAccountID, o.ShipToCountry}, args...)...).Scan(ctx, &first)
 		if errors.Is(err, sql.ErrNoRows) {
 			return portal.FieldErrorf("input.deliveryAddress", "Your customer account has no delivery address in %s, where this order ships; give a new delivery address (deliveryAddress) in %s for this order.",
 				o.ShipToCountry, o.ShipToCountry)
@@ -346,7 +347,7 @@ func (s *Service) applyInformation(ctx context.Context, idb bun.IDB, o *Order, i
 		if err != nil {
 			return err
 		}
-		if err := accountAddress(ctx, idb, o, first); err != nil {
+		if err := s.accountAddress(ctx, idb, o, first); err != nil {
 			return err
 		}
 	case o.DeliveryCountryCode != o.ShipToCountry:
@@ -372,14 +373,16 @@ func (s *Service) applyInformation(ctx context.Context, idb bun.IDB, o *Order, i
 
 // accountAddress copies one of the order's account's delivery addresses,
 // which must be in the order's ship-to country.
-func accountAddress(ctx context.Context, idb bun.IDB, o *Order, id string) error {
+func (s *Service) accountAddress(ctx context.Context, idb bun.IDB, o *Order, id string) error {
 	bad := portal.FieldErrorf("input.deliveryAddressId", "Delivery address %s is not one of your customer account's addresses.", id)
 	if !db.ValidID(id) {
 		return bad
 	}
+	// An address the viewer may not read is as good as none.
+	where, args := s.Policy.ReadScope(ctx, policies.TableDeliveryAddress).Where(policies.AddressColumns("d"))
 	var desc, street, city, postal, country string
-	err := idb.NewRaw(`SELECT description, street, city, postal_code, country_code FROM delivery_address
-		WHERE id = ? AND customer_account_id = ?`, id, o.CustomerAccountID).
+	err := idb.NewRaw(`SELECT d.description, d.street, d.city, d.postal_code, d.country_code FROM delivery_address d
+		WHERE d.id = ? AND d.customer_account_id = ? AND `+where, append([]any{id, o.CustomerAccountID}, args...)...).
 		Scan(ctx, &desc, &street, &city, &postal, &country)
 	if errors.Is(err, sql.ErrNoRows) {
 		return bad
