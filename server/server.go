@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -31,6 +32,9 @@ type Server struct {
 	// requests: set when the public URL is https, that is when TLS ends at
 	// a proxy in front of Portal.
 	SecureCookies bool
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
+	// believed; from anyone else the peer address is the client's.
+	TrustedProxies []netip.Prefix
 }
 
 // Handler returns the routes, wrapped in the common middleware.

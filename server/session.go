@@ -1,8 +1,10 @@
 package server
 
 import (
+	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -20,7 +22,7 @@ const SessionCookie = "portal_session"
 // signed in; what the request then may not do says UNAUTHENTICATED.
 func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx := portal.WithClientIP(r.Context(), clientIP(r))
+		ctx := portal.WithClientIP(r.Context(), clientIP(r, s.TrustedProxies))
 		ctx = identity.WithUserAgent(ctx, r.UserAgent())
 		ctx = graph.WithSessionCookies(ctx, &cookies{w: w, secure: s.SecureCookies || r.TLS != nil})
 		token := bearer(r)
@@ -52,14 +54,66 @@ func bearer(r *http.Request) string {
 	return ""
 }
 
-// clientIP is the peer address. Proxies' X-Forwarded-For is not trusted:
-// anyone could send it to dodge the sign-in rate limit.
-func clientIP(r *http.Request) string {
+// clientIP is the address the request came from, for rate limits and the
+// audit log: the peer, unless the peer is a trusted proxy; then the nearest
+// address in X-Forwarded-For that is not a trusted proxy (read from the
+// right, since a client can put anything at the left to dodge the sign-in
+// rate limit).
+func clientIP(r *http.Request, trusted []netip.Prefix) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		return r.RemoteAddr
+		host = r.RemoteAddr
+	}
+	isTrusted := func(s string) bool {
+		a, err := netip.ParseAddr(strings.TrimSpace(s))
+		if err != nil {
+			return false
+		}
+		a = a.Unmap()
+		for _, p := range trusted {
+			if p.Contains(a) {
+				return true
+			}
+		}
+		return false
+	}
+	if !isTrusted(host) {
+		return host
+	}
+	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		hop := strings.TrimSpace(hops[i])
+		if hop == "" || isTrusted(hop) {
+			continue
+		}
+		if a, err := netip.ParseAddr(hop); err == nil {
+			return a.Unmap().String()
+		}
+		return host // garbage from a proxy we trust: fall back to it
 	}
 	return host
+}
+
+// ParseProxies reads a comma-separated list of addresses and CIDR prefixes
+// (PORTAL_TRUSTED_PROXIES), e.g. "10.0.0.0/8, 127.0.0.1".
+func ParseProxies(list string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(list, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if p, err := netip.ParsePrefix(f); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(f)
+		if err != nil {
+			return nil, fmt.Errorf("trusted proxy %q is neither an address nor a CIDR prefix such as 10.0.0.0/8", f)
+		}
+		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+	}
+	return out, nil
 }
 
 // cookies sets the session cookie: HttpOnly so scripts cannot read it,

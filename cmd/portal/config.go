@@ -22,14 +22,15 @@ import (
 
 // config is every setting, from flags with PORTAL_* environment defaults.
 type config struct {
-	Addr        string
-	DataDir     string
-	DatabaseURL string
-	Demo        bool
-	BaseURL     string
-	SMTPURL     string
-	LogLevel    string
-	LogFormat   string
+	Addr           string
+	DataDir        string
+	DatabaseURL    string
+	Demo           bool
+	BaseURL        string
+	SMTPURL        string
+	TrustedProxies string
+	LogLevel       string
+	LogFormat      string
 }
 
 // dbFlags registers the settings every command that touches the database

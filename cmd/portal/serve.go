@@ -36,7 +36,10 @@ type Main struct {
 // Open connects to (or starts) the database, migrates it, loads demo data
 // when asked and the database is empty, and listens.
 func (m *Main) Open(ctx context.Context) error {
-	var err error
+	proxies, err := server.ParseProxies(m.Config.TrustedProxies)
+	if err != nil {
+		return err
+	}
 	m.db, err = openDatabase(ctx, &m.Config, m.Logger)
 	if err != nil {
 		return err
@@ -66,7 +69,7 @@ func (m *Main) Open(ctx context.Context) error {
 		svc.identity.BaseURL = "http://" + m.ln.Addr().String()
 	}
 	s := &server.Server{DB: m.db.DB, Logger: m.Logger, Resolver: svc.resolver(), Identity: svc.identity,
-		SecureCookies: strings.HasPrefix(strings.ToLower(m.Config.BaseURL), "https://")}
+		SecureCookies: strings.HasPrefix(strings.ToLower(m.Config.BaseURL), "https://"), TrustedProxies: proxies}
 	m.http = &http.Server{
 		Handler:           s.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -119,6 +122,8 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 		"the site's public URL, for links in invitations (env PORTAL_BASE_URL); default http://ADDR")
 	fs.StringVar(&m.Config.SMTPURL, "smtp-url", getenv("PORTAL_SMTP_URL"),
 		"mail invitations through this SMTP server: smtp://user:pass@host:587?from=portal@example.com (env PORTAL_SMTP_URL); empty: hand over the sign-up URL yourself")
+	fs.StringVar(&m.Config.TrustedProxies, "trusted-proxies", getenv("PORTAL_TRUSTED_PROXIES"),
+		"reverse proxies whose X-Forwarded-For names the client, e.g. 10.0.0.0/8,127.0.0.1 (env PORTAL_TRUSTED_PROXIES)")
 	dbFlags(fs, &m.Config, getenv)
 	if err := parse(fs, args); err != nil {
 		return err
