@@ -161,41 +161,37 @@ func (s *Service) Create(ctx context.Context, in InformationInput) (*Order, erro
 // it may not change it, ECONFLICT when the order is no longer a draft, and
 // EINVALID naming the input field at fault.
 func (s *Service) UpdateInformation(ctx context.Context, orderID string, in InformationInput) (*Order, error) {
-	if err := requireSignedIn(ctx); err != nil {
-		return nil, err
-	}
 	admin := s.mayChooseHidden(ctx)
-	var out *Order
-	err := db.Tx(ctx, s.DB, func(ctx context.Context, tx bun.Tx) error {
+	return s.edit(ctx, func(ctx context.Context, tx bun.Tx) (string, error) {
 		o, err := s.lockOrder(ctx, tx, orderID)
 		if err != nil {
-			return err
+			return "", err
 		}
 		if err := s.checkChange(ctx, o, policies.TableSalesOrder, policies.Write); err != nil {
-			return err
+			return "", err
 		}
 		if err := checkAdminOnly(in, admin); err != nil {
-			return err
+			return "", err
 		}
 		if in.Company != nil {
 			var code string
 			if err := tx.NewRaw("SELECT code FROM legal_entity WHERE id = ?", o.LegalEntityID).Scan(ctx, &code); err != nil {
-				return err
+				return "", err
 			}
 			if !strings.EqualFold(strings.TrimSpace(*in.Company), code) {
-				return portal.FieldErrorf("input.company", "Order %s belongs to company %s and cannot move to %q; create a new order instead.",
+				return "", portal.FieldErrorf("input.company", "Order %s belongs to company %s and cannot move to %q; create a new order instead.",
 					o.Number, code, strings.TrimSpace(*in.Company))
 			}
 		}
 		if in.ShipToCountry != nil {
 			country := strings.ToUpper(strings.TrimSpace(*in.ShipToCountry))
 			if err := checkCountry(ctx, tx, "input.shipToCountry", country); err != nil {
-				return err
+				return "", err
 			}
 			o.ShipToCountry = country
 		}
 		if err := s.applyInformation(ctx, tx, o, in, false); err != nil {
-			return err
+			return "", err
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE sales_order SET ship_to_country = ?, delivery_address_description = ?,
 				delivery_street = ?, delivery_city = ?, delivery_postal_code = ?, delivery_country_code = ?,
@@ -204,20 +200,15 @@ func (s *Service) UpdateInformation(ctx context.Context, orderID string, in Info
 			o.ShipToCountry, o.DeliveryAddressDescription, o.DeliveryStreet, o.DeliveryCity, o.DeliveryPostalCode,
 			o.DeliveryCountryCode, o.RequestedReceiptDate, o.CustomerRequisition, o.ID)
 		if err != nil {
-			return err
+			return "", err
 		}
 		// Lines carry the order's ship-to country and delivery address.
 		if _, err := tx.ExecContext(ctx, `UPDATE sales_order_line SET ship_to_country = ?, delivery_address_description = ?
 			WHERE sales_order_id = ?`, o.ShipToCountry, o.DeliveryAddressDescription, o.ID); err != nil {
-			return err
+			return "", err
 		}
-		out, err = reload(ctx, tx, o.ID)
-		return err
+		return o.ID, nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
 }
 
 // mayChooseHidden reports whether the viewer may choose what is otherwise

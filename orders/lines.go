@@ -28,42 +28,30 @@ var (
 // ECONFLICT when the order is no longer a draft, and EINVALID naming the
 // input field at fault.
 func (s *Service) AddLine(ctx context.Context, orderID string, in LineInput) (*Order, error) {
-	if err := requireSignedIn(ctx); err != nil {
-		return nil, err
-	}
-	var out *Order
-	err := db.Tx(ctx, s.DB, func(ctx context.Context, tx bun.Tx) error {
+	return s.edit(ctx, func(ctx context.Context, tx bun.Tx) (string, error) {
 		o, err := s.lockOrder(ctx, tx, orderID)
 		if err != nil {
-			return err
+			return "", err
 		}
 		if err := s.checkChange(ctx, o, policies.TableSalesOrderLine, policies.Create); err != nil {
-			return err
+			return "", err
 		}
 		if err := s.checkChange(ctx, o, policies.TableSalesOrder, policies.AppendTo); err != nil {
-			return err
+			return "", err
 		}
 		l, err := s.priceLine(ctx, tx, o, in, decimal.Zero)
 		if err != nil {
-			return err
+			return "", err
 		}
 		if err := tx.NewRaw(`UPDATE sales_order SET next_line_number = next_line_number + 1 WHERE id = ?
 			RETURNING next_line_number - 1`, o.ID).Scan(ctx, &l.LineNumber); err != nil {
-			return err
+			return "", err
 		}
 		if _, err := tx.NewInsert().Model(l).ExcludeColumn("id").Returning("id").Exec(ctx); err != nil {
-			return err
+			return "", err
 		}
-		if err := updateTotal(ctx, tx, o.ID); err != nil {
-			return err
-		}
-		out, err = reload(ctx, tx, o.ID)
-		return err
+		return o.ID, updateTotal(ctx, tx, o.ID)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
 }
 
 // UpdateLine changes an item of a draft (product, quantity, unit), priced
@@ -72,30 +60,43 @@ func (s *Service) AddLine(ctx context.Context, orderID string, in LineInput) (*O
 // it may not change it, ECONFLICT when the order is no longer a draft, and
 // EINVALID naming the input field at fault.
 func (s *Service) UpdateLine(ctx context.Context, lineID string, in LineInput) (*Order, error) {
-	if err := requireSignedIn(ctx); err != nil {
-		return nil, err
-	}
-	var out *Order
-	err := db.Tx(ctx, s.DB, func(ctx context.Context, tx bun.Tx) error {
-		o, old, err := s.lockLine(ctx, tx, lineID)
-		if err != nil {
-			return err
-		}
-		if err := s.checkChange(ctx, o, policies.TableSalesOrderLine, policies.Write); err != nil {
-			return err
-		}
+	return s.editLine(ctx, lineID, policies.Write, func(ctx context.Context, tx bun.Tx, o *Order, old *Line) error {
 		l, err := s.priceLine(ctx, tx, o, in, old.Amount)
 		if err != nil {
 			return err
 		}
 		l.ID, l.LineNumber = old.ID, old.LineNumber
-		if _, err := tx.NewUpdate().Model(l).WherePK().Exec(ctx); err != nil {
+		_, err = tx.NewUpdate().Model(l).WherePK().Exec(ctx)
+		return err
+	})
+}
+
+// RemoveLine removes an item from a draft; the other lines keep their
+// numbers.
+// Returns ENOTFOUND when the viewer may not read the line, EFORBIDDEN when
+// it may not delete it, ECONFLICT when the order is no longer a draft.
+func (s *Service) RemoveLine(ctx context.Context, lineID string) (*Order, error) {
+	return s.editLine(ctx, lineID, policies.Delete, func(ctx context.Context, tx bun.Tx, _ *Order, l *Line) error {
+		_, err := tx.NewDelete().Model(l).WherePK().Exec(ctx)
+		return err
+	})
+}
+
+// edit runs one change of an order in a transaction, for a signed-in
+// viewer, and answers with the order as the change left it. fn locks the
+// order (every change does, first: one lock order, no deadlocks), changes
+// it and returns its id.
+func (s *Service) edit(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) (orderID string, err error)) (*Order, error) {
+	if err := requireSignedIn(ctx); err != nil {
+		return nil, err
+	}
+	var out *Order
+	err := db.Tx(ctx, s.DB, func(ctx context.Context, tx bun.Tx) error {
+		id, err := fn(ctx, tx)
+		if err != nil {
 			return err
 		}
-		if err := updateTotal(ctx, tx, o.ID); err != nil {
-			return err
-		}
-		out, err = reload(ctx, tx, o.ID)
+		out, err = reload(ctx, tx, id)
 		return err
 	})
 	if err != nil {
@@ -104,36 +105,24 @@ func (s *Service) UpdateLine(ctx context.Context, lineID string, in LineInput) (
 	return out, nil
 }
 
-// RemoveLine removes an item from a draft; the other lines keep their
-// numbers.
-// Returns ENOTFOUND when the viewer may not read the line, EFORBIDDEN when
-// it may not delete it, ECONFLICT when the order is no longer a draft.
-func (s *Service) RemoveLine(ctx context.Context, lineID string) (*Order, error) {
-	if err := requireSignedIn(ctx); err != nil {
-		return nil, err
-	}
-	var out *Order
-	err := db.Tx(ctx, s.DB, func(ctx context.Context, tx bun.Tx) error {
+// editLine is edit for a change of one line that needs priv on
+// sales_order_line: it locks the line's order, checks the privilege and the
+// draft, runs fn and makes the total the sum of the lines again.
+func (s *Service) editLine(ctx context.Context, lineID string, priv policies.Privilege,
+	fn func(ctx context.Context, tx bun.Tx, o *Order, l *Line) error) (*Order, error) {
+	return s.edit(ctx, func(ctx context.Context, tx bun.Tx) (string, error) {
 		o, l, err := s.lockLine(ctx, tx, lineID)
 		if err != nil {
-			return err
+			return "", err
 		}
-		if err := s.checkChange(ctx, o, policies.TableSalesOrderLine, policies.Delete); err != nil {
-			return err
+		if err := s.checkChange(ctx, o, policies.TableSalesOrderLine, priv); err != nil {
+			return "", err
 		}
-		if _, err := tx.NewDelete().Model(l).WherePK().Exec(ctx); err != nil {
-			return err
+		if err := fn(ctx, tx, o, l); err != nil {
+			return "", err
 		}
-		if err := updateTotal(ctx, tx, o.ID); err != nil {
-			return err
-		}
-		out, err = reload(ctx, tx, o.ID)
-		return err
+		return o.ID, updateTotal(ctx, tx, o.ID)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
 }
 
 // updateTotal makes the order's total the sum of its lines and counts the
