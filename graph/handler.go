@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
@@ -101,13 +100,58 @@ func errorPresenter(logger *slog.Logger) graphql.ErrorPresenterFunc {
 // inside a resolver, as an internal error.
 func refuseBadText(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 	oc := graphql.GetOperationContext(ctx)
-	if !validText(oc.Variables) || !portal.ValidText(oc.RawQuery) || strings.Contains(strings.ToLower(oc.RawQuery), `\u0000`) {
+	if !validText(oc.Variables) || !portal.ValidText(oc.RawQuery) || !validLiterals(oc.Doc) {
 		return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{{
 			Message:    "The request contains a NUL character or invalid UTF-8; remove it and try again.",
 			Extensions: map[string]any{"code": "BAD_USER_INPUT"},
 		}}})
 	}
 	return next(ctx)
+}
+
+// validLiterals checks every string literal of the query as parsed, so
+// every escape form (\u0000, \u{0}) is caught.
+func validLiterals(doc *ast.QueryDocument) bool {
+	if doc == nil {
+		return true
+	}
+	ok := true
+	var value func(v *ast.Value)
+	value = func(v *ast.Value) {
+		if v == nil || !ok {
+			return
+		}
+		if (v.Kind == ast.StringValue || v.Kind == ast.BlockValue) && !portal.ValidText(v.Raw) {
+			ok = false
+		}
+		for _, c := range v.Children {
+			value(c.Value)
+		}
+	}
+	var selections func(set ast.SelectionSet)
+	selections = func(set ast.SelectionSet) {
+		for _, sel := range set {
+			switch s := sel.(type) {
+			case *ast.Field:
+				for _, a := range s.Arguments {
+					value(a.Value)
+				}
+				selections(s.SelectionSet)
+			case *ast.InlineFragment:
+				selections(s.SelectionSet)
+			}
+		}
+	}
+	for _, op := range doc.Operations {
+		for _, d := range op.VariableDefinitions {
+			value(d.DefaultValue)
+		}
+		selections(op.SelectionSet)
+	}
+	for _, f := range doc.Fragments {
+		selections(f.SelectionSet)
+	}
+	return ok
 }
 
 func validText(v any) bool {

@@ -554,6 +554,9 @@ func TestBadTextIsBadInput(t *testing.T) {
 		"NUL escaped in a literal": func() gqlError {
 			return admin.fails(`{ contacts(search: "a\u0000") { totalCount } }`, nil, "BAD_USER_INPUT")
 		},
+		"NUL in a braced escape": func() gqlError {
+			return admin.fails(`mutation { saveLegalEntity(input: {code: "ZZ", name: "a\u{0}b"}) { code } }`, nil, "BAD_USER_INPUT")
+		},
 		"NUL in a name": func() gqlError {
 			in := contactInput("nul@forest.example", "US-001")
 			in["in"].(map[string]any)["firstName"] = "Al\x00ice"

@@ -68,6 +68,9 @@ func (a Args) Decode(dst ...any) (bool, error) {
 		if t, ok := dst[i].(*time.Time); ok && (t.UTC().Year() < 1 || t.UTC().Year() > 9999) {
 			return false, bad
 		}
+		if s, ok := dst[i].(*string); ok && !portal.ValidText(*s) {
+			return false, bad
+		}
 	}
 	return true, nil
 }

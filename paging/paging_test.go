@@ -74,3 +74,11 @@ func TestCursorTimeOutOfRange(t *testing.T) {
 		}
 	}
 }
+
+func TestCursorWithNUL(t *testing.T) {
+	c := Cursor("a\x00", "3f2504e0-4f89-11d3-9a0c-0305e82c3301")
+	var a, b string
+	if _, err := (Args{After: &c}).Decode(&a, &b); portal.ErrorCode(err) != portal.EINVALID {
+		t.Errorf("cursor with a NUL: %v", err)
+	}
+}

@@ -41,7 +41,7 @@ type Server struct {
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	gql := graph.NewHandler(s.Resolver, s.Logger)
-	mux.Handle("/graphql", s.authenticate(gql))
+	mux.Handle("/graphql", s.authenticate(limitBody(gql)))
 	gi := graphiql.Handler("/graphql")
 	mux.Handle("/graphiql", gi)
 	mux.Handle("/graphiql/", gi)
@@ -71,6 +71,17 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"status": "ready"})
+}
+
+// maxBody bounds a request body: gqlgen reads it whole into memory. 8 MiB
+// is room for a price list of tens of thousands of prices.
+const maxBody = 8 << 20
+
+func limitBody(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+		next.ServeHTTP(w, r)
+	})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -89,6 +89,9 @@ func clientIP(r *http.Request, trusted []netip.Prefix) string {
 		if a, err := netip.ParseAddr(hop); err == nil {
 			return a.Unmap().String()
 		}
+		if ap, err := netip.ParseAddrPort(hop); err == nil { // some proxies add the port
+			return ap.Addr().Unmap().String()
+		}
 		return host // garbage from a proxy we trust: fall back to it
 	}
 	return host

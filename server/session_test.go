@@ -1,7 +1,10 @@
 package server
 
 import (
+	"io"
+	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 )
 
@@ -24,6 +27,8 @@ func TestClientIP(t *testing.T) {
 		{"proxy without a header", "10.1.2.3:4000", nil, "10.1.2.3"},
 		{"garbage from the proxy", "10.1.2.3:4000", []string{"not-an-ip"}, "10.1.2.3"},
 		{"IPv6 client", "10.1.2.3:4000", []string{"2001:db8::1"}, "2001:db8::1"},
+		{"proxy adds the port", "10.1.2.3:4000", []string{"198.51.100.7:5678"}, "198.51.100.7"},
+		{"proxy adds the port, IPv6", "10.1.2.3:4000", []string{"[2001:db8::1]:5678"}, "2001:db8::1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -39,5 +44,19 @@ func TestClientIP(t *testing.T) {
 	}
 	if _, err := ParseProxies("10.0.0.0/8, nonsense"); err == nil {
 		t.Error("ParseProxies accepted nonsense")
+	}
+}
+
+func TestLimitBody(t *testing.T) {
+	var readErr error
+	h := limitBody(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, readErr = io.ReadAll(r.Body)
+	}))
+	for _, size := range []int{maxBody, maxBody + 1} {
+		r := httptest.NewRequest("POST", "/graphql", strings.NewReader(strings.Repeat("x", size)))
+		h.ServeHTTP(httptest.NewRecorder(), r)
+		if (readErr == nil) != (size <= maxBody) {
+			t.Errorf("body of %d bytes: read error %v", size, readErr)
+		}
 	}
 }

@@ -355,7 +355,7 @@ func TestGracefulShutdown(t *testing.T) {
 	pw.Write([]byte(`ities { code } }"}`))
 	pw.Close()
 	r := <-done
-	if r.err != nil || r.status != 200 || !strings.Contains(r.body, "legalEntities") {
+	if r.err != nil || r.status != 200 || !strings.Contains(r.body, `{"data":{"legalEntities":[`) || strings.Contains(r.body, "errors") {
 		t.Fatalf("in-flight request: %+v", r)
 	}
 	if err := <-closed; err != nil {

@@ -100,7 +100,11 @@ func (m *Main) Close() error {
 	var errs []error
 	if m.http != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
-		errs = append(errs, m.http.Shutdown(ctx))
+		if err := m.http.Shutdown(ctx); err != nil {
+			// The grace period ran out: cut the remaining connections
+			// rather than close the database under running handlers.
+			errs = append(errs, err, m.http.Close())
+		}
 		cancel()
 	}
 	if m.svc != nil {

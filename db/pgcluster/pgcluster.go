@@ -507,20 +507,27 @@ func (c *Cluster) spawn(binDir string, acct *account, fast bool) error {
 // openLog opens postgres.log for appending. We open it (not postgres) so
 // that even output from a postgres that dies at once is kept.
 func openLog(path string, acct *account) (*os.File, int64, error) {
-	if fi, err := os.Stat(path); err == nil && fi.Size() > logRotateSize {
+	// The data directory belongs to the postgres account, which could plant
+	// a link here (postgres.log -> /etc/shadow) for root to open and chown:
+	// never follow one, and only ever chown a plain file of one name.
+	if fi, err := os.Lstat(path); err == nil && fi.Mode().IsRegular() && fi.Size() > logRotateSize {
 		_ = os.Rename(path, path+".1")
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND|syscall.O_NOFOLLOW, 0o600)
 	if err != nil {
-		return nil, 0, fmt.Errorf("pgcluster: open postgres log: %w", err)
-	}
-	if acct.cred != nil {
-		_ = f.Chown(acct.uid, acct.gid) // readable by whoever owns the cluster
+		return nil, 0, fmt.Errorf("pgcluster: open postgres log %s (it must be a plain file, not a link): %w", path, err)
 	}
 	fi, err := f.Stat()
 	if err != nil {
 		f.Close()
 		return nil, 0, fmt.Errorf("pgcluster: %w", err)
+	}
+	if st, ok := fi.Sys().(*syscall.Stat_t); !fi.Mode().IsRegular() || (ok && st.Nlink != 1) {
+		f.Close()
+		return nil, 0, fmt.Errorf("pgcluster: postgres log %s is not a plain file with one name; remove it and start again", path)
+	}
+	if acct.cred != nil {
+		_ = f.Chown(acct.uid, acct.gid) // readable by whoever owns the cluster
 	}
 	return f, fi.Size(), nil
 }

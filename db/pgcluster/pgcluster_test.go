@@ -347,3 +347,32 @@ func fakeBinaries(t *testing.T, dir string, names ...string) {
 		}
 	}
 }
+
+// A link planted where the log goes is refused, not followed (as root,
+// following it would hand the target file to the postgres account).
+func TestLogLinkRefused(t *testing.T) {
+	dir := t.TempDir()
+	victim := filepath.Join(dir, "victim")
+	if err := os.WriteFile(victim, []byte("secret"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	log := filepath.Join(dir, "postgres.log")
+	if err := os.Symlink(victim, log); err != nil {
+		t.Fatal(err)
+	}
+	if f, _, err := openLog(log, &account{}); err == nil {
+		f.Close()
+		t.Fatal("openLog followed a symlink")
+	}
+	hard := filepath.Join(dir, "hard.log")
+	if err := os.Link(victim, hard); err != nil {
+		t.Fatal(err)
+	}
+	if f, _, err := openLog(hard, &account{}); err == nil {
+		f.Close()
+		t.Fatal("openLog accepted a file with two names")
+	}
+	if b, _ := os.ReadFile(victim); string(b) != "secret" {
+		t.Error("the victim file changed")
+	}
+}
