@@ -59,7 +59,9 @@ func (s *Service) validateAccount(ctx context.Context, tx bun.Tx, in CustomerAcc
 	}
 	var v validator
 	v.check(a.AccountNumber != "", "input.accountNumber", "Account number is required.")
+	v.length("input.accountNumber", a.AccountNumber, maxCodeLength)
 	v.check(a.Name != "", "input.name", "Account name is required.")
+	v.length("input.name", a.Name, maxNameLength)
 	company := upperCode(in.Company)
 	if v.err == nil {
 		a.LegalEntityID, v.err = companyID(ctx, tx, "input.company", company)
@@ -104,6 +106,13 @@ func (s *Service) validateAccount(ctx context.Context, tx bun.Tx, in CustomerAcc
 				PostalCode: trim(ai.PostalCode), CountryCode: upperCode(ai.CountryCode),
 			}
 			v.check(ad.Description != "", f+".description", "A delivery address needs a description; it travels with the order.")
+			v.check(ad.Street != "", f+".street", "A delivery address needs a street.")
+			v.check(ad.City != "", f+".city", "A delivery address needs a city.")
+			for _, fv := range []struct{ name, value string }{
+				{"description", ad.Description}, {"street", ad.Street}, {"city", ad.City}, {"postalCode", ad.PostalCode},
+			} {
+				v.length(f+"."+fv.name, fv.value, maxNameLength)
+			}
 			v.check(!seen[ad.Description], f+".description", "Delivery address description %q is used twice; descriptions must differ.", ad.Description)
 			seen[ad.Description] = true
 			if v.err == nil {

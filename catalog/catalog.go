@@ -7,8 +7,10 @@
 package catalog
 
 import (
+	"context"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/shopspring/decimal"
 	"github.com/uptrace/bun"
@@ -157,9 +159,22 @@ func trim(s string) string { return strings.TrimSpace(s) }
 // upperCode normalises codes that the ERP treats case-insensitively.
 func upperCode(s string) string { return strings.ToUpper(trim(s)) }
 
+// Length limits of text fields: long enough for any real code or name,
+// short enough for the unique indexes on them (a value of some kilobytes
+// would fail there as an internal error).
+const (
+	maxCodeLength = 100
+	maxNameLength = 200
+)
+
 // validator collects the first error of an input; later checks are skipped
 // once one failed, so the caller gets one clear message.
 type validator struct{ err error }
+
+// length refuses text longer than max characters.
+func (v *validator) length(field, value string, max int) {
+	v.check(utf8.RuneCountInString(value) <= max, field, "This is longer than %d characters.", max)
+}
 
 func (v *validator) check(ok bool, field, format string, args ...any) {
 	if v.err == nil && !ok {
@@ -171,4 +186,27 @@ func (v *validator) fail(err error) {
 	if v.err == nil && err != nil {
 		v.err = err
 	}
+}
+
+// mayUpsert is the table-level check at the start of an upsert: the viewer
+// needs CREATE or WRITE on the table, and which one is decided by
+// requireSave once the row is known to exist or not.
+func (s *Service) mayUpsert(ctx context.Context, table string) error {
+	if err := s.Policy.Require(ctx, table, policies.Write); err == nil {
+		return nil
+	}
+	return s.Policy.Require(ctx, table, policies.Create)
+}
+
+// requireSave checks what an upsert does: CREATE for a new row, WRITE for
+// an existing one (GLOBAL: master data has no narrower scope).
+func (s *Service) requireSave(ctx context.Context, table string, exists bool) error {
+	priv, verb := policies.Write, "change"
+	if !exists {
+		priv, verb = policies.Create, "create"
+	}
+	if s.Policy.Scope(ctx, table, priv).All {
+		return nil
+	}
+	return portal.Errorf(portal.EFORBIDDEN, "Your roles do not allow you to %s %s records; ask an administrator.", verb, table)
 }

@@ -13,7 +13,7 @@ import (
 // Returns EINVALID for a bad code or empty name, EUNAUTHENTICATED/EFORBIDDEN
 // when the viewer may not change companies.
 func (s *Service) SaveLegalEntity(ctx context.Context, in LegalEntityInput) (*LegalEntity, error) {
-	if err := s.Policy.Require(ctx, policies.TableLegalEntity, policies.Write); err != nil {
+	if err := s.mayUpsert(ctx, policies.TableLegalEntity); err != nil {
 		return nil, err
 	}
 	code, name := upperCode(in.Code), trim(in.Name)
@@ -21,11 +21,19 @@ func (s *Service) SaveLegalEntity(ctx context.Context, in LegalEntityInput) (*Le
 	v.check(legalEntityCode.MatchString(code), "input.code",
 		"Company code %q must be 1 to 10 letters, digits, - or _, starting with a letter or digit (e.g. USMF).", in.Code)
 	v.check(name != "", "input.name", "Company name is required.")
+	v.length("input.name", name, maxNameLength)
 	if v.err != nil {
 		return nil, v.err
 	}
+	found, err := exists(ctx, s.DB, "SELECT 1 FROM legal_entity WHERE code = ?", code)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.requireSave(ctx, policies.TableLegalEntity, found); err != nil {
+		return nil, err
+	}
 	le := &LegalEntity{}
-	err := s.DB.NewRaw(`
+	err = s.DB.NewRaw(`
 		INSERT INTO legal_entity (code, name) VALUES (?, ?)
 		ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, updated_at = now()
 		RETURNING *`, code, name).Scan(ctx, le)

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/shopspring/decimal"
 	"github.com/uptrace/bun"
@@ -15,8 +16,11 @@ import (
 	"github.com/openportal/portal/policies"
 )
 
-// maxPriceDecimals is the scale of the price columns.
+// maxPriceDecimals is the scale of the price columns, and maxPrice the
+// first value their precision (numeric(19,4)) cannot hold.
 const maxPriceDecimals = 4
+
+var maxPrice = decimal.New(1, 15)
 
 // SavePriceList creates the price list with this company and code, or
 // changes it; its prices become exactly the given ones. Each price names a
@@ -25,7 +29,7 @@ const maxPriceDecimals = 4
 // Returns EINVALID naming the field at fault (nothing is written),
 // EUNAUTHENTICATED/EFORBIDDEN when the viewer may not change price lists.
 func (s *Service) SavePriceList(ctx context.Context, in PriceListInput) (*PriceList, error) {
-	if err := s.Policy.Require(ctx, policies.TablePriceList, policies.Write); err != nil {
+	if err := s.mayUpsert(ctx, policies.TablePriceList); err != nil {
 		return nil, err
 	}
 	pl := &PriceList{Code: trim(in.Code), Currency: upperCode(in.Currency)}
@@ -38,6 +42,7 @@ func (s *Service) SavePriceList(ctx context.Context, in PriceListInput) (*PriceL
 	err := db.Tx(ctx, s.DB, func(ctx context.Context, tx bun.Tx) error {
 		var v validator
 		v.check(pl.Code != "", "input.code", "Price list code is required.")
+		v.length("input.code", pl.Code, maxCodeLength)
 		if v.err == nil {
 			pl.LegalEntityID, v.err = companyID(ctx, tx, "input.company", company)
 		}
@@ -56,13 +61,14 @@ func (s *Service) SavePriceList(ctx context.Context, in PriceListInput) (*PriceL
 				break
 			}
 			f := fmt.Sprintf("input.prices[%d]", i)
-			number, unit := trim(p.ProductNumber), trim(p.Unit)
+			number, unit := trim(p.ProductNumber), strings.ToLower(trim(p.Unit))
 			pu, ok := units[number]
 			v.check(ok, f+".productNumber", "Product %q does not exist in company %s.", number, company)
 			if ok {
 				v.check(pu.units[unit], f+".unit", "Unit %q is not one of product %s's units %v.", unit, number, pu.list)
 			}
 			v.check(p.UnitPrice.Sign() >= 0, f+".unitPrice", "Unit price %s is negative; prices must be zero or more.", p.UnitPrice)
+			v.check(p.UnitPrice.LessThan(maxPrice), f+".unitPrice", "Unit price %s is too large; prices must be below %s.", p.UnitPrice, maxPrice)
 			v.check(-p.UnitPrice.Exponent() <= maxPriceDecimals || p.UnitPrice.Equal(p.UnitPrice.Round(maxPriceDecimals)),
 				f+".unitPrice", "Unit price %s has more than %d decimals.", p.UnitPrice, maxPriceDecimals)
 			v.check(!seen[[2]string{number, unit}], f, "Product %s in unit %s is priced twice.", number, unit)
@@ -73,6 +79,13 @@ func (s *Service) SavePriceList(ctx context.Context, in PriceListInput) (*PriceL
 		}
 		if v.err != nil {
 			return v.err
+		}
+		found, err := exists(ctx, tx, "SELECT 1 FROM price_list WHERE legal_entity_id = ? AND code = ?", pl.LegalEntityID, pl.Code)
+		if err != nil {
+			return err
+		}
+		if err := s.requireSave(ctx, policies.TablePriceList, found); err != nil {
+			return err
 		}
 		err = tx.NewRaw(`
 			INSERT INTO price_list (legal_entity_id, code, currency) VALUES (?, ?, ?)
@@ -184,7 +197,7 @@ func (s *Service) UnitPrice(ctx context.Context, priceListID, productID, unit st
 	var price decimal.Decimal
 	err := s.DB.NewRaw(`SELECT pr.unit_price FROM price pr JOIN product p ON p.id = pr.product_id
 		WHERE pr.price_list_id = ? AND pr.product_id = ? AND pr.unit = COALESCE(NULLIF(?, ''), p.default_unit)`,
-		priceListID, productID, unit).Scan(ctx, &price)
+		priceListID, productID, strings.ToLower(strings.TrimSpace(unit))).Scan(ctx, &price)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}

@@ -22,15 +22,18 @@ const productColumns = `p.id, p.legal_entity_id, p.number, p.name, p.default_uni
 // Returns EINVALID naming the field at fault (nothing is written),
 // EUNAUTHENTICATED/EFORBIDDEN when the viewer may not change products.
 func (s *Service) SaveProduct(ctx context.Context, in ProductInput) (*Product, error) {
-	if err := s.Policy.Require(ctx, policies.TableProduct, policies.Write); err != nil {
+	if err := s.mayUpsert(ctx, policies.TableProduct); err != nil {
 		return nil, err
 	}
-	p := &Product{Number: trim(in.Number), Name: trim(in.Name), DefaultUnit: strings.ToLower(trim(in.DefaultUnit))}
 	var out *Product
 	err := db.Tx(ctx, s.DB, func(ctx context.Context, tx bun.Tx) error {
+		// Built here, not outside: db.Tx may run this function again.
+		p := &Product{Number: trim(in.Number), Name: trim(in.Name), DefaultUnit: strings.ToLower(trim(in.DefaultUnit))}
 		var v validator
 		v.check(p.Number != "", "input.number", "Product number is required.")
+		v.length("input.number", p.Number, maxCodeLength)
 		v.check(p.Name != "", "input.name", "Product name is required.")
+		v.length("input.name", p.Name, maxNameLength)
 		v.check(len(in.Units) > 0, "input.units", "A product needs at least one unit.")
 		if v.err == nil {
 			p.LegalEntityID, v.err = companyID(ctx, tx, "input.company", upperCode(in.Company))
@@ -52,7 +55,14 @@ func (s *Service) SaveProduct(ctx context.Context, in ProductInput) (*Product, e
 		if v.err != nil {
 			return v.err
 		}
-		err := tx.NewRaw(`
+		found, err := exists(ctx, tx, "SELECT 1 FROM product WHERE legal_entity_id = ? AND number = ?", p.LegalEntityID, p.Number)
+		if err != nil {
+			return err
+		}
+		if err := s.requireSave(ctx, policies.TableProduct, found); err != nil {
+			return err
+		}
+		err = tx.NewRaw(`
 			INSERT INTO product (legal_entity_id, number, name, default_unit) VALUES (?, ?, ?, ?)
 			ON CONFLICT (legal_entity_id, number) DO UPDATE SET name = EXCLUDED.name,
 				default_unit = EXCLUDED.default_unit, updated_at = now()

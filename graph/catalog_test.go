@@ -131,7 +131,8 @@ func TestProductPriceExact(t *testing.T) {
 	seedCatalog(a)
 	var pl struct{ SavePriceList struct{ ID string } }
 	a.ok(savePriceList, map[string]any{"in": map[string]any{"code": "RETAIL", "company": "USMF", "currency": "USD", "prices": []any{
-		map[string]any{"productNumber": "1000", "unit": "ea", "unitPrice": "199.99"},
+		// Units are codes in lower case; "EA" is the same unit.
+		map[string]any{"productNumber": "1000", "unit": "EA", "unitPrice": "199.99"},
 		map[string]any{"productNumber": "1000", "unit": "box", "unitPrice": "2159.892"},
 	}}}, &pl)
 	// The viewer's price list prices products; Decimals travel as exact
@@ -150,7 +151,7 @@ func TestProductPriceExact(t *testing.T) {
 			}
 		}
 	}
-	a.ok(`{ products { edges { node { number ea: price(unit: "ea") box: price(unit: "box") def: price } } } }`, nil, &got)
+	a.ok(`{ products { edges { node { number ea: price(unit: "Ea") box: price(unit: "box") def: price } } } }`, nil, &got)
 	e := got.Products.Edges
 	if len(e) != 2 || *e[0].Node.Ea != "199.99" || *e[0].Node.Box != "2159.892" || *e[0].Node.Def != "199.99" {
 		t.Fatalf("prices = %+v", e)
@@ -231,6 +232,12 @@ func TestMasterDataBadInput(t *testing.T) {
 		{"price list: priced twice", savePriceList, priceList(price("1000", "ea", "1"), price("1000", "ea", "2")), "input.prices[1]", "priced twice"},
 		{"price list: currency change under a USD account", savePriceList, map[string]any{"in": map[string]any{"code": "RETAIL", "company": "USMF", "currency": "EUR", "prices": []any{}}}, "input.currency", "Account US-"},
 		{"price list: price not a decimal", savePriceList, priceList(price("1000", "ea", "ten")), "", "not a decimal"},
+		{"price list: price too large", savePriceList, priceList(price("1000", "ea", "1000000000000000")), "input.prices[0].unitPrice", "too large"},
+		{"account: number too long", saveAccount, account(map[string]any{"accountNumber": strings.Repeat("9", 101)}), "input.accountNumber", "longer than 100"},
+		{"account: name too long", saveAccount, account(map[string]any{"name": strings.Repeat("n", 201)}), "input.name", "longer than 200"},
+		{"account: address without street", saveAccount, account(map[string]any{"deliveryAddresses": []any{
+			map[string]any{"description": "A", "street": "", "city": "c", "postalCode": "p", "countryCode": "US"}}}), "input.deliveryAddresses[0].street", "street"},
+		{"product: number too long", saveProduct, product(map[string]any{"number": strings.Repeat("7", 6000)}), "input.number", "longer than 100"},
 	}
 	// One account uses RETAIL, so changing its currency must be refused.
 	a.ok(saveAccount, map[string]any{"in": map[string]any{"accountNumber": "US-005", "name": "Uses retail", "company": "USMF",
