@@ -105,12 +105,8 @@ func (s *Service) Products(ctx context.Context, f ProductFilter) (paging.Page[*P
 	if err := s.Policy.Require(ctx, policies.TableProduct, policies.Read); err != nil {
 		return page, err
 	}
-	limit, err := f.Limit()
-	if err != nil {
-		return page, err
-	}
 	var afterNumber, afterID string
-	hasAfter, err := f.Decode(&afterNumber, &afterID)
+	limit, hasAfter, err := f.Start(&afterNumber, &afterID)
 	if err != nil {
 		return page, err
 	}

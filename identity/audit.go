@@ -80,13 +80,9 @@ func (s *Service) AuditLog(ctx context.Context, f AuditFilter) (paging.Page[*Aud
 	if err := s.Policy.Require(ctx, policies.TableAuditLog, policies.Read); err != nil {
 		return page, err
 	}
-	limit, err := f.Limit()
-	if err != nil {
-		return page, err
-	}
 	var afterAt time.Time
 	var afterID int64
-	hasAfter, err := f.Decode(&afterAt, &afterID)
+	limit, hasAfter, err := f.Start(&afterAt, &afterID)
 	if err != nil {
 		return page, err
 	}

@@ -22,12 +22,8 @@ type ContactFilter struct {
 // Returns EINVALID for a bad page size or cursor.
 func (s *Service) Contacts(ctx context.Context, f ContactFilter) (paging.Page[*Contact], error) {
 	var page paging.Page[*Contact]
-	limit, err := f.Limit()
-	if err != nil {
-		return page, err
-	}
 	var aLast, aFirst, aID string
-	hasAfter, err := f.Decode(&aLast, &aFirst, &aID)
+	limit, hasAfter, err := f.Start(&aLast, &aFirst, &aID)
 	if err != nil {
 		return page, err
 	}

@@ -283,13 +283,9 @@ func (s *Service) Invitations(ctx context.Context, f InvitationFilter) (paging.P
 	if err := s.Policy.Require(ctx, policies.TableInvitation, policies.Read); err != nil {
 		return page, err
 	}
-	limit, err := f.Limit()
-	if err != nil {
-		return page, err
-	}
 	var afterAt time.Time
 	var afterID string
-	hasAfter, err := f.Decode(&afterAt, &afterID)
+	limit, hasAfter, err := f.Start(&afterAt, &afterID)
 	if err != nil {
 		return page, err
 	}

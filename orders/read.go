@@ -19,18 +19,14 @@ import (
 // Returns EINVALID for a bad filter, page size or cursor.
 func (s *Service) Orders(ctx context.Context, f Filter, args paging.Args) (paging.Page[*Order], error) {
 	page := paging.Page[*Order]{Items: []*Order{}}
-	limit, err := args.Limit()
-	if err != nil {
-		return page, err
-	}
+	// Start refuses cursor times PostgreSQL cannot hold.
 	var afterCreated time.Time
 	var afterID string
-	hasAfter, err := args.Decode(&afterCreated, &afterID)
+	limit, hasAfter, err := args.Start(&afterCreated, &afterID)
 	if err != nil {
 		return page, err
 	}
-	// Our cursors hold times PostgreSQL can hold; a made-up one may not.
-	if hasAfter && (!db.ValidID(afterID) || !inRange(afterCreated.UTC())) {
+	if hasAfter && !db.ValidID(afterID) {
 		return page, paging.ErrBadCursor(args)
 	}
 	for _, d := range []struct {

@@ -108,6 +108,16 @@ func Trim[T any](rows []T, limit int, cursor func(T) string, total int) Page[T] 
 	return p
 }
 
+// Start reads both arguments at once: the page size, and the After cursor
+// into dst (as Decode). It reports whether there was a cursor.
+func (a Args) Start(dst ...any) (limit int, hasAfter bool, err error) {
+	if limit, err = a.Limit(); err != nil {
+		return 0, false, err
+	}
+	hasAfter, err = a.Decode(dst...)
+	return limit, hasAfter, err
+}
+
 // ErrBadCursor is the error for an After cursor that this list did not make.
 func ErrBadCursor(a Args) error {
 	after := ""
