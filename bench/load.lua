@@ -1,6 +1,6 @@
 -- wrk script for bench/run.sh. Environment:
 --   SCENARIO  a | a2 | c | typename | anon   (see bench/run.sh)
---   TARGET    portal | postgraphile
+--   QUERY     the request body (JSON) of every scenario but c
 --   TOKENS    file of session tokens, one per line (requests rotate over them)
 --   PRODUCTS  file of product ids (scenario c)
 --   RECEIPT   requested receipt date for new orders (scenario c)
@@ -9,22 +9,8 @@
 -- previous answer's id.
 
 local scenario = os.getenv("SCENARIO") or "a"
-local target = os.getenv("TARGET") or "portal"
 
-local queries = {
-  portal = {
-    a = '{"query":"query Orders { orders(first: 20) { edges { node { id number status totalAmount createdAt lines { lineNumber quantity unit amount product { name } } } } } }"}',
-    typename = '{"query":"{ __typename }"}',
-  },
-  postgraphile = {
-    a = '{"query":"query Orders { allSalesOrders(first: 20, orderBy: [CREATED_AT_DESC, ID_DESC]) { nodes { id number status totalAmount createdAt salesOrderLinesBySalesOrderId(orderBy: [LINE_NUMBER_ASC]) { nodes { lineNumber quantity unit amount productByProductId { name } } } } } }"}',
-    typename = '{"query":"{ __typename }"}',
-  },
-}
-queries.portal.a2 = queries.portal.a
-queries.portal.anon = queries.portal.typename
-queries.postgraphile.a2 = queries.postgraphile.a
-queries.postgraphile.anon = queries.postgraphile.typename
+local query = os.getenv("QUERY") -- the request body of a, a2, typename, anon
 
 local function lines(path)
   local out = {}
@@ -84,8 +70,8 @@ end
 
 function request()
   if scenario == "c" then return order_step() end
-  if scenario == "anon" then return post(queries[target].anon, nil) end
-  return post(queries[target][scenario], token())
+  if scenario == "anon" then return post(query, nil) end
+  return post(query, token())
 end
 
 function response(status, headers, body)

