@@ -31,6 +31,7 @@ type config struct {
 	TrustedProxies string
 	LogLevel       string
 	LogFormat      string
+	PprofAddr      string
 }
 
 // dbFlags registers the settings every command that touches the database

@@ -31,6 +31,9 @@ type Main struct {
 	svc  *services
 	ln   net.Listener
 	http *http.Server
+	// pprof serves profiles when Config.PprofAddr is set.
+	pprof   *http.Server
+	pprofLn net.Listener
 }
 
 // Open connects to (or starts) the database, migrates it, loads demo data
@@ -61,6 +64,11 @@ func (m *Main) Open(ctx context.Context) error {
 			return err
 		}
 	}
+	if m.Config.PprofAddr != "" {
+		if m.pprof, m.pprofLn, err = listenPprof(m.Config.PprofAddr); err != nil {
+			return err
+		}
+	}
 	m.ln, err = net.Listen("tcp", m.Config.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", m.Config.Addr, err)
@@ -88,6 +96,10 @@ func (m *Main) Addr() string { return m.ln.Addr().String() }
 // Serve answers requests until Close.
 func (m *Main) Serve() error {
 	m.Logger.Info("portal listening", "url", "http://"+m.Addr(), "graphiql", "http://"+m.Addr()+"/graphiql")
+	if m.pprof != nil {
+		m.Logger.Info("pprof listening", "url", "http://"+m.pprofLn.Addr().String()+"/debug/pprof/")
+		go m.pprof.Serve(m.pprofLn)
+	}
 	if err := m.http.Serve(m.ln); !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
@@ -98,6 +110,11 @@ func (m *Main) Serve() error {
 // closes the database and stops the private cluster.
 func (m *Main) Close() error {
 	var errs []error
+	if m.pprof != nil {
+		m.pprof.Close()
+	} else if m.pprofLn != nil {
+		m.pprofLn.Close()
+	}
 	if m.http != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 		if err := m.http.Shutdown(ctx); err != nil {
@@ -128,6 +145,8 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 		"mail invitations through this SMTP server: smtp://user:pass@host:587?from=portal@example.com (env PORTAL_SMTP_URL); empty: hand over the sign-up URL yourself")
 	fs.StringVar(&m.Config.TrustedProxies, "trusted-proxies", getenv("PORTAL_TRUSTED_PROXIES"),
 		"reverse proxies whose X-Forwarded-For names the client, e.g. 10.0.0.0/8,127.0.0.1 (env PORTAL_TRUSTED_PROXIES)")
+	fs.StringVar(&m.Config.PprofAddr, "pprof-addr", getenv("PORTAL_PPROF_ADDR"),
+		"serve Go profiles (/debug/pprof/) on this loopback address, e.g. 127.0.0.1:6060 (env PORTAL_PPROF_ADDR); empty: off")
 	dbFlags(fs, &m.Config, getenv)
 	if err := parse(fs, args); err != nil {
 		return err
@@ -142,6 +161,9 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 		}
 		if m.db != nil {
 			m.db.Close()
+		}
+		if m.pprofLn != nil {
+			m.pprofLn.Close()
 		}
 		return err
 	}
