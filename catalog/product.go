@@ -139,8 +139,9 @@ func (s *Service) Products(ctx context.Context, f ProductFilter) (paging.Page[*P
 func (s *Service) ProductsByID(ctx context.Context, ids []string) ([]*Product, error) {
 	var rows []*Product
 	if valid := db.ValidIDs(ids); len(valid) > 0 && s.Policy.ReadScope(ctx, policies.TableProduct).All {
-		if err := s.DB.NewSelect().TableExpr("product AS p").ColumnExpr(productColumns).
-			Where("p.id IN (?)", bun.List(valid)).Scan(ctx, &rows); err != nil {
+		// Bound, not formatted: one statement text for every set of ids.
+		rows = make([]*Product, 0, len(valid))
+		if err := db.Select(ctx, s.DB, &rows, "SELECT "+productColumns+" FROM product p WHERE p.id = ANY(?::uuid[])", valid); err != nil {
 			return nil, err
 		}
 	}

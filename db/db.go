@@ -31,6 +31,11 @@ func Open(ctx context.Context, url string) (*bun.DB, error) {
 		cfg.RuntimeParams = map[string]string{}
 	}
 	cfg.RuntimeParams["timezone"] = "UTC"
+	// pgx's default QueryExecModeCacheStatement prepares each statement
+	// text once per connection and reuses it: Select's bound parameters
+	// keep the hot queries to a few texts, so they are parsed and planned
+	// once per connection, not once per request.
+	cfg.Tracer = tracer{}
 	sqldb := stdlib.OpenDB(*cfg)
 	sqldb.SetMaxOpenConns(20)
 	sqldb.SetMaxIdleConns(10)

@@ -15,6 +15,7 @@ import (
 
 	portal "github.com/openportal/portal"
 	"github.com/openportal/portal/catalog"
+	"github.com/openportal/portal/db"
 	"github.com/openportal/portal/db/dbtest"
 	"github.com/openportal/portal/graph"
 	"github.com/openportal/portal/identity"
@@ -46,8 +47,7 @@ func newAPI(t testing.TB) *api {
 // one: it has its own enforcer, as a second process would.
 func newAPIOn(t testing.TB, d *bun.DB) *api {
 	t.Helper()
-	queries := &queryCounter{} // orders_test.go
-	d = d.WithQueryHook(queries)
+	queries := &queryCounter{} // orders_test.go; sees the statements of requests to srv
 	policy, err := policies.NewEnforcer(context.Background(), d, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -71,6 +71,7 @@ func newAPIOn(t testing.TB, d *bun.DB) *api {
 		if a.viewer != nil {
 			ctx = portal.WithViewer(ctx, a.viewer)
 		}
+		ctx = db.ObserveStatements(ctx, queries)
 		h.ServeHTTP(w, req.WithContext(portal.WithRequestID(ctx, "test")))
 	}))
 	t.Cleanup(a.srv.Close)

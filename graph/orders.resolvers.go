@@ -52,7 +52,9 @@ func (r *queryResolver) Orders(ctx context.Context, first *int, after *string, f
 	if filter != nil {
 		f = *filter
 	}
-	page, err := r.Resolver.Orders.Orders(ctx, f, paging.Args{First: first, After: after})
+	// totalCount is a count over every order in scope: only when asked.
+	skipTotal := !selected(ctx, "SalesOrderConnection")["totalCount"]
+	page, err := r.Resolver.Orders.Orders(ctx, f, paging.Args{First: first, After: after, SkipTotal: skipTotal})
 	if err != nil {
 		return nil, err
 	}

@@ -55,7 +55,9 @@ func (r *Resolver) prefetchOrders(ctx context.Context, page []*orders.Order) err
 		companies = nil
 	}
 	if lineFields := selectedIn(ctx, node, "lines", "SalesOrderLine"); lineFields != nil {
-		lines, err := r.Orders.LinesByOrderIDs(ctx, ids)
+		// The orders are read and checked already: their lines need only
+		// their ids.
+		lines, err := r.Orders.LinesOf(ctx, page)
 		if err != nil {
 			return err
 		}
@@ -71,10 +73,13 @@ func (r *Resolver) prefetchOrders(ctx context.Context, page []*orders.Order) err
 			if err != nil {
 				return err
 			}
-			// The products' company: one fetch with the orders'.
-			for _, p := range ps {
-				if p != nil {
-					companies = append(companies, p.LegalEntityID)
+			// The products' company, when asked: one fetch with the orders'.
+			if selected(ctx, "SalesOrderConnection", "edges", "SalesOrderEdge", "node", "SalesOrder",
+				"lines", "SalesOrderLine", "product", "Product")["company"] {
+				for _, p := range ps {
+					if p != nil {
+						companies = append(companies, p.LegalEntityID)
+					}
 				}
 			}
 		}

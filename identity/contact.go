@@ -98,6 +98,9 @@ type Service struct {
 	// it lasts unused. Zero means the defaults (7 days, 24 hours).
 	SessionTTL  time.Duration
 	IdleTimeout time.Duration
+	// Sessions caches sessions and viewers across requests (servers set
+	// it; nil reads every request's session from the database).
+	Sessions *SessionCache
 }
 
 // ContactsByID returns the contacts with these ids in the same order, nil

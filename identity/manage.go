@@ -117,6 +117,7 @@ func (s *Service) UpdateContact(ctx context.Context, id string, in ContactInput)
 	if err != nil {
 		return nil, err
 	}
+	s.Sessions.ForgetContact(id) // here at once; the trigger tells the others
 	return s.Contact(ctx, id)
 }
 
@@ -162,6 +163,7 @@ func (s *Service) SetDisabled(ctx context.Context, id string, disabled bool) (*C
 	if err != nil {
 		return nil, err
 	}
+	s.Sessions.ForgetContact(id) // here at once; the trigger tells the others
 	return s.Contact(ctx, id)
 }
 

@@ -2,6 +2,7 @@ package identity
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"errors"
 	"slices"
@@ -192,39 +193,82 @@ func (s *Service) withViewer(ctx context.Context, in *SignIn) (*SignIn, error) {
 }
 
 // Authenticate returns the viewer of a session token, or nil when the token
-// is unknown, expired, idle too long, or its contact is disabled.
+// is unknown, expired, idle too long, or its contact is disabled. With a
+// SessionCache, a token seen recently costs no statement at all; otherwise
+// one statement reads the session and the viewer together.
 func (s *Service) Authenticate(ctx context.Context, token string) (*portal.Viewer, error) {
 	if token == "" || len(token) > 100 {
 		return nil, nil
 	}
-	var row struct {
-		ID         string
-		ContactID  string
-		LastSeenAt time.Time
+	hash := sha256.Sum256([]byte(token))
+	now := time.Now()
+	e, ok := s.Sessions.get(hash, now, s.idle())
+	if !ok {
+		gen := s.Sessions.generation()
+		var err error
+		if e, err = s.readSession(ctx, hash); err != nil || e == nil {
+			return nil, err
+		}
+		s.Sessions.put(hash, gen, e)
 	}
-	err := s.DB.NewRaw(`SELECT s.id, s.contact_id, s.last_seen_at FROM session s JOIN contact c ON c.id = s.contact_id
-		WHERE s.token_hash = ? AND s.expires_at > now() AND s.last_seen_at > now() - make_interval(secs => ?) AND NOT c.disabled`,
-		hashSecret(token), s.idle().Seconds()).Scan(ctx, &row)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	if time.Since(row.LastSeenAt) > touchEvery {
-		if _, err := s.DB.ExecContext(ctx, "UPDATE session SET last_seen_at = now() WHERE id = ?", row.ID); err != nil {
+	if seen := e.lastSeen.Load(); now.Sub(time.Unix(0, seen)) > touchEvery && e.lastSeen.CompareAndSwap(seen, now.UnixNano()) {
+		if _, err := s.DB.DB.ExecContext(ctx, "UPDATE session SET last_seen_at = now() WHERE id = $1", e.viewer.SessionID); err != nil {
 			return nil, err
 		}
 	}
-	v, err := s.ViewerFor(ctx, row.ContactID)
-	if portal.ErrorCode(err) == portal.ENOTFOUND {
-		return nil, nil // disabled since the query above
+	v := *e.viewer // the cached one is shared: callers get their own
+	return &v, nil
+}
+
+// sessionQuery reads a live session and its viewer (as ViewerFor builds
+// it) in one statement, with bound parameters so its text is the same for
+// every token.
+const sessionQuery = `SELECT s.id AS session_id, s.expires_at, s.last_seen_at,
+		c.id, c.legal_entity_id, c.customer_account_id,
+		COALESCE(c.price_list_id, a.price_list_id) AS price_list_id,
+		ARRAY(SELECT wr.id::text FROM web_role wr WHERE wr.key = 'authenticated_users'
+			OR wr.id IN (SELECT web_role_id FROM contact_web_role WHERE contact_id = c.id) ORDER BY wr.id) AS role_ids,
+		ARRAY(SELECT wr.key FROM web_role wr WHERE wr.key IS NOT NULL AND (wr.key = 'authenticated_users'
+			OR wr.id IN (SELECT web_role_id FROM contact_web_role WHERE contact_id = c.id)) ORDER BY wr.key) AS role_keys
+	FROM session s JOIN contact c ON c.id = s.contact_id LEFT JOIN customer_account a ON a.id = c.customer_account_id
+	WHERE s.token_hash = ? AND s.expires_at > now() AND s.last_seen_at > now() - make_interval(secs => ?) AND NOT c.disabled`
+
+// readSession reads the session of a token hash; nil when there is no live
+// one.
+func (s *Service) readSession(ctx context.Context, hash [32]byte) (*cachedSession, error) {
+	var rows []struct {
+		SessionID         string
+		ExpiresAt         time.Time
+		LastSeenAt        time.Time
+		ID                string
+		LegalEntityID     sql.NullString
+		CustomerAccountID sql.NullString
+		PriceListID       sql.NullString
+		RoleIDs           []string `bun:"role_ids,array"`
+		RoleKeys          []string `bun:"role_keys,array"`
 	}
-	if err != nil {
+	// The policy version goes with what is read: read it first, so a
+	// change in between leaves the entry already stale, not wrongly fresh.
+	version := s.Policy.Version()
+	if err := db.Select(ctx, s.DB, &rows, sessionQuery, hash[:], s.idle().Seconds()); err != nil {
 		return nil, err
 	}
-	v.SessionID = row.ID
-	return v, nil
+	if len(rows) == 0 {
+		return nil, nil
+	}
+	r := rows[0]
+	e := &cachedSession{expiresAt: r.ExpiresAt, fetched: time.Now(), policyVersion: version,
+		viewer: &portal.Viewer{
+			ContactID:       r.ID,
+			LegalEntityID:   r.LegalEntityID.String,
+			CustomerAccount: r.CustomerAccountID.String,
+			PriceListID:     r.PriceListID.String,
+			RoleIDs:         r.RoleIDs,
+			RoleKeys:        r.RoleKeys,
+			SessionID:       r.SessionID,
+		}}
+	e.lastSeen.Store(r.LastSeenAt.UnixNano())
+	return e, nil
 }
 
 // SignOut ends the viewer's session. Signing out without one is harmless.
@@ -233,12 +277,17 @@ func (s *Service) SignOut(ctx context.Context) error {
 	if v.SessionID == "" {
 		return nil
 	}
-	return db.Tx(ctx, s.DB, func(ctx context.Context, tx bun.Tx) error {
+	err := db.Tx(ctx, s.DB, func(ctx context.Context, tx bun.Tx) error {
 		if _, err := tx.ExecContext(ctx, "DELETE FROM session WHERE id = ?", v.SessionID); err != nil {
 			return err
 		}
 		return audit(ctx, tx, ActionSignedOut, "contact", v.ContactID, nil)
 	})
+	if err == nil {
+		// Here at once; the trigger's notification tells the others.
+		s.Sessions.ForgetContact(v.ContactID)
+	}
+	return err
 }
 
 // Redeem consumes an invitation code: it sets the contact's password,

@@ -21,6 +21,10 @@ const (
 type Args struct {
 	First *int
 	After *string
+	// SkipTotal leaves Page.TotalCount at 0: a count over every row in
+	// scope costs more than the page itself, so a list counts only when
+	// the client asks for the total.
+	SkipTotal bool
 }
 
 // Limit returns how many rows to return, refusing values out of range.

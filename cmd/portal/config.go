@@ -135,9 +135,14 @@ func newServices(ctx context.Context, bdb *bun.DB, c *config, logger *slog.Logge
 	roles := &policies.Roles{DB: bdb}
 	cat := &catalog.Service{DB: bdb, Policy: policy}
 	ids := &identity.Service{DB: bdb, Policy: policy, Roles: roles, Catalog: cat, BaseURL: c.BaseURL, Logger: logger}
+	if follow {
+		// Servers keep sessions in memory, coherent through NOTIFY.
+		ids.Sessions = identity.NewSessionCache(ctx, bdb, policy, logger, 0)
+	}
 	if c.SMTPURL != "" {
 		m, err := identity.NewSMTPMailer(c.SMTPURL)
 		if err != nil {
+			ids.Sessions.Close()
 			policy.Close()
 			return nil, err
 		}
@@ -153,8 +158,11 @@ func newServices(ctx context.Context, bdb *bun.DB, c *config, logger *slog.Logge
 	}, nil
 }
 
-// Close stops following policy changes.
-func (s *services) Close() error { return s.policy.Close() }
+// Close stops following policy and session changes.
+func (s *services) Close() error {
+	s.identity.Sessions.Close()
+	return s.policy.Close()
+}
 
 func (s *services) resolver() *graph.Resolver {
 	return &graph.Resolver{Catalog: s.catalog, Identity: s.identity, Roles: s.roles, Permissions: s.permissions, Orders: s.orders}

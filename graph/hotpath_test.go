@@ -1,0 +1,273 @@
+package graph_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	portal "github.com/openportal/portal"
+	"github.com/openportal/portal/catalog"
+	"github.com/openportal/portal/db"
+	"github.com/openportal/portal/graph"
+	"github.com/openportal/portal/identity"
+	"github.com/openportal/portal/orders"
+	"github.com/openportal/portal/policies"
+	"github.com/openportal/portal/server"
+)
+
+// instance is one Portal server process as production assembles it (its
+// own enforcer and session cache) on a shared database; statements records
+// what each request sends to PostgreSQL.
+type instance struct {
+	t          *testing.T
+	srv        *httptest.Server
+	mu         sync.Mutex
+	statements []string
+}
+
+func (i *instance) Statement(sql string) {
+	i.mu.Lock()
+	i.statements = append(i.statements, sql)
+	i.mu.Unlock()
+}
+
+func newInstance(t *testing.T, d *bun.DB, cacheTTL time.Duration) *instance {
+	t.Helper()
+	ctx := context.Background()
+	logger := slog.New(slog.NewTextHandler(testLog, nil))
+	policy, err := policies.NewEnforcer(ctx, d, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	roles := &policies.Roles{DB: d}
+	cat := &catalog.Service{DB: d, Policy: policy}
+	ids := &identity.Service{DB: d, Policy: policy, Roles: roles, Catalog: cat, Logger: logger,
+		Sessions: identity.NewSessionCache(ctx, d, policy, logger, cacheTTL)}
+	t.Cleanup(func() { ids.Sessions.Close(); policy.Close() })
+	select {
+	case <-ids.Sessions.Ready():
+	case <-time.After(10 * time.Second):
+		t.Fatal("the session cache did not start listening within 10s")
+	}
+	srv := &server.Server{DB: d, Logger: logger, Identity: ids, Resolver: &graph.Resolver{Catalog: cat, Identity: ids,
+		Roles: roles, Permissions: &policies.Admin{DB: d, Policy: policy}, Orders: &orders.Service{DB: d, Policy: policy}}}
+	i := &instance{t: t}
+	h := srv.Handler()
+	i.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(w, r.WithContext(db.ObserveStatements(r.Context(), i)))
+	}))
+	t.Cleanup(i.srv.Close)
+	return i
+}
+
+// do runs a query with a session token ("" for anonymous) and returns the
+// decoded answer and the statements it sent.
+func (i *instance) do(token, query string, vars map[string]any) (map[string]any, []string) {
+	i.t.Helper()
+	i.mu.Lock()
+	i.statements = nil
+	i.mu.Unlock()
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	req, _ := http.NewRequest("POST", i.srv.URL+"/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		i.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	var out map[string]any
+	if err := json.Unmarshal(b, &out); err != nil {
+		i.t.Fatalf("decode %s: %v", b, err)
+	}
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	return out, i.statements
+}
+
+func (i *instance) signIn(email, password string) string {
+	i.t.Helper()
+	out, _ := i.do("", `mutation($e: String!, $p: String!) { signIn(input: {email: $e, password: $p}) { token } }`,
+		map[string]any{"e": email, "p": password})
+	tok, _ := dig(out, "data", "signIn", "token").(string)
+	if tok == "" {
+		i.t.Fatalf("sign in %s: %v", email, out)
+	}
+	return tok
+}
+
+func dig(v any, path ...string) any {
+	for _, k := range path {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		v = m[k]
+	}
+	return v
+}
+
+// myOrders is scenario (a) of bench/run.sh.
+const myOrders = `query Orders { orders(first: 20) { edges { node { id number status totalAmount createdAt
+	lines { lineNumber quantity unit amount product { name } } } } } }`
+
+// TestHotPathStatements pins what issue 9 won: a page of orders with lines
+// and product names costs at most 3 statements (orders, lines, products)
+// and no transaction, whoever asks, with the values bound rather than
+// written into the SQL (one text for every user); a signed-in request that
+// reads no portal data sends nothing at all once its session is cached.
+func TestHotPathStatements(t *testing.T) {
+	w := newWorld(t)
+	w.placeOrders(w.alice, 2)
+	w.placeOrders(w.bob, 2)
+	in := newInstance(t, w.db, time.Hour)
+	tokens := map[string]string{
+		"alice": in.signIn("alice@forest.example", "demo-alice-pass"),
+		"bob":   in.signIn("bob@forest.example", "demo-bob-pass"),
+		"rep":   in.signIn("rep@forest.example", "demo-rep-pass"),
+	}
+	texts := map[string][]string{}
+	for _, c := range []struct {
+		name, user, query string
+		orders, max       int
+	}{
+		{"(a) authorized user's orders", "alice", myOrders, 2, 3},
+		{"(a) another authorized user's orders", "bob", myOrders, 2, 3},
+		{"(a') customer representative's account orders", "rep", myOrders, 4, 3},
+		{"signed-in __typename", "alice", `{ __typename }`, -1, 0},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			in.do(tokens[c.user], `{ __typename }`, nil) // the session is cached from here on
+			out, stmts := in.do(tokens[c.user], c.query, nil)
+			if out["errors"] != nil {
+				t.Fatalf("errors: %v", out["errors"])
+			}
+			if c.orders >= 0 {
+				edges, _ := dig(out, "data", "orders", "edges").([]any)
+				if len(edges) != c.orders {
+					t.Fatalf("%d orders, want %d: %v", len(edges), c.orders, out)
+				}
+				lines, _ := dig(edges[0], "node", "lines").([]any)
+				if len(lines) != 3 || dig(lines[0], "product", "name") == "" {
+					t.Fatalf("lines of the first order: %v", lines)
+				}
+			}
+			if len(stmts) > c.max {
+				t.Errorf("%d statements, want at most %d:\n%s", len(stmts), c.max, strings.Join(stmts, "\n"))
+			}
+			for _, s := range stmts {
+				u := strings.ToUpper(strings.TrimSpace(s))
+				if strings.HasPrefix(u, "BEGIN") || strings.HasPrefix(u, "START TRANSACTION") {
+					t.Errorf("a read opened a transaction: %s", s)
+				}
+			}
+			if c.orders >= 0 {
+				texts[c.user] = stmts
+			}
+		})
+	}
+	t.Run("the same SQL text for two users, their ids bound", func(t *testing.T) {
+		if !slices.Equal(texts["alice"], texts["bob"]) || len(texts["alice"]) == 0 {
+			t.Fatalf("alice's and bob's (a) sent different statements:\n%s\n--\n%s",
+				strings.Join(texts["alice"], "\n"), strings.Join(texts["bob"], "\n"))
+		}
+		for _, v := range []*portal.Viewer{w.alice, w.bob, w.rep} {
+			for _, s := range append(texts["alice"], texts["rep"]...) {
+				if strings.Contains(s, v.ContactID) || strings.Contains(s, v.CustomerAccount) {
+					t.Errorf("an id is written into the SQL text: %s", s)
+				}
+			}
+		}
+	})
+}
+
+// TestSessionCacheAcrossInstances: two servers on one database, each with
+// its own session cache (whose TTL is an hour, so only the notification can
+// act): sign-out, disabling a contact and removing its role on one server
+// take effect on the other's next request, modulo NOTIFY latency; on the
+// server where they happen, at once.
+func TestSessionCacheAcrossInstances(t *testing.T) {
+	w := newWorld(t)
+	w.placeOrders(w.bob, 1)
+	a, b := newInstance(t, w.db, time.Hour), newInstance(t, w.db, time.Hour)
+	admin := a.signIn("admin@portal.example", "demo-admin-pass")
+	const whoAmI = `{ viewer { contact { email } } orders { edges { node { id } } } }`
+	signedIn := func(in *instance, token string) (email string, orders int) {
+		out, _ := in.do(token, whoAmI, nil)
+		email, _ = dig(out, "data", "viewer", "contact", "email").(string)
+		edges, _ := dig(out, "data", "orders", "edges").([]any)
+		return email, len(edges)
+	}
+	// eventually polls in until cond holds, for at most 3s: far below the
+	// cache's TTL, so only the notification can have made it hold.
+	eventually := func(t *testing.T, what string, cond func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(3 * time.Second); !cond(); time.Sleep(20 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: not seen by the second server within 3s", what)
+			}
+		}
+	}
+	warm := func(t *testing.T, token, email string, orders int) {
+		t.Helper()
+		for _, in := range []*instance{a, b} {
+			if got, n := signedIn(in, token); got != email || n != orders {
+				t.Fatalf("before: signed in as %q with %d orders, want %q with %d", got, n, email, orders)
+			}
+			if _, stmts := in.do(token, `{ __typename }`, nil); len(stmts) != 0 {
+				t.Fatalf("the session is not cached: %v", stmts)
+			}
+		}
+	}
+
+	t.Run("sign-out", func(t *testing.T) {
+		tok := a.signIn("alice@forest.example", "demo-alice-pass")
+		warm(t, tok, "alice@forest.example", 0)
+		if out, _ := a.do(tok, `mutation { signOut }`, nil); dig(out, "data", "signOut") != true {
+			t.Fatalf("signOut: %v", out)
+		}
+		if email, _ := signedIn(a, tok); email != "" {
+			t.Fatalf("the server that signed out still knows the session as %s", email)
+		}
+		eventually(t, "sign-out", func() bool { email, _ := signedIn(b, tok); return email == "" })
+	})
+	t.Run("role removed", func(t *testing.T) {
+		tok := a.signIn("bob@forest.example", "demo-bob-pass")
+		warm(t, tok, "bob@forest.example", 1)
+		role := w.id("SELECT id FROM web_role WHERE key = ?", portal.RoleAuthorizedUser)
+		if out, _ := a.do(admin, `mutation($c: ID!, $r: ID!) { unassignWebRole(contactId: $c, roleId: $r) { id } }`,
+			map[string]any{"c": w.bob.ContactID, "r": role}); out["errors"] != nil {
+			t.Fatalf("unassignWebRole: %v", out["errors"])
+		}
+		if _, n := signedIn(a, tok); n != 0 {
+			t.Fatalf("the server that removed the role still shows bob %d orders", n)
+		}
+		eventually(t, "role removal", func() bool { _, n := signedIn(b, tok); return n == 0 })
+	})
+	t.Run("contact disabled", func(t *testing.T) {
+		tok := a.signIn("carla@alpine.example", "demo-carla-pass")
+		warm(t, tok, "carla@alpine.example", 0)
+		if out, _ := a.do(admin, `mutation($c: ID!) { disableContact(id: $c) { id } }`,
+			map[string]any{"c": w.carla.ContactID}); out["errors"] != nil {
+			t.Fatalf("disableContact: %v", out["errors"])
+		}
+		if email, _ := signedIn(a, tok); email != "" {
+			t.Fatalf("the server that disabled carla still knows her session")
+		}
+		eventually(t, "disabling", func() bool { email, _ := signedIn(b, tok); return email == "" })
+	})
+}
