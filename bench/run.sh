@@ -140,7 +140,7 @@ export RECEIPT PRODUCTS=$WORK/products
 wrk_once() { # target scenario conns tokens port
   local threads=$(( $3 < 2 ? $3 : 2 ))
   [[ $2 == c ]] && threads=$3
-  SCENARIO=$2 QUERY=$(query "$1" "$2") TOKENS=$4 wrk -t"$threads" -c"$3" -d"${DURATION}s" --latency -s bench/load.lua \
+  SCENARIO=$2 QUERY=$(query "$1" "$2") TOKENS=$4 wrk -t"$threads" -c"$3" -d"${DURATION}s" --timeout 10s --latency -s bench/load.lua \
     "http://127.0.0.1:$5/graphql" 2>"$WORK/wrk.err" | awk '/^RESULT/ {
       for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
       print v["rps"], v["p50_ms"], v["p99_ms"], v["errors"], v["orders_per_s"] }'

@@ -64,6 +64,9 @@ func (r *Resolver) prefetchOrders(ctx context.Context, page []*orders.Order) err
 		var products []string
 		for i, id := range ids {
 			l.orders.lines.Prime(id, lines[i])
+			// The page's orders are this request's own: the lines go
+			// straight onto them, and the resolver skips the loader.
+			page[i].Lines = lines[i]
 			for _, ln := range lines[i] {
 				products = append(products, ln.ProductID)
 			}

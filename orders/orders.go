@@ -92,7 +92,8 @@ type Order struct {
 
 	// Lines, when not nil, are the order's lines read in the same
 	// transaction as the header (what mutations return), so a client sees
-	// a total that matches its lines. Nil means "load them".
+	// a total that matches its lines, or read with the page of orders they
+	// belong to (lists). Nil means "load them".
 	Lines []*Line `bun:"-"`
 }
 
