@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/vikstrous/dataloadgen"
@@ -54,17 +55,31 @@ func (r *Resolver) newLoaders() *loaders {
 	}
 }
 
+// requestLoaders makes a request's loaders when it first needs them: a
+// request that loads nothing (most mutations, { __typename }) does not pay
+// for a dozen loaders and their caches.
+type requestLoaders struct {
+	once sync.Once
+	r    *Resolver
+	l    *loaders
+}
+
+func (rl *requestLoaders) get() *loaders {
+	rl.once.Do(func() { rl.l = rl.r.newLoaders() })
+	return rl.l
+}
+
 // WithLoaders gives each request its own loaders.
 func (r *Resolver) WithLoaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		ctx := context.WithValue(req.Context(), loadersKey{}, r.newLoaders())
+		ctx := context.WithValue(req.Context(), loadersKey{}, &requestLoaders{r: r})
 		next.ServeHTTP(w, req.WithContext(ctx))
 	})
 }
 
 func (r *Resolver) loadersFor(ctx context.Context) *loaders {
-	if l, ok := ctx.Value(loadersKey{}).(*loaders); ok {
-		return l
+	if rl, ok := ctx.Value(loadersKey{}).(*requestLoaders); ok {
+		return rl.get()
 	}
 	// Outside HTTP (in-process queries): loaders for this call alone.
 	return r.newLoaders()

@@ -132,8 +132,8 @@ func (s *Service) OrdersByID(ctx context.Context, ids []string) ([]*Order, error
 	scope := s.Policy.ReadScope(ctx, policies.TableSalesOrder)
 	if valid := db.ValidIDs(ids); len(valid) > 0 && !scope.None() {
 		cond, args := scope.Where(policies.OrderColumns("o"))
-		args = append(args, bun.List(valid))
-		if err := s.DB.NewRaw("SELECT o.* FROM sales_order o WHERE "+cond+" AND o.id IN (?)", args...).Scan(ctx, &rows); err != nil {
+		args = append(args, valid)
+		if err := db.Select(ctx, s.DB, &rows, "SELECT o.* FROM sales_order o WHERE "+cond+" AND o.id = ANY(?::uuid[])", args...); err != nil {
 			return nil, err
 		}
 	}
@@ -153,10 +153,10 @@ func (s *Service) LinesByOrderIDs(ctx context.Context, orderIDs []string) ([][]*
 		return out, nil
 	}
 	cond, args := scope.Where(policies.LineColumns("l"))
-	args = append(args, bun.List(valid))
+	args = append(args, valid)
 	var rows []*Line
-	err := s.DB.NewRaw(`SELECT l.* FROM sales_order_line l
-		WHERE `+cond+` AND l.sales_order_id IN (?) ORDER BY l.sales_order_id, l.line_number`, args...).Scan(ctx, &rows)
+	err := db.Select(ctx, s.DB, &rows, `SELECT l.* FROM sales_order_line l
+		WHERE `+cond+` AND l.sales_order_id = ANY(?::uuid[]) ORDER BY l.sales_order_id, l.line_number`, args...)
 	if err != nil {
 		return nil, err
 	}
