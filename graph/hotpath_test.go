@@ -258,6 +258,19 @@ func TestSessionCacheAcrossInstances(t *testing.T) {
 		}
 		eventually(t, "role removal", func() bool { _, n := signedIn(b, tok); return n == 0 })
 	})
+	t.Run("account changed outside Portal", func(t *testing.T) {
+		// The trigger notifies whoever changes the row: here plain SQL,
+		// as an ERP synchronisation would, so neither server knows at once.
+		tok := a.signIn("rep@forest.example", "demo-rep-pass")
+		warm(t, tok, "rep@forest.example", 1)
+		if _, err := w.db.ExecContext(context.Background(), `UPDATE contact SET customer_account_id =
+			(SELECT id FROM customer_account WHERE account_number = 'DE-001') WHERE email = 'rep@forest.example'`); err != nil {
+			t.Fatal(err)
+		}
+		for _, in := range []*instance{a, b} {
+			eventually(t, "account change", func() bool { _, n := signedIn(in, tok); return n == 0 })
+		}
+	})
 	t.Run("contact disabled", func(t *testing.T) {
 		tok := a.signIn("carla@alpine.example", "demo-carla-pass")
 		warm(t, tok, "carla@alpine.example", 0)
