@@ -38,11 +38,38 @@ type config struct {
 func dbFlags(fs *flag.FlagSet, c *config, getenv func(string) string) {
 	fs.StringVar(&c.DataDir, "data-dir", or(getenv("PORTAL_DATA_DIR"), "portal-data"),
 		"directory of the private PostgreSQL cluster, used when no database URL is set (env PORTAL_DATA_DIR)")
-	fs.StringVar(&c.DatabaseURL, "database-url", getenv("DATABASE_URL"),
-		"PostgreSQL URL, e.g. postgres://user:pass@host/db (env DATABASE_URL); empty: run a private PostgreSQL")
+	secretFlag(fs, &c.DatabaseURL, "database-url", "DATABASE_URL", getenv,
+		"PostgreSQL `URL`, e.g. postgres://user:pass@host/db; empty: run a private PostgreSQL")
 	fs.StringVar(&c.LogLevel, "log-level", or(getenv("PORTAL_LOG_LEVEL"), "info"), "debug, info, warn or error (env PORTAL_LOG_LEVEL)")
 	fs.StringVar(&c.LogFormat, "log-format", or(getenv("PORTAL_LOG_FORMAT"), "text"), "text or json (env PORTAL_LOG_FORMAT)")
 }
+
+// secretFlag registers a flag whose environment variable may hold a
+// password. Its value is read from the environment only after parsing (see
+// parse), never as the flag's default: the flag package prints defaults in
+// --help and after a mistyped flag, and a password does not belong in a
+// terminal's scrollback or a CI log. The usage says only whether it is set.
+func secretFlag(fs *flag.FlagSet, p *string, name, env string, getenv func(string) string, usage string) {
+	state := "not set"
+	if getenv(env) != "" {
+		state = "set, value not shown"
+	}
+	fs.Var(&envSecret{p: p, env: env, getenv: getenv}, name, fmt.Sprintf("%s (env %s: %s)", usage, env, state))
+}
+
+// envSecret is a string flag that falls back to an environment variable.
+// String is empty so that no default, and so no secret, is ever printed.
+type envSecret struct {
+	p      *string
+	env    string
+	getenv func(string) string
+}
+
+func (s *envSecret) String() string     { return "" }
+func (s *envSecret) Set(v string) error { *s.p = v; return nil }
+
+// fromEnv fills a secret flag that was not given on the command line.
+func (s *envSecret) fromEnv() { *s.p = s.getenv(s.env) }
 
 func or(v, def string) string {
 	if v == "" {

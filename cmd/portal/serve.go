@@ -124,8 +124,8 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	fs.BoolVar(&m.Config.Demo, "demo", envBool(getenv("PORTAL_DEMO")), "load demo data when the database is empty (env PORTAL_DEMO)")
 	fs.StringVar(&m.Config.BaseURL, "base-url", getenv("PORTAL_BASE_URL"),
 		"the site's public URL, for links in invitations (env PORTAL_BASE_URL); default http://ADDR")
-	fs.StringVar(&m.Config.SMTPURL, "smtp-url", getenv("PORTAL_SMTP_URL"),
-		"mail invitations through this SMTP server: smtp://user:pass@host:587?from=portal@example.com (env PORTAL_SMTP_URL); empty: hand over the sign-up URL yourself")
+	secretFlag(fs, &m.Config.SMTPURL, "smtp-url", "PORTAL_SMTP_URL", getenv,
+		"mail invitations through the SMTP server at `URL`: smtp://user:pass@host:587?from=portal@example.com; empty: hand over the sign-up URL yourself")
 	fs.StringVar(&m.Config.TrustedProxies, "trusted-proxies", getenv("PORTAL_TRUSTED_PROXIES"),
 		"reverse proxies whose X-Forwarded-For names the client, e.g. 10.0.0.0/8,127.0.0.1 (env PORTAL_TRUSTED_PROXIES)")
 	dbFlags(fs, &m.Config, getenv)
