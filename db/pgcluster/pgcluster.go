@@ -251,24 +251,43 @@ func (c *Cluster) exited(d time.Duration) bool {
 
 // prepareDataDir creates dataDir if needed and makes it usable by the
 // account postgres runs as. It reports whether a cluster already lives there.
+//
+// As root it hands dataDir to the postgres account, so it must never be
+// steered onto another file: the directories above dataDir must be ones
+// nobody else can change (see checkParents), and dataDir itself is opened
+// without following a link and changed through that descriptor only.
 func prepareDataDir(dataDir string, acct *account) (initialised bool, err error) {
+	parent := filepath.Dir(dataDir)
+	// Checked before anything is created, so a planted link cannot make us
+	// create directories elsewhere, and again once the path exists.
+	if err := checkParents(parent); err != nil {
+		return false, err
+	}
 	// Parents we create (e.g. ./portal-data) are 0755 so that, when we run
 	// as root, the postgres account can pass through them to the data dir,
 	// which itself stays 0700 as PostgreSQL requires.
-	if err := os.MkdirAll(filepath.Dir(dataDir), 0o755); err != nil {
+	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return false, fmt.Errorf("pgcluster: create data directory: %w", err)
+	}
+	if err := checkParents(parent); err != nil {
+		return false, err
 	}
 	if err := os.Mkdir(dataDir, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
 		return false, fmt.Errorf("pgcluster: create data directory: %w", err)
 	}
-	fi, err := os.Stat(dataDir)
+	dir, err := os.OpenFile(dataDir, os.O_RDONLY|syscall.O_DIRECTORY|syscall.O_NOFOLLOW, 0)
+	if err != nil {
+		if fi, lerr := os.Lstat(dataDir); lerr == nil && fi.Mode()&os.ModeSymlink != 0 {
+			return false, fmt.Errorf("pgcluster: data directory %s is a symbolic link, which Portal does not follow: remove it, or give the real directory as the data directory", dataDir)
+		}
+		return false, fmt.Errorf("pgcluster: data directory %s must be a directory, not a link or a file: %w", dataDir, err)
+	}
+	defer dir.Close()
+	fi, err := dir.Stat()
 	if err != nil {
 		return false, fmt.Errorf("pgcluster: %w", err)
 	}
-	if !fi.IsDir() {
-		return false, fmt.Errorf("pgcluster: data directory %s is not a directory", dataDir)
-	}
-	_, err = os.Stat(filepath.Join(dataDir, "PG_VERSION"))
+	_, err = os.Lstat(filepath.Join(dataDir, "PG_VERSION"))
 	initialised = err == nil
 
 	if acct.cred != nil { // we are root; postgres runs as acct
@@ -282,7 +301,7 @@ func prepareDataDir(dataDir string, acct *account) (initialised bool, err error)
 				return false, fmt.Errorf("pgcluster: data directory %s holds a cluster owned by uid %d, but as root PostgreSQL must run as %q (uid %d): use a new data directory, or run Portal as uid %d",
 					dataDir, owner, acct.name, acct.uid, owner)
 			}
-			if err := os.Chown(dataDir, acct.uid, acct.gid); err != nil {
+			if err := dir.Chown(acct.uid, acct.gid); err != nil {
 				return false, fmt.Errorf("pgcluster: hand data directory to user %s: %w", acct.name, err)
 			}
 		}
@@ -295,7 +314,7 @@ func prepareDataDir(dataDir string, acct *account) (initialised bool, err error)
 	// postgres refuses a data directory that others can read (it must be
 	// 0700 or 0750); a directory made by hand is often 0755.
 	if fi.Mode().Perm()&^0o750 != 0 {
-		_ = os.Chmod(dataDir, 0o700) // if this fails postgres says why
+		_ = dir.Chmod(0o700) // if this fails postgres says why
 	}
 	return initialised, nil
 }
