@@ -254,9 +254,9 @@ func TestOrderDatesOutOfRange(t *testing.T) {
 		filter orders.Filter
 		field  string
 	}{
-		{"submittedFrom in year 0", orders.Filter{SubmittedFrom: &year0}, "filter.submittedFrom"},
-		{"submittedTo in year 0", orders.Filter{SubmittedTo: &year0}, "filter.submittedTo"},
-		{"submittedFrom in year 10000", orders.Filter{SubmittedFrom: &year10000}, "filter.submittedFrom"},
+		{"submittedFrom in year 0", orders.Filter{SubmittedFrom: &year0}, "submittedFrom"},
+		{"submittedTo in year 0", orders.Filter{SubmittedTo: &year0}, "submittedTo"},
+		{"submittedFrom in year 10000", orders.Filter{SubmittedFrom: &year10000}, "submittedFrom"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := f.svc.Orders(f.ctx, tt.filter, paging.Args{})
@@ -277,7 +277,7 @@ func TestOrderDatesOutOfRange(t *testing.T) {
 	} {
 		t.Run("requested receipt date "+tt.name, func(t *testing.T) {
 			_, err := f.svc.Create(f.ctx, orders.InformationInput{RequestedReceiptDate: tt.date})
-			if e, ok := err.(*portal.Error); !ok || e.Code != portal.EINVALID || e.Field != "input.requestedReceiptDate" || !strings.Contains(e.Message, tt.says) {
+			if e, ok := err.(*portal.Error); !ok || e.Code != portal.EINVALID || e.Field != "requestedReceiptDate" || !strings.Contains(e.Message, tt.says) {
 				t.Errorf("err %v, want bad input on input.requestedReceiptDate saying %q", err, tt.says)
 			}
 		})

@@ -11,13 +11,8 @@ import (
 
 	"github.com/uptrace/bun"
 
-	"github.com/openportal/portal/catalog"
 	"github.com/openportal/portal/db"
 	"github.com/openportal/portal/db/pgcluster"
-	"github.com/openportal/portal/graph"
-	"github.com/openportal/portal/identity"
-	"github.com/openportal/portal/orders"
-	"github.com/openportal/portal/policies"
 )
 
 // config is every setting, from flags with PORTAL_* environment defaults.
@@ -133,55 +128,4 @@ func (d *database) Close() error {
 		return d.cluster.Stop()
 	}
 	return nil
-}
-
-// services are the domain services over one database.
-type services struct {
-	policy      *policies.Enforcer
-	catalog     *catalog.Service
-	identity    *identity.Service
-	roles       *policies.Roles
-	permissions *policies.Admin
-	orders      *orders.Service
-}
-
-// newServices loads the permission policy and builds the services. A
-// server follows policy changes (LISTEN and the version check); a one-shot
-// command (follow false) only needs the policy as it is. Close the
-// services before the database.
-func newServices(ctx context.Context, bdb *bun.DB, c *config, logger *slog.Logger, follow bool) (*services, error) {
-	var opts []policies.Option
-	if !follow {
-		opts = append(opts, policies.WithoutListen(), policies.CheckEvery(0))
-	}
-	policy, err := policies.NewEnforcer(ctx, bdb, logger, opts...)
-	if err != nil {
-		return nil, err
-	}
-	roles := &policies.Roles{DB: bdb}
-	cat := &catalog.Service{DB: bdb, Policy: policy}
-	ids := &identity.Service{DB: bdb, Policy: policy, Roles: roles, Catalog: cat, BaseURL: c.BaseURL, Logger: logger}
-	if c.SMTPURL != "" {
-		m, err := identity.NewSMTPMailer(c.SMTPURL)
-		if err != nil {
-			policy.Close()
-			return nil, err
-		}
-		ids.Mailer = m
-	}
-	return &services{
-		policy:      policy,
-		catalog:     cat,
-		identity:    ids,
-		roles:       roles,
-		permissions: &policies.Admin{DB: bdb, Policy: policy},
-		orders:      &orders.Service{DB: bdb, Policy: policy},
-	}, nil
-}
-
-// Close stops following policy changes.
-func (s *services) Close() error { return s.policy.Close() }
-
-func (s *services) resolver() *graph.Resolver {
-	return &graph.Resolver{Catalog: s.catalog, Identity: s.identity, Roles: s.roles, Permissions: s.permissions, Orders: s.orders}
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/openportal/portal/app"
 	"github.com/openportal/portal/db"
 	"github.com/openportal/portal/demo"
 	"github.com/openportal/portal/server"
@@ -28,7 +29,7 @@ type Main struct {
 	Stdout io.Writer
 
 	db   *database
-	svc  *services
+	app  *app.App
 	ln   net.Listener
 	http *http.Server
 }
@@ -51,27 +52,28 @@ func (m *Main) Open(ctx context.Context) error {
 	if len(applied) > 0 {
 		m.Logger.Info("migrations applied", "migrations", applied)
 	}
-	svc, err := newServices(ctx, m.db.DB, &m.Config, m.Logger, true)
-	if err != nil {
-		return err
-	}
-	m.svc = svc
-	if m.Config.Demo {
-		if err := loadDemo(ctx, m.db, svc, m.Stdout); err != nil {
-			return err
-		}
-	}
+	// Listen before building the app: with no base URL configured, the
+	// links in invitations point at the address actually bound.
 	m.ln, err = net.Listen("tcp", m.Config.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", m.Config.Addr, err)
 	}
-	if m.Config.BaseURL == "" {
-		svc.identity.BaseURL = "http://" + m.ln.Addr().String()
+	cfg := app.Config{BaseURL: m.Config.BaseURL, SMTPURL: m.Config.SMTPURL, TrustedProxies: proxies,
+		SecureCookies: strings.HasPrefix(strings.ToLower(m.Config.BaseURL), "https://")}
+	if cfg.BaseURL == "" {
+		cfg.BaseURL = "http://" + m.ln.Addr().String()
 	}
-	s := &server.Server{DB: m.db.DB, Logger: m.Logger, Resolver: svc.resolver(), Identity: svc.identity,
-		SecureCookies: strings.HasPrefix(strings.ToLower(m.Config.BaseURL), "https://"), TrustedProxies: proxies}
+	m.app, err = app.New(ctx, m.db.DB, cfg, m.Logger)
+	if err != nil {
+		return err
+	}
+	if m.Config.Demo {
+		if err := loadDemo(ctx, m.app, m.Stdout); err != nil {
+			return err
+		}
+	}
 	m.http = &http.Server{
-		Handler:           s.Handler(),
+		Handler:           m.app.Handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -107,8 +109,8 @@ func (m *Main) Close() error {
 		}
 		cancel()
 	}
-	if m.svc != nil {
-		errs = append(errs, m.svc.Close())
+	if m.app != nil {
+		errs = append(errs, m.app.Close())
 	}
 	if m.db != nil {
 		errs = append(errs, m.db.Close())
@@ -137,8 +139,11 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	if err := m.Open(ctx); err != nil {
-		if m.svc != nil {
-			m.svc.Close()
+		if m.ln != nil {
+			m.ln.Close()
+		}
+		if m.app != nil {
+			m.app.Close()
 		}
 		if m.db != nil {
 			m.db.Close()
@@ -157,8 +162,8 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 
 // loadDemo loads the demo data when the database has none yet and prints
 // the sign-ins.
-func loadDemo(ctx context.Context, d *database, svc *services, stdout io.Writer) error {
-	empty, err := demo.Empty(ctx, d.DB)
+func loadDemo(ctx context.Context, a *app.App, stdout io.Writer) error {
+	empty, err := demo.Empty(ctx, a.DB)
 	if err != nil {
 		return err
 	}
@@ -166,7 +171,7 @@ func loadDemo(ctx context.Context, d *database, svc *services, stdout io.Writer)
 		fmt.Fprintln(stdout, "Demo data: the database already has data; nothing loaded.")
 		return nil
 	}
-	creds, err := demo.Load(ctx, svc.catalog, svc.identity)
+	creds, err := demo.Load(ctx, a.Catalog, a.Identity)
 	if err != nil {
 		return fmt.Errorf("load demo data: %w", err)
 	}
