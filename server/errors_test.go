@@ -56,7 +56,9 @@ func TestWriteError(t *testing.T) {
 				}
 				return
 			}
-			var got struct{ Error struct{ Code, Message, Field, RequestID string } }
+			var got struct {
+				Error struct{ Code, Message, Field, RequestID string }
+			}
 			if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil {
 				t.Fatalf("decode %s: %v", body, err)
 			}
