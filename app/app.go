@@ -70,7 +70,7 @@ type App struct {
 	GraphQL  http.Handler
 
 	// Upcoming parts add their field here, e.g.
-	//	Worker *dualwrite.Worker // ERP sync: started by Start, stopped by Close
+	//	Worker *dualwrite.Worker // ERP sync: started in New unless cfg.OneShot, stopped by Close
 	//	Site   *site.Site        // page engine: a server.Route "/"
 	//	Manage *manage.UI        // /manage: a server.Route "/manage/"
 
@@ -117,7 +117,7 @@ func New(ctx context.Context, db *bun.DB, cfg Config, logger *slog.Logger) (*App
 	a.GraphQL = graph.NewHandler(a.Resolver, logger)
 
 	// Upcoming parts are built here, after the services they use, e.g.
-	//	a.Worker = dualwrite.New(db, a.Orders, a.Identity, logger); a.onClose(a.Worker.Close)
+	//	if !cfg.OneShot { a.Worker = dualwrite.Start(ctx, db, a.Orders, logger); a.onClose(a.Worker.Close) }
 	//	a.Site = site.New(a.Catalog, a.Orders, ...)
 	// and add their routes to routes below.
 	var routes []server.Route

@@ -12,7 +12,9 @@
 // postgres run as the "postgres" system user instead: the data directory is
 // chowned to it and the processes get its credentials. The directories above
 // the data directory must then be traversable by that user; Start checks
-// this and says how to fix it.
+// this and says how to fix it. Since root changes what it finds there, the
+// data directory must not be a link and no directory above it may be one
+// that other users can write (see checkParents).
 //
 // postgres is started directly as our child, in its own process group, so
 // that a Ctrl-C on the terminal reaches Portal, which then stops PostgreSQL
@@ -327,10 +329,17 @@ func prepareDataDir(dataDir string, acct *account) (initialised bool, err error)
 // pid, the file and the socket lock files are stale and go.
 func clearStaleLock(dataDir string, log *slog.Logger) error {
 	pidFile := filepath.Join(dataDir, "postmaster.pid")
-	b, err := os.ReadFile(pidFile)
+	// The postgres account owns the data directory: as root, read its
+	// file, not whatever a link there points to.
+	f, err := os.OpenFile(pidFile, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
+	if err != nil {
+		return fmt.Errorf("pgcluster: %s must be a plain file: %w", pidFile, err)
+	}
+	b, err := io.ReadAll(io.LimitReader(f, 64<<10))
+	f.Close()
 	if err != nil {
 		return fmt.Errorf("pgcluster: %w", err)
 	}
@@ -453,12 +462,25 @@ func makeSocketDir(dataDir string, acct *account) (dir string, temp bool, err er
 			os.RemoveAll(dir)
 			return "", false, err
 		}
-		if err := os.Chown(dir, acct.uid, acct.gid); err != nil {
+		// Through a descriptor opened without following links, like the
+		// data directory: TMPDIR may be a place others can write.
+		if err := chownDir(dir, acct); err != nil {
 			os.RemoveAll(dir)
 			return "", false, fmt.Errorf("pgcluster: hand socket dir to user %s: %w", acct.name, err)
 		}
 	}
 	return dir, true, nil
+}
+
+// chownDir hands the directory path, never what a link there points to,
+// to acct.
+func chownDir(path string, acct *account) error {
+	d, err := os.OpenFile(path, os.O_RDONLY|syscall.O_DIRECTORY|syscall.O_NOFOLLOW, 0)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Chown(acct.uid, acct.gid)
 }
 
 // spawn starts the postmaster as our child.
