@@ -95,8 +95,8 @@ func internalError(ctx context.Context, logger *slog.Logger, err error, gerr *gq
 	return gerr
 }
 
-// schema is the API's schema, for fieldPath to tell input objects apart.
-var schema = generated.NewExecutableSchema(generated.Config{}).Schema()
+// apiSchema is the API's schema, for fieldPath to tell input objects apart.
+var apiSchema = generated.NewExecutableSchema(generated.Config{}).Schema()
 
 // fieldPath spells a domain error's field as the API does. Domain packages
 // name fields relative to the input they were given ("deliveryAddressId",
@@ -115,7 +115,7 @@ func fieldPath(ctx context.Context, field string) string {
 		head = head[:i]
 	}
 	for _, arg := range fc.Field.Definition.Arguments {
-		if t := schema.Types[arg.Type.Name()]; t != nil && t.Kind == ast.InputObject && t.Fields.ForName(head) != nil {
+		if t := apiSchema.Types[arg.Type.Name()]; t != nil && t.Kind == ast.InputObject && t.Fields.ForName(head) != nil {
 			return arg.Name + "." + field
 		}
 	}

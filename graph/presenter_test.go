@@ -53,7 +53,7 @@ func TestErrorPresenterCodes(t *testing.T) {
 // them under the argument that carried it, and leaves plain arguments be.
 func TestFieldPath(t *testing.T) {
 	field := func(object, name string) context.Context {
-		def := schema.Types[object].Fields.ForName(name)
+		def := apiSchema.Types[object].Fields.ForName(name)
 		if def == nil {
 			t.Fatalf("no field %s.%s in the schema", object, name)
 		}
