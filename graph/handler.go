@@ -10,18 +10,12 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
-	"github.com/99designs/gqlgen/graphql/handler/lru"
-	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	portal "github.com/openportal/portal"
 	"github.com/openportal/portal/graph/generated"
 )
-
-// complexityLimit bounds how much one query may ask for, so a deeply nested
-// query cannot make the server load millions of rows.
-const complexityLimit = 5000
 
 // codes maps Portal's error codes to the contract's extensions.code, in
 // exactly one place.
@@ -35,16 +29,38 @@ var codes = map[string]string{
 	portal.EINTERNAL:        "INTERNAL",
 }
 
+// HandlerOption configures NewHandler.
+type HandlerOption func(*handlerConfig)
+
+type handlerConfig struct {
+	allowIntrospection bool
+}
+
+// AllowIntrospection opens the schema (__schema, __type) to every caller,
+// anonymous ones included. Without it only administrators may introspect
+// (GraphiQL's documentation needs it): the schema names every mutation, and
+// its introspection query is among the costliest a visitor can send.
+func AllowIntrospection(allow bool) HandlerOption {
+	return func(c *handlerConfig) { c.allowIntrospection = allow }
+}
+
 // NewHandler returns the /graphql endpoint: POST and GET (GET cannot run
-// mutations), with Portal's error presenter.
-func NewHandler(r *Resolver, logger *slog.Logger) http.Handler {
-	srv := handler.New(generated.NewExecutableSchema(generated.Config{Resolvers: r}))
-	srv.AddTransport(transport.Options{})
-	srv.AddTransport(transport.GET{})
-	srv.AddTransport(transport.POST{})
-	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
-	srv.Use(extension.Introspection{})
-	srv.Use(extension.FixedComplexityLimit(complexityLimit))
+// mutations) as GraphQL over HTTP defines them, with Portal's error
+// presenter and the limits of limits.go.
+func NewHandler(r *Resolver, logger *slog.Logger, opts ...HandlerOption) http.Handler {
+	var cfg handlerConfig
+	for _, o := range opts {
+		o(&cfg)
+	}
+	es := costedSchema{generated.NewExecutableSchema(generated.Config{Resolvers: r})}
+	srv := handler.New(es)
+	srv.AddTransport(httpTransport{})
+	cache := newBoundedCache()
+	srv.SetQueryCache(cache)
+	srv.SetParserTokenLimit(maxTokens)
+	srv.Use(shapeCheck{cache: cache})
+	srv.Use(introspectionGate{allowAll: cfg.allowIntrospection})
+	srv.Use(&extension.ComplexityLimit{Func: costLimit})
 	srv.AroundOperations(refuseBadText)
 	srv.SetErrorPresenter(errorPresenter(logger))
 	srv.SetRecoverFunc(func(ctx context.Context, p any) error {
