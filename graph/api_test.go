@@ -44,7 +44,7 @@ func newAPI(t testing.TB) *api {
 
 // newAPIOn is newAPI on a given database, for a second server on the same
 // one: it has its own enforcer, as a second process would.
-func newAPIOn(t testing.TB, d *bun.DB) *api {
+func newAPIOn(t testing.TB, d *bun.DB, opts ...graph.HandlerOption) *api {
 	t.Helper()
 	queries := &queryCounter{} // orders_test.go
 	d = d.WithQueryHook(queries)
@@ -63,7 +63,7 @@ func newAPIOn(t testing.TB, d *bun.DB) *api {
 		Orders:      &orders.Service{DB: d, Policy: policy},
 	}
 	a := &api{t: t, db: d, policy: policy, queries: queries}
-	h := graph.NewHandler(r, slog.New(slog.NewTextHandler(testLog, nil)))
+	h := graph.NewHandler(r, slog.New(slog.NewTextHandler(testLog, nil)), opts...)
 	// The test says who the viewer is; site_test.go's newSite goes through
 	// real sign-in and sessions instead.
 	a.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
