@@ -136,3 +136,26 @@ func TestLargeBodies(t *testing.T) {
 		t.Errorf("1 MiB body: status %d, %d bytes, %+v; want 413 and a short message", status, size, r.Errors)
 	}
 }
+
+// TestMessagesDoNotEchoRequests: the parser and validator quote names and
+// values from the request; a megabyte-long one must not come back whole.
+func TestMessagesDoNotEchoRequests(t *testing.T) {
+	a := newAPI(t)
+	long := strings.Repeat("x", 500_000)
+	for _, tt := range []struct{ name, query string }{
+		{"unknown field", "{ " + long + " }"},
+		{"bad argument value", `{ products(first: "` + long + `") { totalCount } }`},
+		{"unterminated string", `{ products(search: "` + long + ` }`},
+		{"unknown variable type", "query($v: " + long + ") { __typename }"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, r, size := post(t, a.srv.URL, body(tt.query, nil))
+			if len(r.Errors) == 0 {
+				t.Fatal("accepted")
+			}
+			if size > 5000 {
+				t.Errorf("a %d-byte answer to a %d-byte request: %.200s…", size, len(tt.query), r.Errors[0].Message)
+			}
+		})
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"unicode/utf8"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
@@ -74,6 +75,33 @@ func NewHandler(r *Resolver, logger *slog.Logger, opts ...HandlerOption) http.Ha
 // fault into extensions.field. Errors Portal did not name are internal: they
 // are logged in full and shown only as "Internal error (request …)".
 func errorPresenter(logger *slog.Logger) graphql.ErrorPresenterFunc {
+	present := presentError(logger)
+	return func(ctx context.Context, err error) *gqlerror.Error {
+		gerr := present(ctx, err)
+		// The parser and validator quote names and values from the
+		// request, which may be a megabyte long: a message never echoes
+		// more than a few hundred bytes of it.
+		gerr.Message = shorten(gerr.Message, maxMessage)
+		return gerr
+	}
+}
+
+// maxMessage bounds an error message, in bytes.
+const maxMessage = 500
+
+// shorten cuts s to at most n bytes (on a rune boundary), marking the cut.
+func shorten(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
+func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
 	return func(ctx context.Context, err error) *gqlerror.Error {
 		gerr := graphql.DefaultErrorPresenter(ctx, err)
 		var pe *portal.Error

@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -39,6 +40,11 @@ const (
 	// maxAliases bounds aliased fields; an alias is how one field is asked
 	// for many times.
 	maxAliases = 50
+	// maxName bounds names (fields, aliases, arguments, variables, types,
+	// fragments): ours are under 30 characters, and the validator's "did
+	// you mean" compares an unknown name with every known one, in time
+	// that grows with its length.
+	maxName = 100
 	// maxIntrospectionFields bounds __schema and __type fields per operation:
 	// the schema is the same for every one of them.
 	maxIntrospectionFields = 3
@@ -68,6 +74,10 @@ func errLimit(format string, args ...any) *gqlerror.Error {
 	err := gqlerror.Errorf(format, args...)
 	errcode.Set(err, "COMPLEXITY_LIMIT_EXCEEDED")
 	return err
+}
+
+func errLongName() *gqlerror.Error {
+	return errLimit("A name in the document is longer than %d characters.", maxName)
 }
 
 // boundedCache is gqlgen's LRU query cache that does not keep huge
@@ -128,7 +138,20 @@ func (s shapeCheck) MutateOperationParameters(ctx context.Context, p *graphql.Ra
 // times over cannot make it run long.
 func checkShape(doc *ast.QueryDocument) *gqlerror.Error {
 	w := shapeWalker{doc: doc, visiting: map[string]bool{}}
+	for _, f := range doc.Fragments {
+		if len(f.Name) > maxName || len(f.TypeCondition) > maxName {
+			return errLongName()
+		}
+	}
 	for _, op := range doc.Operations {
+		if len(op.Name) > maxName {
+			return errLongName()
+		}
+		for _, v := range op.VariableDefinitions {
+			if len(v.Variable) > maxName || len(v.Type.Name()) > maxName {
+				return errLongName()
+			}
+		}
 		w.fields, w.aliases, w.introspection, w.err = 0, 0, 0, nil
 		roots := w.count(op.SelectionSet, 0, false)
 		if w.err != nil {
@@ -167,6 +190,12 @@ func (w *shapeWalker) count(set ast.SelectionSet, depth int, inIntrospection boo
 		case *ast.Field:
 			n++
 			w.fields++
+			if len(s.Name) > maxName || len(s.Alias) > maxName || slices.ContainsFunc(s.Arguments, func(a *ast.Argument) bool {
+				return len(a.Name) > maxName
+			}) {
+				w.err = errLongName()
+				return n
+			}
 			if s.Alias != "" && s.Alias != s.Name {
 				w.aliases++
 			}
