@@ -164,8 +164,10 @@ func TestCostBoundsRealWork(t *testing.T) {
 		{"300 aliased counts", "{" + aliases(300, "products(first: 0) { totalCount }") + " }", "COMPLEXITY_LIMIT_EXCEEDED"},
 		{"21 root fields", "{" + aliases(21, "legalEntities { code }") + " }", "COMPLEXITY_LIMIT_EXCEEDED"},
 		{"20 root fields", "{" + aliases(20, "legalEntities { code }") + " }", ""},
-		{"40 pages of 100 products", "{" + aliases(20, "products(first: 100) { edges { node { number name } } }") + " }", "COMPLEXITY_LIMIT_EXCEEDED"},
+		{"20 pages of 100 products", "{" + aliases(20, "products(first: 100) { edges { node { number name } } }") + " }", "COMPLEXITY_LIMIT_EXCEEDED"},
 		{"contacts within contacts", "{ contacts { edges { node { " + nest + " } } } }", "COMPLEXITY_LIMIT_EXCEEDED"},
+		{"12 deep", `{ customerAccount(id: "x") {` + strings.Repeat(" invoiceAccount {", 10) + " id" + strings.Repeat(" }", 10) + " } }", ""},
+		{"13 deep", `{ customerAccount(id: "x") {` + strings.Repeat(" invoiceAccount {", 11) + " id" + strings.Repeat(" }", 11) + " } }", "COMPLEXITY_LIMIT_EXCEEDED"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			r := a.do(tt.query, nil)
