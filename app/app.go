@@ -48,6 +48,9 @@ type Config struct {
 	OneShot bool
 	// PolicyOptions tune the enforcer further (tests).
 	PolicyOptions []policies.Option
+	// AllowIntrospection opens GraphQL introspection to every caller;
+	// without it only administrators may introspect.
+	AllowIntrospection bool
 }
 
 // App is Portal over one database: the domain services, the GraphQL API
@@ -114,7 +117,7 @@ func New(ctx context.Context, db *bun.DB, cfg Config, logger *slog.Logger) (*App
 
 	a.Resolver = &graph.Resolver{Catalog: a.Catalog, Identity: a.Identity, Roles: a.Roles,
 		Permissions: a.Permissions, Orders: a.Orders}
-	a.GraphQL = graph.NewHandler(a.Resolver, logger)
+	a.GraphQL = graph.NewHandler(a.Resolver, logger, graph.AllowIntrospection(cfg.AllowIntrospection))
 
 	// Upcoming parts are built here, after the services they use, e.g.
 	//	if !cfg.OneShot { a.Worker = dualwrite.Start(ctx, db, a.Orders, logger); a.onClose(a.Worker.Close) }

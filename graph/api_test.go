@@ -42,11 +42,15 @@ func newAPI(t testing.TB) *api {
 
 // newAPIOn is newAPI on a given database, for a second server on the same
 // one: it has its own enforcer, as a second process would.
-func newAPIOn(t testing.TB, d *bun.DB) *api {
+func newAPIOn(t testing.TB, d *bun.DB, opts ...func(*app.Config)) *api {
 	t.Helper()
 	queries := &queryCounter{} // orders_test.go
 	d = d.WithQueryHook(queries)
-	ap, err := app.New(context.Background(), d, app.Config{}, slog.New(slog.NewTextHandler(testLog, nil)))
+	var cfg app.Config
+	for _, o := range opts {
+		o(&cfg)
+	}
+	ap, err := app.New(context.Background(), d, cfg, slog.New(slog.NewTextHandler(testLog, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,12 +7,11 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
-	"github.com/99designs/gqlgen/graphql/handler/lru"
-	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
@@ -20,20 +19,38 @@ import (
 	"github.com/openportal/portal/graph/generated"
 )
 
-// complexityLimit bounds how much one query may ask for, so a deeply nested
-// query cannot make the server load millions of rows.
-const complexityLimit = 5000
+// HandlerOption configures NewHandler.
+type HandlerOption func(*handlerConfig)
+
+type handlerConfig struct {
+	allowIntrospection bool
+}
+
+// AllowIntrospection opens the schema (__schema, __type) to every caller,
+// anonymous ones included. Without it only administrators may introspect
+// (GraphiQL's documentation needs it): the schema names every mutation, and
+// its introspection query is among the costliest a visitor can send.
+func AllowIntrospection(allow bool) HandlerOption {
+	return func(c *handlerConfig) { c.allowIntrospection = allow }
+}
 
 // NewHandler returns the /graphql endpoint: POST and GET (GET cannot run
-// mutations), with Portal's error presenter.
-func NewHandler(r *Resolver, logger *slog.Logger) http.Handler {
-	srv := handler.New(generated.NewExecutableSchema(generated.Config{Resolvers: r}))
-	srv.AddTransport(transport.Options{})
-	srv.AddTransport(transport.GET{})
-	srv.AddTransport(transport.POST{})
-	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
-	srv.Use(extension.Introspection{})
-	srv.Use(extension.FixedComplexityLimit(complexityLimit))
+// mutations) as GraphQL over HTTP defines them, with Portal's error
+// presenter and the limits of limits.go.
+func NewHandler(r *Resolver, logger *slog.Logger, opts ...HandlerOption) http.Handler {
+	var cfg handlerConfig
+	for _, o := range opts {
+		o(&cfg)
+	}
+	es := costedSchema{generated.NewExecutableSchema(generated.Config{Resolvers: r})}
+	srv := handler.New(es)
+	srv.AddTransport(httpTransport{})
+	cache := newBoundedCache()
+	srv.SetQueryCache(cache)
+	srv.SetParserTokenLimit(maxTokens)
+	srv.Use(shapeCheck{cache: cache})
+	srv.Use(introspectionGate{allowAll: cfg.allowIntrospection})
+	srv.Use(&extension.ComplexityLimit{Func: costLimit})
 	srv.AroundOperations(refuseBadText)
 	srv.SetErrorPresenter(errorPresenter(logger))
 	srv.SetRecoverFunc(func(ctx context.Context, p any) error {
@@ -47,6 +64,33 @@ func NewHandler(r *Resolver, logger *slog.Logger) http.Handler {
 // fault into extensions.field. Errors Portal did not name are internal: they
 // are logged in full and shown only as "Internal error (request …)".
 func errorPresenter(logger *slog.Logger) graphql.ErrorPresenterFunc {
+	present := presentError(logger)
+	return func(ctx context.Context, err error) *gqlerror.Error {
+		gerr := present(ctx, err)
+		// The parser and validator quote names and values from the
+		// request, which may be a megabyte long: a message never echoes
+		// more than a few hundred bytes of it.
+		gerr.Message = shorten(gerr.Message, maxMessage)
+		return gerr
+	}
+}
+
+// maxMessage bounds an error message, in bytes.
+const maxMessage = 500
+
+// shorten cuts s to at most n bytes (on a rune boundary), marking the cut.
+func shorten(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
+func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
 	return func(ctx context.Context, err error) *gqlerror.Error {
 		gerr := graphql.DefaultErrorPresenter(ctx, err)
 		var pe *portal.Error

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -240,7 +241,9 @@ func TestBinaryOnPrivateCluster(t *testing.T) {
 	for round := 1; round <= 2; round++ {
 		cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--data-dir", data, "--demo")
 		cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir}
-		var stdout bytes.Buffer
+		// exec copies the child's output from another goroutine while the
+		// test reads it: the buffer must be locked.
+		var stdout lockedBuffer
 		cmd.Stdout = &stdout
 		stderr, _ := cmd.StderrPipe()
 		if err := cmd.Start(); err != nil {
@@ -273,6 +276,25 @@ func TestBinaryOnPrivateCluster(t *testing.T) {
 			t.Errorf("round %d: postgres still running after portal stopped (postmaster.pid: %v)", round, err)
 		}
 	}
+}
+
+// lockedBuffer is a bytes.Buffer safe to write from exec's copying
+// goroutine while the test reads it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 var listening = regexp.MustCompile(`msg="portal listening" url=(http://\S+)`)
