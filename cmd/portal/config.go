@@ -24,8 +24,10 @@ type config struct {
 	BaseURL        string
 	SMTPURL        string
 	TrustedProxies string
-	LogLevel       string
-	LogFormat      string
+	// Introspection opens GraphQL introspection to every caller.
+	Introspection bool
+	LogLevel      string
+	LogFormat     string
 }
 
 // dbFlags registers the settings every command that touches the database

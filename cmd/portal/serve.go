@@ -59,7 +59,8 @@ func (m *Main) Open(ctx context.Context) error {
 		return fmt.Errorf("listen on %s: %w", m.Config.Addr, err)
 	}
 	cfg := app.Config{BaseURL: m.Config.BaseURL, SMTPURL: m.Config.SMTPURL, TrustedProxies: proxies,
-		SecureCookies: strings.HasPrefix(strings.ToLower(m.Config.BaseURL), "https://")}
+		AllowIntrospection: m.Config.Introspection,
+		SecureCookies:      strings.HasPrefix(strings.ToLower(m.Config.BaseURL), "https://")}
 	if cfg.BaseURL == "" {
 		cfg.BaseURL = "http://" + m.ln.Addr().String()
 	}
@@ -130,6 +131,8 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 		"mail invitations through the SMTP server at `URL`: smtp://user:pass@host:587?from=portal@example.com; empty: hand over the sign-up URL yourself")
 	fs.StringVar(&m.Config.TrustedProxies, "trusted-proxies", getenv("PORTAL_TRUSTED_PROXIES"),
 		"reverse proxies whose X-Forwarded-For names the client, e.g. 10.0.0.0/8,127.0.0.1 (env PORTAL_TRUSTED_PROXIES)")
+	fs.BoolVar(&m.Config.Introspection, "introspection", envBool(getenv("PORTAL_INTROSPECTION")),
+		"let every caller introspect the GraphQL schema; off: administrators only (env PORTAL_INTROSPECTION)")
 	dbFlags(fs, &m.Config, getenv)
 	if err := parse(fs, args); err != nil {
 		return err
