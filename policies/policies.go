@@ -99,14 +99,15 @@ var Tables = map[string]TableInfo{
 
 // Scope returns the rows of table on which the viewer of ctx may exercise
 // priv: the union over the viewer's roles of the scopes their permissions
-// grant. It reads the in-memory policy only: no database round trip.
+// grant, as the Casbin model (model.conf) decides it. It reads the in-memory
+// policy only: no database round trip.
 func (e *Enforcer) Scope(ctx context.Context, table string, priv Privilege) Scope {
 	s := e.current()
 	if s == nil {
 		return Scope{}
 	}
 	v := portal.ViewerFrom(ctx)
-	return s.scope(v, s.subjects(v), table, priv, 0)
+	return s.grant(v, table, priv).scope(v)
 }
 
 // ReadScope is Scope(ctx, table, Read).
@@ -144,11 +145,15 @@ type Scope struct {
 	// Parent, when set, reaches rows whose parent row (a line's order, an
 	// address's account) lies in this scope of the parent table (PARENT).
 	Parent *Scope
+	// InvoiceOf, when set, reaches the invoice account of the customer
+	// account with this id (the viewer's own): the model's
+	// INVOICE_ACCOUNT rule for reading customer accounts.
+	InvoiceOf string
 }
 
 // None reports whether the scope reaches no row at all.
 func (s Scope) None() bool {
-	return !s.All && s.ContactID == "" && s.AccountID == "" && (s.Parent == nil || s.Parent.None())
+	return !s.All && s.ContactID == "" && s.AccountID == "" && s.InvoiceOf == "" && (s.Parent == nil || s.Parent.None())
 }
 
 // Row is who owns a row, for checking a row already loaded.
@@ -158,7 +163,8 @@ type Row struct {
 }
 
 // Allows reports whether a row owned as r is in scope; a row reached only
-// through its parent is checked with Parent.Allows on the parent's owner.
+// through its parent is checked with Parent.Allows on the parent's owner,
+// and the invoice account (InvoiceOf) only in SQL, through Where.
 func (s Scope) Allows(r Row) bool {
 	return s.All || (s.ContactID != "" && s.ContactID == r.ContactID) ||
 		(s.AccountID != "" && s.AccountID == r.AccountID)
@@ -173,6 +179,9 @@ func (s Scope) union(o Scope) Scope {
 	}
 	if o.AccountID != "" {
 		u.AccountID = o.AccountID
+	}
+	if o.InvoiceOf != "" {
+		u.InvoiceOf = o.InvoiceOf
 	}
 	switch {
 	case o.Parent == nil:
