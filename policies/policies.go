@@ -170,6 +170,15 @@ func (s Scope) Allows(r Row) bool {
 		(s.AccountID != "" && s.AccountID == r.AccountID)
 }
 
+// AllowsUnder reports whether the scope reaches the rows under a parent
+// row owned as parent (lines of an order, addresses of an account): every
+// row (GLOBAL), or the parent within its PARENT scope. A row has an owner
+// of its own or a parent, never both, so this is the check for rows reached
+// through their parent, as Where's PARENT part is for SQL.
+func (s Scope) AllowsUnder(parent Row) bool {
+	return s.All || (s.Parent != nil && s.Parent.Allows(parent))
+}
+
 // union is every row either scope reaches.
 func (s Scope) union(o Scope) Scope {
 	u := s
