@@ -177,14 +177,20 @@ func (a *Admin) Explain(ctx context.Context, contactID, table string, priv Privi
 func (s *snapshot) lineAllowed(role, table string, priv Privilege, p *TablePermission) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.allows([]string{role}, table, priv, p.Scope, deref(p.ParentID))
+	return s.allows([]string{role}, table, priv, p.Scope, deref(p.ParentID), p.ID)
 }
 
-// permScope is the rows permission p reaches with priv for the viewer.
+// permScope is the rows permission p reaches with priv for the viewer, as
+// the model decides it (with the invoice account, as decide adds it).
 func (s *snapshot) permScope(roles []string, p *TablePermission, priv Privilege, v *portal.Viewer) Scope {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.permGrant(roles, p, priv, 0).scope(v)
+	g := s.reach(roles, p.Table, priv, p.ID, 0)
+	if g != nil && !g.all && p.Scope == Account && p.Table == TableCustomerAccount &&
+		s.allows(roles, p.Table, priv, scopeInvoiceAccount, "", p.ID) {
+		g.invoice = true
+	}
+	return g.scope(v)
 }
 
 // missingLink says why permission p does not reach the row (label) or any

@@ -206,7 +206,7 @@ func loadSnapshot(ctx context.Context, db *bun.DB, modelText string) (*snapshot,
 	}
 	// A matcher that cannot be evaluated fails here, and the previous
 	// policy stays in force, rather than denying everything later.
-	if _, err := s.casbin.Enforce("", TableProduct, string(Read), string(Global), ""); err != nil {
+	if _, err := s.casbin.Enforce("", TableProduct, string(Read), string(Global), "", ""); err != nil {
 		return nil, fmt.Errorf("the Casbin model's matcher: %w", err)
 	}
 	lines, err := s.casbin.GetPolicy()
@@ -358,74 +358,77 @@ func (s *snapshot) subjectList(v *portal.Viewer) []string {
 // maxParentDepth bounds PARENT chains; the tables have one level today.
 const maxParentDepth = 4
 
+// plainScopes are the scopes that need no parent.
+var plainScopes = [...]PermissionScope{Global, Account, Contact, Self}
+
 // decide asks the model which scopes of table the roles may exercise priv
 // in: each plain scope, the invoice account for customer accounts, and
-// each parent permission of the table's PARENT lines.
+// each parent permission of the table's PARENT lines, followed as far as
+// the roles hold it with READ.
 func (s *snapshot) decide(roles []string, table string, priv Privilege) *grant {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	g := s.decideLocked(roles, table, priv, 0)
+	g := s.reach(roles, table, priv, "", 0)
 	if g == nil {
 		return noGrant
 	}
-	return g
-}
-
-func (s *snapshot) decideLocked(roles []string, table string, priv Privilege, depth int) *grant {
-	if s.allows(roles, table, priv, Global, "") {
-		return &grant{all: true}
-	}
-	g := &grant{
-		account: s.allows(roles, table, priv, Account, ""),
-		contact: s.allows(roles, table, priv, Contact, "") || s.allows(roles, table, priv, Self, ""),
-		invoice: table == TableCustomerAccount && s.allows(roles, table, priv, scopeInvoiceAccount, ""),
-	}
-	for _, parent := range s.parents[ruleKey{table, priv}] {
-		if s.allows(roles, table, priv, Parent, parent) {
-			if pg := s.reachOf(roles, s.perms[parent], depth+1); pg != nil {
-				g.parent = g.parent.union(pg)
-			}
-		}
+	if !g.all && table == TableCustomerAccount && s.allows(roles, table, priv, scopeInvoiceAccount, "", "") {
+		g.invoice = true
 	}
 	return g
 }
 
-// reachOf is the rows of its table that permission p reaches for the
-// roles, as far as they hold it with READ (the model decides that too);
-// nil when none.
-func (s *snapshot) reachOf(roles []string, p *TablePermission, depth int) *grant {
-	if p == nil || depth > maxParentDepth || !s.allows(roles, p.Table, Read, p.Scope, deref(p.ParentID)) {
+// reach is the rows of table that the model lets the roles exercise priv
+// on, through permission perm alone or ("") any; nil when none. The
+// invoice account is decide's: addresses under an account do not follow
+// it.
+func (s *snapshot) reach(roles []string, table string, priv Privilege, perm string, depth int) *grant {
+	if depth > maxParentDepth {
 		return nil
 	}
-	return s.permGrant(roles, p, Read, depth)
-}
-
-// permGrant is the rows permission p reaches with priv, once the model
-// has granted it: its scope, or for PARENT the reach of its parent.
-func (s *snapshot) permGrant(roles []string, p *TablePermission, priv Privilege, depth int) *grant {
-	switch p.Scope {
-	case Global:
-		return &grant{all: true}
-	case Account:
-		return &grant{account: true, invoice: p.Table == TableCustomerAccount &&
-			s.allows(roles, p.Table, priv, scopeInvoiceAccount, "")}
-	case Contact, Self:
-		return &grant{contact: true}
-	case Parent:
-		if pg := s.reachOf(roles, s.perms[deref(p.ParentID)], depth+1); pg != nil {
-			return &grant{parent: pg}
+	var g grant
+	for _, sc := range plainScopes {
+		if !s.allows(roles, table, priv, sc, "", perm) {
+			continue
+		}
+		switch sc {
+		case Global:
+			return &grant{all: true}
+		case Account:
+			g.account = true
+		default:
+			g.contact = true
 		}
 	}
-	return nil
+	parents := s.parents[ruleKey{table, priv}]
+	if perm != "" {
+		parents = nil
+		if p := s.perms[perm]; p != nil && p.ParentID != nil {
+			parents = []string{*p.ParentID}
+		}
+	}
+	for _, parent := range parents {
+		p := s.perms[parent]
+		if p == nil || !s.allows(roles, table, priv, Parent, parent, perm) {
+			continue
+		}
+		if pg := s.reach(roles, p.Table, Read, parent, depth+1); pg != nil {
+			g.parent = g.parent.union(pg)
+		}
+	}
+	if !g.account && !g.contact && g.parent == nil {
+		return nil
+	}
+	return &g
 }
 
 // allows asks the model whether one of the roles may exercise priv on
-// table in scope (for PARENT, under parent permission parent). Callers
-// hold s.mu. The matcher was evaluated once at load, so an error here is
-// not expected; it denies.
-func (s *snapshot) allows(roles []string, table string, priv Privilege, scope PermissionScope, parent string) bool {
+// table in scope (for PARENT, under parent permission parent), through
+// permission perm ("": any). Callers hold s.mu. The matcher was evaluated
+// once at load, so an error here is not expected; it denies.
+func (s *snapshot) allows(roles []string, table string, priv Privilege, scope PermissionScope, parent, perm string) bool {
 	for _, r := range roles {
-		if ok, err := s.casbin.Enforce(r, table, string(priv), string(scope), parent); err == nil && ok {
+		if ok, err := s.casbin.Enforce(r, table, string(priv), string(scope), parent, perm); err == nil && ok {
 			return true
 		}
 	}
