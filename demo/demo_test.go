@@ -24,7 +24,7 @@ func services(t *testing.T, d *bun.DB) (*catalog.Service, *identity.Service) {
 	}
 	t.Cleanup(func() { policy.Close() })
 	return &catalog.Service{DB: d, Policy: policy},
-		&identity.Service{DB: d, Policy: policy, Roles: &policies.Roles{DB: d}}
+		&identity.Service{DB: d, Policy: policy, Roles: &policies.Roles{DB: d, Policy: policy}}
 }
 
 // count runs a query returning one integer.

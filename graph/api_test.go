@@ -53,7 +53,7 @@ func newAPIOn(t testing.TB, d *bun.DB) *api {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { policy.Close() })
-	roles := &policies.Roles{DB: d}
+	roles := &policies.Roles{DB: d, Policy: policy}
 	cat := &catalog.Service{DB: d, Policy: policy}
 	r := &graph.Resolver{
 		Catalog:     cat,

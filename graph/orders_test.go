@@ -72,7 +72,7 @@ func newWorld(t testing.TB) *orderWorld {
 	ctx := context.Background()
 	policy := a.policy
 	w := &orderWorld{api: a, cat: &catalog.Service{DB: a.db, Policy: policy}}
-	w.ids = &identity.Service{DB: a.db, Policy: policy, Roles: &policies.Roles{DB: a.db}}
+	w.ids = &identity.Service{DB: a.db, Policy: policy, Roles: &policies.Roles{DB: a.db, Policy: policy}}
 	if _, err := demo.Load(ctx, w.cat, w.ids); err != nil {
 		t.Fatal(err)
 	}

@@ -58,7 +58,7 @@ func newSite(t *testing.T, mailer identity.Mailer, options ...func(*server.Serve
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { policy.Close() })
-	roles := &policies.Roles{DB: d}
+	roles := &policies.Roles{DB: d, Policy: policy}
 	cat := &catalog.Service{DB: d, Policy: policy}
 	ids := &identity.Service{DB: d, Policy: policy, Roles: roles, Catalog: cat, Logger: logger,
 		BaseURL: "https://portal.example", Mailer: mailer}

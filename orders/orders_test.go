@@ -68,7 +68,7 @@ func newFixture(t *testing.T) *fixture {
 	}
 	t.Cleanup(func() { policy.Close() })
 	cat := &catalog.Service{DB: d, Policy: policy}
-	ids := &identity.Service{DB: d, Policy: policy, Roles: &policies.Roles{DB: d}}
+	ids := &identity.Service{DB: d, Policy: policy, Roles: &policies.Roles{DB: d, Policy: policy}}
 	ctx := portal.WithViewer(context.Background(), &portal.Viewer{RoleKeys: []string{portal.RoleAdministrators}})
 	must := func(_ any, err error) {
 		t.Helper()

@@ -43,10 +43,18 @@ var (
 	// contact (company, ship-to country); whoever may change every order.
 	ChooseOrderTerms = Decision{"choose an order's company and ship-to country",
 		TableSalesOrder, Write, "Only an administrator may choose the company or ship-to country of an order; leave them out to use your own."}
+	// ReadRoles: read web roles and who holds them; a viewer always reads
+	// its own roles (Roles filters them in).
+	ReadRoles = Decision{"read web roles and who holds them",
+		TableWebRole, Read, "Your roles do not allow reading web roles; ask an administrator."}
+	// AssignRoles: give contacts web roles (Roles.Assign; Admin asks
+	// WRITE on web_role for its changes).
+	AssignRoles = Decision{"assign web roles to contacts",
+		TableWebRole, Write, "Your roles do not allow assigning web roles; ask an administrator."}
 )
 
 // Decisions lists every decision, for tests and documentation.
-var Decisions = []Decision{SetContactTerms, SetAccountTerms, CreateCustomerAccount, ChooseOrderTerms}
+var Decisions = []Decision{SetContactTerms, SetAccountTerms, CreateCustomerAccount, ChooseOrderTerms, ReadRoles, AssignRoles}
 
 // May reports whether the viewer of ctx may do what d names.
 func (e *Enforcer) May(ctx context.Context, d Decision) bool {
@@ -64,6 +72,25 @@ func (e *Enforcer) RequireDecision(ctx context.Context, d Decision) error {
 		return portal.Errorf(portal.EUNAUTHENTICATED, "Sign in to %s.", d.Name)
 	}
 	return portal.Errorf(portal.EFORBIDDEN, "%s", d.Refusal)
+}
+
+// Holds reports whether the viewer of ctx acts with the web role with this
+// id (assigned to it, or the implicit Authenticated users or Anonymous
+// users).
+func (e *Enforcer) Holds(ctx context.Context, roleID string) bool {
+	s := e.current()
+	if s == nil {
+		return false
+	}
+	return s.subjects(portal.ViewerFrom(ctx))[roleID]
+}
+
+// Operator is ctx acting as whoever runs the portal's command line (the
+// first administrator's bootstrap, demo data): it holds the built-in
+// Administrators role, so what it does passes the same checks as an
+// administrator's. Never derive it from a request.
+func Operator(ctx context.Context) context.Context {
+	return portal.WithViewer(ctx, &portal.Viewer{RoleKeys: []string{portal.RoleAdministrators}})
 }
 
 // EveryRow reports whether the viewer of ctx may exercise priv on every

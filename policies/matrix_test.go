@@ -71,7 +71,7 @@ func newEnvB(t testing.TB, opts ...policies.Option) *env {
 	}
 	t.Cleanup(func() { policy.Close() })
 	e := &env{db: d, policy: policy, cat: &catalog.Service{DB: d, Policy: policy},
-		ids: &identity.Service{DB: d, Policy: policy, Roles: &policies.Roles{DB: d}}, admin: &policies.Admin{DB: d, Policy: policy}}
+		ids: &identity.Service{DB: d, Policy: policy, Roles: &policies.Roles{DB: d, Policy: policy}}, admin: &policies.Admin{DB: d, Policy: policy}}
 	e.w = policytest.New(t, d, e.ids)
 	return e
 }

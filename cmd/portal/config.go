@@ -131,7 +131,7 @@ func newServices(ctx context.Context, bdb *bun.DB, c *config, logger *slog.Logge
 	if err != nil {
 		return nil, err
 	}
-	roles := &policies.Roles{DB: bdb}
+	roles := &policies.Roles{DB: bdb, Policy: policy}
 	cat := &catalog.Service{DB: bdb, Policy: policy}
 	ids := &identity.Service{DB: bdb, Policy: policy, Roles: roles, Catalog: cat, BaseURL: c.BaseURL, Logger: logger}
 	if c.SMTPURL != "" {
