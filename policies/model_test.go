@@ -175,3 +175,61 @@ func TestScopeAllocatesNothing(t *testing.T) {
 		}
 	}
 }
+
+// TestRolesAskThePolicy: role reads show every role and membership to a
+// viewer with ReadRoles and only its own roles to others; Assign needs
+// AssignRoles, which the command line's Operator holds and a visitor or
+// an authorized user does not.
+func TestRolesAskThePolicy(t *testing.T) {
+	e := newEnv(t)
+	roles := &policies.Roles{DB: e.db, Policy: e.policy}
+	names := func(rs []*policies.WebRole) []string {
+		out := []string{}
+		for _, r := range rs {
+			out = append(out, r.Name)
+		}
+		return out
+	}
+	ids := []string{e.w.Contacts["alice"].ID, e.w.Contacts["rep"].ID}
+	for _, tt := range []struct {
+		viewer  string
+		members [][]string // of alice and rep
+	}{
+		{"admin", [][]string{{"Authorized user"}, {"Customer representative"}}},
+		{"rep", [][]string{{}, {"Customer representative"}}},
+		{"alice", [][]string{{"Authorized user"}, {}}},
+		{"anonymous", [][]string{{}, {}}},
+	} {
+		t.Run(tt.viewer, func(t *testing.T) {
+			ctx := e.w.Ctx(t, tt.viewer)
+			got, err := roles.OfContacts(ctx, ids)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.members, [][]string{names(got[0]), names(got[1])}); diff != "" {
+				t.Errorf("OfContacts (-want +got):\n%s", diff)
+			}
+			v := e.w.Viewer(t, tt.viewer)
+			own, err := roles.ByIDs(ctx, v.RoleIDs)
+			if err != nil || len(own) != len(v.RoleIDs) {
+				t.Errorf("ByIDs of its own roles = %v, %v; want all %d", names(own), err, len(v.RoleIDs))
+			}
+			admins, err := roles.ByKey(ctx, portal.RoleAdministrators)
+			if want := tt.viewer == "admin"; err != nil || (len(admins) == 1) != want {
+				t.Errorf("ByKey(Administrators) = %v, %v; want found = %v", names(admins), err, want)
+			}
+		})
+	}
+	assign := func(ctx context.Context) error {
+		return roles.Assign(ctx, e.db, e.w.Contacts["nobody"].ID, portal.RoleAdministrators)
+	}
+	if err := assign(e.w.Ctx(t, "anonymous")); portalCode(err) != portal.EUNAUTHENTICATED {
+		t.Errorf("a visitor assigns roles: %v", err)
+	}
+	if err := assign(e.w.Ctx(t, "alice")); portalCode(err) != portal.EFORBIDDEN {
+		t.Errorf("alice assigns roles: %v", err)
+	}
+	if err := assign(policies.Operator(context.Background())); err != nil {
+		t.Errorf("the operator cannot assign roles: %v", err)
+	}
+}
