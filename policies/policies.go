@@ -178,33 +178,3 @@ func (s Scope) Allows(r Row) bool {
 func (s Scope) AllowsUnder(parent Row) bool {
 	return s.All || (s.Parent != nil && s.Parent.Allows(parent))
 }
-
-// union is every row either scope reaches.
-func (s Scope) union(o Scope) Scope {
-	u := s
-	u.All = s.All || o.All
-	if o.ContactID != "" {
-		u.ContactID = o.ContactID
-	}
-	if o.AccountID != "" {
-		u.AccountID = o.AccountID
-	}
-	if o.InvoiceOf != "" {
-		u.InvoiceOf = o.InvoiceOf
-	}
-	switch {
-	case o.Parent == nil:
-	case s.Parent == nil:
-		p := *o.Parent
-		u.Parent = &p
-	default:
-		p := s.Parent.union(*o.Parent)
-		u.Parent = &p
-	}
-	if u.All {
-		// Every row: the rest adds nothing, and a short condition keeps
-		// the plan simple.
-		return Scope{All: true}
-	}
-	return u
-}
