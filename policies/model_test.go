@@ -233,3 +233,43 @@ func TestRolesAskThePolicy(t *testing.T) {
 		t.Errorf("the operator cannot assign roles: %v", err)
 	}
 }
+
+// TestConcurrentChecks: checks of many viewers at once, while the policy
+// reloads, all get the answer of a single check (run with -race: the
+// cache fills from several goroutines).
+func TestConcurrentChecks(t *testing.T) {
+	e := newEnv(t)
+	viewers := []string{"admin", "rep", "alice", "bob", "nobody", "carla", "anonymous"}
+	want := map[string]policies.Scope{}
+	for _, v := range viewers {
+		want[v] = e.policy.ReadScope(e.w.Ctx(t, v), policies.TableSalesOrderLine)
+	}
+	ctxs := map[string]context.Context{}
+	for _, v := range viewers {
+		ctxs[v] = e.w.Ctx(t, v)
+	}
+	done := make(chan struct{})
+	errs := make(chan string, 100)
+	for i := range 8 {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for j := range 200 {
+				v := viewers[(i+j)%len(viewers)]
+				if got := e.policy.ReadScope(ctxs[v], policies.TableSalesOrderLine); !cmp.Equal(got, want[v]) {
+					errs <- v
+					return
+				}
+			}
+		}()
+	}
+	if err := e.policy.Reload(context.Background()); err != nil {
+		t.Error(err)
+	}
+	for range 8 {
+		<-done
+	}
+	close(errs)
+	for v := range errs {
+		t.Errorf("%s got another scope under concurrent checks", v)
+	}
+}
