@@ -29,8 +29,8 @@ const DefaultCheckEvery = 5 * time.Second
 
 // Enforcer answers permission questions for the viewer in a context from
 // an in-memory snapshot of the policy: a Casbin enforcer loaded from the
-// permission tables, indexed by (table, privilege). Checks never touch the
-// database. The snapshot is replaced, never changed, when the policy
+// permission tables, whose answers are cached per role set (see snapshot).
+// Checks never touch the database. The snapshot is replaced, never changed, when the policy
 // changes: on NOTIFY portal_policy (sent by the transaction that changed
 // it), when the periodic policy_version check finds it stale, and right
 // after this instance's own Admin changes it. The zero Enforcer allows

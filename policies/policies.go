@@ -8,7 +8,9 @@
 // reloads when an administrator changes them (see Enforcer). Services ask
 // Require for "may this viewer do this at all" and Scope for "on which
 // rows", and turn the Scope into SQL with Scope.Where, so rows out of scope
-// are never loaded. Admin holds the administration of roles and
+// are never loaded; the Casbin model's matcher makes both decisions. Rules
+// that are not "which rows" are named Decisions (May, RequireDecision), so
+// no service tests a scope or a role itself. Admin holds the administration of roles and
 // permissions, and Explain says why a contact may or may not do something.
 package policies
 
