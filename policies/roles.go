@@ -115,6 +115,26 @@ func (r *Roles) Assign(ctx context.Context, idb bun.IDB, contactID, key string) 
 	return notify(ctx, idb)
 }
 
+// OfViewer returns the roles viewer v acts with (Anonymous users for a
+// visitor), by name. They are v's own, so they are not filtered: a viewer
+// in an answer is always the one who asked, or the session it has just
+// opened (signIn, redeemInvitation), whose ctx is still the visitor's.
+func (r *Roles) OfViewer(ctx context.Context, v *portal.Viewer) ([]*WebRole, error) {
+	rows := []*WebRole{}
+	q := r.DB.NewSelect().Model(&rows).Order("name")
+	if v.Anonymous() {
+		q = q.Where("key = ?", portal.RoleAnonymousUsers)
+	} else if valid := db.ValidIDs(v.RoleIDs); len(valid) > 0 {
+		q = q.Where("id IN (?)", bun.List(valid))
+	} else {
+		return rows, nil
+	}
+	if err := q.Scan(ctx); err != nil {
+		return nil, err
+	}
+	return rows, nil
+}
+
 // ByIDs returns the roles with these ids, by name; unknown ids and roles
 // the viewer may not read are skipped.
 func (r *Roles) ByIDs(ctx context.Context, ids []string) ([]*WebRole, error) {
