@@ -102,7 +102,7 @@ func New(ctx context.Context, db *bun.DB, cfg Config, logger *slog.Logger) (*App
 	}
 	a.onClose(a.Policy.Close)
 
-	a.Roles = &policies.Roles{DB: db}
+	a.Roles = &policies.Roles{DB: db, Policy: a.Policy}
 	a.Permissions = &policies.Admin{DB: db, Policy: a.Policy}
 	a.Catalog = &catalog.Service{DB: db, Policy: a.Policy}
 	a.Identity = &identity.Service{DB: db, Policy: a.Policy, Roles: a.Roles, Catalog: a.Catalog,

@@ -136,8 +136,8 @@ func (s *Service) checkAccountWrite(ctx context.Context, tx bun.Tx, a *CustomerA
 		a.LegalEntityID, a.AccountNumber).Scan(ctx, &id)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		if !s.Policy.Scope(ctx, policies.TableCustomerAccount, policies.Create).All {
-			return portal.Errorf(portal.EFORBIDDEN, "Your roles do not allow creating customer accounts; ask an administrator.")
+		if err := s.Policy.RequireDecision(ctx, policies.CreateCustomerAccount); err != nil {
+			return err
 		}
 	case err != nil:
 		return err
@@ -148,7 +148,7 @@ func (s *Service) checkAccountWrite(ctx context.Context, tx bun.Tx, a *CustomerA
 		return nil
 	}
 	as := s.Policy.Scope(ctx, policies.TableDeliveryAddress, policies.Write)
-	if as.All || (id != "" && as.Parent != nil && as.Parent.Allows(policies.Row{AccountID: id})) {
+	if as.AllowsUnder(policies.Row{AccountID: id}) {
 		return nil
 	}
 	return portal.Errorf(portal.EFORBIDDEN, "Your roles do not allow changing the delivery addresses of customer account %s; ask an administrator.", a.AccountNumber)
@@ -232,13 +232,9 @@ func (s *Service) CustomerAccountsByID(ctx context.Context, ids []string) ([]*Cu
 	var rows []*CustomerAccount
 	if valid := db.ValidIDs(ids); len(valid) > 0 && !scope.None() {
 		// bun names the model's columns by table name, so that is the alias.
+		// The scope reaches the invoice account of the viewer's account
+		// too (the model's INVOICE_ACCOUNT rule).
 		where, args := scope.Where(policies.AccountColumns("customer_account"))
-		if !scope.All && scope.AccountID != "" {
-			// The invoice account of the viewer's account is readable too,
-			// as orders and the account page show it.
-			where = "(" + where + " OR customer_account.id = (SELECT ia.invoice_account_id FROM customer_account ia WHERE ia.id = ?))"
-			args = append(args, scope.AccountID)
-		}
 		q := s.DB.NewSelect().Model(&rows).Where("customer_account.id IN (?)", bun.List(valid)).Where(where, args...)
 		if err := q.Scan(ctx); err != nil {
 			return nil, err

@@ -54,7 +54,7 @@ func (s *Service) LegalEntities(ctx context.Context) ([]*LegalEntity, error) {
 // nil where there is none or the viewer may not read it (for dataloaders).
 func (s *Service) LegalEntitiesByID(ctx context.Context, ids []string) ([]*LegalEntity, error) {
 	var rows []*LegalEntity
-	if valid := db.ValidIDs(ids); len(valid) > 0 && s.Policy.ReadScope(ctx, policies.TableLegalEntity).All {
+	if valid := db.ValidIDs(ids); len(valid) > 0 && s.Policy.EveryRow(ctx, policies.TableLegalEntity, policies.Read) {
 		if err := s.DB.NewSelect().Model(&rows).Where("id IN (?)", bun.List(valid)).Scan(ctx); err != nil {
 			return nil, err
 		}

@@ -175,7 +175,7 @@ func productUnits(ctx context.Context, tx bun.Tx, legalEntityID string) (map[str
 // nil where there is none or the viewer may not read it.
 func (s *Service) PriceListsByID(ctx context.Context, ids []string) ([]*PriceList, error) {
 	var rows []*PriceList
-	if valid := db.ValidIDs(ids); len(valid) > 0 && s.Policy.ReadScope(ctx, policies.TablePriceList).All {
+	if valid := db.ValidIDs(ids); len(valid) > 0 && s.Policy.EveryRow(ctx, policies.TablePriceList, policies.Read) {
 		if err := s.DB.NewSelect().Model(&rows).Where("id IN (?)", bun.List(valid)).Scan(ctx); err != nil {
 			return nil, err
 		}
@@ -188,7 +188,7 @@ func (s *Service) PriceListsByID(ctx context.Context, ids []string) ([]*PriceLis
 func (s *Service) UnitPrice(ctx context.Context, priceListID, productID, unit string) (*decimal.Decimal, error) {
 	// Product, price list and price are GLOBAL-only tables: either the
 	// viewer reads them all or none.
-	if !s.Policy.ReadScope(ctx, policies.TablePriceList).All || !s.Policy.ReadScope(ctx, policies.TableProduct).All {
+	if !s.Policy.EveryRow(ctx, policies.TablePriceList, policies.Read) || !s.Policy.EveryRow(ctx, policies.TableProduct, policies.Read) {
 		return nil, nil
 	}
 	if len(db.ValidIDs([]string{priceListID, productID})) != 2 {

@@ -138,7 +138,7 @@ func (s *Service) Products(ctx context.Context, f ProductFilter) (paging.Page[*P
 // where there is none or the viewer may not read it.
 func (s *Service) ProductsByID(ctx context.Context, ids []string) ([]*Product, error) {
 	var rows []*Product
-	if valid := db.ValidIDs(ids); len(valid) > 0 && s.Policy.ReadScope(ctx, policies.TableProduct).All {
+	if valid := db.ValidIDs(ids); len(valid) > 0 && s.Policy.EveryRow(ctx, policies.TableProduct, policies.Read) {
 		if err := s.DB.NewSelect().TableExpr("product AS p").ColumnExpr(productColumns).
 			Where("p.id IN (?)", bun.List(valid)).Scan(ctx, &rows); err != nil {
 			return nil, err

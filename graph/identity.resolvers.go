@@ -164,10 +164,7 @@ func (r *viewerResolver) Contact(ctx context.Context, obj *portal.Viewer) (*iden
 }
 
 func (r *viewerResolver) Roles(ctx context.Context, obj *portal.Viewer) ([]*policies.WebRole, error) {
-	if obj.Anonymous() {
-		return r.Resolver.Roles.ByKey(ctx, portal.RoleAnonymousUsers)
-	}
-	return r.Resolver.Roles.ByIDs(ctx, obj.RoleIDs)
+	return r.Resolver.Roles.OfViewer(ctx, obj)
 }
 
 func (r *viewerResolver) IsAdministrator(ctx context.Context, obj *portal.Viewer) (bool, error) {

@@ -80,13 +80,12 @@ func (s *Service) UpdateContact(ctx context.Context, id string, in ContactInput)
 		return nil, err
 	}
 	// What decides what a contact may see and pay (its account, company,
-	// price list, currency, ship-to country) is the company's to set:
-	// changing it needs GLOBAL write, not only write on the contact (a
-	// SELF permission to edit one's own profile, say).
-	write := s.Policy.Scope(ctx, policies.TableContact, policies.Write)
+	// price list, currency, ship-to country) is the company's to set
+	// (policies.SetContactTerms), not only write on the contact (a SELF
+	// permission to edit one's own profile, say).
 	commercial := deref(old.CustomerAccountID) != *c.CustomerAccountID || deref(old.OwnPriceListID) != deref(c.OwnPriceListID) ||
 		deref(old.OwnCurrency) != deref(c.OwnCurrency) || deref(old.OwnShipToCountry) != deref(c.OwnShipToCountry)
-	if commercial && !write.All {
+	if commercial && !s.Policy.May(ctx, policies.SetContactTerms) {
 		return nil, portal.Errorf(portal.EFORBIDDEN, "Only an administrator may change the account, price list, currency or ship-to country of %s.", old.Email)
 	}
 	// An open invitation was meant for the contact as it was: a new email

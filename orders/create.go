@@ -213,11 +213,11 @@ func (s *Service) UpdateInformation(ctx context.Context, orderID string, in Info
 
 // mayChooseHidden reports whether the viewer may choose what is otherwise
 // filled from its contact (company, ship-to country): whoever may change
-// every order (GLOBAL WRITE on sales_order), which by default is the
+// every order (policies.ChooseOrderTerms), which by default is the
 // Administrators role. A permission, not a role name, so administrators can
 // hand it to, say, a sales desk role.
 func (s *Service) mayChooseHidden(ctx context.Context) bool {
-	return s.Policy.Scope(ctx, policies.TableSalesOrder, policies.Write).All
+	return s.Policy.May(ctx, policies.ChooseOrderTerms)
 }
 
 // checkAdminOnly refuses the inputs only administrators may give: a customer
