@@ -281,6 +281,9 @@ func (s *Service) Redeem(ctx context.Context, code, password string) (*SignIn, e
 		if err := CheckPasswordPolicy("password", password, c.Email); err != nil {
 			return err // the email changed in between
 		}
+		if err := s.inviterMayStillGrant(ctx, inv); err != nil {
+			return err
+		}
 		if _, err := tx.ExecContext(ctx, "UPDATE contact SET password_hash = ?, updated_at = now() WHERE id = ?", hash, inv.ContactID); err != nil {
 			return err
 		}
@@ -303,6 +306,30 @@ func (s *Service) Redeem(ctx context.Context, code, password string) (*SignIn, e
 		return nil, err
 	}
 	return s.withViewer(ctx, out)
+}
+
+// inviterMayStillGrant refuses an invitation whose inviter has since been
+// disabled or deleted, or no longer holds what inviting needs (CREATE on
+// invitation and WRITE on web_role, as Invite checks): the roles an
+// invitation grants are its inviter's to grant at redemption, not only when
+// it was sent.
+func (s *Service) inviterMayStillGrant(ctx context.Context, inv *Invitation) error {
+	refused := portal.FieldErrorf("code", "This invitation can no longer be used: whoever sent it may no longer invite. Ask your administrator for a new one.")
+	if inv.InvitedBy == nil {
+		return refused // the inviter's contact was deleted
+	}
+	v, err := s.ViewerFor(ctx, *inv.InvitedBy)
+	if portal.ErrorCode(err) == portal.ENOTFOUND {
+		return refused // disabled
+	}
+	if err != nil {
+		return err
+	}
+	as := portal.WithViewer(ctx, v)
+	if s.Policy.Scope(as, policies.TableInvitation, policies.Create).None() || s.Policy.Scope(as, policies.TableWebRole, policies.Write).None() {
+		return refused
+	}
+	return nil
 }
 
 // usableInvitation finds the open invitation with this code hash, locking
