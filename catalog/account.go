@@ -286,7 +286,7 @@ func (s *Service) CustomerAccount(ctx context.Context, id string) (*CustomerAcco
 		return nil, err
 	}
 	if as[0] == nil {
-		return nil, db.NotFound(errNoRows, "Customer account %s does not exist.", id)
+		return nil, portal.Errorf(portal.ENOTFOUND, "This customer account does not exist, or your roles do not allow reading it.")
 	}
 	return as[0], nil
 }

@@ -93,7 +93,7 @@ func (s *Service) Invite(ctx context.Context, in InviteInput) (*InvitationPayloa
 	c, err := s.Contact(ctx, in.ContactID)
 	if err != nil {
 		if portal.ErrorCode(err) == portal.ENOTFOUND {
-			return nil, &portal.Error{Code: portal.ENOTFOUND, Field: "input.contactId", Message: fmt.Sprintf("Contact %s does not exist.", in.ContactID)}
+			return nil, &portal.Error{Code: portal.ENOTFOUND, Field: "input.contactId", Message: errNoContact.Message}
 		}
 		return nil, err
 	}
@@ -242,7 +242,7 @@ func (s *Service) RevokeInvitation(ctx context.Context, id string) (*Invitation,
 			return err
 		}
 		if inv.RedeemedAt != nil {
-			return portal.Errorf(portal.ECONFLICT, "Invitation %s was already redeemed; disable the contact instead to stop it signing in.", id)
+			return portal.Errorf(portal.ECONFLICT, "This invitation was already redeemed; disable the contact instead to stop it signing in.")
 		}
 		if inv.RevokedAt == nil {
 			if err := tx.NewRaw("UPDATE invitation SET revoked_at = now() WHERE id = ? RETURNING revoked_at", id).Scan(ctx, &inv.RevokedAt); err != nil {
@@ -258,7 +258,7 @@ func (s *Service) RevokeInvitation(ctx context.Context, id string) (*Invitation,
 }
 
 func invitationForUpdate(ctx context.Context, tx bun.IDB, id string) (*Invitation, error) {
-	notFound := portal.Errorf(portal.ENOTFOUND, "Invitation %s does not exist.", id)
+	notFound := portal.Errorf(portal.ENOTFOUND, "This invitation does not exist.")
 	if !db.ValidID(id) {
 		return nil, notFound
 	}

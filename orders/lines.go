@@ -161,7 +161,7 @@ func (s *Service) priceLine(ctx context.Context, idb bun.IDB, o *Order, in LineI
 		}
 	}
 	if !db.ValidID(in.ProductID) {
-		return nil, portal.FieldErrorf("input.productId", "Product %s does not exist.", in.ProductID)
+		return nil, portal.FieldErrorf("input.productId", "This product does not exist, or your roles do not allow reading it.")
 	}
 	var offers []offer
 	err := idb.NewRaw(`SELECT p.id AS product_id, p.legal_entity_id, p.number, pu.unit, u.decimals, pr.unit_price,
@@ -175,7 +175,7 @@ func (s *Service) priceLine(ctx context.Context, idb bun.IDB, o *Order, in LineI
 		return nil, err
 	}
 	if len(offers) == 0 || offers[0].LegalEntityID != o.LegalEntityID {
-		return nil, portal.FieldErrorf("input.productId", "Product %s does not exist in the order's company.", in.ProductID)
+		return nil, portal.FieldErrorf("input.productId", "This product does not exist in the order's company.")
 	}
 	number := offers[0].Number
 	unit := strings.ToLower(strings.TrimSpace(in.Unit))

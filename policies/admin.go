@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/uptrace/bun"
 
@@ -166,6 +167,12 @@ func (a *Admin) CreateWebRole(ctx context.Context, in WebRoleInput) (*WebRole, e
 	if r.Name == "" {
 		return nil, portal.FieldErrorf("input.name", "A web role needs a name.")
 	}
+	if err := checkLength("input.name", r.Name, maxNameLength); err != nil {
+		return nil, err
+	}
+	if err := checkLength("input.description", r.Description, maxDescriptionLength); err != nil {
+		return nil, err
+	}
 	err := a.change(ctx, func(ctx context.Context, tx bun.Tx) error {
 		err := tx.NewRaw("INSERT INTO web_role (name, description) VALUES (?, ?) RETURNING id",
 			r.Name, r.Description).Scan(ctx, &r.ID)
@@ -228,7 +235,7 @@ func (a *Admin) readableContact(ctx context.Context, tx bun.IDB, contactID strin
 		}
 	}
 	if !ok {
-		return portal.Errorf(portal.ENOTFOUND, "Contact %s does not exist.", contactID)
+		return portal.Errorf(portal.ENOTFOUND, "This contact does not exist, or your roles do not allow reading it.")
 	}
 	return nil
 }
@@ -418,6 +425,21 @@ func quoteAll(names []string) string {
 	return strings.Join(q, ", ")
 }
 
+// Length limits of role and permission names and descriptions: names are
+// in unique indexes, which refuse a value of some kilobytes as an internal
+// error; these are the caller's to fix.
+const (
+	maxNameLength        = 200
+	maxDescriptionLength = 2000
+)
+
+func checkLength(field, value string, max int) error {
+	if n := utf8.RuneCountInString(value); n > max {
+		return portal.FieldErrorf(field, "This is %d characters long; at most %d fit.", n, max)
+	}
+	return nil
+}
+
 // validatePermission checks what needs no database and normalises.
 func validatePermission(in TablePermissionInput) (*TablePermission, error) {
 	p := &TablePermission{Name: strings.TrimSpace(in.Name), Table: strings.ToLower(strings.TrimSpace(in.Table)), Scope: in.Scope}
@@ -426,6 +448,9 @@ func validatePermission(in TablePermissionInput) (*TablePermission, error) {
 	}
 	if p.Name == "" {
 		return nil, portal.FieldErrorf("input.name", "A table permission needs a name.")
+	}
+	if err := checkLength("input.name", p.Name, maxNameLength); err != nil {
+		return nil, err
 	}
 	info, ok := Tables[p.Table]
 	if !ok {
