@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/uptrace/bun"
 
@@ -321,7 +322,7 @@ func TestLengthLimits(t *testing.T) {
 	}
 }
 
-// raceHook runs fn once, just before the first statement of a context
+// raceHook runs fn once, just after the first statement of a context
 // marked with raceKey that contains match: the window between a check and
 // the write it guards.
 type raceHook struct {
@@ -332,19 +333,19 @@ type raceHook struct {
 
 type raceKey struct{}
 
-func (h *raceHook) BeforeQuery(ctx context.Context, e *bun.QueryEvent) context.Context {
+func (h *raceHook) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context { return ctx }
+
+func (h *raceHook) AfterQuery(ctx context.Context, e *bun.QueryEvent) {
 	if ctx.Value(raceKey{}) != nil && strings.Contains(e.Query, h.match) {
 		h.once.Do(h.fn)
 	}
-	return ctx
 }
 
-func (h *raceHook) AfterQuery(context.Context, *bun.QueryEvent) {}
-
-// TestContactChecksUnderLock: a representative's edit that read bob before
-// an administrator moved him to another account must not move him back
-// (nor disable him): the row is locked, then checked, inside the
-// transaction.
+// TestContactChecksUnderLock: between a representative's check of bob and
+// its write, an administrator moves bob to another account. The check must
+// be made under a lock that the administrator's change waits for, so that
+// the representative's edit neither undoes the move nor reaches a contact
+// that is no longer its to change.
 func TestContactChecksUnderLock(t *testing.T) {
 	for _, op := range []string{"update", "disable"} {
 		t.Run(op, func(t *testing.T) {
@@ -352,10 +353,19 @@ func TestContactChecksUnderLock(t *testing.T) {
 			w.grant("Customer representative: edit contacts", "contact", "ACCOUNT", []string{"READ", "WRITE"}, "")
 			bob := w.id("SELECT id FROM contact WHERE email = 'bob@forest.example'")
 			adminCtx := portal.WithViewer(context.Background(), w.admin)
+			moved := make(chan error, 1)
+			slipped := false
 			hook := &raceHook{match: "FROM contact c", fn: func() {
-				if _, err := w.ids.UpdateContact(adminCtx, bob, identity.ContactInput{FirstName: "Bob", LastName: "Baker",
-					Email: "bob@forest.example", Company: "USMF", AccountNumber: "US-002"}); err != nil {
-					t.Errorf("administrator's move: %v", err)
+				go func() {
+					_, err := w.ids.UpdateContact(adminCtx, bob, identity.ContactInput{FirstName: "Bob", LastName: "Baker",
+						Email: "bob@forest.example", Company: "USMF", AccountNumber: "US-002"})
+					moved <- err
+				}()
+				select {
+				case err := <-moved:
+					slipped = true
+					moved <- err
+				case <-time.After(300 * time.Millisecond):
 				}
 			}}
 			hooked := w.db.WithQueryHook(hook)
@@ -369,18 +379,23 @@ func TestContactChecksUnderLock(t *testing.T) {
 			} else {
 				_, err = ids.SetDisabled(ctx, bob, true)
 			}
-			if portal.ErrorCode(err) != portal.ENOTFOUND {
-				t.Errorf("representative's %s of a contact moved away meanwhile: %v", op, err)
+			if err != nil {
+				t.Errorf("representative's %s: %v", op, err)
+			}
+			if err := <-moved; err != nil {
+				t.Fatalf("administrator's move: %v", err)
+			}
+			if slipped {
+				t.Error("the administrator's change went through between the representative's check and its write")
 			}
 			var row struct {
 				Account   string
 				FirstName string
-				Disabled  bool
 			}
-			w.db.NewRaw(`SELECT a.account_number AS account, c.first_name, c.disabled FROM contact c
+			w.db.NewRaw(`SELECT a.account_number AS account, c.first_name FROM contact c
 				JOIN customer_account a ON a.id = c.customer_account_id WHERE c.id = ?`, bob).Scan(context.Background(), &row)
-			if row.Account != "US-002" || row.FirstName != "Bob" || row.Disabled {
-				t.Errorf("bob is now %+v, want the administrator's change alone", row)
+			if row.Account != "US-002" || row.FirstName != "Bob" {
+				t.Errorf("bob is now %+v, want the administrator's later change", row)
 			}
 		})
 	}
