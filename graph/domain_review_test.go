@@ -400,3 +400,50 @@ func TestContactChecksUnderLock(t *testing.T) {
 		})
 	}
 }
+
+// TestInvitationNeedsInviterStillAllowed: an invitation grants its roles at
+// redemption only while its inviter is enabled and may still invite.
+func TestInvitationNeedsInviterStillAllowed(t *testing.T) {
+	tests := []struct {
+		name   string
+		change func(root *client, s *site, inviterID string)
+	}{
+		{"inviter disabled", func(root *client, _ *site, id string) {
+			root.ok(`mutation($id: ID!) { disableContact(id: $id) { id } }`, map[string]any{"id": id}, nil)
+		}},
+		{"inviter lost the role", func(root *client, s *site, id string) {
+			root.ok(`mutation($c: ID!, $r: ID!) { unassignWebRole(contactId: $c, roleId: $r) { id } }`,
+				map[string]any{"c": id, "r": s.roleID("Administrators")}, nil)
+		}},
+		{"nothing changed", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newSite(t, nil)
+			root := s.admin()
+			identityFixture(root)
+			inviter, err := s.identity.CreateSeedContact(context.Background(), identity.SeedContact{Email: "second@portal.example",
+				Password: "second admin password", FirstName: "Second", LastName: "Admin", RoleKeys: []string{portal.RoleAdministrators}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			second := s.signIn("second@portal.example", "second admin password")
+			newbie, code := s.invite(second, "newbie@forest.example")
+			if tt.change == nil {
+				s.anonymous().ok(redeem, map[string]any{"code": code, "password": "newbie password"}, nil)
+				return
+			}
+			tt.change(root, s, inviter.ID)
+			e := s.anonymous().fails(redeem, map[string]any{"code": code, "password": "newbie password"}, "BAD_USER_INPUT")
+			if !strings.Contains(e.Message, "may no longer invite") {
+				t.Errorf("message %q", e.Message)
+			}
+			var roles, signIn int
+			s.db.NewRaw("SELECT (SELECT count(*) FROM contact_web_role WHERE contact_id = ?), (SELECT count(*) FROM contact WHERE id = ? AND password_hash IS NOT NULL)",
+				newbie, newbie).Scan(context.Background(), &roles, &signIn)
+			if roles != 0 || signIn != 0 {
+				t.Errorf("refused redemption granted %d roles, %d sign-ins", roles, signIn)
+			}
+		})
+	}
+}
