@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"sync"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -35,6 +36,8 @@ type Server struct {
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
 	// believed; from anyone else the peer address is the client's.
 	TrustedProxies []netip.Prefix
+
+	forwardedWarning sync.Once // see warnUntrustedForwarding
 }
 
 // Handler returns the routes, wrapped in the common middleware.

@@ -22,6 +22,7 @@ const SessionCookie = "portal_session"
 // signed in; what the request then may not do says UNAUTHENTICATED.
 func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.warnUntrustedForwarding(r)
 		ctx := portal.WithClientIP(r.Context(), clientIP(r, s.TrustedProxies))
 		ctx = identity.WithUserAgent(ctx, r.UserAgent())
 		ctx = graph.WithSessionCookies(ctx, &cookies{w: w, secure: s.SecureCookies || r.TLS != nil})
