@@ -234,27 +234,21 @@ func (s *Service) RevokeInvitation(ctx context.Context, id string) (*Invitation,
 	if err := s.Policy.Require(ctx, policies.TableInvitation, policies.Write); err != nil {
 		return nil, err
 	}
-	var inv *Invitation
-	err := db.Tx(ctx, s.DB, func(ctx context.Context, tx bun.Tx) error {
-		var err error
-		inv, err = invitationForUpdate(ctx, tx, id)
+	return db.TxValue(ctx, s.DB, func(ctx context.Context, tx bun.Tx) (*Invitation, error) {
+		inv, err := invitationForUpdate(ctx, tx, id)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if inv.RedeemedAt != nil {
-			return portal.Errorf(portal.ECONFLICT, "This invitation was already redeemed; disable the contact instead to stop it signing in.")
+			return nil, portal.Errorf(portal.ECONFLICT, "This invitation was already redeemed; disable the contact instead to stop it signing in.")
 		}
 		if inv.RevokedAt == nil {
 			if err := tx.NewRaw("UPDATE invitation SET revoked_at = now() WHERE id = ? RETURNING revoked_at", id).Scan(ctx, &inv.RevokedAt); err != nil {
-				return err
+				return nil, err
 			}
 		}
-		return audit(ctx, tx, ActionInvitationRevoked, "contact", inv.ContactID, map[string]any{"invitation": id})
+		return inv, audit(ctx, tx, ActionInvitationRevoked, "contact", inv.ContactID, map[string]any{"invitation": id})
 	})
-	if err != nil {
-		return nil, err
-	}
-	return inv, nil
 }
 
 func invitationForUpdate(ctx context.Context, tx bun.IDB, id string) (*Invitation, error) {

@@ -326,40 +326,40 @@ func (s *Service) Redeem(ctx context.Context, code, password string) (*SignIn, e
 	if err != nil {
 		return nil, err
 	}
-	var out *SignIn
-	err = db.Tx(ctx, s.DB, func(ctx context.Context, tx bun.Tx) error {
+	out, err := db.TxValue(ctx, s.DB, func(ctx context.Context, tx bun.Tx) (*SignIn, error) {
 		// Everything checked above is checked again under the locks.
 		inv, err := s.usableInvitation(ctx, tx, codeHash, true)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		c, err := s.redeemableContact(ctx, tx, inv.ContactID, true)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if err := CheckPasswordPolicy("password", password, c.Email); err != nil {
-			return err // the email changed in between
+			return nil, err // the email changed in between
 		}
 		if err := s.inviterMayStillGrant(ctx, inv); err != nil {
-			return err
+			return nil, err
 		}
 		if _, err := tx.ExecContext(ctx, "UPDATE contact SET password_hash = ?, updated_at = now() WHERE id = ?", hash, inv.ContactID); err != nil {
-			return err
+			return nil, err
 		}
 		if _, err := tx.ExecContext(ctx, "UPDATE invitation SET redeemed_at = now() WHERE id = ?", inv.ID); err != nil {
-			return err
+			return nil, err
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO contact_web_role (contact_id, web_role_id)
 			SELECT ?, web_role_id FROM invitation_role WHERE invitation_id = ? ON CONFLICT DO NOTHING`, inv.ContactID, inv.ID); err != nil {
-			return err
+			return nil, err
 		}
 		if err := policies.RolesChanged(ctx, tx); err != nil {
-			return err
+			return nil, err
 		}
-		if out, err = s.newSession(ctx, tx, inv.ContactID); err != nil {
-			return err
+		out, err := s.newSession(ctx, tx, inv.ContactID)
+		if err != nil {
+			return nil, err
 		}
-		return auditAs(ctx, tx, inv.ContactID, ActionInvitationRedeemed, "contact", inv.ContactID, map[string]any{"invitation": inv.ID})
+		return out, auditAs(ctx, tx, inv.ContactID, ActionInvitationRedeemed, "contact", inv.ContactID, map[string]any{"invitation": inv.ID})
 	})
 	if err != nil {
 		return nil, err

@@ -90,19 +90,13 @@ func (s *Service) edit(ctx context.Context, fn func(ctx context.Context, tx bun.
 	if err := requireSignedIn(ctx); err != nil {
 		return nil, err
 	}
-	var out *Order
-	err := db.Tx(ctx, s.DB, func(ctx context.Context, tx bun.Tx) error {
+	return db.TxValue(ctx, s.DB, func(ctx context.Context, tx bun.Tx) (*Order, error) {
 		id, err := fn(ctx, tx)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		out, err = reload(ctx, tx, id)
-		return err
+		return reload(ctx, tx, id)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
 }
 
 // editLine is edit for a change of one line that needs priv on
