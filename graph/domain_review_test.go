@@ -113,7 +113,9 @@ func TestCommercialTermsNeedGlobalWrite(t *testing.T) {
 		w.t = t
 		w.api.viewer = w.admin
 		var out struct {
-			SaveCustomerAccount struct{ InvoiceAccount struct{ AccountNumber string } }
+			SaveCustomerAccount struct {
+				InvoiceAccount struct{ AccountNumber string }
+			}
 		}
 		w.ok(saveAccount, forestAccount(map[string]any{"invoiceAccountNumber": "US-003"}), &out)
 		if out.SaveCustomerAccount.InvoiceAccount.AccountNumber != "US-003" {
