@@ -230,6 +230,9 @@ func TestDraftOnChangedTermsIsRefused(t *testing.T) {
 			if !strings.Contains(e.Message, o.Number) || !strings.Contains(e.Message, "create a new order") {
 				t.Errorf("message %q", e.Message)
 			}
+			if changed, _ := e.Extensions["changedTerms"].([]any); len(changed) == 0 {
+				t.Errorf("extensions %v name no changed term", e.Extensions)
+			}
 			if orderSnapshot(t, w.db) != before {
 				t.Error("refused submit changed the orders")
 			}
