@@ -286,6 +286,18 @@ func TestIDsComparedByValue(t *testing.T) {
 	if _, err := w.ids.SetDisabled(ctx, self, true); portal.ErrorCode(err) != portal.ECONFLICT {
 		t.Errorf("disabling oneself by an upper-case id: %v", err)
 	}
+	// One role named twice, in two spellings, is granted once.
+	w.api.viewer = w.admin
+	var twice struct{ CreateContact struct{ ID string } }
+	w.ok(createContact, contactInput("twice@forest.example", "US-001"), &twice)
+	role := w.id("SELECT id FROM web_role WHERE key = 'authorized_user'")
+	var inv struct {
+		InviteContact struct{ Invitation struct{ Roles []struct{ Name string } } }
+	}
+	w.ok(inviteContact, map[string]any{"in": map[string]any{"contactId": twice.CreateContact.ID, "roleIds": []string{role, strings.ToUpper(role)}}}, &inv)
+	if n := len(inv.InviteContact.Invitation.Roles); n != 1 {
+		t.Errorf("invitation grants %d roles, want 1", n)
+	}
 }
 
 // TestLengthLimits: over-long names and emails are the caller's to fix

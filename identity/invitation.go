@@ -174,7 +174,7 @@ func (s *Service) checkInvitationRoles(ctx context.Context, ids []string) ([]str
 		field := fmt.Sprintf("input.roleIds[%d]", i)
 		var r policies.WebRole
 		if !db.ValidID(id) {
-			return nil, portal.FieldErrorf(field, "Role %s does not exist.", id)
+			return nil, portal.FieldErrorf(field, "This role does not exist.")
 		}
 		err := s.DB.NewSelect().Model(&r).Where("id = ?", id).Scan(ctx)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -186,6 +186,7 @@ func (s *Service) checkInvitationRoles(ctx context.Context, ids []string) ([]str
 		if r.Key != nil && (*r.Key == portal.RoleAnonymousUsers || *r.Key == portal.RoleAuthenticatedUsers) {
 			return nil, portal.FieldErrorf(field, "%s is held implicitly and cannot be granted; choose a role such as Authorized user.", r.Name)
 		}
+		id = db.CanonicalID(id) // one role, however its id is spelled
 		if !seen[id] {
 			seen[id] = true
 			out = append(out, id)

@@ -477,8 +477,9 @@ func validatePermission(in TablePermissionInput) (*TablePermission, error) {
 	})
 	for i, id := range in.RoleIDs {
 		if !db.ValidID(id) {
-			return nil, portal.FieldErrorf(fmt.Sprintf("input.roleIds[%d]", i), "Web role %s does not exist.", id)
+			return nil, portal.FieldErrorf(fmt.Sprintf("input.roleIds[%d]", i), "This web role does not exist.")
 		}
+		id = db.CanonicalID(id) // one role, however its id is spelled
 		if !slices.Contains(p.RoleIDs, id) {
 			p.RoleIDs = append(p.RoleIDs, id)
 		}
@@ -491,7 +492,7 @@ func validatePermission(in TablePermissionInput) (*TablePermission, error) {
 		return nil, portal.FieldErrorf("input.parentId", "Only a PARENT permission has a parent; leave parentId out for scope %s.", p.Scope)
 	case p.Scope == Parent:
 		p.ParentID = in.ParentID
-		if !db.ValidID(*p.ParentID) || *p.ParentID == p.ID {
+		if !db.ValidID(*p.ParentID) || db.SameID(*p.ParentID, p.ID) {
 			return nil, portal.FieldErrorf("input.parentId", "Parent permission %s does not exist.", *p.ParentID)
 		}
 	}
