@@ -235,7 +235,7 @@ func (a *Admin) readableContact(ctx context.Context, tx bun.IDB, contactID strin
 		}
 	}
 	if !ok {
-		return portal.Errorf(portal.ENOTFOUND, "This contact does not exist, or your roles do not allow reading it.")
+		return portal.Errorf(portal.ENOTFOUND, "Contact not found: it does not exist, or your roles do not allow reading it.")
 	}
 	return nil
 }
