@@ -292,7 +292,9 @@ func TestIDsComparedByValue(t *testing.T) {
 	w.ok(createContact, contactInput("twice@forest.example", "US-001"), &twice)
 	role := w.id("SELECT id FROM web_role WHERE key = 'authorized_user'")
 	var inv struct {
-		InviteContact struct{ Invitation struct{ Roles []struct{ Name string } } }
+		InviteContact struct {
+			Invitation struct{ Roles []struct{ Name string } }
+		}
 	}
 	w.ok(inviteContact, map[string]any{"in": map[string]any{"contactId": twice.CreateContact.ID, "roleIds": []string{role, strings.ToUpper(role)}}}, &inv)
 	if n := len(inv.InviteContact.Invitation.Roles); n != 1 {
