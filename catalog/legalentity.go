@@ -5,6 +5,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	portal "github.com/openportal/portal"
 	"github.com/openportal/portal/db"
 	"github.com/openportal/portal/policies"
 )
@@ -69,7 +70,7 @@ func (s *Service) LegalEntity(ctx context.Context, id string) (*LegalEntity, err
 		return nil, err
 	}
 	if les[0] == nil {
-		return nil, db.NotFound(errNoRows, "Company %s does not exist.", id)
+		return nil, portal.Errorf(portal.ENOTFOUND, "This company does not exist.")
 	}
 	return les[0], nil
 }

@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/vikstrous/dataloadgen"
@@ -101,11 +102,13 @@ func loadAll[V any](ctx context.Context, l *dataloadgen.Loader[string, *V], ids 
 func done(err error) (bool, error) { return err == nil, err }
 
 // must fetches a row that a foreign key guarantees; its absence means the
-// viewer may not read it, which is reported as not found.
+// viewer may not read it, which is reported as not found. The message names
+// neither the row nor its id: the viewer never knew it, and must not learn
+// it from an error.
 func must[V any](ctx context.Context, l *dataloadgen.Loader[string, *V], id string, what string) (*V, error) {
 	v, err := l.Load(ctx, id)
 	if err == nil && v == nil {
-		return nil, portal.Errorf(portal.ENOTFOUND, "%s %s does not exist.", what, id)
+		return nil, portal.Errorf(portal.ENOTFOUND, "This %s is not readable with your roles.", strings.ToLower(what))
 	}
 	return v, err
 }

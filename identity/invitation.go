@@ -93,7 +93,7 @@ func (s *Service) Invite(ctx context.Context, in InviteInput) (*InvitationPayloa
 	c, err := s.Contact(ctx, in.ContactID)
 	if err != nil {
 		if portal.ErrorCode(err) == portal.ENOTFOUND {
-			return nil, &portal.Error{Code: portal.ENOTFOUND, Field: "contactId", Message: fmt.Sprintf("Contact %s does not exist.", in.ContactID)}
+			return nil, &portal.Error{Code: portal.ENOTFOUND, Field: "contactId", Message: errNoContact.Message}
 		}
 		return nil, err
 	}
@@ -174,7 +174,7 @@ func (s *Service) checkInvitationRoles(ctx context.Context, ids []string) ([]str
 		field := fmt.Sprintf("roleIds[%d]", i)
 		var r policies.WebRole
 		if !db.ValidID(id) {
-			return nil, portal.FieldErrorf(field, "Role %s does not exist.", id)
+			return nil, portal.FieldErrorf(field, "This role does not exist.")
 		}
 		err := s.DB.NewSelect().Model(&r).Where("id = ?", id).Scan(ctx)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -186,6 +186,7 @@ func (s *Service) checkInvitationRoles(ctx context.Context, ids []string) ([]str
 		if r.Key != nil && (*r.Key == portal.RoleAnonymousUsers || *r.Key == portal.RoleAuthenticatedUsers) {
 			return nil, portal.FieldErrorf(field, "%s is held implicitly and cannot be granted; choose a role such as Authorized user.", r.Name)
 		}
+		id = db.CanonicalID(id) // one role, however its id is spelled
 		if !seen[id] {
 			seen[id] = true
 			out = append(out, id)
@@ -234,31 +235,25 @@ func (s *Service) RevokeInvitation(ctx context.Context, id string) (*Invitation,
 	if err := s.Policy.Require(ctx, policies.TableInvitation, policies.Write); err != nil {
 		return nil, err
 	}
-	var inv *Invitation
-	err := db.Tx(ctx, s.DB, func(ctx context.Context, tx bun.Tx) error {
-		var err error
-		inv, err = invitationForUpdate(ctx, tx, id)
+	return db.TxValue(ctx, s.DB, func(ctx context.Context, tx bun.Tx) (*Invitation, error) {
+		inv, err := invitationForUpdate(ctx, tx, id)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if inv.RedeemedAt != nil {
-			return portal.Errorf(portal.ECONFLICT, "Invitation %s was already redeemed; disable the contact instead to stop it signing in.", id)
+			return nil, portal.Errorf(portal.ECONFLICT, "This invitation was already redeemed; disable the contact instead to stop it signing in.")
 		}
 		if inv.RevokedAt == nil {
 			if err := tx.NewRaw("UPDATE invitation SET revoked_at = now() WHERE id = ? RETURNING revoked_at", id).Scan(ctx, &inv.RevokedAt); err != nil {
-				return err
+				return nil, err
 			}
 		}
-		return audit(ctx, tx, ActionInvitationRevoked, "contact", inv.ContactID, map[string]any{"invitation": id})
+		return inv, audit(ctx, tx, ActionInvitationRevoked, "contact", inv.ContactID, map[string]any{"invitation": id})
 	})
-	if err != nil {
-		return nil, err
-	}
-	return inv, nil
 }
 
 func invitationForUpdate(ctx context.Context, tx bun.IDB, id string) (*Invitation, error) {
-	notFound := portal.Errorf(portal.ENOTFOUND, "Invitation %s does not exist.", id)
+	notFound := portal.Errorf(portal.ENOTFOUND, "This invitation does not exist.")
 	if !db.ValidID(id) {
 		return nil, notFound
 	}

@@ -88,31 +88,30 @@ func (s *Service) Create(ctx context.Context, in InformationInput) (*Order, erro
 	if err := checkAdminOnly(in, admin); err != nil {
 		return nil, err
 	}
-	var out *Order
-	err := db.Tx(ctx, s.DB, func(ctx context.Context, tx bun.Tx) error {
+	return db.TxValue(ctx, s.DB, func(ctx context.Context, tx bun.Tx) (*Order, error) {
 		c, err := loadOrderer(ctx, tx, v.ContactID)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if in.Company != nil {
 			if err := adminCompany(ctx, tx, c, *in.Company); err != nil {
-				return err
+				return nil, err
 			}
 		}
 		if in.ShipToCountry != nil {
 			country := strings.ToUpper(strings.TrimSpace(*in.ShipToCountry))
 			if err := checkCountry(ctx, tx, "shipToCountry", country); err != nil {
-				return err
+				return nil, err
 			}
 			c.ShipToCountry = sql.NullString{String: country, Valid: true}
 		}
 		if m := c.missing(); len(m) > 0 {
-			return &portal.Error{Code: portal.EINVALID, Details: map[string]any{"missingFields": m},
+			return nil, &portal.Error{Code: portal.EINVALID, Details: map[string]any{"missingFields": m},
 				Message: fmt.Sprintf("Your contact cannot place orders yet: it has no %s. An administrator must complete the contact (or its customer account) first.",
 					strings.Join(m, ", "))}
 		}
 		if c.PriceListCurrency.String != c.Currency.String {
-			return &portal.Error{Code: portal.EINVALID, Details: map[string]any{"missingFields": []string{"priceList"}},
+			return nil, &portal.Error{Code: portal.EINVALID, Details: map[string]any{"missingFields": []string{"priceList"}},
 				Message: fmt.Sprintf("Your contact orders in %s but its price list is in %s. An administrator must give the contact a %s price list first.",
 					c.Currency.String, c.PriceListCurrency.String, c.Currency.String)}
 		}
@@ -123,13 +122,13 @@ func (s *Service) Create(ctx context.Context, in InformationInput) (*Order, erro
 			Status: Draft,
 		}
 		if !s.Policy.Scope(ctx, policies.TableSalesOrder, policies.Create).Allows(o.owner()) {
-			return portal.Errorf(portal.EFORBIDDEN, "Your roles do not allow creating orders for customer account %s.", c.AccountNumber.String)
+			return nil, portal.Errorf(portal.EFORBIDDEN, "Your roles do not allow creating orders for customer account %s.", c.AccountNumber.String)
 		}
 		if err := s.applyInformation(ctx, tx, o, in, true); err != nil {
-			return err
+			return nil, err
 		}
 		if o.Number, err = nextNumber(ctx, tx, o.LegalEntityID); err != nil {
-			return err
+			return nil, err
 		}
 		err = tx.NewRaw(`INSERT INTO sales_order (legal_entity_id, number, customer_account_id, invoice_account_id,
 				contact_id, currency, price_list_id, language, ship_to_country, delivery_address_description,
@@ -141,15 +140,10 @@ func (s *Service) Create(ctx context.Context, in InformationInput) (*Order, erro
 			o.DeliveryCity, o.DeliveryPostalCode, o.DeliveryCountryCode, o.RequestedReceiptDate,
 			o.CustomerRequisition).Scan(ctx, &o.ID)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		out, err = reload(ctx, tx, o.ID)
-		return err
+		return reload(ctx, tx, o.ID)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
 }
 
 // UpdateInformation changes step 1 of a draft: requested receipt date,

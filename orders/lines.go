@@ -90,19 +90,13 @@ func (s *Service) edit(ctx context.Context, fn func(ctx context.Context, tx bun.
 	if err := requireSignedIn(ctx); err != nil {
 		return nil, err
 	}
-	var out *Order
-	err := db.Tx(ctx, s.DB, func(ctx context.Context, tx bun.Tx) error {
+	return db.TxValue(ctx, s.DB, func(ctx context.Context, tx bun.Tx) (*Order, error) {
 		id, err := fn(ctx, tx)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		out, err = reload(ctx, tx, id)
-		return err
+		return reload(ctx, tx, id)
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
 }
 
 // editLine is edit for a change of one line that needs priv on
@@ -161,7 +155,7 @@ func (s *Service) priceLine(ctx context.Context, idb bun.IDB, o *Order, in LineI
 		}
 	}
 	if !db.ValidID(in.ProductID) {
-		return nil, portal.FieldErrorf("productId", "Product %s does not exist.", in.ProductID)
+		return nil, portal.FieldErrorf("productId", "This product does not exist, or your roles do not allow reading it.")
 	}
 	var offers []offer
 	err := idb.NewRaw(`SELECT p.id AS product_id, p.legal_entity_id, p.number, pu.unit, u.decimals, pr.unit_price,
@@ -175,7 +169,7 @@ func (s *Service) priceLine(ctx context.Context, idb bun.IDB, o *Order, in LineI
 		return nil, err
 	}
 	if len(offers) == 0 || offers[0].LegalEntityID != o.LegalEntityID {
-		return nil, portal.FieldErrorf("productId", "Product %s does not exist in the order's company.", in.ProductID)
+		return nil, portal.FieldErrorf("productId", "This product does not exist in the order's company.")
 	}
 	number := offers[0].Number
 	unit := strings.ToLower(strings.TrimSpace(in.Unit))

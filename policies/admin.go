@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/uptrace/bun"
 
@@ -166,6 +167,12 @@ func (a *Admin) CreateWebRole(ctx context.Context, in WebRoleInput) (*WebRole, e
 	if r.Name == "" {
 		return nil, portal.FieldErrorf("name", "A web role needs a name.")
 	}
+	if err := checkLength("name", r.Name, maxNameLength); err != nil {
+		return nil, err
+	}
+	if err := checkLength("description", r.Description, maxDescriptionLength); err != nil {
+		return nil, err
+	}
 	err := a.change(ctx, func(ctx context.Context, tx bun.Tx) error {
 		err := tx.NewRaw("INSERT INTO web_role (name, description) VALUES (?, ?) RETURNING id",
 			r.Name, r.Description).Scan(ctx, &r.ID)
@@ -228,7 +235,7 @@ func (a *Admin) readableContact(ctx context.Context, tx bun.IDB, contactID strin
 		}
 	}
 	if !ok {
-		return portal.Errorf(portal.ENOTFOUND, "Contact %s does not exist.", contactID)
+		return portal.Errorf(portal.ENOTFOUND, "Contact not found: it does not exist, or your roles do not allow reading it.")
 	}
 	return nil
 }
@@ -418,6 +425,21 @@ func quoteAll(names []string) string {
 	return strings.Join(q, ", ")
 }
 
+// Length limits of role and permission names and descriptions: names are
+// in unique indexes, which refuse a value of some kilobytes as an internal
+// error; these are the caller's to fix.
+const (
+	maxNameLength        = 200
+	maxDescriptionLength = 2000
+)
+
+func checkLength(field, value string, max int) error {
+	if n := utf8.RuneCountInString(value); n > max {
+		return portal.FieldErrorf(field, "This is %d characters long; at most %d fit.", n, max)
+	}
+	return nil
+}
+
 // validatePermission checks what needs no database and normalises.
 func validatePermission(in TablePermissionInput) (*TablePermission, error) {
 	p := &TablePermission{Name: strings.TrimSpace(in.Name), Table: strings.ToLower(strings.TrimSpace(in.Table)), Scope: in.Scope}
@@ -426,6 +448,9 @@ func validatePermission(in TablePermissionInput) (*TablePermission, error) {
 	}
 	if p.Name == "" {
 		return nil, portal.FieldErrorf("name", "A table permission needs a name.")
+	}
+	if err := checkLength("name", p.Name, maxNameLength); err != nil {
+		return nil, err
 	}
 	info, ok := Tables[p.Table]
 	if !ok {
@@ -452,8 +477,9 @@ func validatePermission(in TablePermissionInput) (*TablePermission, error) {
 	})
 	for i, id := range in.RoleIDs {
 		if !db.ValidID(id) {
-			return nil, portal.FieldErrorf(fmt.Sprintf("roleIds[%d]", i), "Web role %s does not exist.", id)
+			return nil, portal.FieldErrorf(fmt.Sprintf("roleIds[%d]", i), "This web role does not exist.")
 		}
+		id = db.CanonicalID(id) // one role, however its id is spelled
 		if !slices.Contains(p.RoleIDs, id) {
 			p.RoleIDs = append(p.RoleIDs, id)
 		}
@@ -466,7 +492,7 @@ func validatePermission(in TablePermissionInput) (*TablePermission, error) {
 		return nil, portal.FieldErrorf("parentId", "Only a PARENT permission has a parent; leave parentId out for scope %s.", p.Scope)
 	case p.Scope == Parent:
 		p.ParentID = in.ParentID
-		if !db.ValidID(*p.ParentID) || *p.ParentID == p.ID {
+		if !db.ValidID(*p.ParentID) || db.SameID(*p.ParentID, p.ID) {
 			return nil, portal.FieldErrorf("parentId", "Parent permission %s does not exist.", *p.ParentID)
 		}
 	}

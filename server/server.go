@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"sync"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -43,6 +44,8 @@ type Server struct {
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
 	// believed; from anyone else the peer address is the client's.
 	TrustedProxies []netip.Prefix
+
+	forwardedWarning sync.Once // see warnUntrustedForwarding
 }
 
 // Route is one route group, mounted at Pattern (an http.ServeMux pattern

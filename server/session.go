@@ -25,6 +25,7 @@ const SessionCookie = "portal_session"
 // mounted some other way.
 func (s *Server) Authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.warnUntrustedForwarding(r)
 		ctx := portal.WithClientIP(r.Context(), clientIP(r, s.TrustedProxies))
 		ctx = identity.WithUserAgent(ctx, r.UserAgent())
 		ctx = portal.WithSessionCookies(ctx, &cookies{w: w, secure: s.SecureCookies || r.TLS != nil})

@@ -166,8 +166,10 @@ type ComplexityRoot struct {
 		AddOrderLine           func(childComplexity int, orderID string, input orders.LineInput) int
 		AssignWebRole          func(childComplexity int, contactID string, roleID string) int
 		CreateContact          func(childComplexity int, input identity.ContactInput) int
+		CreateDeliveryAddress  func(childComplexity int, customerAccountID string, input catalog.AddressInput) int
 		CreateOrder            func(childComplexity int, input orders.InformationInput) int
 		CreateWebRole          func(childComplexity int, input policies.WebRoleInput) int
+		DeleteDeliveryAddress  func(childComplexity int, id string) int
 		DeleteDraftOrder       func(childComplexity int, orderID string) int
 		DeleteTablePermission  func(childComplexity int, id string) int
 		DeleteWebRole          func(childComplexity int, id string) int
@@ -189,6 +191,7 @@ type ComplexityRoot struct {
 		SubmitOrder            func(childComplexity int, orderID string) int
 		UnassignWebRole        func(childComplexity int, contactID string, roleID string) int
 		UpdateContact          func(childComplexity int, id string, input identity.ContactInput) int
+		UpdateDeliveryAddress  func(childComplexity int, id string, input catalog.AddressInput) int
 		UpdateOrderInformation func(childComplexity int, orderID string, input orders.InformationInput) int
 		UpdateOrderLine        func(childComplexity int, lineID string, input orders.LineInput) int
 	}
@@ -368,6 +371,9 @@ type InvitationResolver interface {
 }
 type MutationResolver interface {
 	Ping(ctx context.Context) (bool, error)
+	CreateDeliveryAddress(ctx context.Context, customerAccountID string, input catalog.AddressInput) (*catalog.Address, error)
+	UpdateDeliveryAddress(ctx context.Context, id string, input catalog.AddressInput) (*catalog.Address, error)
+	DeleteDeliveryAddress(ctx context.Context, id string) (bool, error)
 	SaveLegalEntity(ctx context.Context, input catalog.LegalEntityInput) (*catalog.LegalEntity, error)
 	SaveCustomerAccount(ctx context.Context, input catalog.CustomerAccountInput) (*catalog.CustomerAccount, error)
 	SaveProduct(ctx context.Context, input catalog.ProductInput) (*catalog.Product, error)
@@ -931,6 +937,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateContact(childComplexity, args["input"].(identity.ContactInput)), true
+	case "Mutation.createDeliveryAddress":
+		if e.ComplexityRoot.Mutation.CreateDeliveryAddress == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createDeliveryAddress_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateDeliveryAddress(childComplexity, args["customerAccountId"].(string), args["input"].(catalog.AddressInput)), true
 	case "Mutation.createOrder":
 		if e.ComplexityRoot.Mutation.CreateOrder == nil {
 			break
@@ -953,6 +970,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateWebRole(childComplexity, args["input"].(policies.WebRoleInput)), true
+	case "Mutation.deleteDeliveryAddress":
+		if e.ComplexityRoot.Mutation.DeleteDeliveryAddress == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteDeliveryAddress_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteDeliveryAddress(childComplexity, args["id"].(string)), true
 	case "Mutation.deleteDraftOrder":
 		if e.ComplexityRoot.Mutation.DeleteDraftOrder == nil {
 			break
@@ -1174,6 +1202,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateContact(childComplexity, args["id"].(string), args["input"].(identity.ContactInput)), true
+	case "Mutation.updateDeliveryAddress":
+		if e.ComplexityRoot.Mutation.UpdateDeliveryAddress == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateDeliveryAddress_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateDeliveryAddress(childComplexity, args["id"].(string), args["input"].(catalog.AddressInput)), true
 	case "Mutation.updateOrderInformation":
 		if e.ComplexityRoot.Mutation.UpdateOrderInformation == nil {
 			break
@@ -1892,6 +1931,52 @@ func newExecutionContext(
 }
 
 var sources = []*ast.Source{
+	{Name: "../schema/addresses.graphqls", Input: `# Delivery addresses have their own mutations, governed by the
+# delivery_address table permissions alone (GLOBAL, or PARENT through the
+# customer account): maintaining an account's addresses needs no write on
+# the account, whose commercial terms are an administrator's.
+
+extend type Mutation {
+  """
+  Adds a delivery address at the end of a customer account's list. Needs
+  CREATE on delivery_address for the account. Errors: NOT_FOUND when the
+  account does not exist or the viewer may not read it; FORBIDDEN when the
+  viewer may read it but not add addresses; BAD_USER_INPUT naming the field
+  at fault (extensions.field); CONFLICT when the account already has an
+  address with that description.
+  """
+  createDeliveryAddress(
+    "id of the customer account that receives the address"
+    customerAccountId: ID!
+    "the new address; its description must differ from the account's other addresses"
+    input: AddressInput!
+  ): Address!
+
+  """
+  Changes a delivery address; its id and position stay. Orders already
+  placed keep the address they were placed with. Needs WRITE on
+  delivery_address for the address's account. Errors: NOT_FOUND,
+  FORBIDDEN, BAD_USER_INPUT, CONFLICT as for createDeliveryAddress.
+  """
+  updateDeliveryAddress(
+    "id of the delivery address to change"
+    id: ID!
+    "every field of the address, as it should be"
+    input: AddressInput!
+  ): Address!
+
+  """
+  Deletes a delivery address; orders already placed keep their copy of it.
+  Needs DELETE on delivery_address for the address's account. Returns true.
+  Errors: NOT_FOUND when the address does not exist or the viewer may not
+  read it; FORBIDDEN when it may read but not delete it.
+  """
+  deleteDeliveryAddress(
+    "id of the delivery address to delete"
+    id: ID!
+  ): Boolean!
+}
+`, BuiltIn: false},
 	{Name: "../schema/base.graphqls", Input: `# The portal's GraphQL API. The minimum contract is docs/contract.graphql;
 # this schema contains it (TestContract checks) and adds to it. Every type,
 # field and argument has a description (TestSchemaIsDocumented checks).
@@ -3515,6 +3600,28 @@ func (ec *executionContext) field_Mutation_createContact_args(ctx context.Contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_createDeliveryAddress_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "customerAccountId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["customerAccountId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (catalog.AddressInput, error) {
+			return ec.unmarshalNAddressInput2githubᚗcomᚋopenportalᚋportalᚋcatalogᚐAddressInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createOrder_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3540,6 +3647,20 @@ func (ec *executionContext) field_Mutation_createWebRole_args(ctx context.Contex
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_deleteDeliveryAddress_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
 	return args, nil
 }
 
@@ -3825,6 +3946,28 @@ func (ec *executionContext) field_Mutation_updateContact_args(ctx context.Contex
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (identity.ContactInput, error) {
 			return ec.unmarshalNContactInput2githubᚗcomᚋopenportalᚋportalᚋidentityᚐContactInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateDeliveryAddress_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (catalog.AddressInput, error) {
+			return ec.unmarshalNAddressInput2githubᚗcomᚋopenportalᚋportalᚋcatalogᚐAddressInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -6059,6 +6202,138 @@ func (ec *executionContext) _Mutation_ping(ctx context.Context, field graphql.Co
 }
 func (ec *executionContext) fieldContext_Mutation_ping(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Mutation", field, true, true, "Boolean")
+}
+
+func (ec *executionContext) _Mutation_createDeliveryAddress(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createDeliveryAddress(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateDeliveryAddress(ctx, fc.Args["customerAccountId"].(string), fc.Args["input"].(catalog.AddressInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *catalog.Address) graphql.Marshaler {
+			return ec.marshalNAddress2ᚖgithubᚗcomᚋopenportalᚋportalᚋcatalogᚐAddress(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createDeliveryAddress(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Address(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createDeliveryAddress_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateDeliveryAddress(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateDeliveryAddress(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateDeliveryAddress(ctx, fc.Args["id"].(string), fc.Args["input"].(catalog.AddressInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *catalog.Address) graphql.Marshaler {
+			return ec.marshalNAddress2ᚖgithubᚗcomᚋopenportalᚋportalᚋcatalogᚐAddress(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateDeliveryAddress(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Address(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateDeliveryAddress_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteDeliveryAddress(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteDeliveryAddress(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteDeliveryAddress(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteDeliveryAddress(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteDeliveryAddress_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Mutation_saveLegalEntity(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -12599,6 +12874,27 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "createDeliveryAddress":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createDeliveryAddress(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateDeliveryAddress":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateDeliveryAddress(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteDeliveryAddress":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteDeliveryAddress(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "saveLegalEntity":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_saveLegalEntity(ctx, field)
@@ -14128,6 +14424,11 @@ func (ec *executionContext) marshalNAddress2ᚖgithubᚗcomᚋopenportalᚋporta
 		return graphql.Null
 	}
 	return ec._Address(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNAddressInput2githubᚗcomᚋopenportalᚋportalᚋcatalogᚐAddressInput(ctx context.Context, v any) (catalog.AddressInput, error) {
+	res, err := ec.unmarshalInputAddressInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNAddressInput2ᚖgithubᚗcomᚋopenportalᚋportalᚋcatalogᚐAddressInput(ctx context.Context, v any) (*catalog.AddressInput, error) {
