@@ -18,35 +18,30 @@ import (
 // changes it. The invoice account and price list must belong to the same
 // company, and the price list must be in the account's currency.
 // Returns EINVALID naming the field at fault (nothing is written),
-// EUNAUTHENTICATED/EFORBIDDEN when the viewer may not change accounts.
+// EUNAUTHENTICATED/EFORBIDDEN when the viewer may not change accounts, or
+// may not change the account's commercial terms (see policies.SetAccountTerms).
 func (s *Service) SaveCustomerAccount(ctx context.Context, in CustomerAccountInput) (*CustomerAccount, error) {
 	if err := s.Policy.Require(ctx, policies.TableCustomerAccount, policies.Write); err != nil {
 		return nil, err
 	}
-	var out *CustomerAccount
-	err := db.Tx(ctx, s.DB, func(ctx context.Context, tx bun.Tx) error {
+	return db.TxValue(ctx, s.DB, func(ctx context.Context, tx bun.Tx) (*CustomerAccount, error) {
 		a, addrs, err := s.validateAccount(ctx, tx, in)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if err := s.checkAccountWrite(ctx, tx, a, addrs != nil); err != nil {
-			return err
+			return nil, err
 		}
 		if err := upsertAccount(ctx, tx, a); err != nil {
-			return err
+			return nil, err
 		}
 		if addrs != nil {
 			if err := replaceAddresses(ctx, tx, a.ID, addrs); err != nil {
-				return err
+				return nil, err
 			}
 		}
-		out = a
-		return nil
+		return a, nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
 }
 
 // validateAccount checks the whole input and resolves its codes to ids.
@@ -58,22 +53,22 @@ func (s *Service) validateAccount(ctx context.Context, tx bun.Tx, in CustomerAcc
 		ShipToCountry: upperCode(in.ShipToCountry),
 	}
 	var v validator
-	v.check(a.AccountNumber != "", "input.accountNumber", "Account number is required.")
-	v.length("input.accountNumber", a.AccountNumber, maxCodeLength)
-	v.check(a.Name != "", "input.name", "Account name is required.")
-	v.length("input.name", a.Name, maxNameLength)
+	v.check(a.AccountNumber != "", "accountNumber", "Account number is required.")
+	v.length("accountNumber", a.AccountNumber, maxCodeLength)
+	v.check(a.Name != "", "name", "Account name is required.")
+	v.length("name", a.Name, maxNameLength)
 	company := upperCode(in.Company)
 	if v.err == nil {
-		a.LegalEntityID, v.err = companyID(ctx, tx, "input.company", company)
+		a.LegalEntityID, v.err = companyID(ctx, tx, "company", company)
 	}
 	if v.err == nil {
-		v.fail(checkCurrency(ctx, tx, "input.currency", a.Currency))
+		v.fail(checkCurrency(ctx, tx, "currency", a.Currency))
 	}
 	if v.err == nil {
-		v.fail(checkCountry(ctx, tx, "input.shipToCountry", a.ShipToCountry))
+		v.fail(checkCountry(ctx, tx, "shipToCountry", a.ShipToCountry))
 	}
 	if v.err == nil {
-		a.Language, v.err = canonicalLanguage("input.language", trim(in.Language))
+		a.Language, v.err = canonicalLanguage("language", trim(in.Language))
 	}
 	if v.err == nil && in.InvoiceAccountNumber != nil && trim(*in.InvoiceAccountNumber) != "" &&
 		trim(*in.InvoiceAccountNumber) != a.AccountNumber {
@@ -85,11 +80,11 @@ func (s *Service) validateAccount(ctx context.Context, tx bun.Tx, in CustomerAcc
 		err := tx.NewSelect().Model(&pl).Where("legal_entity_id = ? AND code = ?", a.LegalEntityID, code).Scan(ctx)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
-			v.fail(portal.FieldErrorf("input.priceListCode", "Price list %q does not exist in company %s.", code, company))
+			v.fail(portal.FieldErrorf("priceListCode", "Price list %q does not exist in company %s.", code, company))
 		case err != nil:
 			v.fail(err)
 		case pl.Currency != a.Currency:
-			v.fail(portal.FieldErrorf("input.priceListCode", "Price list %q is in %s but the account's currency is %s; choose a %s price list.",
+			v.fail(portal.FieldErrorf("priceListCode", "Price list %q is in %s but the account's currency is %s; choose a %s price list.",
 				code, pl.Currency, a.Currency, a.Currency))
 		default:
 			a.PriceListID = &pl.ID
@@ -100,7 +95,7 @@ func (s *Service) validateAccount(ctx context.Context, tx bun.Tx, in CustomerAcc
 		addrs = make([]*AddressInput, 0, len(in.DeliveryAddresses))
 		seen := map[string]bool{}
 		for i, ai := range in.DeliveryAddresses {
-			f := fmt.Sprintf("input.deliveryAddresses[%d]", i)
+			f := fmt.Sprintf("deliveryAddresses[%d]", i)
 			ad := &AddressInput{
 				Description: trim(ai.Description), Street: trim(ai.Street), City: trim(ai.City),
 				PostalCode: trim(ai.PostalCode), CountryCode: upperCode(ai.CountryCode),
@@ -126,32 +121,68 @@ func (s *Service) validateAccount(ctx context.Context, tx bun.Tx, in CustomerAcc
 
 // checkAccountWrite applies the row scopes that the table-level check in
 // SaveCustomerAccount cannot: changing an existing account needs WRITE on
-// that account, a new account needs GLOBAL CREATE (no narrower scope can
-// reach an account that does not exist yet), and replacing its delivery
-// addresses needs WRITE on delivery_address for it (GLOBAL, or PARENT
-// through the account).
+// that account, and GLOBAL write to change its commercial terms; a new
+// account needs GLOBAL CREATE (no narrower scope can reach an account that
+// does not exist yet); and replacing its delivery addresses needs WRITE on
+// delivery_address for it (GLOBAL, or PARENT through the account). The
+// existing account is locked while it is checked and changed.
 func (s *Service) checkAccountWrite(ctx context.Context, tx bun.Tx, a *CustomerAccount, addresses bool) error {
-	var id string
-	err := tx.NewRaw("SELECT id FROM customer_account WHERE legal_entity_id = ? AND account_number = ?",
-		a.LegalEntityID, a.AccountNumber).Scan(ctx, &id)
+	old := &CustomerAccount{}
+	err := tx.NewRaw(`SELECT id, invoice_account_id, currency, price_list_id, ship_to_country FROM customer_account
+		WHERE legal_entity_id = ? AND account_number = ? FOR UPDATE`,
+		a.LegalEntityID, a.AccountNumber).Scan(ctx, &old.ID, &old.InvoiceAccountID, &old.Currency, &old.PriceListID, &old.ShipToCountry)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		if !s.Policy.Scope(ctx, policies.TableCustomerAccount, policies.Create).All {
-			return portal.Errorf(portal.EFORBIDDEN, "Your roles do not allow creating customer accounts; ask an administrator.")
+		old = nil
+		if err := s.Policy.RequireDecision(ctx, policies.CreateCustomerAccount); err != nil {
+			return err
 		}
 	case err != nil:
 		return err
-	case !s.Policy.Scope(ctx, policies.TableCustomerAccount, policies.Write).Allows(policies.Row{AccountID: id}):
+	case !s.Policy.Scope(ctx, policies.TableCustomerAccount, policies.Write).Allows(policies.Row{AccountID: old.ID}):
 		return portal.Errorf(portal.EFORBIDDEN, "Your roles do not allow changing customer account %s; ask an administrator.", a.AccountNumber)
+	default:
+		if f := changedTerm(old, a); f != "" && !s.Policy.May(ctx, policies.SetAccountTerms) {
+			return &portal.Error{Code: portal.EFORBIDDEN, Field: f,
+				Message: fmt.Sprintf("Only an administrator may change the invoice account, price list, currency or ship-to country of customer account %s; send those as they are.", a.AccountNumber)}
+		}
 	}
 	if !addresses {
 		return nil
 	}
 	as := s.Policy.Scope(ctx, policies.TableDeliveryAddress, policies.Write)
-	if as.All || (id != "" && as.Parent != nil && as.Parent.Allows(policies.Row{AccountID: id})) {
+	if as.All || (old != nil && as.AllowsUnder(policies.Row{AccountID: old.ID})) { // a new account: GLOBAL only
 		return nil
 	}
 	return portal.Errorf(portal.EFORBIDDEN, "Your roles do not allow changing the delivery addresses of customer account %s; ask an administrator.", a.AccountNumber)
+}
+
+// changedTerm names the input field of the first commercial term that a
+// differs in from old, "" when none does. An empty invoice account in a is
+// the account itself.
+func changedTerm(old, a *CustomerAccount) string {
+	invoice := a.InvoiceAccountID
+	if invoice == "" {
+		invoice = old.ID
+	}
+	switch {
+	case invoice != old.InvoiceAccountID:
+		return "invoiceAccountNumber"
+	case deref(a.PriceListID) != deref(old.PriceListID):
+		return "priceListCode"
+	case a.Currency != old.Currency:
+		return "currency"
+	case a.ShipToCountry != old.ShipToCountry:
+		return "shipToCountry"
+	}
+	return ""
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }
 
 // invoiceAccountID finds the invoice account in the account's company and
@@ -167,10 +198,10 @@ func (s *Service) invoiceAccountID(ctx context.Context, tx bun.Tx, legalEntityID
 	err = tx.NewRaw(`SELECT le.code FROM customer_account a JOIN legal_entity le ON le.id = a.legal_entity_id
 		WHERE a.account_number = ? ORDER BY le.code LIMIT 1`, number).Scan(ctx, &other)
 	if err == nil {
-		return "", portal.FieldErrorf("input.invoiceAccountNumber",
+		return "", portal.FieldErrorf("invoiceAccountNumber",
 			"Invoice account %s belongs to company %s, not %s; an invoice account must be in the account's own company.", number, other, company)
 	}
-	return "", portal.FieldErrorf("input.invoiceAccountNumber", "Invoice account %s does not exist in company %s; save it first.", number, company)
+	return "", portal.FieldErrorf("invoiceAccountNumber", "Invoice account %s does not exist in company %s; save it first.", number, company)
 }
 
 func upsertAccount(ctx context.Context, tx bun.Tx, a *CustomerAccount) error {
@@ -232,13 +263,9 @@ func (s *Service) CustomerAccountsByID(ctx context.Context, ids []string) ([]*Cu
 	var rows []*CustomerAccount
 	if valid := db.ValidIDs(ids); len(valid) > 0 && !scope.None() {
 		// bun names the model's columns by table name, so that is the alias.
+		// The scope reaches the invoice account of the viewer's account
+		// too (the model's INVOICE_ACCOUNT rule).
 		where, args := scope.Where(policies.AccountColumns("customer_account"))
-		if !scope.All && scope.AccountID != "" {
-			// The invoice account of the viewer's account is readable too,
-			// as orders and the account page show it.
-			where = "(" + where + " OR customer_account.id = (SELECT ia.invoice_account_id FROM customer_account ia WHERE ia.id = ?))"
-			args = append(args, scope.AccountID)
-		}
 		q := s.DB.NewSelect().Model(&rows).Where("customer_account.id IN (?)", bun.List(valid)).Where(where, args...)
 		if err := q.Scan(ctx); err != nil {
 			return nil, err
@@ -255,7 +282,7 @@ func (s *Service) CustomerAccount(ctx context.Context, id string) (*CustomerAcco
 		return nil, err
 	}
 	if as[0] == nil {
-		return nil, db.NotFound(errNoRows, "Customer account %s does not exist.", id)
+		return nil, portal.Errorf(portal.ENOTFOUND, "This customer account does not exist, or your roles do not allow reading it.")
 	}
 	return as[0], nil
 }

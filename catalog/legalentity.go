@@ -5,6 +5,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	portal "github.com/openportal/portal"
 	"github.com/openportal/portal/db"
 	"github.com/openportal/portal/policies"
 )
@@ -18,10 +19,10 @@ func (s *Service) SaveLegalEntity(ctx context.Context, in LegalEntityInput) (*Le
 	}
 	code, name := upperCode(in.Code), trim(in.Name)
 	var v validator
-	v.check(legalEntityCode.MatchString(code), "input.code",
+	v.check(legalEntityCode.MatchString(code), "code",
 		"Company code %q must be 1 to 10 letters, digits, - or _, starting with a letter or digit (e.g. USMF).", in.Code)
-	v.check(name != "", "input.name", "Company name is required.")
-	v.length("input.name", name, maxNameLength)
+	v.check(name != "", "name", "Company name is required.")
+	v.length("name", name, maxNameLength)
 	if v.err != nil {
 		return nil, v.err
 	}
@@ -54,7 +55,7 @@ func (s *Service) LegalEntities(ctx context.Context) ([]*LegalEntity, error) {
 // nil where there is none or the viewer may not read it (for dataloaders).
 func (s *Service) LegalEntitiesByID(ctx context.Context, ids []string) ([]*LegalEntity, error) {
 	var rows []*LegalEntity
-	if valid := db.ValidIDs(ids); len(valid) > 0 && s.Policy.ReadScope(ctx, policies.TableLegalEntity).All {
+	if valid := db.ValidIDs(ids); len(valid) > 0 && s.Policy.EveryRow(ctx, policies.TableLegalEntity, policies.Read) {
 		if err := s.DB.NewSelect().Model(&rows).Where("id IN (?)", bun.List(valid)).Scan(ctx); err != nil {
 			return nil, err
 		}
@@ -69,7 +70,7 @@ func (s *Service) LegalEntity(ctx context.Context, id string) (*LegalEntity, err
 		return nil, err
 	}
 	if les[0] == nil {
-		return nil, db.NotFound(errNoRows, "Company %s does not exist.", id)
+		return nil, portal.Errorf(portal.ENOTFOUND, "This company does not exist.")
 	}
 	return les[0], nil
 }

@@ -25,23 +25,22 @@ func (s *Service) SaveProduct(ctx context.Context, in ProductInput) (*Product, e
 	if err := s.mayUpsert(ctx, policies.TableProduct); err != nil {
 		return nil, err
 	}
-	var out *Product
-	err := db.Tx(ctx, s.DB, func(ctx context.Context, tx bun.Tx) error {
+	return db.TxValue(ctx, s.DB, func(ctx context.Context, tx bun.Tx) (*Product, error) {
 		// Built here, not outside: db.Tx may run this function again.
 		p := &Product{Number: trim(in.Number), Name: trim(in.Name), DefaultUnit: strings.ToLower(trim(in.DefaultUnit))}
 		var v validator
-		v.check(p.Number != "", "input.number", "Product number is required.")
-		v.length("input.number", p.Number, maxCodeLength)
-		v.check(p.Name != "", "input.name", "Product name is required.")
-		v.length("input.name", p.Name, maxNameLength)
-		v.check(len(in.Units) > 0, "input.units", "A product needs at least one unit.")
+		v.check(p.Number != "", "number", "Product number is required.")
+		v.length("number", p.Number, maxCodeLength)
+		v.check(p.Name != "", "name", "Product name is required.")
+		v.length("name", p.Name, maxNameLength)
+		v.check(len(in.Units) > 0, "units", "A product needs at least one unit.")
 		if v.err == nil {
-			p.LegalEntityID, v.err = companyID(ctx, tx, "input.company", upperCode(in.Company))
+			p.LegalEntityID, v.err = companyID(ctx, tx, "company", upperCode(in.Company))
 		}
 		seen := map[string]bool{}
 		for i, u := range in.Units {
 			u = strings.ToLower(trim(u))
-			f := fmt.Sprintf("input.units[%d]", i)
+			f := fmt.Sprintf("units[%d]", i)
 			v.check(!seen[u], f, "Unit %q is listed twice.", u)
 			seen[u] = true
 			if v.err == nil {
@@ -51,16 +50,16 @@ func (s *Service) SaveProduct(ctx context.Context, in ProductInput) (*Product, e
 			}
 			p.Units = append(p.Units, u)
 		}
-		v.check(seen[p.DefaultUnit], "input.defaultUnit", "Default unit %q is not one of the product's units %v.", p.DefaultUnit, p.Units)
+		v.check(seen[p.DefaultUnit], "defaultUnit", "Default unit %q is not one of the product's units %v.", p.DefaultUnit, p.Units)
 		if v.err != nil {
-			return v.err
+			return nil, v.err
 		}
 		found, err := exists(ctx, tx, "SELECT 1 FROM product WHERE legal_entity_id = ? AND number = ?", p.LegalEntityID, p.Number)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if err := s.requireSave(ctx, policies.TableProduct, found); err != nil {
-			return err
+			return nil, err
 		}
 		err = tx.NewRaw(`
 			INSERT INTO product (legal_entity_id, number, name, default_unit) VALUES (?, ?, ?, ?)
@@ -68,27 +67,22 @@ func (s *Service) SaveProduct(ctx context.Context, in ProductInput) (*Product, e
 				default_unit = EXCLUDED.default_unit, updated_at = now()
 			RETURNING id`, p.LegalEntityID, p.Number, p.Name, p.DefaultUnit).Scan(ctx, &p.ID)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		// Delete only the units that went away: deleting all and inserting
 		// again would cascade to every price of the product.
 		if _, err := tx.NewDelete().TableExpr("product_unit").
 			Where("product_id = ? AND unit NOT IN (?)", p.ID, bun.List(p.Units)).Exec(ctx); err != nil {
-			return err
+			return nil, err
 		}
 		for i, u := range p.Units {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO product_unit (product_id, unit, position) VALUES (?, ?, ?)
 				ON CONFLICT (product_id, unit) DO UPDATE SET position = EXCLUDED.position`, p.ID, u, i+1); err != nil {
-				return err
+				return nil, err
 			}
 		}
-		out = p
-		return nil
+		return p, nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
 }
 
 // ProductFilter selects a page of products.
@@ -138,7 +132,7 @@ func (s *Service) Products(ctx context.Context, f ProductFilter) (paging.Page[*P
 // where there is none or the viewer may not read it.
 func (s *Service) ProductsByID(ctx context.Context, ids []string) ([]*Product, error) {
 	var rows []*Product
-	if valid := db.ValidIDs(ids); len(valid) > 0 && s.Policy.ReadScope(ctx, policies.TableProduct).All {
+	if valid := db.ValidIDs(ids); len(valid) > 0 && s.Policy.EveryRow(ctx, policies.TableProduct, policies.Read) {
 		// Bound, not formatted: one statement text for every set of ids.
 		rows = make([]*Product, 0, len(valid))
 		if err := db.Select(ctx, s.DB, &rows, "SELECT "+productColumns+" FROM product p WHERE p.id = ANY(?::uuid[])", valid); err != nil {

@@ -78,14 +78,34 @@ func NotFound(err error, format string, args ...any) error {
 // Tx runs fn in a transaction, retrying a few times when PostgreSQL reports a
 // serialization failure or deadlock, which are safe to retry as a whole.
 func Tx(ctx context.Context, db *bun.DB, fn func(ctx context.Context, tx bun.Tx) error) error {
+	_, err := TxValue(ctx, db, func(ctx context.Context, tx bun.Tx) (struct{}, error) {
+		return struct{}{}, fn(ctx, tx)
+	})
+	return err
+}
+
+// TxValue is Tx for a transaction that answers with a value: the value of
+// the attempt that committed, or T's zero value with the error. It spares
+// every exported method the same tail (declare out, assign it inside,
+// check err, return out).
+func TxValue[T any](ctx context.Context, db *bun.DB, fn func(ctx context.Context, tx bun.Tx) (T, error)) (T, error) {
+	var zero T
 	var err error
 	for attempt := 0; attempt < 5; attempt++ {
-		err = db.RunInTx(ctx, nil, fn)
+		var out T
+		err = db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+			var err error
+			out, err = fn(ctx, tx)
+			return err
+		})
+		if err == nil {
+			return out, nil
+		}
 		pe := PgError(err)
 		if pe == nil || (pe.Code != "40001" && pe.Code != "40P01") {
-			return err
+			return zero, err
 		}
 		time.Sleep(time.Duration(attempt+1) * 10 * time.Millisecond)
 	}
-	return err
+	return zero, err
 }

@@ -17,13 +17,8 @@ import (
 	"github.com/uptrace/bun"
 
 	portal "github.com/openportal/portal"
-	"github.com/openportal/portal/catalog"
+	"github.com/openportal/portal/app"
 	"github.com/openportal/portal/db"
-	"github.com/openportal/portal/graph"
-	"github.com/openportal/portal/identity"
-	"github.com/openportal/portal/orders"
-	"github.com/openportal/portal/policies"
-	"github.com/openportal/portal/server"
 )
 
 // instance is one Portal server process as production assembles it (its
@@ -46,24 +41,18 @@ func newInstance(t *testing.T, d *bun.DB, cacheTTL time.Duration) *instance {
 	t.Helper()
 	ctx := context.Background()
 	logger := slog.New(slog.NewTextHandler(testLog, nil))
-	policy, err := policies.NewEnforcer(ctx, d, logger)
+	ap, err := app.New(ctx, d, app.Config{SessionTTL: cacheTTL}, logger)
 	if err != nil {
 		t.Fatal(err)
 	}
-	roles := &policies.Roles{DB: d}
-	cat := &catalog.Service{DB: d, Policy: policy}
-	ids := &identity.Service{DB: d, Policy: policy, Roles: roles, Catalog: cat, Logger: logger,
-		Sessions: identity.NewSessionCache(ctx, d, policy, logger, cacheTTL)}
-	t.Cleanup(func() { ids.Sessions.Close(); policy.Close() })
+	t.Cleanup(func() { ap.Close() })
 	select {
-	case <-ids.Sessions.Ready():
+	case <-ap.Identity.Sessions.Ready():
 	case <-time.After(10 * time.Second):
 		t.Fatal("the session cache did not start listening within 10s")
 	}
-	srv := &server.Server{DB: d, Logger: logger, Identity: ids, Resolver: &graph.Resolver{Catalog: cat, Identity: ids,
-		Roles: roles, Permissions: &policies.Admin{DB: d, Policy: policy}, Orders: &orders.Service{DB: d, Policy: policy}}}
 	i := &instance{t: t}
-	h := srv.Handler()
+	h := ap.Handler
 	i.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h.ServeHTTP(w, r.WithContext(db.ObserveStatements(r.Context(), i)))
 	}))

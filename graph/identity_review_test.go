@@ -6,13 +6,15 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	portal "github.com/openportal/portal"
-	"github.com/openportal/portal/server"
+	"github.com/openportal/portal/app"
+	"github.com/openportal/portal/identity"
 )
 
 func TestSecureCookieBehindTLSProxy(t *testing.T) {
-	s := newSite(t, nil, func(srv *server.Server) { srv.SecureCookies = true })
+	s := newSite(t, nil, func(c *app.Config) { c.SecureCookies = true })
 	s.admin()
 	c := s.anonymous()
 	c.ok(signIn, map[string]any{"email": "root@portal.example", "password": "root password 123"}, nil)
@@ -93,9 +95,11 @@ func TestConcurrentInvitations(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := 0; i < 8; i++ {
 		wg.Add(1)
+		// A client per goroutine: a client records its last response.
+		c2 := &client{s: s, token: admin.token}
 		go func() {
 			defer wg.Done()
-			admin.do(inviteContact, map[string]any{"in": map[string]any{"contactId": c.CreateContact.ID, "roleIds": []string{s.roleID("Authorized user")}}})
+			c2.do(inviteContact, map[string]any{"in": map[string]any{"contactId": c.CreateContact.ID, "roleIds": []string{s.roleID("Authorized user")}}})
 		}()
 	}
 	wg.Wait()
@@ -132,8 +136,10 @@ func TestRateLimitPerEmailAndConcurrent(t *testing.T) {
 	_, code := s.invite(admin, "gina@forest.example")
 	admin.ok(redeem, map[string]any{"code": code, "password": "gina password 1"}, nil)
 
-	// From ten different addresses: the email's own limit applies, in any
-	// case and with spaces.
+	// From ten different addresses, in any case and with spaces: the
+	// guesses slow the email's sign-ins down, but its owner, signing in
+	// from an address that was not guessing, still gets in. Nobody can
+	// lock another out by guessing its password.
 	for i := 0; i < 10; i++ {
 		ctx := portal.WithClientIP(context.Background(), fmt.Sprintf("10.0.0.%d", i))
 		_, err := s.identity.SignIn(ctx, []string{"gina@forest.example", " GINA@forest.example "}[i%2], "wrong password")
@@ -141,10 +147,24 @@ func TestRateLimitPerEmailAndConcurrent(t *testing.T) {
 			t.Fatalf("attempt %d: %v", i, err)
 		}
 	}
-	_, err := s.identity.SignIn(portal.WithClientIP(context.Background(), "10.0.1.1"), "gina@forest.example", "gina password 1")
-	var pe *portal.Error
-	if !asPortalError(err, &pe) || pe.Details["reason"] != "RATE_LIMITED" {
-		t.Errorf("11th attempt from a new address: %v", err)
+	start := time.Now()
+	if _, err := s.identity.SignIn(portal.WithClientIP(context.Background(), "10.0.1.1"), "gina@forest.example", "gina password 1"); err != nil {
+		t.Errorf("owner's sign-in from a new address after 10 guesses from others: %v", err)
+	}
+	if took, slow := time.Since(start), identity.SignInSlowdown(10); took < slow {
+		t.Errorf("sign-in after 10 failures took %v, want at least the slowdown %v", took, slow)
+	}
+	// The guesser's address is refused for the email, even the right
+	// password, and for any other email too.
+	for _, email := range []string{"gina@forest.example", "root@portal.example"} {
+		for i := 0; i < 10; i++ {
+			s.identity.SignIn(portal.WithClientIP(context.Background(), "10.0.2.1"), "nobody@forest.example", "wrong password")
+		}
+		_, err := s.identity.SignIn(portal.WithClientIP(context.Background(), "10.0.2.1"), email, "gina password 1")
+		var pe *portal.Error
+		if !asPortalError(err, &pe) || pe.Details["reason"] != "RATE_LIMITED" {
+			t.Errorf("guessing address, %s: %v", email, err)
+		}
 	}
 
 	// 30 concurrent wrong guesses for another email from one address: at
@@ -170,6 +190,34 @@ func TestRateLimitPerEmailAndConcurrent(t *testing.T) {
 	wg.Wait()
 	if limited < 20 {
 		t.Errorf("%d of 30 concurrent guesses were limited, want at least 20", limited)
+	}
+}
+
+// TestRateLimitIPv6By64: the addresses of one IPv6 /64 are one address to
+// the rate limit; the next /64 is another.
+func TestRateLimitIPv6By64(t *testing.T) {
+	s := newSite(t, nil)
+	for i := 1; i <= 10; i++ {
+		ctx := portal.WithClientIP(context.Background(), fmt.Sprintf("2001:db8:1:2::%x", i*4099))
+		if _, err := s.identity.SignIn(ctx, fmt.Sprintf("user%d@forest.example", i), "wrong password"); portal.ErrorCode(err) != portal.EUNAUTHENTICATED {
+			t.Fatalf("attempt %d: %v", i, err)
+		}
+	}
+	tests := []struct {
+		name, ip string
+		limited  bool
+	}{
+		{"same /64", "2001:db8:1:2:ffff:ffff:ffff:ffff", true},
+		{"next /64", "2001:db8:1:3::1", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := s.identity.SignIn(portal.WithClientIP(context.Background(), tt.ip), "other@forest.example", "wrong password")
+			var pe *portal.Error
+			if got := asPortalError(err, &pe) && pe.Details["reason"] == "RATE_LIMITED"; got != tt.limited {
+				t.Errorf("limited = %v, want %v (%v)", got, tt.limited, err)
+			}
+		})
 	}
 }
 

@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -25,7 +26,8 @@ type loaders struct {
 	contactRoles    *dataloadgen.Loader[string, []*policies.WebRole]
 	webRole         *dataloadgen.Loader[string, *policies.WebRole]
 	tablePermission *dataloadgen.Loader[string, *policies.TablePermission]
-	orders          *orderLoaders // orders_loaders.go
+	orders          *orderLoaders          // orders_loaders.go
+	accountContacts *accountContactLoaders // account_contacts.go
 }
 
 type loadersKey struct{}
@@ -52,6 +54,7 @@ func (r *Resolver) newLoaders() *loaders {
 		webRole:         dataloadgen.NewLoader(batch(r.Permissions.WebRolesByID), wait),
 		tablePermission: dataloadgen.NewLoader(batch(r.Permissions.TablePermissionsByID), wait),
 		orders:          r.newOrderLoaders(),
+		accountContacts: &accountContactLoaders{svc: r.Identity},
 	}
 }
 
@@ -114,11 +117,13 @@ func loadAll[V any](ctx context.Context, l *dataloadgen.Loader[string, *V], ids 
 func done(err error) (bool, error) { return err == nil, err }
 
 // must fetches a row that a foreign key guarantees; its absence means the
-// viewer may not read it, which is reported as not found.
+// viewer may not read it, which is reported as not found. The message names
+// neither the row nor its id: the viewer never knew it, and must not learn
+// it from an error.
 func must[V any](ctx context.Context, l *dataloadgen.Loader[string, *V], id string, what string) (*V, error) {
 	v, err := l.Load(ctx, id)
 	if err == nil && v == nil {
-		return nil, portal.Errorf(portal.ENOTFOUND, "%s %s does not exist.", what, id)
+		return nil, portal.Errorf(portal.ENOTFOUND, "This %s is not readable with your roles.", strings.ToLower(what))
 	}
 	return v, err
 }

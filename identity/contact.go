@@ -106,12 +106,16 @@ type Service struct {
 // ContactsByID returns the contacts with these ids in the same order, nil
 // where there is none.
 func (s *Service) ContactsByID(ctx context.Context, ids []string) ([]*Contact, error) {
+	return s.contactsByID(ctx, s.DB, ids)
+}
+
+func (s *Service) contactsByID(ctx context.Context, idb bun.IDB, ids []string) ([]*Contact, error) {
 	var rows []*Contact
 	scope := s.Policy.ReadScope(ctx, policies.TableContact)
 	if valid := db.ValidIDs(ids); len(valid) > 0 && !scope.None() {
 		where, args := scope.Where(policies.ContactColumns("c"))
 		args = append(args, bun.List(valid))
-		if err := s.DB.NewRaw(contactSelect+" WHERE "+where+" AND c.id IN (?)", args...).Scan(ctx, &rows); err != nil {
+		if err := idb.NewRaw(contactSelect+" WHERE "+where+" AND c.id IN (?)", args...).Scan(ctx, &rows); err != nil {
 			return nil, err
 		}
 	}

@@ -93,28 +93,28 @@ func (s *Service) Invite(ctx context.Context, in InviteInput) (*InvitationPayloa
 	c, err := s.Contact(ctx, in.ContactID)
 	if err != nil {
 		if portal.ErrorCode(err) == portal.ENOTFOUND {
-			return nil, &portal.Error{Code: portal.ENOTFOUND, Field: "input.contactId", Message: fmt.Sprintf("Contact %s does not exist.", in.ContactID)}
+			return nil, &portal.Error{Code: portal.ENOTFOUND, Field: "contactId", Message: errNoContact.Message}
 		}
 		return nil, err
 	}
 	if missing := c.MissingOrderFields(); len(missing) > 0 {
-		return nil, &portal.Error{Code: portal.EINVALID, Field: "input.contactId",
+		return nil, &portal.Error{Code: portal.EINVALID, Field: "contactId",
 			Message: fmt.Sprintf("%s %s cannot be invited yet: the contact lacks %s, which ordering needs. Complete the contact or its customer account first.",
 				c.FirstName, c.LastName, strings.Join(missing, ", ")),
 			Details: map[string]any{"missingFields": missing}}
 	}
 	if c.HasSignIn {
-		return nil, portal.FieldErrorf("input.contactId", "%s already has a sign-in; invitations are for contacts who have none. To change roles, assign them instead.", c.Email)
+		return nil, portal.FieldErrorf("contactId", "%s already has a sign-in; invitations are for contacts who have none. To change roles, assign them instead.", c.Email)
 	}
 	if c.Disabled {
-		return nil, portal.FieldErrorf("input.contactId", "%s is disabled; enable the contact before inviting it.", c.Email)
+		return nil, portal.FieldErrorf("contactId", "%s is disabled; enable the contact before inviting it.", c.Email)
 	}
 	hours := DefaultInvitationHours
 	if in.ExpiresInHours != nil {
 		hours = *in.ExpiresInHours
 	}
 	if hours < 1 || hours > 30*24 {
-		return nil, portal.FieldErrorf("input.expiresInHours", "An invitation must expire in 1 to 720 hours (30 days), not %d.", hours)
+		return nil, portal.FieldErrorf("expiresInHours", "An invitation must expire in 1 to 720 hours (30 days), not %d.", hours)
 	}
 	roleIDs, err := s.checkInvitationRoles(ctx, in.RoleIDs)
 	if err != nil {
@@ -132,7 +132,7 @@ func (s *Service) Invite(ctx context.Context, in InviteInput) (*InvitationPayloa
 			return err
 		}
 		if locked.HasSignIn || locked.Disabled || len(locked.MissingOrderFields()) > 0 {
-			return portal.FieldErrorf("input.contactId", "%s changed while it was being invited; look at the contact and invite it again.", c.Email)
+			return portal.FieldErrorf("contactId", "%s changed while it was being invited; look at the contact and invite it again.", c.Email)
 		}
 		// Re-inviting replaces the earlier open invitations: only the
 		// newest code works.
@@ -166,15 +166,15 @@ func (s *Service) Invite(ctx context.Context, in InviteInput) (*InvitationPayloa
 // one that every contact holds implicitly.
 func (s *Service) checkInvitationRoles(ctx context.Context, ids []string) ([]string, error) {
 	if len(ids) == 0 {
-		return nil, portal.FieldErrorf("input.roleIds", "Choose at least one role for the contact, such as Authorized user.")
+		return nil, portal.FieldErrorf("roleIds", "Choose at least one role for the contact, such as Authorized user.")
 	}
 	seen := map[string]bool{}
 	var out []string
 	for i, id := range ids {
-		field := fmt.Sprintf("input.roleIds[%d]", i)
+		field := fmt.Sprintf("roleIds[%d]", i)
 		var r policies.WebRole
 		if !db.ValidID(id) {
-			return nil, portal.FieldErrorf(field, "Role %s does not exist.", id)
+			return nil, portal.FieldErrorf(field, "This role does not exist.")
 		}
 		err := s.DB.NewSelect().Model(&r).Where("id = ?", id).Scan(ctx)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -186,6 +186,7 @@ func (s *Service) checkInvitationRoles(ctx context.Context, ids []string) ([]str
 		if r.Key != nil && (*r.Key == portal.RoleAnonymousUsers || *r.Key == portal.RoleAuthenticatedUsers) {
 			return nil, portal.FieldErrorf(field, "%s is held implicitly and cannot be granted; choose a role such as Authorized user.", r.Name)
 		}
+		id = db.CanonicalID(id) // one role, however its id is spelled
 		if !seen[id] {
 			seen[id] = true
 			out = append(out, id)
@@ -234,31 +235,25 @@ func (s *Service) RevokeInvitation(ctx context.Context, id string) (*Invitation,
 	if err := s.Policy.Require(ctx, policies.TableInvitation, policies.Write); err != nil {
 		return nil, err
 	}
-	var inv *Invitation
-	err := db.Tx(ctx, s.DB, func(ctx context.Context, tx bun.Tx) error {
-		var err error
-		inv, err = invitationForUpdate(ctx, tx, id)
+	return db.TxValue(ctx, s.DB, func(ctx context.Context, tx bun.Tx) (*Invitation, error) {
+		inv, err := invitationForUpdate(ctx, tx, id)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if inv.RedeemedAt != nil {
-			return portal.Errorf(portal.ECONFLICT, "Invitation %s was already redeemed; disable the contact instead to stop it signing in.", id)
+			return nil, portal.Errorf(portal.ECONFLICT, "This invitation was already redeemed; disable the contact instead to stop it signing in.")
 		}
 		if inv.RevokedAt == nil {
 			if err := tx.NewRaw("UPDATE invitation SET revoked_at = now() WHERE id = ? RETURNING revoked_at", id).Scan(ctx, &inv.RevokedAt); err != nil {
-				return err
+				return nil, err
 			}
 		}
-		return audit(ctx, tx, ActionInvitationRevoked, "contact", inv.ContactID, map[string]any{"invitation": id})
+		return inv, audit(ctx, tx, ActionInvitationRevoked, "contact", inv.ContactID, map[string]any{"invitation": id})
 	})
-	if err != nil {
-		return nil, err
-	}
-	return inv, nil
 }
 
 func invitationForUpdate(ctx context.Context, tx bun.IDB, id string) (*Invitation, error) {
-	notFound := portal.Errorf(portal.ENOTFOUND, "Invitation %s does not exist.", id)
+	notFound := portal.Errorf(portal.ENOTFOUND, "This invitation does not exist.")
 	if !db.ValidID(id) {
 		return nil, notFound
 	}

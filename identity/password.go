@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"context"
 	"strings"
 	"unicode/utf8"
 
@@ -28,13 +29,53 @@ func CheckPasswordPolicy(field, password, email string) error {
 	return nil
 }
 
+// MaxConcurrentHashes bounds how many argon2id hashes run at once in this
+// process: each takes 64 MiB and two threads for tens of milliseconds, so a
+// burst of sign-ins (an attacker's, say) would otherwise take memory
+// without limit. Four is 256 MiB at most; the rest wait their turn.
+const MaxConcurrentHashes = 4
+
+// hashSlots is the semaphore behind MaxConcurrentHashes.
+var hashSlots = make(chan struct{}, MaxConcurrentHashes)
+
+// withHashSlot runs fn once a hashing slot is free, or returns ctx's error
+// when ctx ends first (the client went away: nobody waits for the answer).
+func withHashSlot(ctx context.Context, fn func()) error {
+	select {
+	case hashSlots <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-hashSlots }()
+	fn()
+	return nil
+}
+
 // HashPassword returns the argon2id hash of password in PHC string format.
 func HashPassword(password string) (string, error) {
-	return argon2id.CreateHash(password, argonParams)
+	return hashPassword(context.Background(), password)
+}
+
+func hashPassword(ctx context.Context, password string) (hash string, err error) {
+	if werr := withHashSlot(ctx, func() { hash, err = argon2id.CreateHash(password, argonParams) }); werr != nil {
+		return "", werr
+	}
+	return hash, err
 }
 
 // PasswordMatches reports whether password matches the stored hash.
 func PasswordMatches(password, hash string) bool {
-	ok, err := argon2id.ComparePasswordAndHash(password, hash)
-	return err == nil && ok
+	ok, _ := passwordMatches(context.Background(), password, hash)
+	return ok
+}
+
+// passwordMatches is PasswordMatches within a request: it waits for a
+// hashing slot no longer than ctx lasts, and says so with an error.
+func passwordMatches(ctx context.Context, password, hash string) (bool, error) {
+	var ok bool
+	var err error
+	if werr := withHashSlot(ctx, func() { ok, err = argon2id.ComparePasswordAndHash(password, hash) }); werr != nil {
+		return false, werr
+	}
+	return err == nil && ok, nil
 }

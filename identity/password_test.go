@@ -1,8 +1,11 @@
 package identity
 
 import (
+	"context"
+	"errors"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestPasswordPolicy(t *testing.T) {
@@ -56,5 +59,31 @@ func TestSecrets(t *testing.T) {
 func BenchmarkHashPassword(b *testing.B) {
 	for b.Loop() {
 		HashPassword("correct horse battery")
+	}
+}
+
+// TestHashingBounded: no more than MaxConcurrentHashes hashes run at once;
+// a caller waiting for a slot gives up when its context ends.
+func TestHashingBounded(t *testing.T) {
+	hash := dummyHash() // made before the slots are taken
+	for i := 0; i < MaxConcurrentHashes; i++ {
+		hashSlots <- struct{}{}
+	}
+	defer func() {
+		for i := 0; i < MaxConcurrentHashes; i++ {
+			<-hashSlots
+		}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	if _, err := passwordMatches(ctx, "correct horse battery", hash); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("passwordMatches with every slot taken: %v", err)
+	}
+	if _, err := hashPassword(ctx, "correct horse battery"); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("hashPassword with every slot taken: %v", err)
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("gave up after %v", took)
 	}
 }

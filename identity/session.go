@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"errors"
+	"net/netip"
 	"slices"
 	"strings"
 	"sync"
@@ -18,7 +19,7 @@ import (
 )
 
 // Session defaults, and the sign-in rate limit: failures per key (the
-// email, and the client address) within one minute.
+// client address, and the email from that address) within one minute.
 const (
 	DefaultSessionTTL  = 7 * 24 * time.Hour
 	DefaultIdleTimeout = 24 * time.Hour
@@ -27,6 +28,19 @@ const (
 	// on every request.
 	touchEvery = time.Minute
 )
+
+// SignInSlowdown is how long a sign-in for an email waits, before its
+// password is checked, after failures within the last minute for that email
+// from anywhere: nothing below MaxSignInFailures, then 250 ms more for each
+// further failure, at most 3 s. Guessing one account's password from many
+// addresses is slowed down, while its owner, signing in from an address
+// that is not guessing, still gets in.
+func SignInSlowdown(failures int) time.Duration {
+	if failures < MaxSignInFailures {
+		return 0
+	}
+	return min(time.Duration(failures-MaxSignInFailures+1)*250*time.Millisecond, 3*time.Second)
+}
 
 // SignIn is a new session: the token, shown this once, its expiry, and the
 // viewer it stands for.
@@ -65,19 +79,33 @@ func (s *Service) idle() time.Duration {
 // Returns EUNAUTHENTICATED "The email or password is wrong." for an unknown
 // email, a wrong password, a contact without sign-in or a disabled one, and
 // EUNAUTHENTICATED with Details["reason"] = "RATE_LIMITED" after too many
-// failures for the email or the client address within a minute.
+// failures from the client address, or for the email from that address,
+// within a minute. Failures for the email from anywhere do not refuse (that
+// would let anyone lock its owner out): they slow its sign-ins down (see
+// SignInSlowdown).
 func (s *Service) SignIn(ctx context.Context, email, password string) (*SignIn, error) {
 	email = normalizeEmail(email)
 	if !portal.ValidText(email) || len(email) > 320 {
 		return nil, errWrongCredentials
 	}
-	keys := []string{"email:" + strings.ToLower(email)}
-	if ip := portal.ClientIP(ctx); ip != "" {
-		keys = append(keys, "ip:"+ip)
+	emailKey := "email:" + strings.ToLower(email)
+	addr := addressKey(portal.ClientIP(ctx))
+	limited := []string{"pair:" + strings.ToLower(email) + "|" + addr}
+	if addr != "" {
+		limited = append(limited, "ip:"+addr)
 	}
-	attempt, err := s.claimAttempt(ctx, keys)
+	attempt, failures, err := s.claimAttempt(ctx, limited, emailKey)
 	if err != nil {
 		return nil, err
+	}
+	if d := SignInSlowdown(failures); d > 0 {
+		t := time.NewTimer(d)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return nil, ctx.Err()
+		}
 	}
 	var c struct {
 		ID           string
@@ -92,7 +120,11 @@ func (s *Service) SignIn(ctx context.Context, email, password string) (*SignIn, 
 	if !c.PasswordHash.Valid {
 		hash = dummyHash()
 	}
-	if !PasswordMatches(password, hash) || !c.PasswordHash.Valid || c.Disabled {
+	matches, err := passwordMatches(ctx, password, hash)
+	if err != nil {
+		return nil, err
+	}
+	if !matches || !c.PasswordHash.Valid || c.Disabled {
 		// The attempt stays counted. The audit names the contact, never
 		// the text typed as an email: that is sometimes a password.
 		subject := c.ID
@@ -104,16 +136,15 @@ func (s *Service) SignIn(ctx context.Context, email, password string) (*SignIn, 
 		}
 		return nil, errWrongCredentials
 	}
-	var out *SignIn
-	err = db.Tx(ctx, s.DB, func(ctx context.Context, tx bun.Tx) error {
+	out, err := db.TxValue(ctx, s.DB, func(ctx context.Context, tx bun.Tx) (*SignIn, error) {
 		if _, err := tx.ExecContext(ctx, "DELETE FROM sign_in_failure WHERE id IN (?)", bun.List(attempt)); err != nil {
-			return err
+			return nil, err
 		}
-		var err error
-		if out, err = s.newSession(ctx, tx, c.ID); err != nil {
-			return err
+		out, err := s.newSession(ctx, tx, c.ID)
+		if err != nil {
+			return nil, err
 		}
-		return auditAs(ctx, tx, c.ID, ActionSignedIn, "contact", c.ID, nil)
+		return out, auditAs(ctx, tx, c.ID, ActionSignedIn, "contact", c.ID, nil)
 	})
 	if err != nil {
 		return nil, err
@@ -121,45 +152,73 @@ func (s *Service) SignIn(ctx context.Context, email, password string) (*SignIn, 
 	return s.withViewer(ctx, out)
 }
 
+// addressKey is the client address as the rate limit counts it: an IPv4
+// address as it is, an IPv6 address by its /64 (one subscriber's network
+// holds 2^64 addresses, so counting them one by one limits nothing).
+func addressKey(ip string) string {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return ip
+	}
+	a = a.Unmap()
+	if a.Is4() {
+		return a.String()
+	}
+	p, err := a.Prefix(64)
+	if err != nil {
+		return a.String()
+	}
+	return p.String()
+}
+
 // claimAttempt counts a sign-in attempt as a failure before the password is
-// checked (a success takes it back), under a lock per key: so concurrent
-// attempts cannot all pass the limit before any failure is recorded. It
-// refuses when a key already has MaxSignInFailures within the last minute,
-// and returns the ids of the rows it wrote.
-func (s *Service) claimAttempt(ctx context.Context, keys []string) ([]int64, error) {
-	keys = slices.Sorted(slices.Values(keys)) // one lock order: no deadlocks
-	var ids []int64
-	err := db.Tx(ctx, s.DB, func(ctx context.Context, tx bun.Tx) error {
-		ids = nil
-		for _, k := range keys {
+// checked (a success takes it back), under a lock per limited key: so
+// concurrent attempts cannot all pass the limit before any failure is
+// recorded. It refuses when a limited key already has MaxSignInFailures
+// within the last minute; the email key is only counted, and its count
+// within the last minute (this attempt excluded) is returned with the ids
+// of the rows written.
+func (s *Service) claimAttempt(ctx context.Context, limited []string, emailKey string) (ids []int64, emailFailures int, err error) {
+	limited = slices.Sorted(slices.Values(limited)) // one lock order: no deadlocks
+	type claim struct {
+		ids      []int64
+		failures int
+	}
+	c, err := db.TxValue(ctx, s.DB, func(ctx context.Context, tx bun.Tx) (claim, error) {
+		var c claim
+		for _, k := range limited {
 			if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(hashtextextended(?, 7204))", k); err != nil {
-				return err
+				return c, err
 			}
 		}
 		if _, err := tx.ExecContext(ctx, "DELETE FROM sign_in_failure WHERE at < now() - interval '10 minutes'"); err != nil {
-			return err
+			return c, err
 		}
 		var n int
 		err := tx.NewRaw(`SELECT count(*) FROM sign_in_failure WHERE key IN (?) AND at > now() - interval '1 minute'
-			GROUP BY key ORDER BY 1 DESC LIMIT 1`, bun.List(keys)).Scan(ctx, &n)
+			GROUP BY key ORDER BY 1 DESC LIMIT 1`, bun.List(limited)).Scan(ctx, &n)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return err
+			return c, err
 		}
 		if n >= MaxSignInFailures {
-			return &portal.Error{Code: portal.EUNAUTHENTICATED,
-				Message: "Too many failed sign-ins for this email or from this address. Wait a minute, then try again.",
+			return c, &portal.Error{Code: portal.EUNAUTHENTICATED,
+				Message: "Too many failed sign-ins from this address. Wait a minute, then try again.",
 				Details: map[string]any{"reason": "RATE_LIMITED", "retryAfterSeconds": 60}}
 		}
-		for _, k := range keys {
+		if err := tx.NewRaw("SELECT count(*) FROM sign_in_failure WHERE key = ? AND at > now() - interval '1 minute'",
+			emailKey).Scan(ctx, &c.failures); err != nil {
+			return c, err
+		}
+		for _, k := range append(limited, emailKey) {
 			var id int64
 			if err := tx.NewRaw("INSERT INTO sign_in_failure (key) VALUES (?) RETURNING id", k).Scan(ctx, &id); err != nil {
-				return err
+				return c, err
 			}
-			ids = append(ids, id)
+			c.ids = append(c.ids, id)
 		}
-		return nil
+		return c, nil
 	})
-	return ids, err
+	return c.ids, c.failures, err
 }
 
 // newSession stores a session for a contact and returns its token.
@@ -312,46 +371,80 @@ func (s *Service) Redeem(ctx context.Context, code, password string) (*SignIn, e
 	if err := CheckPasswordPolicy("password", password, c.Email); err != nil {
 		return nil, err
 	}
-	hash, err := HashPassword(password)
+	hash, err := hashPassword(ctx, password)
 	if err != nil {
 		return nil, err
 	}
-	var out *SignIn
-	err = db.Tx(ctx, s.DB, func(ctx context.Context, tx bun.Tx) error {
+	out, err := db.TxValue(ctx, s.DB, func(ctx context.Context, tx bun.Tx) (*SignIn, error) {
 		// Everything checked above is checked again under the locks.
 		inv, err := s.usableInvitation(ctx, tx, codeHash, true)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		c, err := s.redeemableContact(ctx, tx, inv.ContactID, true)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if err := CheckPasswordPolicy("password", password, c.Email); err != nil {
-			return err // the email changed in between
+			return nil, err // the email changed in between
+		}
+		if err := s.inviterMayStillGrant(ctx, inv); err != nil {
+			return nil, err
 		}
 		if _, err := tx.ExecContext(ctx, "UPDATE contact SET password_hash = ?, updated_at = now() WHERE id = ?", hash, inv.ContactID); err != nil {
-			return err
+			return nil, err
 		}
 		if _, err := tx.ExecContext(ctx, "UPDATE invitation SET redeemed_at = now() WHERE id = ?", inv.ID); err != nil {
-			return err
+			return nil, err
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO contact_web_role (contact_id, web_role_id)
 			SELECT ?, web_role_id FROM invitation_role WHERE invitation_id = ? ON CONFLICT DO NOTHING`, inv.ContactID, inv.ID); err != nil {
-			return err
+			return nil, err
 		}
 		if err := policies.RolesChanged(ctx, tx); err != nil {
-			return err
+			return nil, err
 		}
-		if out, err = s.newSession(ctx, tx, inv.ContactID); err != nil {
-			return err
+		out, err := s.newSession(ctx, tx, inv.ContactID)
+		if err != nil {
+			return nil, err
 		}
-		return auditAs(ctx, tx, inv.ContactID, ActionInvitationRedeemed, "contact", inv.ContactID, map[string]any{"invitation": inv.ID})
+		return out, auditAs(ctx, tx, inv.ContactID, ActionInvitationRedeemed, "contact", inv.ContactID, map[string]any{"invitation": inv.ID})
 	})
 	if err != nil {
 		return nil, err
 	}
 	return s.withViewer(ctx, out)
+}
+
+// errInvitationUsed is what every loser of a redemption race hears,
+// whichever of its reads saw the winner's commit. A new error each time:
+// callers may add to it.
+func errInvitationUsed() *portal.Error {
+	return portal.FieldErrorf("code", "This invitation was already used. Sign in with your email and password, or ask your administrator for a new invitation.")
+}
+
+// inviterMayStillGrant refuses an invitation whose inviter has since been
+// disabled or deleted, or no longer holds what inviting needs (CREATE on
+// invitation and WRITE on web_role, as Invite checks): the roles an
+// invitation grants are its inviter's to grant at redemption, not only when
+// it was sent.
+func (s *Service) inviterMayStillGrant(ctx context.Context, inv *Invitation) error {
+	refused := portal.FieldErrorf("code", "This invitation can no longer be used: whoever sent it may no longer invite. Ask your administrator for a new one.")
+	if inv.InvitedBy == nil {
+		return refused // the inviter's contact was deleted
+	}
+	v, err := s.ViewerFor(ctx, *inv.InvitedBy)
+	if portal.ErrorCode(err) == portal.ENOTFOUND {
+		return refused // disabled
+	}
+	if err != nil {
+		return err
+	}
+	as := portal.WithViewer(ctx, v)
+	if s.Policy.Scope(as, policies.TableInvitation, policies.Create).None() || s.Policy.Scope(as, policies.TableWebRole, policies.Write).None() {
+		return refused
+	}
+	return nil
 }
 
 // usableInvitation finds the open invitation with this code hash, locking
@@ -371,7 +464,7 @@ func (s *Service) usableInvitation(ctx context.Context, idb bun.IDB, codeHash []
 	}
 	switch inv.Status() {
 	case InvitationRedeemed:
-		return nil, portal.FieldErrorf("code", "This invitation was already used. Sign in with your email and password, or ask your administrator for a new invitation.")
+		return nil, errInvitationUsed()
 	case InvitationRevoked:
 		return nil, portal.FieldErrorf("code", "This invitation was withdrawn. Ask your administrator for a new one.")
 	case InvitationExpired:
@@ -392,7 +485,12 @@ func (s *Service) redeemableContact(ctx context.Context, idb bun.IDB, id string,
 	if err := idb.NewRaw(q, id).Scan(ctx, c); err != nil {
 		return nil, err
 	}
-	if c.Disabled || c.HasSignIn || len(c.MissingOrderFields()) > 0 {
+	if c.HasSignIn {
+		// A concurrent redemption of this code committed between our read of
+		// the invitation and of the contact: to the caller the code was used.
+		return nil, errInvitationUsed()
+	}
+	if c.Disabled || len(c.MissingOrderFields()) > 0 {
 		return nil, portal.FieldErrorf("code", "This invitation can no longer be used. Ask your administrator for a new one.")
 	}
 	return c, nil

@@ -13,6 +13,7 @@ package orders
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -160,13 +161,14 @@ func (o *Order) owner() policies.Row {
 
 // lineAllows reports whether a line scope reaches the lines of order o.
 func lineAllows(s policies.Scope, o *Order) bool {
-	return s.Allows(o.owner()) || (s.Parent != nil && s.Parent.Allows(o.owner()))
+	return s.AllowsUnder(o.owner())
 }
 
 // notFound is the error for an order that does not exist or that the viewer
-// may not read: the two are indistinguishable on purpose.
-func notFound(what, id string) error {
-	return portal.Errorf(portal.ENOTFOUND, "%s %s does not exist.", what, id)
+// may not read: the two are indistinguishable on purpose, and the message
+// names no id (nor echoes the caller's, which may be any text).
+func notFound(what, _ string) error {
+	return portal.Errorf(portal.ENOTFOUND, "This %s does not exist, or your roles do not allow reading it.", strings.ToLower(what))
 }
 
 // requireSignedIn refuses anonymous callers before anything is looked up:

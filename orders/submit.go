@@ -25,7 +25,9 @@ const EventSubmitted = "salesorder.submitted"
 // reaches the ERP exactly when it is submitted. Submitting an order that is
 // already submitted returns it unchanged: a client may retry safely.
 // Returns ENOTFOUND when the viewer may not read the order, EFORBIDDEN when
-// it may not change it, EINVALID (field orderId) when it is incomplete.
+// it may not change it, EINVALID (field orderId) when it is incomplete,
+// ECONFLICT (field orderId) when its contact's account, price list or
+// currency changed since it was started (see checkTerms).
 func (s *Service) Submit(ctx context.Context, orderID string) (*Order, error) {
 	if err := requireSignedIn(ctx); err != nil {
 		return nil, err
@@ -50,6 +52,9 @@ func (s *Service) Submit(ctx context.Context, orderID string) (*Order, error) {
 			return err
 		}
 		if err := s.checkComplete(o); err != nil {
+			return err
+		}
+		if err := checkTerms(ctx, tx, o); err != nil {
 			return err
 		}
 		if err := tx.NewRaw(`UPDATE sales_order SET status = ?, submitted_at = now(), sync_state = 'PENDING',

@@ -1,7 +1,9 @@
 package server
 
 import (
+	"bytes"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -51,12 +53,50 @@ func TestLimitBody(t *testing.T) {
 	var readErr error
 	h := limitBody(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, readErr = io.ReadAll(r.Body)
-	}))
+	}), maxBody)
 	for _, size := range []int{maxBody, maxBody + 1} {
 		r := httptest.NewRequest("POST", "/graphql", strings.NewReader(strings.Repeat("x", size)))
 		h.ServeHTTP(httptest.NewRecorder(), r)
 		if (readErr == nil) != (size <= maxBody) {
 			t.Errorf("body of %d bytes: read error %v", size, readErr)
 		}
+	}
+}
+
+// TestWarnUntrustedForwarding: X-Forwarded-For with no trusted proxy
+// configured is warned about once; with one configured, never.
+func TestWarnUntrustedForwarding(t *testing.T) {
+	tests := []struct {
+		name    string
+		proxies string
+		xff     []string
+		want    int
+	}{
+		{"behind an untrusted proxy", "", []string{"198.51.100.7", "198.51.100.8", "198.51.100.9"}, 1},
+		{"no header", "", []string{"", ""}, 0},
+		{"trusted proxy configured", "10.0.0.0/8", []string{"198.51.100.7"}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var logs bytes.Buffer
+			s := &Server{Logger: slog.New(slog.NewTextHandler(&logs, nil))}
+			if tt.proxies != "" {
+				s.TrustedProxies, _ = ParseProxies(tt.proxies)
+			}
+			for _, xff := range tt.xff {
+				r := httptest.NewRequest("POST", "/graphql", nil)
+				r.RemoteAddr = "10.1.2.3:4000"
+				if xff != "" {
+					r.Header.Set("X-Forwarded-For", xff)
+				}
+				s.warnUntrustedForwarding(r)
+			}
+			if got := strings.Count(logs.String(), "level=WARN"); got != tt.want {
+				t.Errorf("%d warnings, want %d:\n%s", got, tt.want, logs.String())
+			}
+			if tt.want > 0 && !strings.Contains(logs.String(), "--trusted-proxies") {
+				t.Errorf("the warning does not say what to set:\n%s", logs.String())
+			}
+		})
 	}
 }
