@@ -25,7 +25,7 @@ import (
 // own enforcer and session cache) on a shared database; statements records
 // what each request sends to PostgreSQL.
 type instance struct {
-	t          *testing.T
+	t          testing.TB
 	srv        *httptest.Server
 	mu         sync.Mutex
 	statements []string
@@ -37,7 +37,7 @@ func (i *instance) Statement(sql string) {
 	i.mu.Unlock()
 }
 
-func newInstance(t *testing.T, d *bun.DB, cacheTTL time.Duration) *instance {
+func newInstance(t testing.TB, d *bun.DB, cacheTTL time.Duration) *instance {
 	t.Helper()
 	ctx := context.Background()
 	logger := slog.New(slog.NewTextHandler(testLog, nil))

@@ -1,6 +1,13 @@
 package graph_test
 
-import "testing"
+import (
+	"bytes"
+	"encoding/json"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+)
 
 // BenchmarkCreateOrderSubmit is the wizard through GraphQL over HTTP on the
 // demo data: createOrder, three addOrderLine, submitOrder (5 requests).
@@ -38,6 +45,74 @@ func BenchmarkOrdersPage(b *testing.B) {
 		w.ok(orderPage, map[string]any{"first": 20}, &got)
 		if len(got.Orders.Edges) != 20 {
 			b.Fatalf("page of %d", len(got.Orders.Edges))
+		}
+	}
+}
+
+// serveBench runs one request through in's whole handler (session
+// authentication, GraphQL, JSON) in-process, without a network, so that
+// -benchmem counts the server's allocations alone.
+func serveBench(b *testing.B, in *instance, token, body string) []byte {
+	req := httptest.NewRequest("POST", "/graphql", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+token)
+	rec := httptest.NewRecorder()
+	in.srv.Config.Handler.ServeHTTP(rec, req)
+	if rec.Code != 200 || bytes.Contains(rec.Body.Bytes(), []byte(`"errors"`)) {
+		b.Fatalf("%d %s", rec.Code, rec.Body.Bytes())
+	}
+	return rec.Body.Bytes()
+}
+
+// BenchmarkMyOrders is bench/run.sh's scenario (a) (a') in-process: a
+// signed-in user's first 20 orders with lines and product names, through
+// the production handler with a cached session.
+func BenchmarkMyOrders(b *testing.B) {
+	w := newWorld(b)
+	w.placeOrders(w.alice, 20)
+	w.placeOrders(w.bob, 20)
+	in := newInstance(b, w.db, time.Hour)
+	body, _ := json.Marshal(map[string]any{"query": myOrders})
+	for _, c := range []struct{ name, email, password string }{
+		{"a", "alice@forest.example", "demo-alice-pass"},
+		{"a2", "rep@forest.example", "demo-rep-pass"},
+	} {
+		tok := in.signIn(c.email, c.password)
+		b.Run(c.name, func(b *testing.B) {
+			serveBench(b, in, tok, string(body))
+			b.ReportAllocs()
+			for b.Loop() {
+				serveBench(b, in, tok, string(body))
+			}
+		})
+	}
+}
+
+// BenchmarkOrderEntry is bench/run.sh's scenario (c) in-process: create an
+// order, add 3 lines, submit, with the selections of bench/load.lua.
+func BenchmarkOrderEntry(b *testing.B) {
+	w := newWorld(b)
+	in := newInstance(b, w.db, time.Hour)
+	tok := in.signIn("alice@forest.example", "demo-alice-pass")
+	products := []string{w.product("1000"), w.product("1038"), w.product("1044")}
+	units := []string{"ea", "m", "kg"}
+	receipt := tomorrow()
+	b.ReportAllocs()
+	for b.Loop() {
+		out := serveBench(b, in, tok, `{"query":"mutation { createOrder(input: {requestedReceiptDate: \"`+receipt+`\"}) { id } }"}`)
+		var created struct {
+			Data struct{ CreateOrder struct{ ID string } }
+		}
+		if err := json.Unmarshal(out, &created); err != nil {
+			b.Fatal(err)
+		}
+		id := created.Data.CreateOrder.ID
+		for i, p := range products {
+			serveBench(b, in, tok, `{"query":"mutation { addOrderLine(orderId: \"`+id+`\", input: {productId: \"`+p+
+				`\", quantity: \"2\", unit: \"`+units[i]+`\"}) { id } }"}`)
+		}
+		if out := serveBench(b, in, tok, `{"query":"mutation { submitOrder(orderId: \"`+id+`\") { id status } }"}`); !bytes.Contains(out, []byte("SUBMITTED")) {
+			b.Fatalf("submit: %s", out)
 		}
 	}
 }
