@@ -77,7 +77,7 @@ func (s *Service) CreateContact(ctx context.Context, in ContactInput) (*Contact,
 // EINVALID naming the field at fault, ECONFLICT for an email in use,
 // EFORBIDDEN when the viewer may read but not change it.
 func (s *Service) UpdateContact(ctx context.Context, id string, in ContactInput) (*Contact, error) {
-	return db.TxValue(ctx, s.DB, func(ctx context.Context, tx bun.Tx) (*Contact, error) {
+	return s.forgetAfter(db.TxValue(ctx, s.DB, func(ctx context.Context, tx bun.Tx) (*Contact, error) {
 		old, err := s.lockContact(ctx, tx, id)
 		if err != nil {
 			return nil, err
@@ -123,7 +123,7 @@ func (s *Service) UpdateContact(ctx context.Context, id string, in ContactInput)
 			return nil, err
 		}
 		return s.contactIn(ctx, tx, old.ID)
-	})
+	}))
 }
 
 // SetDisabled disables a contact, which ends its sessions and stops it
@@ -136,7 +136,7 @@ func (s *Service) SetDisabled(ctx context.Context, id string, disabled bool) (*C
 	if disabled {
 		action = ActionContactDisabled
 	}
-	return db.TxValue(ctx, s.DB, func(ctx context.Context, tx bun.Tx) (*Contact, error) {
+	return s.forgetAfter(db.TxValue(ctx, s.DB, func(ctx context.Context, tx bun.Tx) (*Contact, error) {
 		c, err := s.lockContact(ctx, tx, id)
 		if err != nil {
 			return nil, err
@@ -170,7 +170,18 @@ func (s *Service) SetDisabled(ctx context.Context, id string, disabled bool) (*C
 			return nil, err
 		}
 		return s.contactIn(ctx, tx, c.ID)
-	})
+	}))
+}
+
+// forgetAfter drops a changed contact's cached sessions on this instance
+// once the change is committed, so that its next request here sees it
+// (disabled, another account) without waiting for the trigger's
+// notification, which tells the other instances.
+func (s *Service) forgetAfter(c *Contact, err error) (*Contact, error) {
+	if err == nil {
+		s.Sessions.ForgetContact(c.ID)
+	}
+	return c, err
 }
 
 // lockContact locks a contact the viewer may read, for a change checked
