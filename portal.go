@@ -7,6 +7,7 @@ package portal
 // The GraphQL code in graph/ is generated from graph/schema by gqlgen,
 // configured in gqlgen.yml; paths there are relative to this directory.
 //go:generate go tool gqlgen generate
+//go:generate go run ./graph/internal/sequentiallists
 
 import (
 	"errors"

@@ -17,27 +17,33 @@ import (
 )
 
 func (r *mutationResolver) CreateOrder(ctx context.Context, input orders.InformationInput) (*orders.Order, error) {
-	return r.Orders.Create(ctx, input)
+	o, err := r.Orders.Create(ctx, input)
+	return r.prefetchOrder(ctx, o, err)
 }
 
 func (r *mutationResolver) UpdateOrderInformation(ctx context.Context, orderID string, input orders.InformationInput) (*orders.Order, error) {
-	return r.Orders.UpdateInformation(ctx, orderID, input)
+	o, err := r.Orders.UpdateInformation(ctx, orderID, input)
+	return r.prefetchOrder(ctx, o, err)
 }
 
 func (r *mutationResolver) AddOrderLine(ctx context.Context, orderID string, input orders.LineInput) (*orders.Order, error) {
-	return r.Orders.AddLine(ctx, orderID, input)
+	o, err := r.Orders.AddLine(ctx, orderID, input)
+	return r.prefetchOrder(ctx, o, err)
 }
 
 func (r *mutationResolver) UpdateOrderLine(ctx context.Context, lineID string, input orders.LineInput) (*orders.Order, error) {
-	return r.Orders.UpdateLine(ctx, lineID, input)
+	o, err := r.Orders.UpdateLine(ctx, lineID, input)
+	return r.prefetchOrder(ctx, o, err)
 }
 
 func (r *mutationResolver) RemoveOrderLine(ctx context.Context, lineID string) (*orders.Order, error) {
-	return r.Orders.RemoveLine(ctx, lineID)
+	o, err := r.Orders.RemoveLine(ctx, lineID)
+	return r.prefetchOrder(ctx, o, err)
 }
 
 func (r *mutationResolver) SubmitOrder(ctx context.Context, orderID string) (*orders.Order, error) {
-	return r.Orders.Submit(ctx, orderID)
+	o, err := r.Orders.Submit(ctx, orderID)
+	return r.prefetchOrder(ctx, o, err)
 }
 
 func (r *mutationResolver) DeleteDraftOrder(ctx context.Context, orderID string) (bool, error) {
@@ -58,7 +64,7 @@ func (r *queryResolver) Orders(ctx context.Context, first *int, after *string, f
 	if err != nil {
 		return nil, err
 	}
-	if err := r.prefetchOrders(ctx, page.Items); err != nil {
+	if err := r.prefetchOrders(ctx, page.Items, pageNode...); err != nil {
 		return nil, err
 	}
 	c := &model.SalesOrderConnection{TotalCount: page.TotalCount, PageInfo: pageInfo(page), Edges: []*model.SalesOrderEdge{}}
@@ -69,7 +75,8 @@ func (r *queryResolver) Orders(ctx context.Context, first *int, after *string, f
 }
 
 func (r *queryResolver) Order(ctx context.Context, id string) (*orders.Order, error) {
-	return nullIfNotFound(r.Resolver.Orders.Order(ctx, id))
+	o, err := nullIfNotFound(r.Resolver.Orders.Order(ctx, id))
+	return r.prefetchOrder(ctx, o, err)
 }
 
 func (r *salesOrderResolver) SyncState(ctx context.Context, obj *orders.Order) (model.SyncState, error) {

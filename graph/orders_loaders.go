@@ -27,23 +27,30 @@ func (r *Resolver) newOrderLoaders() *orderLoaders {
 	}
 }
 
+// pageNode is the path from a page of orders to its SalesOrder nodes, for
+// selected and prefetchOrders.
+var pageNode = []string{"SalesOrderConnection", "edges", "SalesOrderEdge", "node", "SalesOrder"}
+
+// orderNode is the path from a field that answers one SalesOrder (order,
+// the order mutations) to it.
+var orderNode = []string{"SalesOrder"}
+
 // prefetchOrders loads what a page of orders selects of every row (lines
 // and their products, companies, accounts, contacts, price lists) with one
 // call per kind, and primes the request's loaders with it. A loader alone
 // batches only the rows that ask within its wait window; under load some
 // rows ask later and make a second batch. Prefetching makes a page cost
-// the same queries whatever its size and however goroutines are scheduled.
-// Only what the query selects is fetched.
-func (r *Resolver) prefetchOrders(ctx context.Context, page []*orders.Order) error {
+// the same queries whatever its size and however goroutines are scheduled,
+// and lets graph/generated marshal the page's lists without a goroutine per
+// element (see generated/lists.go): nothing under them waits for a loader.
+// Only what the query selects is fetched. node is the path from the
+// current field to the orders (pageNode or orderNode).
+func (r *Resolver) prefetchOrders(ctx context.Context, page []*orders.Order, node ...string) error {
 	if len(page) == 0 {
 		return nil
 	}
-	node := selected(ctx, "SalesOrderConnection", "edges", "SalesOrderEdge", "node", "SalesOrder")
+	fields := selected(ctx, node[0], node[1:]...)
 	l := r.loadersFor(ctx)
-	ids := make([]string, len(page))
-	for i, o := range page {
-		ids[i] = o.ID
-	}
 	var companies, accounts, contacts, priceLists []string
 	for _, o := range page {
 		companies = append(companies, o.LegalEntityID)
@@ -51,23 +58,34 @@ func (r *Resolver) prefetchOrders(ctx context.Context, page []*orders.Order) err
 		contacts = append(contacts, o.ContactID)
 		priceLists = append(priceLists, o.PriceListID)
 	}
-	if !node["company"] {
+	if !fields["company"] {
 		companies = nil
 	}
-	if lineFields := selectedIn(ctx, node, "lines", "SalesOrderLine"); lineFields != nil {
-		// The orders are read and checked already: their lines need only
-		// their ids.
-		lines, err := r.Orders.LinesOf(ctx, page)
-		if err != nil {
-			return err
+	if fields["lines"] {
+		lineFields := selected(ctx, node[0], append(node[1:len(node):len(node)], "lines", "SalesOrderLine")...)
+		var missing []*orders.Order
+		for _, o := range page {
+			if o.Lines == nil {
+				missing = append(missing, o)
+			}
+		}
+		if len(missing) > 0 {
+			// The orders are read and checked already: their lines need
+			// only their ids.
+			lines, err := r.Orders.LinesOf(ctx, missing)
+			if err != nil {
+				return err
+			}
+			for i, o := range missing {
+				// The orders are this request's own: the lines go straight
+				// onto them, and the resolver skips the loader.
+				o.Lines = lines[i]
+			}
 		}
 		var products []string
-		for i, id := range ids {
-			l.orders.lines.Prime(id, lines[i])
-			// The page's orders are this request's own: the lines go
-			// straight onto them, and the resolver skips the loader.
-			page[i].Lines = lines[i]
-			for _, ln := range lines[i] {
+		for _, o := range page {
+			l.orders.lines.Prime(o.ID, o.Lines)
+			for _, ln := range o.Lines {
 				products = append(products, ln.ProductID)
 			}
 		}
@@ -77,8 +95,7 @@ func (r *Resolver) prefetchOrders(ctx context.Context, page []*orders.Order) err
 				return err
 			}
 			// The products' company, when asked: one fetch with the orders'.
-			if selected(ctx, "SalesOrderConnection", "edges", "SalesOrderEdge", "node", "SalesOrder",
-				"lines", "SalesOrderLine", "product", "Product")["company"] {
+			if selected(ctx, node[0], append(node[1:len(node):len(node)], "lines", "SalesOrderLine", "product", "Product")...)["company"] {
 				for _, p := range ps {
 					if p != nil {
 						companies = append(companies, p.LegalEntityID)
@@ -90,22 +107,33 @@ func (r *Resolver) prefetchOrders(ctx context.Context, page []*orders.Order) err
 	if _, err := prime(ctx, l.legalEntity, companies, r.Catalog.LegalEntitiesByID); err != nil {
 		return err
 	}
-	if node["customerAccount"] || node["invoiceAccount"] {
+	if fields["customerAccount"] || fields["invoiceAccount"] {
 		if _, err := prime(ctx, l.customerAccount, accounts, r.Catalog.CustomerAccountsByID); err != nil {
 			return err
 		}
 	}
-	if node["contactPerson"] {
+	if fields["contactPerson"] {
 		if _, err := prime(ctx, l.contact, contacts, r.Identity.ContactsByID); err != nil {
 			return err
 		}
 	}
-	if node["priceList"] {
+	if fields["priceList"] {
 		if _, err := prime(ctx, l.priceList, priceLists, r.Catalog.PriceListsByID); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// prefetchOrder is prefetchOrders for a field that answers one order.
+func (r *Resolver) prefetchOrder(ctx context.Context, o *orders.Order, err error) (*orders.Order, error) {
+	if err != nil || o == nil {
+		return o, err
+	}
+	if err := r.prefetchOrders(ctx, []*orders.Order{o}, orderNode...); err != nil {
+		return nil, err
+	}
+	return o, nil
 }
 
 // prime fetches the distinct ids in one call and puts the rows (nil for an
@@ -154,13 +182,4 @@ func selected(ctx context.Context, typ string, path ...string) map[string]bool {
 		out[f.Name] = true
 	}
 	return out
-}
-
-// selectedIn is like selected for one field of the node: the names selected
-// below it, nil when the field is not selected.
-func selectedIn(ctx context.Context, node map[string]bool, field, typ string) map[string]bool {
-	if !node[field] {
-		return nil
-	}
-	return selected(ctx, "SalesOrderConnection", "edges", "SalesOrderEdge", "node", "SalesOrder", field, typ)
 }

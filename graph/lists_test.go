@@ -1,0 +1,112 @@
+package graph_test
+
+import (
+	"os"
+	"strings"
+	"testing"
+)
+
+// TestListsRewrittenByGenerate: go generate's second step
+// (graph/internal/sequentiallists) has run over gqlgen's output, so the
+// lists of objects go through generated/lists.go's marshalSlice.
+func TestListsRewrittenByGenerate(t *testing.T) {
+	src, err := os.ReadFile("generated/generated.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(src), "graphql.MarshalSliceConcurrently("); n != 0 {
+		t.Fatalf("generated.go calls graphql.MarshalSliceConcurrently %d times: run go generate ./... (both steps)", n)
+	}
+	if !strings.Contains(string(src), "marshalSlice(ctx, sel, len(v), ") {
+		t.Fatal("generated.go does not call marshalSlice: run go generate ./...")
+	}
+}
+
+// TestOrderListsInlineOrConcurrent: a page's lists are marshalled in one
+// goroutine only when nothing under them waits for a loader. A selection
+// that reaches past what is prefetched (the contacts' roles) keeps a
+// goroutine per element, so its loader still gathers every order's
+// contact into one query: the page costs as many statements for 20 orders
+// as for 2. Single orders (order, the mutations) get their lines' products
+// and companies prefetched, in one statement per kind.
+func TestOrderListsInlineOrConcurrent(t *testing.T) {
+	w := newWorld(t)
+	w.placeOrders(w.alice, 10)
+	w.placeOrders(w.bob, 10)
+	counter := w.queries
+	counter.record.Store(true)
+	w.api.viewer = w.admin
+	const rolesPage = `query($first: Int) { orders(first: $first) { edges { node { number
+		contactPerson { email roles { name } } lines { lineNumber product { name company { code } } } } } } }`
+	count := func(t *testing.T, query string, vars map[string]any, check func(data map[string]any)) []string {
+		t.Helper()
+		counter.n.Store(0)
+		counter.mu.Lock()
+		counter.queries = nil
+		counter.mu.Unlock()
+		var data map[string]any
+		w.ok(query, vars, &data)
+		check(data)
+		counter.mu.Lock()
+		defer counter.mu.Unlock()
+		return append([]string(nil), counter.queries...)
+	}
+	t.Run("roles under a page batch across its orders", func(t *testing.T) {
+		var stmts []int
+		for _, first := range []int{2, 20} {
+			got := count(t, rolesPage, map[string]any{"first": first}, func(data map[string]any) {
+				edges, _ := dig(data, "orders", "edges").([]any)
+				if len(edges) != first {
+					t.Fatalf("%d orders, want %d", len(edges), first)
+				}
+				for _, e := range edges {
+					roles, _ := dig(e, "node", "contactPerson", "roles").([]any)
+					lines, _ := dig(e, "node", "lines").([]any)
+					if len(roles) == 0 || len(lines) != 3 || dig(lines[2], "product", "company", "code") == nil {
+						t.Fatalf("order without roles or lines: %v", e)
+					}
+				}
+			})
+			stmts = append(stmts, len(got))
+		}
+		if stmts[0] != stmts[1] {
+			t.Fatalf("2 orders took %d statements, 20 took %d: the roles loader no longer batches", stmts[0], stmts[1])
+		}
+	})
+	var id string
+	t.Run("one order: lines, products and their companies prefetched", func(t *testing.T) {
+		var page struct {
+			Orders struct{ Edges []struct{ Node struct{ ID string } } }
+		}
+		w.ok(`{ orders(first: 1) { edges { node { id } } } }`, nil, &page)
+		id = page.Orders.Edges[0].Node.ID
+		got := count(t, `query($id: ID!) { order(id: $id) { lines { product { name company { code } } } } }`,
+			map[string]any{"id": id}, func(data map[string]any) {
+				lines, _ := dig(data, "order", "lines").([]any)
+				if len(lines) != 3 || dig(lines[0], "product", "company", "code") == nil {
+					t.Fatalf("lines: %v", data)
+				}
+			})
+		// The order, its lines, their products, their companies.
+		if len(got) > 4 {
+			t.Fatalf("%d statements, want at most 4:\n%s", len(got), strings.Join(got, "\n"))
+		}
+	})
+	t.Run("a mutation's order: products prefetched", func(t *testing.T) {
+		o := w.draft(w.alice)
+		w.api.viewer = w.alice
+		got := count(t, `mutation($id: ID!, $in: OrderLineInput!) { addOrderLine(orderId: $id, input: $in) {
+			lines { product { number } } } }`, map[string]any{"id": o.ID, "in": line(w.product("1000"), "2", "ea")},
+			func(data map[string]any) {
+				lines, _ := dig(data, "addOrderLine", "lines").([]any)
+				if len(lines) != 1 || dig(lines[0], "product", "number") != "1000" {
+					t.Fatalf("lines: %v", data)
+				}
+			})
+		// One read of the products answered (the mutation's own pricing
+		// read is another statement).
+		if n := strings.Count(strings.Join(got, "\n"), "FROM product p WHERE p.id = ANY"); n != 1 {
+			t.Fatalf("%d reads of the answer's products, want 1:\n%s", n, strings.Join(got, "\n"))
+		}
+	})
+}
