@@ -76,7 +76,9 @@ func TestOrderListsInlineOrConcurrent(t *testing.T) {
 	var id string
 	t.Run("one order: lines, products and their companies prefetched", func(t *testing.T) {
 		var page struct {
-			Orders struct{ Edges []struct{ Node struct{ ID string } } }
+			Orders struct {
+				Edges []struct{ Node struct{ ID string } }
+			}
 		}
 		w.ok(`{ orders(first: 1) { edges { node { id } } } }`, nil, &page)
 		id = page.Orders.Edges[0].Node.ID
