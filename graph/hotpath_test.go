@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -272,4 +273,71 @@ func TestSessionCacheAcrossInstances(t *testing.T) {
 		}
 		eventually(t, "disabling", func() bool { email, _ := signedIn(b, tok); return email == "" })
 	})
+}
+
+// TestOrderEntryStatements pins what scenario (c) costs, request by
+// request: no mutation reads back what it has just written (RETURNING
+// answers it), and the submission keeps its outbox event in the same
+// transaction.
+func TestOrderEntryStatements(t *testing.T) {
+	w := newWorld(t)
+	in := newInstance(t, w.db, time.Hour)
+	tok := in.signIn("alice@forest.example", "demo-alice-pass")
+	in.do(tok, `{ __typename }`, nil) // the session is cached from here on
+	check := func(t *testing.T, what string, out map[string]any, stmts []string, max int) {
+		t.Helper()
+		if out["errors"] != nil {
+			t.Fatalf("%s: %v", what, out["errors"])
+		}
+		if stmts[0] != "begin" || stmts[len(stmts)-1] != "commit" {
+			t.Errorf("%s is not one transaction:\n%s", what, strings.Join(stmts, "\n"))
+		}
+		if len(stmts) > max {
+			t.Errorf("%s: %d statements, want at most %d:\n%s", what, len(stmts), max, strings.Join(stmts, "\n"))
+		}
+	}
+	out, stmts := in.do(tok, `mutation($d: Date!) { createOrder(input: {requestedReceiptDate: $d}) { id number lines { id } } }`,
+		map[string]any{"d": tomorrow()})
+	// begin, the contact, two of its delivery address, the number, the
+	// insert (RETURNING the order), commit; it was 9 with a read back.
+	check(t, "createOrder", out, stmts, 7)
+	id, _ := dig(out, "data", "createOrder", "id").(string)
+	for i, p := range []string{"1000", "1038", "1044"} {
+		unit := map[string]string{"1000": "ea", "1038": "m", "1044": "kg"}[p]
+		out, stmts := in.do(tok, `mutation($id: ID!, $in: OrderLineInput!) { addOrderLine(orderId: $id, input: $in) { id totalAmount lines { lineNumber amount } } }`,
+			map[string]any{"id": id, "in": line(w.product(p), "2", unit)})
+		// begin, lock, price, insert, total (RETURNING the order), lines,
+		// commit; it was 9 with a separate line number and a read back.
+		check(t, "addOrderLine", out, stmts, 7)
+		lines, _ := dig(out, "data", "addOrderLine", "lines").([]any)
+		if len(lines) != i+1 || dig(lines[i], "lineNumber") != float64(i+1) {
+			t.Fatalf("line numbers after %d lines: %v", i+1, lines)
+		}
+		var sum float64
+		for _, l := range lines {
+			a, _ := strconv.ParseFloat(dig(l, "amount").(string), 64)
+			sum += a
+		}
+		if total, _ := strconv.ParseFloat(dig(out, "data", "addOrderLine", "totalAmount").(string), 64); total != sum {
+			t.Fatalf("total %v, lines sum to %v", total, sum)
+		}
+	}
+	out, stmts = in.do(tok, `mutation($id: ID!) { submitOrder(orderId: $id) { id status submittedAt lines { id } } }`, map[string]any{"id": id})
+	// begin, lock, lines, the contact's terms, the update (RETURNING the
+	// order), the event's codes and numbers, the event, commit; it was 12
+	// with two read backs.
+	check(t, "submitOrder", out, stmts, 9)
+	if dig(out, "data", "submitOrder", "status") != "SUBMITTED" || dig(out, "data", "submitOrder", "submittedAt") == nil {
+		t.Fatalf("submitted: %v", out)
+	}
+	if lines, _ := dig(out, "data", "submitOrder", "lines").([]any); len(lines) != 3 {
+		t.Fatalf("submitted with %d lines", len(lines))
+	}
+	var events int
+	if err := w.db.NewRaw("SELECT count(*) FROM outbox_event WHERE aggregate_id = ? AND type = 'salesorder.submitted' AND payload->>'status' = 'SUBMITTED'", id).Scan(context.Background(), &events); err != nil {
+		t.Fatal(err)
+	}
+	if events != 1 {
+		t.Fatalf("%d outbox events for the order, want 1", events)
+	}
 }

@@ -130,19 +130,23 @@ func (s *Service) Create(ctx context.Context, in InformationInput) (*Order, erro
 		if o.Number, err = nextNumber(ctx, tx, o.LegalEntityID); err != nil {
 			return nil, err
 		}
+		created := new(Order)
 		err = tx.NewRaw(`INSERT INTO sales_order (legal_entity_id, number, customer_account_id, invoice_account_id,
 				contact_id, currency, price_list_id, language, ship_to_country, delivery_address_description,
 				delivery_street, delivery_city, delivery_postal_code, delivery_country_code, requested_receipt_date,
 				customer_requisition)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
 			o.LegalEntityID, o.Number, o.CustomerAccountID, o.InvoiceAccountID, o.ContactID, o.Currency,
 			o.PriceListID, o.Language, o.ShipToCountry, o.DeliveryAddressDescription, o.DeliveryStreet,
 			o.DeliveryCity, o.DeliveryPostalCode, o.DeliveryCountryCode, o.RequestedReceiptDate,
-			o.CustomerRequisition).Scan(ctx, &o.ID)
+			o.CustomerRequisition).Scan(ctx, created)
 		if err != nil {
 			return nil, err
 		}
-		return reload(ctx, tx, o.ID)
+		// The row as stored (defaults included), with no lines yet: no
+		// read back.
+		created.Lines = []*Line{}
+		return created, nil
 	})
 }
 
@@ -156,36 +160,36 @@ func (s *Service) Create(ctx context.Context, in InformationInput) (*Order, erro
 // EINVALID naming the input field at fault.
 func (s *Service) UpdateInformation(ctx context.Context, orderID string, in InformationInput) (*Order, error) {
 	admin := s.mayChooseHidden(ctx)
-	return s.edit(ctx, func(ctx context.Context, tx bun.Tx) (string, error) {
+	return s.edit(ctx, func(ctx context.Context, tx bun.Tx) (*Order, error) {
 		o, err := s.lockOrder(ctx, tx, orderID)
 		if err != nil {
-			return "", err
+			return nil, err
 		}
 		if err := s.checkChange(ctx, o, policies.TableSalesOrder, policies.Write); err != nil {
-			return "", err
+			return nil, err
 		}
 		if err := checkAdminOnly(in, admin); err != nil {
-			return "", err
+			return nil, err
 		}
 		if in.Company != nil {
 			var code string
 			if err := tx.NewRaw("SELECT code FROM legal_entity WHERE id = ?", o.LegalEntityID).Scan(ctx, &code); err != nil {
-				return "", err
+				return nil, err
 			}
 			if !strings.EqualFold(strings.TrimSpace(*in.Company), code) {
-				return "", portal.FieldErrorf("company", "Order %s belongs to company %s and cannot move to %q; create a new order instead.",
+				return nil, portal.FieldErrorf("company", "Order %s belongs to company %s and cannot move to %q; create a new order instead.",
 					o.Number, code, strings.TrimSpace(*in.Company))
 			}
 		}
 		if in.ShipToCountry != nil {
 			country := strings.ToUpper(strings.TrimSpace(*in.ShipToCountry))
 			if err := checkCountry(ctx, tx, "shipToCountry", country); err != nil {
-				return "", err
+				return nil, err
 			}
 			o.ShipToCountry = country
 		}
 		if err := s.applyInformation(ctx, tx, o, in, false); err != nil {
-			return "", err
+			return nil, err
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE sales_order SET ship_to_country = ?, delivery_address_description = ?,
 				delivery_street = ?, delivery_city = ?, delivery_postal_code = ?, delivery_country_code = ?,
@@ -194,14 +198,14 @@ func (s *Service) UpdateInformation(ctx context.Context, orderID string, in Info
 			o.ShipToCountry, o.DeliveryAddressDescription, o.DeliveryStreet, o.DeliveryCity, o.DeliveryPostalCode,
 			o.DeliveryCountryCode, o.RequestedReceiptDate, o.CustomerRequisition, o.ID)
 		if err != nil {
-			return "", err
+			return nil, err
 		}
 		// Lines carry the order's ship-to country and delivery address.
 		if _, err := tx.ExecContext(ctx, `UPDATE sales_order_line SET ship_to_country = ?, delivery_address_description = ?
 			WHERE sales_order_id = ?`, o.ShipToCountry, o.DeliveryAddressDescription, o.ID); err != nil {
-			return "", err
+			return nil, err
 		}
-		return o.ID, nil
+		return reload(ctx, tx, o.ID)
 	})
 }
 

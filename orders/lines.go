@@ -28,29 +28,28 @@ var (
 // ECONFLICT when the order is no longer a draft, and EINVALID naming the
 // input field at fault.
 func (s *Service) AddLine(ctx context.Context, orderID string, in LineInput) (*Order, error) {
-	return s.edit(ctx, func(ctx context.Context, tx bun.Tx) (string, error) {
+	return s.edit(ctx, func(ctx context.Context, tx bun.Tx) (*Order, error) {
 		o, err := s.lockOrder(ctx, tx, orderID)
 		if err != nil {
-			return "", err
+			return nil, err
 		}
 		if err := s.checkChange(ctx, o, policies.TableSalesOrderLine, policies.Create); err != nil {
-			return "", err
+			return nil, err
 		}
 		if err := s.checkChange(ctx, o, policies.TableSalesOrder, policies.AppendTo); err != nil {
-			return "", err
+			return nil, err
 		}
 		l, err := s.priceLine(ctx, tx, o, in, decimal.Zero)
 		if err != nil {
-			return "", err
+			return nil, err
 		}
-		if err := tx.NewRaw(`UPDATE sales_order SET next_line_number = next_line_number + 1 WHERE id = ?
-			RETURNING next_line_number - 1`, o.ID).Scan(ctx, &l.LineNumber); err != nil {
-			return "", err
-		}
+		// The order is locked: its next line number is this line's until
+		// updateTotal moves it on, in the statement that sums the lines.
+		l.LineNumber = o.NextLineNumber
 		if _, err := tx.NewInsert().Model(l).ExcludeColumn("id").Returning("id").Exec(ctx); err != nil {
-			return "", err
+			return nil, err
 		}
-		return o.ID, updateTotal(ctx, tx, o.ID)
+		return updateTotal(ctx, tx, o.ID, true)
 	})
 }
 
@@ -83,19 +82,25 @@ func (s *Service) RemoveLine(ctx context.Context, lineID string) (*Order, error)
 }
 
 // edit runs one change of an order in a transaction, for a signed-in
-// viewer, and answers with the order as the change left it. fn locks the
-// order (every change does, first: one lock order, no deadlocks), changes
-// it and returns its id.
-func (s *Service) edit(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) (orderID string, err error)) (*Order, error) {
+// viewer, and answers with the order as the change left it, read in the
+// same transaction. fn locks the order (every change does, first: one lock
+// order, no deadlocks), changes it and returns its header as the change
+// left it (updateTotal's, or reload's); edit adds the lines.
+func (s *Service) edit(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) (*Order, error)) (*Order, error) {
 	if err := requireSignedIn(ctx); err != nil {
 		return nil, err
 	}
 	return db.TxValue(ctx, s.DB, func(ctx context.Context, tx bun.Tx) (*Order, error) {
-		id, err := fn(ctx, tx)
+		o, err := fn(ctx, tx)
 		if err != nil {
 			return nil, err
 		}
-		return reload(ctx, tx, id)
+		if o.Lines == nil {
+			if err := readLines(ctx, tx, o); err != nil {
+				return nil, err
+			}
+		}
+		return o, nil
 	})
 }
 
@@ -104,29 +109,37 @@ func (s *Service) edit(ctx context.Context, fn func(ctx context.Context, tx bun.
 // draft, runs fn and makes the total the sum of the lines again.
 func (s *Service) editLine(ctx context.Context, lineID string, priv policies.Privilege,
 	fn func(ctx context.Context, tx bun.Tx, o *Order, l *Line) error) (*Order, error) {
-	return s.edit(ctx, func(ctx context.Context, tx bun.Tx) (string, error) {
+	return s.edit(ctx, func(ctx context.Context, tx bun.Tx) (*Order, error) {
 		o, l, err := s.lockLine(ctx, tx, lineID)
 		if err != nil {
-			return "", err
+			return nil, err
 		}
 		if err := s.checkChange(ctx, o, policies.TableSalesOrderLine, priv); err != nil {
-			return "", err
+			return nil, err
 		}
 		if err := fn(ctx, tx, o, l); err != nil {
-			return "", err
+			return nil, err
 		}
-		return o.ID, updateTotal(ctx, tx, o.ID)
+		return updateTotal(ctx, tx, o.ID, false)
 	})
 }
 
-// updateTotal makes the order's total the sum of its lines and counts the
-// change. It runs under the order's row lock, after the lines changed, so
-// the stored total always matches the stored lines.
-func updateTotal(ctx context.Context, idb bun.IDB, orderID string) error {
-	_, err := idb.ExecContext(ctx, `UPDATE sales_order SET
+// updateTotal makes the order's total the sum of its lines, counts the
+// change and, for a line added, moves the next line number on; it answers
+// the order's header as it now is (one statement for what was an update
+// and a read). It runs under the order's row lock, after the lines
+// changed, so the stored total always matches the stored lines.
+func updateTotal(ctx context.Context, idb bun.IDB, orderID string, lineAdded bool) (*Order, error) {
+	next := 0
+	if lineAdded {
+		next = 1
+	}
+	o := new(Order)
+	err := idb.NewRaw(`UPDATE sales_order SET
 		total_amount = (SELECT COALESCE(sum(amount), 0) FROM sales_order_line WHERE sales_order_id = ?),
-		version = version + 1, updated_at = now() WHERE id = ?`, orderID, orderID)
-	return err
+		next_line_number = next_line_number + ?, version = version + 1, updated_at = now() WHERE id = ?
+		RETURNING *`, orderID, next, orderID).Scan(ctx, o)
+	return o, err
 }
 
 // offer is one unit a product is sold in, with its price in a price list

@@ -268,9 +268,11 @@ func reload(ctx context.Context, idb bun.IDB, id string) (*Order, error) {
 	if err := idb.NewSelect().Model(o).Where("id = ?", id).Scan(ctx); err != nil {
 		return nil, err
 	}
+	return o, readLines(ctx, idb, o)
+}
+
+// readLines reads an order's lines, by line number, into o.Lines.
+func readLines(ctx context.Context, idb bun.IDB, o *Order) error {
 	o.Lines = []*Line{}
-	if err := idb.NewSelect().Model(&o.Lines).Where("sales_order_id = ?", id).Order("line_number").Scan(ctx); err != nil {
-		return nil, err
-	}
-	return o, nil
+	return idb.NewSelect().Model(&o.Lines).Where("sales_order_id = ?", o.ID).Order("line_number").Scan(ctx)
 }

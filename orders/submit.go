@@ -47,8 +47,8 @@ func (s *Service) Submit(ctx context.Context, orderID string) (*Order, error) {
 			out, err = reload(ctx, tx, o.ID)
 			return err
 		}
-		o, err = reload(ctx, tx, o.ID)
-		if err != nil {
+		// The locked row is the order as it is: only its lines to read.
+		if err := readLines(ctx, tx, o); err != nil {
 			return err
 		}
 		if err := s.checkComplete(o); err != nil {
@@ -57,16 +57,19 @@ func (s *Service) Submit(ctx context.Context, orderID string) (*Order, error) {
 		if err := checkTerms(ctx, tx, o); err != nil {
 			return err
 		}
+		// RETURNING * is the submitted order as the answer shows it; its
+		// lines did not change.
+		submitted := &Order{Lines: o.Lines}
 		if err := tx.NewRaw(`UPDATE sales_order SET status = ?, submitted_at = now(), sync_state = 'PENDING',
-			version = version + 1, updated_at = now() WHERE id = ? RETURNING submitted_at`, Submitted, o.ID).Scan(ctx, &o.SubmittedAt); err != nil {
+			version = version + 1, updated_at = now() WHERE id = ? RETURNING *`, Submitted, o.ID).Scan(ctx, submitted); err != nil {
 			return err
 		}
-		o.Status = Submitted
+		o = submitted
 		if err := writeSubmittedEvent(ctx, tx, o); err != nil {
 			return err
 		}
-		out, err = reload(ctx, tx, o.ID)
-		return err
+		out = o
+		return nil
 	})
 	if err != nil {
 		return nil, err
