@@ -138,6 +138,7 @@ func (m *Main) Close() error {
 }
 
 func cmdServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	tuneGC(getenv)
 	m := &Main{Stdout: stdout}
 	fs := newFlags("serve", "portal serve [flags]", stderr)
 	fs.StringVar(&m.Config.Addr, "addr", or(getenv("PORTAL_ADDR"), "127.0.0.1:8080"), "address to listen on (env PORTAL_ADDR)")
