@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/shopspring/decimal"
 )
 
 func TestDecimal(t *testing.T) {
@@ -86,5 +89,31 @@ func TestMessagesDoNotEchoLongInput(t *testing.T) {
 				t.Errorf("%s: message of %d characters: %.80s…", name, len(err.Error()), err)
 			}
 		}
+	}
+}
+
+// TestMarshalQuoted: the scalars write JSON strings without strconv.Quote;
+// every spelling they produce must still decode to the value's text.
+func TestMarshalQuoted(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		m    interface{ MarshalGQL(io.Writer) }
+		want string
+	}{
+		{"negative decimal", MarshalDecimal(decimal.RequireFromString("-12.5")), "-12.5"},
+		{"zero", MarshalDecimal(decimal.Zero), "0"},
+		{"huge decimal", MarshalDecimal(decimal.New(1, 40)), decimal.New(1, 40).String()},
+		{"tiny decimal", MarshalDecimal(decimal.New(1, -30)), decimal.New(1, -30).String()},
+		{"date", MarshalDate(time.Date(2026, 2, 3, 0, 0, 0, 0, time.UTC)), "2026-02-03"},
+		{"date-time", MarshalDateTime(time.Date(2026, 2, 3, 4, 5, 6, 7, time.UTC)), "2026-02-03T04:05:06.000000007Z"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var b bytes.Buffer
+			c.m.MarshalGQL(&b)
+			var got string
+			if err := json.Unmarshal(b.Bytes(), &got); err != nil || got != c.want {
+				t.Fatalf("%s decodes to %q (%v), want %q", b.String(), got, err, c.want)
+			}
+		})
 	}
 }
