@@ -8,7 +8,8 @@ import (
 
 // TestListsRewrittenByGenerate: go generate's second step
 // (graph/internal/sequentiallists) has run over gqlgen's output, so the
-// lists of objects go through generated/lists.go's marshalSlice.
+// lists of objects go through generated/lists.go's marshalSlice and the
+// objects' deferred groups through newDeferredGroup.
 func TestListsRewrittenByGenerate(t *testing.T) {
 	src, err := os.ReadFile("generated/generated.go")
 	if err != nil {
@@ -19,6 +20,9 @@ func TestListsRewrittenByGenerate(t *testing.T) {
 	}
 	if !strings.Contains(string(src), "marshalSlice(ctx, sel, len(v), ") {
 		t.Fatal("generated.go does not call marshalSlice: run go generate ./...")
+	}
+	if n := strings.Count(string(src), "deferred := graphql.NewDeferredGroup(ctx)"); n != 0 {
+		t.Fatalf("generated.go makes %d deferred groups eagerly: run go generate ./... (both steps)", n)
 	}
 }
 
@@ -111,4 +115,21 @@ func TestOrderListsInlineOrConcurrent(t *testing.T) {
 			t.Fatalf("%d reads of the answer's products, want 1:\n%s", n, strings.Join(got, "\n"))
 		}
 	})
+}
+
+// TestDeferredFieldStillAnswers: a field under @defer is answered in the one
+// response Portal's transport sends, whatever newDeferredGroup skips.
+func TestDeferredFieldStillAnswers(t *testing.T) {
+	w := newWorld(t)
+	w.placeOrders(w.alice, 1)
+	w.api.viewer = w.alice
+	r := w.do(`{ orders(first: 1) { edges { node { id ... @defer { number } } } } }`, nil)
+	for _, e := range r.Errors {
+		if e.Extensions["code"] == "INTERNAL" {
+			t.Fatalf("internal error: %+v", r.Errors)
+		}
+	}
+	if !strings.Contains(string(r.Data), `"id"`) || !strings.Contains(string(r.Data), `"number":"WEB-`) {
+		t.Fatalf("the deferred number is missing: %s %+v", r.Data, r.Errors)
+	}
 }

@@ -1,7 +1,9 @@
 // Command sequentiallists runs after gqlgen (go generate, portal.go): it
 // points graph/generated's lists of objects at marshalSlice
 // (graph/generated/lists.go), which marshals a list in one goroutine when
-// nothing under it can wait for a loader, and writes the table that
+// nothing under it can wait for a loader, and its objects' deferred groups
+// at newDeferredGroup, which makes one only for a field under @defer. It
+// writes the table that
 // decision needs: which fields of each object gqlgen resolves concurrently
 // (resolvers and methods taking a context), in graph/generated/concurrency.go.
 // It fails when gqlgen's output no longer has the shape it rewrites, rather
@@ -24,6 +26,10 @@ const (
 	concurrency = "graph/generated/concurrency.go"
 	concurrent  = "graphql.MarshalSliceConcurrently(ctx, len(v), "
 	sequential  = "marshalSlice(ctx, sel, len(v), "
+	// Every object marshaller collects its fields, then makes a field set
+	// and a deferred group: the group is made only for a deferred field.
+	eagerGroup = "out := graphql.NewFieldSet(fields)\n\tdeferred := graphql.NewDeferredGroup(ctx)"
+	lazyGroup  = "out := graphql.NewFieldSet(fields)\n\tdeferred := newDeferredGroup(ctx, fields)"
 )
 
 var (
@@ -41,6 +47,10 @@ func main() {
 		log.Fatalf("%s: no %q to rewrite: has gqlgen changed how it marshals lists?", generated, concurrent)
 	}
 	src = bytes.ReplaceAll(src, []byte(concurrent), []byte(sequential))
+	if bytes.Count(src, []byte(eagerGroup)) != bytes.Count(src, []byte("graphql.NewDeferredGroup(ctx)")) {
+		log.Fatalf("%s: a deferred group made other than right after its field set: has gqlgen changed its object marshallers?", generated)
+	}
+	src = bytes.ReplaceAll(src, []byte(eagerGroup), []byte(lazyGroup))
 	if err := os.WriteFile(generated, src, 0o644); err != nil {
 		log.Fatal(err)
 	}
