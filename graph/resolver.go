@@ -4,7 +4,10 @@
 package graph
 
 import (
+	"github.com/99designs/gqlgen/graphql"
+
 	"github.com/openportal/portal/catalog"
+	"github.com/openportal/portal/dualwrite"
 	"github.com/openportal/portal/identity"
 	"github.com/openportal/portal/orders"
 	"github.com/openportal/portal/policies"
@@ -17,4 +20,8 @@ type Resolver struct {
 	Roles       *policies.Roles
 	Permissions *policies.Admin
 	Orders      *orders.Service
+	// Sync is the ERP sync's operations view (package dualwrite).
+	Sync *dualwrite.Ops
+	// Extensions are added to the GraphQL handler (metrics).
+	Extensions []graphql.HandlerExtension
 }

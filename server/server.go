@@ -20,6 +20,7 @@ import (
 	"github.com/openportal/portal/graph"
 	"github.com/openportal/portal/graph/graphiql"
 	"github.com/openportal/portal/identity"
+	"github.com/openportal/portal/metrics"
 )
 
 // Server is Portal's HTTP handler and what it needs.
@@ -35,6 +36,10 @@ type Server struct {
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
 	// believed; from anyone else the peer address is the client's.
 	TrustedProxies []netip.Prefix
+	// ERPEvents, when set, answers POST /erp/events (dualwrite.InboundHandler).
+	ERPEvents http.Handler
+	// Metrics, when set, is served at /metrics and counts every request.
+	Metrics *metrics.Metrics
 }
 
 // Handler returns the routes, wrapped in the common middleware.
@@ -49,6 +54,13 @@ func (s *Server) Handler() http.Handler {
 		writeJSON(w, http.StatusOK, map[string]any{"status": "ok"})
 	})
 	mux.HandleFunc("GET /readyz", s.ready)
+	if s.ERPEvents != nil {
+		mux.Handle("/erp/events", s.ERPEvents)
+	}
+	if s.Metrics != nil {
+		mux.Handle("GET /metrics", s.Metrics.Handler())
+		return s.middleware(s.Metrics.HTTP(mux))
+	}
 	return s.middleware(mux)
 }
 
