@@ -276,3 +276,7 @@ func (g *gql) signIn(email, password string) {
 		g.t.Fatalf("sign in %s: %v", email, errs)
 	}
 }
+
+func adminCtx() context.Context {
+	return portal.WithViewer(context.Background(), &portal.Viewer{ContactID: dualwrite.ERPContactID, RoleKeys: []string{portal.RoleAdministrators}})
+}

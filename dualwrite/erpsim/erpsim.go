@@ -36,7 +36,10 @@ type Sim struct {
 	// Fault, when set, is asked before each request is applied; a non-zero
 	// status is answered instead (a test's ERP outage). attempt counts the
 	// requests with this key, from 1.
-	Fault  func(key string, attempt int) int
+	Fault func(key string, attempt int) int
+	// Slow, when set, is how long to sit on an applied event before
+	// answering (an ERP slower than Portal's timeout).
+	Slow   func(key string, attempt int) time.Duration
 	Logger *slog.Logger
 
 	mu       sync.Mutex
@@ -121,6 +124,11 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.order = append(s.order, key)
 	}
 	s.mu.Unlock()
+	if s.Slow != nil {
+		if d := s.Slow(key, attempt); d > 0 {
+			time.Sleep(d)
+		}
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Write([]byte(answer))
 }
