@@ -20,7 +20,7 @@ func recordContactEvent(ctx context.Context, tx bun.IDB, contactID string) error
 	if _, err := tx.ExecContext(ctx, "UPDATE contact SET sync_state = 'PENDING' WHERE id = ?", contactID); err != nil {
 		return err
 	}
-	var data json.RawMessage
+	var data string
 	err := tx.NewRaw(`
 		SELECT jsonb_build_object(
 			'id', c.id, 'firstName', c.first_name, 'lastName', c.last_name, 'email', c.email,
@@ -35,6 +35,6 @@ func recordContactEvent(ctx context.Context, tx bun.IDB, contactID string) error
 	if err != nil {
 		return err
 	}
-	_, err = outbox.Enqueue(ctx, tx, outbox.Event{Type: EventContactUpserted, AggregateID: contactID, Data: data})
+	_, err = outbox.Enqueue(ctx, tx, outbox.Event{Type: EventContactUpserted, AggregateID: contactID, Data: json.RawMessage(data)})
 	return err
 }
