@@ -14,6 +14,7 @@ import (
 	"github.com/openportal/portal/catalog"
 	"github.com/openportal/portal/db"
 	"github.com/openportal/portal/db/pgcluster"
+	"github.com/openportal/portal/dualwrite"
 	"github.com/openportal/portal/graph"
 	"github.com/openportal/portal/identity"
 	"github.com/openportal/portal/orders"
@@ -31,6 +32,7 @@ type config struct {
 	TrustedProxies string
 	LogLevel       string
 	LogFormat      string
+	ERP            erpConfig
 }
 
 // dbFlags registers the settings every command that touches the database
@@ -69,6 +71,7 @@ func (c *config) logger(w io.Writer) (*slog.Logger, error) {
 // database is an open database and, when Portal runs its own, the cluster.
 type database struct {
 	DB      *bun.DB
+	URL     string
 	cluster *pgcluster.Cluster
 }
 
@@ -89,6 +92,7 @@ func openDatabase(ctx context.Context, c *config, logger *slog.Logger) (*databas
 		url = d.cluster.URL("portal")
 	}
 	var err error
+	d.URL = url
 	d.DB, err = db.Open(ctx, url)
 	if err != nil {
 		d.Close()
@@ -156,5 +160,6 @@ func newServices(ctx context.Context, bdb *bun.DB, c *config, logger *slog.Logge
 func (s *services) Close() error { return s.policy.Close() }
 
 func (s *services) resolver() *graph.Resolver {
-	return &graph.Resolver{Catalog: s.catalog, Identity: s.identity, Roles: s.roles, Permissions: s.permissions, Orders: s.orders}
+	return &graph.Resolver{Catalog: s.catalog, Identity: s.identity, Roles: s.roles, Permissions: s.permissions, Orders: s.orders,
+		Sync: &dualwrite.Ops{DB: s.catalog.DB}}
 }

@@ -13,6 +13,8 @@ import (
 
 	"github.com/openportal/portal/db"
 	"github.com/openportal/portal/demo"
+	"github.com/openportal/portal/dualwrite"
+	"github.com/openportal/portal/metrics"
 	"github.com/openportal/portal/server"
 )
 
@@ -31,6 +33,8 @@ type Main struct {
 	svc  *services
 	ln   net.Listener
 	http *http.Server
+	// stopSync stops the ERP worker and the demo ERP, when running.
+	stopSync []func() error
 }
 
 // Open connects to (or starts) the database, migrates it, loads demo data
@@ -68,8 +72,24 @@ func (m *Main) Open(ctx context.Context) error {
 	if m.Config.BaseURL == "" {
 		svc.identity.BaseURL = "http://" + m.ln.Addr().String()
 	}
-	s := &server.Server{DB: m.db.DB, Logger: m.Logger, Resolver: svc.resolver(), Identity: svc.identity,
-		SecureCookies: strings.HasPrefix(strings.ToLower(m.Config.BaseURL), "https://"), TrustedProxies: proxies}
+	if err := m.openSync(ctx); err != nil {
+		return err
+	}
+	mx := metrics.New()
+	mx.DB("portal", m.db.DB.DB)
+	syncMetrics := dualwrite.NewMetrics(mx.Registry, m.db.DB)
+	res := svc.resolver()
+	res.Extensions = append(res.Extensions, mx.GraphQL())
+	s := &server.Server{DB: m.db.DB, Logger: m.Logger, Resolver: res, Identity: svc.identity,
+		SecureCookies: strings.HasPrefix(strings.ToLower(m.Config.BaseURL), "https://"), TrustedProxies: proxies,
+		ERPEvents: dualwrite.InboundHandler(m.db.DB, m.Config.ERP.Secret, svc.catalog, svc.orders, m.Logger), Metrics: mx}
+	if m.Config.ERP.Worker && m.Config.ERP.URL != "" {
+		stop, err := startWorker(ctx, m.db, &m.Config.ERP, m.Logger, syncMetrics)
+		if err != nil {
+			return err
+		}
+		m.stopSync = append(m.stopSync, stop)
+	}
 	m.http = &http.Server{
 		Handler:           s.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -79,6 +99,28 @@ func (m *Main) Open(ctx context.Context) error {
 		ErrorLog:          slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
+	return nil
+}
+
+// openSync completes the ERP settings: serve --demo without an ERP starts
+// the simulator in-process (with a random secret unless one is set).
+func (m *Main) openSync(ctx context.Context) error {
+	c := &m.Config.ERP
+	if !m.Config.Demo || c.URL != "" {
+		if c.URL != "" && c.Secret == "" {
+			return errors.New("PORTAL_ERP_URL is set but PORTAL_ERP_SECRET is not: events to the ERP must be signed")
+		}
+		return nil
+	}
+	if c.Secret == "" {
+		c.Secret = randomSecret()
+	}
+	url, stop, err := demoERP(c, "http://"+m.ln.Addr().String(), m.Logger)
+	if err != nil {
+		return err
+	}
+	c.URL = url
+	m.stopSync = append(m.stopSync, func() error { stop(); return nil })
 	return nil
 }
 
@@ -107,6 +149,9 @@ func (m *Main) Close() error {
 		}
 		cancel()
 	}
+	for i := len(m.stopSync) - 1; i >= 0; i-- {
+		errs = append(errs, m.stopSync[i]())
+	}
 	if m.svc != nil {
 		errs = append(errs, m.svc.Close())
 	}
@@ -128,10 +173,13 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 		"mail invitations through this SMTP server: smtp://user:pass@host:587?from=portal@example.com (env PORTAL_SMTP_URL); empty: hand over the sign-up URL yourself")
 	fs.StringVar(&m.Config.TrustedProxies, "trusted-proxies", getenv("PORTAL_TRUSTED_PROXIES"),
 		"reverse proxies whose X-Forwarded-For names the client, e.g. 10.0.0.0/8,127.0.0.1 (env PORTAL_TRUSTED_PROXIES)")
+	fs.BoolVar(&m.Config.ERP.Worker, "worker", true, "also deliver events to the ERP from this process (see portal worker)")
 	dbFlags(fs, &m.Config, getenv)
+	erpFlags(fs, &m.Config.ERP)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	m.Config.ERP.fromEnv(getenv)
 	var err error
 	if m.Logger, err = m.Config.logger(stderr); err != nil {
 		return err

@@ -1,0 +1,177 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/openportal/portal/db"
+	"github.com/openportal/portal/dualwrite"
+	"github.com/openportal/portal/dualwrite/erpsim"
+)
+
+// erpConfig is how Portal talks to the ERP.
+type erpConfig struct {
+	URL        string
+	Secret     string
+	Timeout    time.Duration
+	MaxBackoff time.Duration
+	// RescueAfter is when a delivery claimed by a vanished worker is
+	// taken over by another.
+	RescueAfter time.Duration
+	// Worker runs the delivery worker inside serve.
+	Worker bool
+}
+
+// erpFlags registers the ERP settings. The URL and the secret are read
+// from the environment after parsing (erpFromEnv), so usage never prints
+// them.
+func erpFlags(fs *flag.FlagSet, c *erpConfig) {
+	fs.StringVar(&c.URL, "erp-url", "", "the ERP's webhook receiving Portal's events (env PORTAL_ERP_URL); empty: no events are sent")
+	fs.StringVar(&c.Secret, "erp-secret", "", "shared secret signing events both ways (env PORTAL_ERP_SECRET; prefer the environment: flags show in ps)")
+	fs.DurationVar(&c.Timeout, "erp-timeout", 10*time.Second, "how long one delivery may take before it is retried")
+	fs.DurationVar(&c.MaxBackoff, "erp-max-backoff", time.Hour, "the longest wait between retries of an event")
+	fs.DurationVar(&c.RescueAfter, "erp-rescue-after", 0, "when a delivery claimed by a worker that vanished (killed, host lost) is taken over; default erp-timeout + 1m, at least erp-timeout + 10s")
+}
+
+func (c *erpConfig) fromEnv(getenv func(string) string) {
+	if c.URL == "" {
+		c.URL = getenv("PORTAL_ERP_URL")
+	}
+	if c.Secret == "" {
+		c.Secret = getenv("PORTAL_ERP_SECRET")
+	}
+}
+
+func (c *erpConfig) worker(logger *slog.Logger, m *dualwrite.Metrics) dualwrite.Config {
+	return dualwrite.Config{URL: c.URL, Secret: c.Secret, Timeout: c.Timeout, MaxBackoff: c.MaxBackoff,
+		MinBackoff: min(time.Second, c.MaxBackoff), RescueAfter: c.RescueAfter, Logger: logger, Metrics: m}
+}
+
+// startWorker runs a delivery worker until stop is called.
+func startWorker(ctx context.Context, d *database, c *erpConfig, logger *slog.Logger, m *dualwrite.Metrics) (stop func() error, err error) {
+	w, err := dualwrite.New(ctx, d.DB, d.URL, c.worker(logger, m))
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+	logger.Info("ERP sync worker started", "erp", c.URL)
+	return func() error {
+		cancel()
+		err := <-done
+		w.Close()
+		return err
+	}, nil
+}
+
+// cmdWorker delivers events without serving HTTP: scale delivery apart
+// from the web servers. Any number may run.
+func cmdWorker(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	var c config
+	fs := newFlags("worker", "portal worker [flags]   (delivers outbox events to the ERP)", stderr)
+	dbFlags(fs, &c, getenv)
+	erpFlags(fs, &c.ERP)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	c.ERP.fromEnv(getenv)
+	logger, err := c.logger(stderr)
+	if err != nil {
+		return err
+	}
+	d, err := openDatabase(ctx, &c, logger)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if _, err := db.Migrate(ctx, d.DB); err != nil {
+		return err
+	}
+	stop, err := startWorker(ctx, d, &c.ERP, logger, nil)
+	if err != nil {
+		return err
+	}
+	<-ctx.Done()
+	logger.Info("worker stopping")
+	return stop()
+}
+
+// cmdERPSim runs the simulated ERP.
+func cmdERPSim(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	var c config
+	var addr, portalURL string
+	var delay time.Duration
+	sim := &erpsim.Sim{}
+	fs := newFlags("erp-sim", "portal erp-sim --addr 127.0.0.1:9090 --portal-url http://127.0.0.1:8080   (secret from PORTAL_ERP_SECRET or --secret)", stderr)
+	fs.StringVar(&addr, "addr", "127.0.0.1:9090", "address to receive Portal's events on")
+	fs.StringVar(&sim.Secret, "secret", "", "shared secret (env PORTAL_ERP_SECRET)")
+	fs.StringVar(&portalURL, "portal-url", "", "Portal's base URL, to send order statuses to its /erp/events (env PORTAL_BASE_URL); empty: none sent")
+	fs.DurationVar(&delay, "status-delay", 10*time.Second, "wait before each status sent back (CONFIRMED, PICKED, DELIVERED, INVOICED)")
+	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if sim.Secret == "" {
+		sim.Secret = getenv("PORTAL_ERP_SECRET")
+	}
+	if portalURL == "" {
+		portalURL = getenv("PORTAL_BASE_URL")
+	}
+	if sim.Secret == "" {
+		return errors.New("erp-sim needs the shared secret: set PORTAL_ERP_SECRET (or --secret)")
+	}
+	logger, err := c.logger(stderr)
+	if err != nil {
+		return err
+	}
+	sim.PortalURL, sim.StatusDelay, sim.Logger = portalURL, delay, logger
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second}
+	fmt.Fprintf(stdout, "ERP simulator listening on http://%s/\n", ln.Addr())
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+	}
+	sim.Close()
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return errors.Join(err, srv.Shutdown(sctx))
+}
+
+// demoERP starts the simulator in-process for serve --demo when no ERP is
+// configured, so a demo order moves through its statuses within a minute.
+// It returns the ERP's URL and a stop function.
+func demoERP(c *erpConfig, portalURL string, logger *slog.Logger) (string, func(), error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, err
+	}
+	sim := &erpsim.Sim{Secret: c.Secret, PortalURL: portalURL, StatusDelay: 10 * time.Second, Logger: logger}
+	srv := &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	url := "http://" + ln.Addr().String() + "/"
+	logger.Info("demo ERP simulator started", "url", url)
+	return url, func() { sim.Close(); srv.Close() }, nil
+}
+
+// randomSecret is the demo's shared secret when none is configured.
+func randomSecret() string {
+	b := make([]byte, 24)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
