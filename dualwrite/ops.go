@@ -13,11 +13,14 @@ import (
 	"github.com/openportal/portal/paging"
 )
 
-// Event states as administrators see them.
+// EventState is where an event stands, as administrators see it.
+type EventState string
+
+// Event states.
 const (
-	StatePending   = "PENDING"
-	StateDelivered = "DELIVERED"
-	StateDead      = "DEAD"
+	StatePending   EventState = "PENDING"
+	StateDelivered EventState = "DELIVERED"
+	StateDead      EventState = "DEAD"
 )
 
 // Event is an outbox event as administrators see it: where it stands and
@@ -26,7 +29,7 @@ type Event struct {
 	ID            string
 	Type          string
 	AggregateID   string
-	State         string
+	State         EventState
 	Attempts      int
 	NextAttemptAt *time.Time
 	LastAttemptAt *time.Time
@@ -61,7 +64,7 @@ func requireAdmin(ctx context.Context) error {
 }
 
 // Events lists events newest first, in one state or all (state "").
-func (o *Ops) Events(ctx context.Context, state string, args paging.Args) (paging.Page[*Event], error) {
+func (o *Ops) Events(ctx context.Context, state EventState, args paging.Args) (paging.Page[*Event], error) {
 	var page paging.Page[*Event]
 	if err := requireAdmin(ctx); err != nil {
 		return page, err
