@@ -1,22 +1,29 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"io"
+	"log/slog"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/shopspring/decimal"
 	"github.com/uptrace/bun"
 
+	portal "github.com/openportal/portal"
 	"github.com/openportal/portal/db"
 	"github.com/openportal/portal/db/dbtest"
 	"github.com/openportal/portal/dualwrite/erpsim"
+	"github.com/openportal/portal/orders"
 	"github.com/openportal/portal/outbox"
 )
 
@@ -126,4 +133,75 @@ func TestWorkerKilledMidDelivery(t *testing.T) {
 		}
 	}
 	t.Logf("%d events in flight at the kill, all sent again with the same key and applied once", len(inFlight))
+}
+
+// TestServeDemoSyncsOrders: serve --demo without an ERP runs the simulator
+// in-process and the worker: a submitted demo order is SYNCED with an ERP
+// number and moves to CONFIRMED on the simulator's report.
+func TestServeDemoSyncsOrders(t *testing.T) {
+	t.Parallel()
+	var out bytes.Buffer
+	m := &Main{Config: config{DatabaseURL: dbtest.NewURL(t), Demo: true, Addr: "127.0.0.1:0",
+		ERP: erpConfig{Worker: true, Timeout: 2 * time.Second, MaxBackoff: time.Second}},
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Stdout: &out}
+	if err := m.Open(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	go m.Serve()
+	defer m.Close()
+	ctx := context.Background()
+	var contactID string
+	if err := m.db.DB.NewRaw("SELECT id FROM contact WHERE email = 'alice@forest.example'").Scan(ctx, &contactID); err != nil {
+		t.Fatal(err)
+	}
+	v, err := m.svc.identity.ViewerFor(ctx, contactID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx = portal.WithViewer(ctx, v)
+	o, err := m.svc.orders.Create(ctx, orders.InformationInput{RequestedReceiptDate: time.Now().AddDate(0, 0, 7)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p struct{ ID, Unit string }
+	if err := m.db.DB.NewRaw(`SELECT p.id, pr.unit FROM price pr JOIN product p ON p.id = pr.product_id
+		WHERE pr.price_list_id = ? LIMIT 1`, o.PriceListID).Scan(ctx, &p); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.svc.orders.AddLine(ctx, o.ID, orders.LineInput{ProductID: p.ID, Quantity: decimal.NewFromInt(1), Unit: p.Unit}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.svc.orders.Submit(ctx, o.ID); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(40 * time.Second)
+	for {
+		got, err := m.svc.orders.Order(ctx, o.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Status == orders.Confirmed && got.SyncState == "SYNCED" && got.ErpOrderNumber != nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("order not confirmed by the demo ERP within 40s: %s %s", got.Status, got.SyncState)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// TestERPSecretNotInUsage: the secret and URL come from the environment
+// after parsing; usage never shows them.
+func TestERPSecretNotInUsage(t *testing.T) {
+	env := map[string]string{"PORTAL_ERP_SECRET": "s3cr3t-value", "PORTAL_ERP_URL": "https://user:pw-in-url@erp.example/hook"}
+	for _, cmd := range []string{"serve", "worker", "erp-sim"} {
+		t.Run(cmd, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			run(context.Background(), []string{cmd, "--help"}, func(k string) string { return env[k] }, nil, &stdout, &stderr)
+			all := stdout.String() + stderr.String()
+			if !strings.Contains(all, "erp") || strings.Contains(all, "s3cr3t-value") || strings.Contains(all, "pw-in-url") {
+				t.Errorf("usage of %s:\n%s", cmd, all)
+			}
+		})
+	}
 }
