@@ -215,3 +215,21 @@ func TestTwoWorkers(t *testing.T) {
 		t.Errorf("the ERP got %d requests for 1000 events", n)
 	}
 }
+
+// TestWorkerStoppedAtOnce: a worker stopped before it got going (a server
+// shut down right after start) stops cleanly, without an error.
+func TestWorkerStoppedAtOnce(t *testing.T) {
+	b := newBare(t)
+	for _, after := range []time.Duration{0, time.Millisecond, 50 * time.Millisecond} {
+		ctx, cancel := context.WithCancel(context.Background())
+		w, err := dualwrite.New(ctx, b.db, b.url, fastConfig(b.erpSrv.URL))
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.AfterFunc(after, cancel)
+		if err := w.Run(ctx); err != nil {
+			t.Errorf("stopped after %s: %v", after, err)
+		}
+		w.Close()
+	}
+}

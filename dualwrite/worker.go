@@ -153,10 +153,17 @@ func New(ctx context.Context, bdb *bun.DB, databaseURL string, cfg Config) (*Wor
 // Run delivers events until ctx ends, then lets deliveries under way finish
 // for a few seconds and stops.
 func (w *Worker) Run(ctx context.Context) error {
+	// Stopped before it got going: not an error.
 	if err := w.adopt(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
 		return err
 	}
 	if err := w.client.Start(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
 		return err
 	}
 	<-ctx.Done()
