@@ -233,3 +233,23 @@ func TestWorkerStoppedAtOnce(t *testing.T) {
 		w.Close()
 	}
 }
+
+// TestWakesOnCommit: an idle worker delivers a new event within a second of
+// the commit, woken by LISTEN/NOTIFY: its fallback poll is set to a minute.
+func TestWakesOnCommit(t *testing.T) {
+	b := newBare(t)
+	cfg := fastConfig(b.erpSrv.URL)
+	cfg.PollInterval = time.Minute
+	b.worker(cfg)
+	b.enqueue(1)
+	b.waitDelivered(10 * time.Second) // the first one may race the worker's start
+	for i := 0; i < 3; i++ {
+		time.Sleep(300 * time.Millisecond) // idle again
+		start := time.Now()
+		b.enqueue(1)
+		b.waitDelivered(5 * time.Second)
+		if d := time.Since(start); d > time.Second {
+			t.Errorf("delivered %s after the commit, want within a second", d)
+		}
+	}
+}
