@@ -6,9 +6,12 @@ package metrics
 
 import (
 	"context"
+	"crypto/subtle"
 	"database/sql"
 	"net/http"
+	"net/netip"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -21,6 +24,9 @@ import (
 // Metrics is a process's registry and the server's own series.
 type Metrics struct {
 	Registry *prometheus.Registry
+	// Token, when set, is the bearer token /metrics requires
+	// (PORTAL_METRICS_TOKEN).
+	Token string
 
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
@@ -73,9 +79,32 @@ func New() *Metrics {
 	return m
 }
 
-// Handler is GET /metrics.
+// Handler is GET /metrics. The series tell order volumes and error rates,
+// so they are not public: with Token set a scraper sends
+// "Authorization: Bearer <token>"; without it only unproxied requests from
+// the machine itself (loopback, no X-Forwarded-For) are answered.
 func (m *Metrics) Handler() http.Handler {
-	return promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{Registry: m.Registry})
+	h := promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{Registry: m.Registry})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !m.allowed(r) {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="metrics"`)
+			http.Error(w, "Metrics need Authorization: Bearer $PORTAL_METRICS_TOKEN (or a request from this machine when no token is set).", http.StatusUnauthorized)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+func (m *Metrics) allowed(r *http.Request) bool {
+	if m.Token != "" {
+		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		return ok && subtle.ConstantTimeCompare([]byte(got), []byte(m.Token)) == 1
+	}
+	if r.Header.Get("X-Forwarded-For") != "" || r.Header.Get("Forwarded") != "" {
+		return false
+	}
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	return err == nil && ap.Addr().IsLoopback()
 }
 
 // DB exports a database/sql pool's statistics as go_sql_* with the label

@@ -33,6 +33,8 @@ type config struct {
 	LogLevel       string
 	LogFormat      string
 	ERP            erpConfig
+	// MetricsToken guards /metrics (PORTAL_METRICS_TOKEN).
+	MetricsToken string
 }
 
 // dbFlags registers the settings every command that touches the database

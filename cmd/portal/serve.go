@@ -76,6 +76,7 @@ func (m *Main) Open(ctx context.Context) error {
 		return err
 	}
 	mx := metrics.New()
+	mx.Token = m.Config.MetricsToken
 	mx.DB("portal", m.db.DB.DB)
 	syncMetrics := dualwrite.NewMetrics(mx.Registry, m.db.DB)
 	res := svc.resolver()
@@ -180,6 +181,7 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	m.Config.ERP.fromEnv(getenv)
+	m.Config.MetricsToken = getenv("PORTAL_METRICS_TOKEN")
 	var err error
 	if m.Logger, err = m.Config.logger(stderr); err != nil {
 		return err

@@ -16,6 +16,7 @@ import (
 	"github.com/openportal/portal/db"
 	"github.com/openportal/portal/dualwrite"
 	"github.com/openportal/portal/dualwrite/erpsim"
+	"github.com/openportal/portal/metrics"
 )
 
 // erpConfig is how Portal talks to the ERP.
@@ -78,7 +79,9 @@ func startWorker(ctx context.Context, d *database, c *erpConfig, logger *slog.Lo
 // from the web servers. Any number may run.
 func cmdWorker(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	var c config
+	var metricsAddr string
 	fs := newFlags("worker", "portal worker [flags]   (delivers outbox events to the ERP)", stderr)
+	fs.StringVar(&metricsAddr, "metrics-addr", getenv("PORTAL_METRICS_ADDR"), "serve /metrics on this address, e.g. 127.0.0.1:9464 (env PORTAL_METRICS_ADDR); empty: none")
 	dbFlags(fs, &c, getenv)
 	erpFlags(fs, &c.ERP)
 	if err := parse(fs, args); err != nil {
@@ -97,12 +100,30 @@ func cmdWorker(ctx context.Context, args []string, getenv func(string) string, s
 	if _, err := db.Migrate(ctx, d.DB); err != nil {
 		return err
 	}
-	stop, err := startWorker(ctx, d, &c.ERP, logger, nil)
+	mx := metrics.New()
+	mx.Token = getenv("PORTAL_METRICS_TOKEN")
+	mx.DB("portal", d.DB.DB)
+	var msrv *http.Server
+	if metricsAddr != "" {
+		ln, err := net.Listen("tcp", metricsAddr)
+		if err != nil {
+			return fmt.Errorf("metrics address: %w", err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", mx.Handler())
+		msrv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		go msrv.Serve(ln)
+		logger.Info("metrics listening", "url", "http://"+ln.Addr().String()+"/metrics")
+	}
+	stop, err := startWorker(ctx, d, &c.ERP, logger, dualwrite.NewMetrics(mx.Registry, d.DB))
 	if err != nil {
 		return err
 	}
 	<-ctx.Done()
 	logger.Info("worker stopping")
+	if msrv != nil {
+		msrv.Close()
+	}
 	return stop()
 }
 
