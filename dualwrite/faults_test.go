@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -251,5 +252,39 @@ func TestWakesOnCommit(t *testing.T) {
 		if d := time.Since(start); d > time.Second {
 			t.Errorf("delivered %s after the commit, want within a second", d)
 		}
+	}
+}
+
+// TestRetryAfterHonoured: a 429's Retry-After sets the wait, not the
+// (here much shorter) backoff.
+func TestRetryAfterHonoured(t *testing.T) {
+	b := newBare(t)
+	var mu sync.Mutex
+	var times []time.Time
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		times = append(times, time.Now())
+		n := len(times)
+		mu.Unlock()
+		if n == 1 {
+			w.Header().Set("Retry-After", "1")
+			w.WriteHeader(http.StatusTooManyRequests)
+			return
+		}
+		w.Write([]byte(`{}`))
+	}))
+	defer srv.Close()
+	cfg := fastConfig(srv.URL)
+	cfg.MaxBackoff = 5 * time.Second
+	b.worker(cfg)
+	b.enqueue(1)
+	b.waitDelivered(10 * time.Second)
+	mu.Lock()
+	defer mu.Unlock()
+	if len(times) != 2 {
+		t.Fatalf("%d requests, want 2", len(times))
+	}
+	if gap := times[1].Sub(times[0]); gap < 950*time.Millisecond {
+		t.Errorf("retried %s after a 429 with Retry-After: 1", gap)
 	}
 }

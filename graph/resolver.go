@@ -6,6 +6,7 @@ package graph
 import (
 	"github.com/99designs/gqlgen/graphql"
 
+	portal "github.com/openportal/portal"
 	"github.com/openportal/portal/catalog"
 	"github.com/openportal/portal/dualwrite"
 	"github.com/openportal/portal/identity"
@@ -25,3 +26,7 @@ type Resolver struct {
 	// Extensions are added to the GraphQL handler (metrics).
 	Extensions []graphql.HandlerExtension
 }
+
+// errNoSync answers the ERP sync's fields when the server was built
+// without it.
+var errNoSync = portal.Errorf(portal.EINTERNAL, "The ERP sync is not set up on this server.")

@@ -19,10 +19,16 @@ func (r *erpEventResolver) Data(ctx context.Context, obj *dualwrite.Event) (stri
 }
 
 func (r *mutationResolver) ReplayErpEvent(ctx context.Context, id string) (*dualwrite.Event, error) {
+	if r.Sync == nil {
+		return nil, errNoSync
+	}
 	return r.Sync.Replay(ctx, id)
 }
 
 func (r *queryResolver) ErpEvents(ctx context.Context, state *dualwrite.EventState, first *int, after *string) (*model.ErpEventConnection, error) {
+	if r.Sync == nil {
+		return nil, errNoSync
+	}
 	var st dualwrite.EventState
 	if state != nil {
 		st = *state
