@@ -202,6 +202,30 @@ func TestERPFaults(t *testing.T) {
 	})
 }
 
+// TestOutOfAttempts: an event the ERP keeps failing is dead after
+// MaxAttempts, with the ERP's last answer kept.
+func TestOutOfAttempts(t *testing.T) {
+	b := newBare(t)
+	b.erp.Fault = func(string, int) int { return http.StatusBadGateway }
+	ids := b.enqueue(1)
+	cfg := fastConfig(b.erpSrv.URL)
+	cfg.MaxAttempts = 3
+	b.worker(cfg)
+	var ev struct {
+		Dead       bool
+		Attempts   int
+		LastStatus int
+	}
+	waitFor(t, 10*time.Second, "event dead", func() bool {
+		b.db.NewRaw("SELECT dead, attempts, last_status FROM outbox_event WHERE id = ?", ids[0]).Scan(context.Background(), &ev)
+		return ev.Dead
+	})
+	time.Sleep(300 * time.Millisecond)
+	if ev.Attempts != 3 || ev.LastStatus != http.StatusBadGateway || b.erp.Attempts(ids[0]) != 3 {
+		t.Errorf("dead after %d attempts (ERP saw %d), last status %d; want 3, 3, 502", ev.Attempts, b.erp.Attempts(ids[0]), ev.LastStatus)
+	}
+}
+
 // TestTwoWorkers: two workers on one database deliver 1,000 events, each
 // exactly once.
 func TestTwoWorkers(t *testing.T) {
