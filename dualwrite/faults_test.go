@@ -312,3 +312,17 @@ func TestRetryAfterHonoured(t *testing.T) {
 		t.Errorf("retried %s after a 429 with Retry-After: 1", gap)
 	}
 }
+
+// TestEventsFromBeforeRiver: events written before this version (no River
+// job) are adopted and delivered when a worker starts.
+func TestEventsFromBeforeRiver(t *testing.T) {
+	b := newBare(t)
+	var id string
+	if err := b.db.NewRaw(`INSERT INTO outbox_event (type, aggregate_id, payload)
+		VALUES ('contact.upserted', gen_random_uuid(), '{"old": true}') RETURNING id`).Scan(context.Background(), &id); err != nil {
+		t.Fatal(err)
+	}
+	b.worker(fastConfig(b.erpSrv.URL))
+	b.waitDelivered(10 * time.Second)
+	b.checkExactlyOnce(t, []string{id}, func(string) int { return 1 })
+}

@@ -93,26 +93,38 @@ func Enqueue(ctx context.Context, tx bun.IDB, e Event) (string, error) {
 	if e.AfterID != "" {
 		after = &e.AfterID
 	}
-	if _, err := btx.ExecContext(ctx, `INSERT INTO outbox_event (id, type, aggregate_id, after_id, payload)
-		VALUES (?, ?, ?, ?, ?)`, id, e.Type, e.AggregateID, after, string(data)); err != nil {
+	// The job first, so the event is written once, with its job.
+	jobID, err := insertJob(ctx, btx, id)
+	if err != nil {
 		return "", err
 	}
-	return id, ScheduleTx(ctx, btx, id)
+	if _, err := btx.ExecContext(ctx, `INSERT INTO outbox_event (id, type, aggregate_id, after_id, payload, job_id)
+		VALUES (?, ?, ?, ?, ?, ?)`, id, e.Type, e.AggregateID, after, string(data), jobID); err != nil {
+		return "", err
+	}
+	return id, nil
 }
 
-// ScheduleTx inserts, in tx, a River job that delivers the event with this
-// id, and records it as the event's current job. Enqueue calls it; the
-// worker calls it for events written before River was installed, and a
-// replay of a dead event calls it again.
-func ScheduleTx(ctx context.Context, tx bun.Tx, eventID string) error {
+func insertJob(ctx context.Context, tx bun.Tx, eventID string) (int64, error) {
 	client, err := inserter()
 	if err != nil {
-		return err
+		return 0, err
 	}
 	res, err := client.InsertTx(ctx, tx.Tx, DeliverArgs{EventID: eventID}, nil)
 	if err != nil {
-		return fmt.Errorf("outbox: schedule delivery: %w", err)
+		return 0, fmt.Errorf("outbox: schedule delivery: %w", err)
 	}
-	_, err = tx.ExecContext(ctx, "UPDATE outbox_event SET job_id = ? WHERE id = ?", res.Job.ID, eventID)
+	return res.Job.ID, nil
+}
+
+// ScheduleTx inserts, in tx, a new River job that delivers the event with
+// this id, and records it as the event's current job: for events written
+// before River was installed, and for the replay of a dead event.
+func ScheduleTx(ctx context.Context, tx bun.Tx, eventID string) error {
+	jobID, err := insertJob(ctx, tx, eventID)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, "UPDATE outbox_event SET job_id = ? WHERE id = ?", jobID, eventID)
 	return err
 }
