@@ -1,14 +1,11 @@
 package dualwrite_test
 
 import (
-	"context"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/openportal/portal/dualwrite/erpsim"
 )
 
 // TestHappyPath: submit → the ERP receives one signed event → the order is
@@ -62,6 +59,4 @@ func TestHappyPath(t *testing.T) {
 			t.Errorf("/metrics lacks %s", want)
 		}
 	}
-	_ = erpsim.Statuses
-	_ = context.Background
 }

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/openportal/portal/identity"
-	"github.com/openportal/portal/orders"
 )
 
 // TestContactBeforeItsFirstOrder: a contact created and its first order
@@ -58,5 +57,4 @@ func TestContactBeforeItsFirstOrder(t *testing.T) {
 	if err != nil || got.SyncState != "SYNCED" || got.ErpOrderNumber == nil {
 		t.Errorf("order %+v %v", got, err)
 	}
-	_ = orders.Submitted
 }
