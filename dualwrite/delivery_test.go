@@ -53,7 +53,7 @@ func TestHappyPath(t *testing.T) {
 		`portal_http_requests_total{method="POST",route="/erp/events",status="200"} 4`,
 		`portal_graphql_operations_total{code="",operation="",type="query"}`,
 		`portal_erp_events{state="PENDING"} 0`,
-		`go_sql_open_connections{db_name="portal"}`, `portal_erp_events_delivered_total{type="salesorder.submitted"} 1`,
+		`go_sql_open_connections{db_name="portal"}`, `portal_river_pool_connections{state="max"}`, `portal_erp_events_delivered_total{type="salesorder.submitted"} 1`,
 	} {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("/metrics lacks %s", want)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/uptrace/bun"
 )
@@ -15,6 +16,8 @@ type Metrics struct {
 	Dead      *prometheus.CounterVec
 	// Latency is from the commit that wrote an event to the ERP's 2xx.
 	Latency *prometheus.HistogramVec
+
+	reg prometheus.Registerer
 }
 
 // NewMetrics makes the series and registers them with reg (nil: nowhere),
@@ -32,6 +35,7 @@ func NewMetrics(reg prometheus.Registerer, bdb *bun.DB) *Metrics {
 			Help:    "Time from the change's commit to the ERP's acceptance, by event type.",
 			Buckets: []float64{.01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 3600}}, []string{"type"}),
 	}
+	m.reg = reg
 	if reg != nil {
 		reg.MustRegister(m.Delivered, m.Retried, m.Dead, m.Latency)
 		if bdb != nil {
@@ -75,4 +79,36 @@ func (c *pendingCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(oldestDesc, prometheus.GaugeValue, row.Age)
 	ch <- prometheus.MustNewConstMetric(pendingDesc, prometheus.GaugeValue, float64(row.Pending), "PENDING")
 	ch <- prometheus.MustNewConstMetric(pendingDesc, prometheus.GaugeValue, float64(row.Dead), "DEAD")
+}
+
+var (
+	poolConns = prometheus.NewDesc("portal_river_pool_connections",
+		"Connections of the ERP worker's own pgx pool (River, LISTEN), by state: acquired, idle; and max.", []string{"state"}, nil)
+	poolWaits = prometheus.NewDesc("portal_river_pool_acquire_waits_total",
+		"Times a job waited for a connection of the worker's pool.", nil, nil)
+)
+
+// poolCollector exports the worker's pgx pool, the second pool of a
+// process running a worker (bun's is go_sql_*).
+type poolCollector struct{ pool *pgxpool.Pool }
+
+func (c poolCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- poolConns
+	ch <- poolWaits
+}
+
+func (c poolCollector) Collect(ch chan<- prometheus.Metric) {
+	s := c.pool.Stat()
+	ch <- prometheus.MustNewConstMetric(poolConns, prometheus.GaugeValue, float64(s.AcquiredConns()), "acquired")
+	ch <- prometheus.MustNewConstMetric(poolConns, prometheus.GaugeValue, float64(s.IdleConns()), "idle")
+	ch <- prometheus.MustNewConstMetric(poolConns, prometheus.GaugeValue, float64(s.MaxConns()), "max")
+	ch <- prometheus.MustNewConstMetric(poolWaits, prometheus.CounterValue, float64(s.EmptyAcquireCount()))
+}
+
+// registerPool exports a worker's pool; a second worker in the same
+// process (tests) keeps the first one's.
+func (m *Metrics) registerPool(pool *pgxpool.Pool) {
+	if m.reg != nil {
+		_ = m.reg.Register(poolCollector{pool})
+	}
 }

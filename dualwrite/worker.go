@@ -124,6 +124,7 @@ func New(ctx context.Context, bdb *bun.DB, databaseURL string, cfg Config) (*Wor
 		return nil, fmt.Errorf("dualwrite: connect: %w", err)
 	}
 	w := &Worker{cfg: cfg, db: bdb, pool: pool}
+	cfg.Metrics.registerPool(pool)
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConnsPerHost = cfg.Concurrency
 	w.http = &http.Client{Timeout: cfg.Timeout, Transport: tr,
