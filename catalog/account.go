@@ -58,22 +58,22 @@ func (s *Service) validateAccount(ctx context.Context, tx bun.Tx, in CustomerAcc
 		ShipToCountry: upperCode(in.ShipToCountry),
 	}
 	var v validator
-	v.check(a.AccountNumber != "", "input.accountNumber", "Account number is required.")
-	v.length("input.accountNumber", a.AccountNumber, maxCodeLength)
-	v.check(a.Name != "", "input.name", "Account name is required.")
-	v.length("input.name", a.Name, maxNameLength)
+	v.check(a.AccountNumber != "", "accountNumber", "Account number is required.")
+	v.length("accountNumber", a.AccountNumber, maxCodeLength)
+	v.check(a.Name != "", "name", "Account name is required.")
+	v.length("name", a.Name, maxNameLength)
 	company := upperCode(in.Company)
 	if v.err == nil {
-		a.LegalEntityID, v.err = companyID(ctx, tx, "input.company", company)
+		a.LegalEntityID, v.err = companyID(ctx, tx, "company", company)
 	}
 	if v.err == nil {
-		v.fail(checkCurrency(ctx, tx, "input.currency", a.Currency))
+		v.fail(checkCurrency(ctx, tx, "currency", a.Currency))
 	}
 	if v.err == nil {
-		v.fail(checkCountry(ctx, tx, "input.shipToCountry", a.ShipToCountry))
+		v.fail(checkCountry(ctx, tx, "shipToCountry", a.ShipToCountry))
 	}
 	if v.err == nil {
-		a.Language, v.err = canonicalLanguage("input.language", trim(in.Language))
+		a.Language, v.err = canonicalLanguage("language", trim(in.Language))
 	}
 	if v.err == nil && in.InvoiceAccountNumber != nil && trim(*in.InvoiceAccountNumber) != "" &&
 		trim(*in.InvoiceAccountNumber) != a.AccountNumber {
@@ -85,11 +85,11 @@ func (s *Service) validateAccount(ctx context.Context, tx bun.Tx, in CustomerAcc
 		err := tx.NewSelect().Model(&pl).Where("legal_entity_id = ? AND code = ?", a.LegalEntityID, code).Scan(ctx)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
-			v.fail(portal.FieldErrorf("input.priceListCode", "Price list %q does not exist in company %s.", code, company))
+			v.fail(portal.FieldErrorf("priceListCode", "Price list %q does not exist in company %s.", code, company))
 		case err != nil:
 			v.fail(err)
 		case pl.Currency != a.Currency:
-			v.fail(portal.FieldErrorf("input.priceListCode", "Price list %q is in %s but the account's currency is %s; choose a %s price list.",
+			v.fail(portal.FieldErrorf("priceListCode", "Price list %q is in %s but the account's currency is %s; choose a %s price list.",
 				code, pl.Currency, a.Currency, a.Currency))
 		default:
 			a.PriceListID = &pl.ID
@@ -100,7 +100,7 @@ func (s *Service) validateAccount(ctx context.Context, tx bun.Tx, in CustomerAcc
 		addrs = make([]*AddressInput, 0, len(in.DeliveryAddresses))
 		seen := map[string]bool{}
 		for i, ai := range in.DeliveryAddresses {
-			f := fmt.Sprintf("input.deliveryAddresses[%d]", i)
+			f := fmt.Sprintf("deliveryAddresses[%d]", i)
 			ad := &AddressInput{
 				Description: trim(ai.Description), Street: trim(ai.Street), City: trim(ai.City),
 				PostalCode: trim(ai.PostalCode), CountryCode: upperCode(ai.CountryCode),
@@ -136,8 +136,8 @@ func (s *Service) checkAccountWrite(ctx context.Context, tx bun.Tx, a *CustomerA
 		a.LegalEntityID, a.AccountNumber).Scan(ctx, &id)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		if !s.Policy.Scope(ctx, policies.TableCustomerAccount, policies.Create).All {
-			return portal.Errorf(portal.EFORBIDDEN, "Your roles do not allow creating customer accounts; ask an administrator.")
+		if err := s.Policy.RequireDecision(ctx, policies.CreateCustomerAccount); err != nil {
+			return err
 		}
 	case err != nil:
 		return err
@@ -148,7 +148,7 @@ func (s *Service) checkAccountWrite(ctx context.Context, tx bun.Tx, a *CustomerA
 		return nil
 	}
 	as := s.Policy.Scope(ctx, policies.TableDeliveryAddress, policies.Write)
-	if as.All || (id != "" && as.Parent != nil && as.Parent.Allows(policies.Row{AccountID: id})) {
+	if as.AllowsUnder(policies.Row{AccountID: id}) {
 		return nil
 	}
 	return portal.Errorf(portal.EFORBIDDEN, "Your roles do not allow changing the delivery addresses of customer account %s; ask an administrator.", a.AccountNumber)
@@ -167,10 +167,10 @@ func (s *Service) invoiceAccountID(ctx context.Context, tx bun.Tx, legalEntityID
 	err = tx.NewRaw(`SELECT le.code FROM customer_account a JOIN legal_entity le ON le.id = a.legal_entity_id
 		WHERE a.account_number = ? ORDER BY le.code LIMIT 1`, number).Scan(ctx, &other)
 	if err == nil {
-		return "", portal.FieldErrorf("input.invoiceAccountNumber",
+		return "", portal.FieldErrorf("invoiceAccountNumber",
 			"Invoice account %s belongs to company %s, not %s; an invoice account must be in the account's own company.", number, other, company)
 	}
-	return "", portal.FieldErrorf("input.invoiceAccountNumber", "Invoice account %s does not exist in company %s; save it first.", number, company)
+	return "", portal.FieldErrorf("invoiceAccountNumber", "Invoice account %s does not exist in company %s; save it first.", number, company)
 }
 
 func upsertAccount(ctx context.Context, tx bun.Tx, a *CustomerAccount) error {
@@ -232,13 +232,9 @@ func (s *Service) CustomerAccountsByID(ctx context.Context, ids []string) ([]*Cu
 	var rows []*CustomerAccount
 	if valid := db.ValidIDs(ids); len(valid) > 0 && !scope.None() {
 		// bun names the model's columns by table name, so that is the alias.
+		// The scope reaches the invoice account of the viewer's account
+		// too (the model's INVOICE_ACCOUNT rule).
 		where, args := scope.Where(policies.AccountColumns("customer_account"))
-		if !scope.All && scope.AccountID != "" {
-			// The invoice account of the viewer's account is readable too,
-			// as orders and the account page show it.
-			where = "(" + where + " OR customer_account.id = (SELECT ia.invoice_account_id FROM customer_account ia WHERE ia.id = ?))"
-			args = append(args, scope.AccountID)
-		}
 		q := s.DB.NewSelect().Model(&rows).Where("customer_account.id IN (?)", bun.List(valid)).Where(where, args...)
 		if err := q.Scan(ctx); err != nil {
 			return nil, err

@@ -205,7 +205,7 @@ func (s *Service) requireSave(ctx context.Context, table string, exists bool) er
 	if !exists {
 		priv, verb = policies.Create, "create"
 	}
-	if s.Policy.Scope(ctx, table, priv).All {
+	if s.Policy.EveryRow(ctx, table, priv) {
 		return nil
 	}
 	return portal.Errorf(portal.EFORBIDDEN, "Your roles do not allow you to %s %s records; ask an administrator.", verb, table)

@@ -18,10 +18,10 @@ func (s *Service) SaveLegalEntity(ctx context.Context, in LegalEntityInput) (*Le
 	}
 	code, name := upperCode(in.Code), trim(in.Name)
 	var v validator
-	v.check(legalEntityCode.MatchString(code), "input.code",
+	v.check(legalEntityCode.MatchString(code), "code",
 		"Company code %q must be 1 to 10 letters, digits, - or _, starting with a letter or digit (e.g. USMF).", in.Code)
-	v.check(name != "", "input.name", "Company name is required.")
-	v.length("input.name", name, maxNameLength)
+	v.check(name != "", "name", "Company name is required.")
+	v.length("name", name, maxNameLength)
 	if v.err != nil {
 		return nil, v.err
 	}
@@ -54,7 +54,7 @@ func (s *Service) LegalEntities(ctx context.Context) ([]*LegalEntity, error) {
 // nil where there is none or the viewer may not read it (for dataloaders).
 func (s *Service) LegalEntitiesByID(ctx context.Context, ids []string) ([]*LegalEntity, error) {
 	var rows []*LegalEntity
-	if valid := db.ValidIDs(ids); len(valid) > 0 && s.Policy.ReadScope(ctx, policies.TableLegalEntity).All {
+	if valid := db.ValidIDs(ids); len(valid) > 0 && s.Policy.EveryRow(ctx, policies.TableLegalEntity, policies.Read) {
 		if err := s.DB.NewSelect().Model(&rows).Where("id IN (?)", bun.List(valid)).Scan(ctx); err != nil {
 			return nil, err
 		}

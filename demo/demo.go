@@ -19,6 +19,7 @@ import (
 	portal "github.com/openportal/portal"
 	"github.com/openportal/portal/catalog"
 	"github.com/openportal/portal/identity"
+	"github.com/openportal/portal/policies"
 )
 
 // Credential is a demo sign-in printed at start and listed in the README.
@@ -46,12 +47,12 @@ func Empty(ctx context.Context, db *bun.DB) (bool, error) {
 // Load acts as an administrator whatever viewer ctx carries, since it runs
 // from the command line on behalf of whoever runs the server.
 func Load(ctx context.Context, cat *catalog.Service, ids *identity.Service) ([]Credential, error) {
-	// No contact stands behind the loader, so the viewer has no ContactID
-	// and Anonymous() reports true. That is fine: policies.Enforcer.Require
-	// checks for the Administrators role before it looks at anonymity, so
-	// this viewer may write master data. A made-up ContactID would be worse:
-	// an id that looks like a contact's but matches no row.
-	ctx = portal.WithViewer(ctx, &portal.Viewer{RoleKeys: []string{portal.RoleAdministrators}})
+	// No contact stands behind the loader (policies.Operator has no
+	// ContactID, and Anonymous() reports true). That is fine: the enforcer
+	// unions the Administrators role it holds with Anonymous users, so it
+	// may write master data. A made-up ContactID would be worse: an id
+	// that looks like a contact's but matches no row.
+	ctx = policies.Operator(ctx)
 
 	if _, err := cat.SaveLegalEntity(ctx, catalog.LegalEntityInput{Code: companyCode, Name: companyName}); err != nil {
 		return nil, fmt.Errorf("demo company %s: %w", companyCode, err)

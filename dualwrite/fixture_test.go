@@ -14,23 +14,21 @@ import (
 	"testing"
 	"time"
 
-	"github.com/99designs/gqlgen/graphql"
 	"github.com/shopspring/decimal"
 	"github.com/uptrace/bun"
 
 	portal "github.com/openportal/portal"
+	"github.com/openportal/portal/app"
 	"github.com/openportal/portal/catalog"
 	"github.com/openportal/portal/db"
 	"github.com/openportal/portal/db/dbtest"
 	"github.com/openportal/portal/demo"
 	"github.com/openportal/portal/dualwrite"
 	"github.com/openportal/portal/dualwrite/erpsim"
-	"github.com/openportal/portal/graph"
 	"github.com/openportal/portal/identity"
 	"github.com/openportal/portal/metrics"
 	"github.com/openportal/portal/orders"
 	"github.com/openportal/portal/policies"
-	"github.com/openportal/portal/server"
 )
 
 func TestMain(m *testing.M) { dbtest.Main(m) }
@@ -60,28 +58,18 @@ func newEnv(t *testing.T) *env {
 	e := &env{t: t, url: dbtest.NewURL(t)}
 	e.db = open(t, e.url)
 	ctx := context.Background()
-	policy, err := policies.NewEnforcer(ctx, e.db, nil)
+	a, err := app.New(ctx, e.db, app.Config{ERP: dualwrite.Config{Secret: secret}}, quiet())
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { policy.Close() })
-	e.roles = &policies.Roles{DB: e.db}
-	e.catalog = &catalog.Service{DB: e.db, Policy: policy}
-	e.ids = &identity.Service{DB: e.db, Policy: policy, Roles: e.roles, Catalog: e.catalog, Logger: quiet()}
-	e.orders = &orders.Service{DB: e.db, Policy: policy}
+	t.Cleanup(func() { a.Close() })
+	e.roles, e.catalog, e.ids, e.orders = a.Roles, a.Catalog, a.Identity, a.Orders
+	e.metrics, e.sync = a.Metrics, a.SyncMetrics
 	if _, err := demo.Load(ctx, e.catalog, e.ids); err != nil {
 		t.Fatal(err)
 	}
 	e.admin = portal.WithViewer(ctx, &portal.Viewer{ContactID: e.contactID("admin@portal.example"), RoleKeys: []string{portal.RoleAdministrators}})
-	e.metrics = metrics.New()
-	e.metrics.DB("portal", e.db.DB)
-	e.sync = dualwrite.NewMetrics(e.metrics.Registry, e.db)
-	res := &graph.Resolver{Catalog: e.catalog, Identity: e.ids, Roles: e.roles, Orders: e.orders,
-		Permissions: &policies.Admin{DB: e.db, Policy: policy}, Sync: &dualwrite.Ops{DB: e.db},
-		Extensions: []graphql.HandlerExtension{e.metrics.GraphQL()}}
-	s := &server.Server{DB: e.db, Logger: quiet(), Resolver: res, Identity: e.ids, Metrics: e.metrics,
-		ERPEvents: dualwrite.InboundHandler(e.db, secret, e.catalog, e.orders, quiet())}
-	e.portal = httptest.NewServer(s.Handler())
+	e.portal = httptest.NewServer(a.Handler)
 	t.Cleanup(e.portal.Close)
 	e.erp = &erpsim.Sim{Secret: secret, PortalURL: e.portal.URL, StatusDelay: 50 * time.Millisecond}
 	e.erpSrv = httptest.NewServer(e.erp)

@@ -452,3 +452,22 @@ func (h *levelFloor) WithAttrs(as []slog.Attr) slog.Handler {
 func (h *levelFloor) WithGroup(name string) slog.Handler {
 	return &levelFloor{Handler: h.Handler.WithGroup(name), min: h.min}
 }
+
+// Start runs a worker over bdb (databaseURL is its URL, for the worker's
+// own pool) until the returned stop is called; stop waits for it.
+func Start(ctx context.Context, bdb *bun.DB, databaseURL string, cfg Config) (stop func() error, err error) {
+	w, err := New(ctx, bdb, databaseURL, cfg)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+	w.cfg.Logger.Info("ERP sync worker started", "erp", cfg.URL)
+	return func() error {
+		cancel()
+		err := <-done
+		w.Close()
+		return err
+	}, nil
+}

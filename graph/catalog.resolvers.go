@@ -12,7 +12,6 @@ import (
 	"github.com/openportal/portal/catalog"
 	"github.com/openportal/portal/graph/generated"
 	"github.com/openportal/portal/graph/model"
-	"github.com/openportal/portal/identity"
 	"github.com/openportal/portal/paging"
 	"github.com/shopspring/decimal"
 )
@@ -34,11 +33,7 @@ func (r *customerAccountResolver) DeliveryAddresses(ctx context.Context, obj *ca
 }
 
 func (r *customerAccountResolver) Contacts(ctx context.Context, obj *catalog.CustomerAccount, first *int, after *string) (*model.ContactConnection, error) {
-	page, err := r.Identity.Contacts(ctx, identity.ContactFilter{AccountID: &obj.ID, Args: paging.Args{First: first, After: after}})
-	if err != nil {
-		return nil, err
-	}
-	return contactConnection(page), nil
+	return r.accountContacts(ctx, obj.ID, first, after)
 }
 
 func (r *mutationResolver) SaveLegalEntity(ctx context.Context, input catalog.LegalEntityInput) (*catalog.LegalEntity, error) {

@@ -6,12 +6,12 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
-	"github.com/99designs/gqlgen/graphql/handler/lru"
-	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
@@ -19,32 +19,38 @@ import (
 	"github.com/openportal/portal/graph/generated"
 )
 
-// complexityLimit bounds how much one query may ask for, so a deeply nested
-// query cannot make the server load millions of rows.
-const complexityLimit = 5000
+// HandlerOption configures NewHandler.
+type HandlerOption func(*handlerConfig)
 
-// codes maps Portal's error codes to the contract's extensions.code, in
-// exactly one place.
-var codes = map[string]string{
-	portal.EINVALID:         "BAD_USER_INPUT",
-	portal.ENOTFOUND:        "NOT_FOUND",
-	portal.ECONFLICT:        "CONFLICT",
-	portal.EUNAUTHENTICATED: "UNAUTHENTICATED",
-	portal.EFORBIDDEN:       "FORBIDDEN",
-	portal.ERATELIMITED:     "RATE_LIMITED",
-	portal.EINTERNAL:        "INTERNAL",
+type handlerConfig struct {
+	allowIntrospection bool
+}
+
+// AllowIntrospection opens the schema (__schema, __type) to every caller,
+// anonymous ones included. Without it only administrators may introspect
+// (GraphiQL's documentation needs it): the schema names every mutation, and
+// its introspection query is among the costliest a visitor can send.
+func AllowIntrospection(allow bool) HandlerOption {
+	return func(c *handlerConfig) { c.allowIntrospection = allow }
 }
 
 // NewHandler returns the /graphql endpoint: POST and GET (GET cannot run
-// mutations), with Portal's error presenter.
-func NewHandler(r *Resolver, logger *slog.Logger) http.Handler {
-	srv := handler.New(generated.NewExecutableSchema(generated.Config{Resolvers: r}))
-	srv.AddTransport(transport.Options{})
-	srv.AddTransport(transport.GET{})
-	srv.AddTransport(transport.POST{})
-	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
-	srv.Use(extension.Introspection{})
-	srv.Use(extension.FixedComplexityLimit(complexityLimit))
+// mutations) as GraphQL over HTTP defines them, with Portal's error
+// presenter and the limits of limits.go.
+func NewHandler(r *Resolver, logger *slog.Logger, opts ...HandlerOption) http.Handler {
+	var cfg handlerConfig
+	for _, o := range opts {
+		o(&cfg)
+	}
+	es := costedSchema{generated.NewExecutableSchema(generated.Config{Resolvers: r})}
+	srv := handler.New(es)
+	srv.AddTransport(httpTransport{})
+	cache := newBoundedCache()
+	srv.SetQueryCache(cache)
+	srv.SetParserTokenLimit(maxTokens)
+	srv.Use(shapeCheck{cache: cache})
+	srv.Use(introspectionGate{allowAll: cfg.allowIntrospection})
+	srv.Use(&extension.ComplexityLimit{Func: costLimit})
 	srv.AroundOperations(refuseBadText)
 	srv.SetErrorPresenter(errorPresenter(logger))
 	for _, e := range r.Extensions {
@@ -61,6 +67,33 @@ func NewHandler(r *Resolver, logger *slog.Logger) http.Handler {
 // fault into extensions.field. Errors Portal did not name are internal: they
 // are logged in full and shown only as "Internal error (request …)".
 func errorPresenter(logger *slog.Logger) graphql.ErrorPresenterFunc {
+	present := presentError(logger)
+	return func(ctx context.Context, err error) *gqlerror.Error {
+		gerr := present(ctx, err)
+		// The parser and validator quote names and values from the
+		// request, which may be a megabyte long: a message never echoes
+		// more than a few hundred bytes of it.
+		gerr.Message = shorten(gerr.Message, maxMessage)
+		return gerr
+	}
+}
+
+// maxMessage bounds an error message, in bytes.
+const maxMessage = 500
+
+// shorten cuts s to at most n bytes (on a rune boundary), marking the cut.
+func shorten(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
+func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
 	return func(ctx context.Context, err error) *gqlerror.Error {
 		gerr := graphql.DefaultErrorPresenter(ctx, err)
 		var pe *portal.Error
@@ -69,9 +102,15 @@ func errorPresenter(logger *slog.Logger) graphql.ErrorPresenterFunc {
 			if gerr.Extensions == nil {
 				gerr.Extensions = map[string]any{}
 			}
-			gerr.Extensions["code"] = codes[pe.Code]
+			kind, known := portal.KindOf(pe.Code)
+			if !known {
+				// A code missing from the table is our bug: present it
+				// as any unnamed error, logged and not shown.
+				return internalError(ctx, logger, err, gerr)
+			}
+			gerr.Extensions["code"] = kind.GraphQL
 			if pe.Field != "" {
-				gerr.Extensions["field"] = pe.Field
+				gerr.Extensions["field"] = fieldPath(ctx, pe.Field)
 			}
 			for k, v := range pe.Details {
 				gerr.Extensions[k] = v
@@ -89,12 +128,45 @@ func errorPresenter(logger *slog.Logger) graphql.ErrorPresenterFunc {
 			gerr.Extensions = map[string]any{"code": "BAD_USER_INPUT"}
 			return gerr
 		}
-		id := portal.RequestID(ctx)
-		logger.ErrorContext(ctx, "internal error", "err", err, "request", id, "path", gerr.Path.String())
-		gerr.Message = fmt.Sprintf("Internal error (request %s).", id)
-		gerr.Extensions = map[string]any{"code": "INTERNAL", "requestId": id}
-		return gerr
+		return internalError(ctx, logger, err, gerr)
 	}
+}
+
+// internalError logs err in full and shows only the request id.
+func internalError(ctx context.Context, logger *slog.Logger, err error, gerr *gqlerror.Error) *gqlerror.Error {
+	id := portal.RequestID(ctx)
+	logger.ErrorContext(ctx, "internal error", "err", err, "request", id, "path", gerr.Path.String())
+	kind, _ := portal.KindOf(portal.EINTERNAL)
+	gerr.Message = fmt.Sprintf("Internal error (request %s).", id)
+	gerr.Extensions = map[string]any{"code": kind.GraphQL, "requestId": id}
+	return gerr
+}
+
+// apiSchema is the API's schema, for fieldPath to tell input objects apart.
+var apiSchema = generated.NewExecutableSchema(generated.Config{}).Schema()
+
+// fieldPath spells a domain error's field as the API does. Domain packages
+// name fields relative to the input they were given ("deliveryAddressId",
+// "prices[2].unit") so the site can use them as its form's field names;
+// here the field belongs to the argument that carried that input: the
+// resolved field's input-object argument whose type has a field of that
+// name ("input.deliveryAddressId", "filter.submittedTo"). A field that
+// names a plain argument ("orderId", "first") stays as it is.
+func fieldPath(ctx context.Context, field string) string {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil || fc.Field.Field == nil || fc.Field.Definition == nil {
+		return field
+	}
+	head := field
+	if i := strings.IndexAny(head, ".["); i >= 0 {
+		head = head[:i]
+	}
+	for _, arg := range fc.Field.Definition.Arguments {
+		if t := apiSchema.Types[arg.Type.Name()]; t != nil && t.Kind == ast.InputObject && t.Fields.ForName(head) != nil {
+			return arg.Name + "." + field
+		}
+	}
+	return field
 }
 
 // refuseBadText refuses, before anything runs, a request whose text cannot

@@ -8,11 +8,11 @@ import (
 	"testing"
 
 	portal "github.com/openportal/portal"
-	"github.com/openportal/portal/server"
+	"github.com/openportal/portal/app"
 )
 
 func TestSecureCookieBehindTLSProxy(t *testing.T) {
-	s := newSite(t, nil, func(srv *server.Server) { srv.SecureCookies = true })
+	s := newSite(t, nil, func(c *app.Config) { c.SecureCookies = true })
 	s.admin()
 	c := s.anonymous()
 	c.ok(signIn, map[string]any{"email": "root@portal.example", "password": "root password 123"}, nil)
@@ -93,9 +93,11 @@ func TestConcurrentInvitations(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := 0; i < 8; i++ {
 		wg.Add(1)
+		// A client per goroutine: a client records its last response.
+		c2 := &client{s: s, token: admin.token}
 		go func() {
 			defer wg.Done()
-			admin.do(inviteContact, map[string]any{"in": map[string]any{"contactId": c.CreateContact.ID, "roleIds": []string{s.roleID("Authorized user")}}})
+			c2.do(inviteContact, map[string]any{"in": map[string]any{"contactId": c.CreateContact.ID, "roleIds": []string{s.roleID("Authorized user")}}})
 		}()
 	}
 	wg.Wait()

@@ -399,6 +399,26 @@ func TestConcurrentRedemption(t *testing.T) {
 	s.signIn("race@forest.example", fmt.Sprintf("password number %02d", winner))
 }
 
+// TestRedemptionLoserAfterCommit pins the interleaving that made
+// TestConcurrentRedemption flaky: a loser read the invitation while it was
+// still open and the contact after the winner's commit, when the contact
+// already had its sign-in. It must still hear that the code was used.
+func TestRedemptionLoserAfterCommit(t *testing.T) {
+	s := newSite(t, nil)
+	admin := s.admin()
+	identityFixture(admin)
+	contactID, code := s.invite(admin, "late@forest.example")
+	// The winner's commit as the loser's second read sees it: the contact
+	// has a sign-in while (in the loser's first read) the code was open.
+	if _, err := s.db.ExecContext(context.Background(), "UPDATE contact SET password_hash = 'x' WHERE id = ?", contactID); err != nil {
+		t.Fatal(err)
+	}
+	e := s.anonymous().fails(redeem, map[string]any{"code": code, "password": "late password 12"}, "BAD_USER_INPUT")
+	if !strings.Contains(e.Message, "already used") {
+		t.Errorf("loser hears %q, want that the invitation was already used", e.Message)
+	}
+}
+
 func TestSessions(t *testing.T) {
 	s := newSite(t, nil)
 	admin := s.admin()

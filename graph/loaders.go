@@ -24,7 +24,8 @@ type loaders struct {
 	contactRoles    *dataloadgen.Loader[string, []*policies.WebRole]
 	webRole         *dataloadgen.Loader[string, *policies.WebRole]
 	tablePermission *dataloadgen.Loader[string, *policies.TablePermission]
-	orders          *orderLoaders // orders_loaders.go
+	orders          *orderLoaders          // orders_loaders.go
+	accountContacts *accountContactLoaders // account_contacts.go
 }
 
 type loadersKey struct{}
@@ -51,6 +52,7 @@ func (r *Resolver) newLoaders() *loaders {
 		webRole:         dataloadgen.NewLoader(batch(r.Permissions.WebRolesByID), wait),
 		tablePermission: dataloadgen.NewLoader(batch(r.Permissions.TablePermissionsByID), wait),
 		orders:          r.newOrderLoaders(),
+		accountContacts: &accountContactLoaders{svc: r.Identity},
 	}
 }
 

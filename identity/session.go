@@ -305,6 +305,13 @@ func (s *Service) Redeem(ctx context.Context, code, password string) (*SignIn, e
 	return s.withViewer(ctx, out)
 }
 
+// errInvitationUsed is what every loser of a redemption race hears,
+// whichever of its reads saw the winner's commit. A new error each time:
+// callers may add to it.
+func errInvitationUsed() *portal.Error {
+	return portal.FieldErrorf("code", "This invitation was already used. Sign in with your email and password, or ask your administrator for a new invitation.")
+}
+
 // usableInvitation finds the open invitation with this code hash, locking
 // it when lock is set, or says why it cannot be used.
 func (s *Service) usableInvitation(ctx context.Context, idb bun.IDB, codeHash []byte, lock bool) (*Invitation, error) {
@@ -322,7 +329,7 @@ func (s *Service) usableInvitation(ctx context.Context, idb bun.IDB, codeHash []
 	}
 	switch inv.Status() {
 	case InvitationRedeemed:
-		return nil, portal.FieldErrorf("code", "This invitation was already used. Sign in with your email and password, or ask your administrator for a new invitation.")
+		return nil, errInvitationUsed()
 	case InvitationRevoked:
 		return nil, portal.FieldErrorf("code", "This invitation was withdrawn. Ask your administrator for a new one.")
 	case InvitationExpired:
@@ -343,7 +350,12 @@ func (s *Service) redeemableContact(ctx context.Context, idb bun.IDB, id string,
 	if err := idb.NewRaw(q, id).Scan(ctx, c); err != nil {
 		return nil, err
 	}
-	if c.Disabled || c.HasSignIn || len(c.MissingOrderFields()) > 0 {
+	if c.HasSignIn {
+		// A concurrent redemption of this code committed between our read of
+		// the invitation and of the contact: to the caller the code was used.
+		return nil, errInvitationUsed()
+	}
+	if c.Disabled || len(c.MissingOrderFields()) > 0 {
 		return nil, portal.FieldErrorf("code", "This invitation can no longer be used. Ask your administrator for a new one.")
 	}
 	return c, nil

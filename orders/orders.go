@@ -159,7 +159,7 @@ func (o *Order) owner() policies.Row {
 
 // lineAllows reports whether a line scope reaches the lines of order o.
 func lineAllows(s policies.Scope, o *Order) bool {
-	return s.Allows(o.owner()) || (s.Parent != nil && s.Parent.Allows(o.owner()))
+	return s.AllowsUnder(o.owner())
 }
 
 // notFound is the error for an order that does not exist or that the viewer

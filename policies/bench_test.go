@@ -18,3 +18,16 @@ func BenchmarkScope(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkScopeOrders is a check without a parent: a representative's
+// orders (ACCOUNT), the scope every order list asks for.
+func BenchmarkScopeOrders(b *testing.B) {
+	e := newEnvB(b)
+	ctx := e.w.Ctx(b, "rep")
+	b.ResetTimer()
+	for b.Loop() {
+		if e.policy.ReadScope(ctx, policies.TableSalesOrder).None() {
+			b.Fatal("rep reads no orders")
+		}
+	}
+}

@@ -2,7 +2,6 @@ package policies
 
 import (
 	"context"
-	"database/sql"
 	"database/sql/driver"
 	_ "embed"
 	"fmt"
@@ -12,12 +11,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/casbin/casbin/v2"
-	"github.com/casbin/casbin/v2/model"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/uptrace/bun"
-
-	portal "github.com/openportal/portal"
 )
 
 //go:embed model.conf
@@ -34,14 +29,15 @@ const DefaultCheckEvery = 5 * time.Second
 
 // Enforcer answers permission questions for the viewer in a context from
 // an in-memory snapshot of the policy: a Casbin enforcer loaded from the
-// permission tables, indexed by (table, privilege). Checks never touch the
-// database. The snapshot is replaced, never changed, when the policy
+// permission tables, whose answers are cached per role set (see snapshot).
+// Checks never touch the database. The snapshot is replaced, never changed, when the policy
 // changes: on NOTIFY portal_policy (sent by the transaction that changed
 // it), when the periodic policy_version check finds it stale, and right
 // after this instance's own Admin changes it. The zero Enforcer allows
 // nothing.
 type Enforcer struct {
 	db     *bun.DB
+	model  string // model.conf's text
 	logger *slog.Logger
 	snap   atomic.Pointer[snapshot]
 	mu     sync.Mutex // one reload at a time
@@ -55,6 +51,7 @@ type Option func(*options)
 type options struct {
 	checkEvery time.Duration
 	listen     bool
+	model      string
 }
 
 // CheckEvery sets how often policy_version is compared (0: never).
@@ -64,18 +61,24 @@ func CheckEvery(d time.Duration) Option { return func(o *options) { o.checkEvery
 // need none, and tests use it to show the version check alone suffices.
 func WithoutListen() Option { return func(o *options) { o.listen = false } }
 
+// WithModel replaces the embedded model.conf by another Casbin model with
+// the same request and policy definitions, e.g. a matcher that an
+// integrator narrowed or extended; every decision follows it. NewEnforcer
+// fails when the model does not load or its matcher cannot be evaluated.
+func WithModel(text string) Option { return func(o *options) { o.model = text } }
+
 // NewEnforcer loads the policy and starts following its changes (a LISTEN
 // connection taken from db's pool, and the periodic version check) until
 // Close.
 func NewEnforcer(ctx context.Context, db *bun.DB, logger *slog.Logger, opts ...Option) (*Enforcer, error) {
-	o := options{checkEvery: DefaultCheckEvery, listen: true}
+	o := options{checkEvery: DefaultCheckEvery, listen: true, model: modelText}
 	for _, f := range opts {
 		f(&o)
 	}
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	e := &Enforcer{db: db, logger: logger}
+	e := &Enforcer{db: db, logger: logger, model: o.model}
 	if err := e.Reload(ctx); err != nil {
 		return nil, err
 	}
@@ -118,7 +121,7 @@ func (e *Enforcer) current() *snapshot {
 func (e *Enforcer) Reload(ctx context.Context) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	s, err := loadSnapshot(ctx, e.db)
+	s, err := loadSnapshot(ctx, e.db, e.model)
 	if err != nil {
 		return fmt.Errorf("load the permission policy: %w", err)
 	}
@@ -227,170 +230,4 @@ func notify(ctx context.Context, tx bun.IDB) error {
 	}
 	_, err := tx.ExecContext(ctx, "SELECT pg_notify(?, ?)", NotifyChannel, strconv.FormatInt(v, 10))
 	return err
-}
-
-// snapshot is one immutable version of the policy.
-type snapshot struct {
-	version  int64
-	casbin   *casbin.Enforcer
-	roles    map[string]*WebRole // by id
-	roleKeys map[string]string   // built-in key → id
-	perms    map[string]*TablePermission
-	// rules index Casbin's p lines by table and privilege, so Scope looks
-	// at the few lines that can match instead of evaluating the matcher
-	// for each scope.
-	rules map[ruleKey][]rule
-	// memberOf are the roles assigned to each contact (Casbin's g lines).
-	memberOf map[string][]string
-}
-
-type ruleKey struct {
-	table string
-	priv  Privilege
-}
-
-type rule struct {
-	role string
-	perm *TablePermission
-}
-
-func loadSnapshot(ctx context.Context, db *bun.DB) (*snapshot, error) {
-	s := &snapshot{roles: map[string]*WebRole{}, roleKeys: map[string]string{}, perms: map[string]*TablePermission{},
-		rules: map[ruleKey][]rule{}, memberOf: map[string][]string{}}
-	// One consistent view: the version read is the version of the rows.
-	err := db.RunInTx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}, func(ctx context.Context, tx bun.Tx) error {
-		if err := tx.NewRaw("SELECT version FROM policy_version").Scan(ctx, &s.version); err != nil {
-			return err
-		}
-		m, err := model.NewModelFromString(modelText)
-		if err != nil {
-			return err
-		}
-		a := &adapter{ctx: ctx, db: tx}
-		s.casbin, err = casbin.NewEnforcer(m, a)
-		if err != nil {
-			return err
-		}
-		for _, r := range a.roles {
-			s.roles[r.ID] = r
-			if r.Key != nil {
-				s.roleKeys[*r.Key] = r.ID
-			}
-		}
-		for _, p := range a.perms {
-			s.perms[p.ID] = p
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	lines, err := s.casbin.GetPolicy()
-	if err != nil {
-		return nil, err
-	}
-	for _, l := range lines { // sub, obj, act, scope, perm, parent
-		if p := s.perms[l[4]]; p != nil {
-			k := ruleKey{l[1], Privilege(l[2])}
-			s.rules[k] = append(s.rules[k], rule{role: l[0], perm: p})
-		}
-	}
-	groups, err := s.casbin.GetNamedGroupingPolicy("g")
-	if err != nil {
-		return nil, err
-	}
-	for _, g := range groups {
-		s.memberOf[g[0]] = append(s.memberOf[g[0]], g[1])
-	}
-	return s, nil
-}
-
-// subjects are the role ids the viewer acts with: the ids it carries, the
-// built-in roles it names by key, Anonymous users for a visitor, and for a
-// contact Authenticated users plus the roles assigned to it now (so an
-// assignment or removal counts on the next request even if the viewer was
-// built before it).
-func (s *snapshot) subjects(v *portal.Viewer) map[string]bool {
-	subs := make(map[string]bool, len(v.RoleIDs)+len(v.RoleKeys)+2)
-	for _, id := range v.RoleIDs {
-		subs[id] = true
-	}
-	for _, k := range v.RoleKeys {
-		if id, ok := s.roleKeys[k]; ok {
-			subs[id] = true
-		}
-	}
-	if v.Anonymous() {
-		subs[s.roleKeys[portal.RoleAnonymousUsers]] = true
-	} else {
-		subs[s.roleKeys[portal.RoleAuthenticatedUsers]] = true
-		for _, id := range s.memberOf[v.ContactID] {
-			subs[id] = true
-		}
-	}
-	return subs
-}
-
-// maxParentDepth bounds PARENT chains; the tables have one level today.
-const maxParentDepth = 4
-
-// scope is the union of the rows the permissions granting priv on table to
-// subs reach.
-func (s *snapshot) scope(v *portal.Viewer, subs map[string]bool, table string, priv Privilege, depth int) Scope {
-	var out Scope
-	for _, r := range s.rules[ruleKey{table, priv}] {
-		if subs[r.role] {
-			out = out.union(s.reach(v, subs, r.perm, depth))
-			if out.All {
-				break
-			}
-		}
-	}
-	return out
-}
-
-// reach is the rows one permission reaches for the viewer.
-func (s *snapshot) reach(v *portal.Viewer, subs map[string]bool, p *TablePermission, depth int) Scope {
-	switch p.Scope {
-	case Global:
-		return Scope{All: true}
-	case Account:
-		return Scope{AccountID: v.CustomerAccount}
-	case Contact, Self:
-		if v.Anonymous() {
-			return Scope{}
-		}
-		return Scope{ContactID: v.ContactID}
-	case Parent:
-		// Rows under the parent permission's rows, as far as the viewer
-		// holds that parent permission with READ: lines of orders it can
-		// read, addresses of accounts it can read.
-		parent := s.perms[deref(p.ParentID)]
-		if parent == nil || depth >= maxParentDepth || !parent.grants(Read) || !s.holds(subs, parent) {
-			return Scope{}
-		}
-		ps := s.reach(v, subs, parent, depth+1)
-		if ps.None() {
-			return Scope{}
-		}
-		return Scope{Parent: &ps}
-	}
-	return Scope{}
-}
-
-// holds reports whether one of subs is a role of the permission.
-func (s *snapshot) holds(subs map[string]bool, p *TablePermission) bool {
-	for _, r := range p.RoleIDs {
-		if subs[r] {
-			return true
-		}
-	}
-	return false
-}
-
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
 }

@@ -88,8 +88,9 @@ func (a *Admin) Explain(ctx context.Context, contactID, table string, priv Privi
 	// roles, and which of its roles hold each.
 	var grants []*TablePermission
 	holders := map[string][]string{}
+	roles := s.subjectList(v)
 	for _, r := range s.rules[ruleKey{table, priv}] {
-		if subs[r.role] {
+		if subs[r.role] && s.lineAllowed(r.role, table, priv, r.perm) {
 			if !slices.Contains(grants, r.perm) {
 				grants = append(grants, r.perm)
 			}
@@ -142,7 +143,7 @@ func (a *Admin) Explain(ctx context.Context, contactID, table string, priv Privi
 	for _, p := range grants {
 		who := strings.Join(holders[p.ID], " and ")
 		grant := fmt.Sprintf("%s grants %s on %s in %s scope (permission %q)", who, priv, table, p.Scope, p.Name)
-		sc := s.reach(v, subs, p, 0)
+		sc := s.permScope(roles, p, priv, v)
 		reached := !sc.None()
 		if reached && recordID != nil {
 			where, args := sc.Where(ri.cols)
@@ -168,6 +169,28 @@ func (a *Admin) Explain(ctx context.Context, contactID, table string, priv Privi
 		d.Explanation = strings.Join(no, "; ") + "."
 	}
 	return d, nil
+}
+
+// lineAllowed asks the model whether role's line of permission p grants
+// priv on table: a model that narrows the matcher can refuse a line the
+// policy holds.
+func (s *snapshot) lineAllowed(role, table string, priv Privilege, p *TablePermission) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.allows([]string{role}, table, priv, p.Scope, deref(p.ParentID), p.ID)
+}
+
+// permScope is the rows permission p reaches with priv for the viewer, as
+// the model decides it (with the invoice account, as decide adds it).
+func (s *snapshot) permScope(roles []string, p *TablePermission, priv Privilege, v *portal.Viewer) Scope {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g := s.reach(roles, p.Table, priv, p.ID, 0)
+	if g != nil && !g.all && p.Scope == Account && p.Table == TableCustomerAccount &&
+		s.allows(roles, p.Table, priv, scopeInvoiceAccount, "", p.ID) {
+		g.invoice = true
+	}
+	return g.scope(v)
 }
 
 // missingLink says why permission p does not reach the row (label) or any

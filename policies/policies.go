@@ -8,7 +8,9 @@
 // reloads when an administrator changes them (see Enforcer). Services ask
 // Require for "may this viewer do this at all" and Scope for "on which
 // rows", and turn the Scope into SQL with Scope.Where, so rows out of scope
-// are never loaded. Admin holds the administration of roles and
+// are never loaded; the Casbin model's matcher makes both decisions. Rules
+// that are not "which rows" are named Decisions (May, RequireDecision), so
+// no service tests a scope or a role itself. Admin holds the administration of roles and
 // permissions, and Explain says why a contact may or may not do something.
 package policies
 
@@ -99,14 +101,15 @@ var Tables = map[string]TableInfo{
 
 // Scope returns the rows of table on which the viewer of ctx may exercise
 // priv: the union over the viewer's roles of the scopes their permissions
-// grant. It reads the in-memory policy only: no database round trip.
+// grant, as the Casbin model (model.conf) decides it. It reads the in-memory
+// policy only: no database round trip.
 func (e *Enforcer) Scope(ctx context.Context, table string, priv Privilege) Scope {
 	s := e.current()
 	if s == nil {
 		return Scope{}
 	}
 	v := portal.ViewerFrom(ctx)
-	return s.scope(v, s.subjects(v), table, priv, 0)
+	return s.grant(v, table, priv).scope(v)
 }
 
 // ReadScope is Scope(ctx, table, Read).
@@ -144,11 +147,15 @@ type Scope struct {
 	// Parent, when set, reaches rows whose parent row (a line's order, an
 	// address's account) lies in this scope of the parent table (PARENT).
 	Parent *Scope
+	// InvoiceOf, when set, reaches the invoice account of the customer
+	// account with this id (the viewer's own): the model's
+	// INVOICE_ACCOUNT rule for reading customer accounts.
+	InvoiceOf string
 }
 
 // None reports whether the scope reaches no row at all.
 func (s Scope) None() bool {
-	return !s.All && s.ContactID == "" && s.AccountID == "" && (s.Parent == nil || s.Parent.None())
+	return !s.All && s.ContactID == "" && s.AccountID == "" && s.InvoiceOf == "" && (s.Parent == nil || s.Parent.None())
 }
 
 // Row is who owns a row, for checking a row already loaded.
@@ -158,35 +165,18 @@ type Row struct {
 }
 
 // Allows reports whether a row owned as r is in scope; a row reached only
-// through its parent is checked with Parent.Allows on the parent's owner.
+// through its parent is checked with Parent.Allows on the parent's owner,
+// and the invoice account (InvoiceOf) only in SQL, through Where.
 func (s Scope) Allows(r Row) bool {
 	return s.All || (s.ContactID != "" && s.ContactID == r.ContactID) ||
 		(s.AccountID != "" && s.AccountID == r.AccountID)
 }
 
-// union is every row either scope reaches.
-func (s Scope) union(o Scope) Scope {
-	u := s
-	u.All = s.All || o.All
-	if o.ContactID != "" {
-		u.ContactID = o.ContactID
-	}
-	if o.AccountID != "" {
-		u.AccountID = o.AccountID
-	}
-	switch {
-	case o.Parent == nil:
-	case s.Parent == nil:
-		p := *o.Parent
-		u.Parent = &p
-	default:
-		p := s.Parent.union(*o.Parent)
-		u.Parent = &p
-	}
-	if u.All {
-		// Every row: the rest adds nothing, and a short condition keeps
-		// the plan simple.
-		return Scope{All: true}
-	}
-	return u
+// AllowsUnder reports whether the scope reaches the rows under a parent
+// row owned as parent (lines of an order, addresses of an account): every
+// row (GLOBAL), or the parent within its PARENT scope. A row has an owner
+// of its own or a parent, never both, so this is the check for rows reached
+// through their parent, as Where's PARENT part is for SQL.
+func (s Scope) AllowsUnder(parent Row) bool {
+	return s.All || (s.Parent != nil && s.Parent.Allows(parent))
 }

@@ -2,10 +2,12 @@ package policies
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/uptrace/bun"
 
+	portal "github.com/openportal/portal"
 	"github.com/openportal/portal/db"
 )
 
@@ -21,12 +23,30 @@ type WebRole struct {
 	CreatedAt     time.Time
 }
 
-// Roles reads web roles and role memberships.
+// Roles reads web roles and role memberships, and assigns built-in roles.
+// What a viewer reads is decided by Policy: every role and membership
+// with ReadRoles, else only its own roles.
 type Roles struct {
-	DB *bun.DB
+	DB     *bun.DB
+	Policy *Enforcer
 }
 
-// ByKey returns the built-in roles with these keys, in the same order.
+// readable keeps the roles the viewer of ctx may read.
+func (r *Roles) readable(ctx context.Context, rows []*WebRole) []*WebRole {
+	if r.Policy.May(ctx, ReadRoles) {
+		return rows
+	}
+	out := rows[:0]
+	for _, row := range rows {
+		if r.Policy.Holds(ctx, row.ID) {
+			out = append(out, row)
+		}
+	}
+	return out
+}
+
+// ByKey returns the built-in roles with these keys, in the same order,
+// leaving out those the viewer may not read.
 func (r *Roles) ByKey(ctx context.Context, keys ...string) ([]*WebRole, error) {
 	var rows []*WebRole
 	if err := r.DB.NewSelect().Model(&rows).Where("key IN (?)", bun.List(keys)).Scan(ctx); err != nil {
@@ -40,17 +60,23 @@ func (r *Roles) ByKey(ctx context.Context, keys ...string) ([]*WebRole, error) {
 			}
 		}
 	}
-	return out, nil
+	return r.readable(ctx, out), nil
 }
 
 // OfContacts returns the roles assigned to each contact, by name, in the
-// order of contactIDs.
+// order of contactIDs: for every contact with ReadRoles, else for the
+// viewer's own contact only (others get none).
 func (r *Roles) OfContacts(ctx context.Context, contactIDs []string) ([][]*WebRole, error) {
 	var rows []struct {
 		ContactID string
 		WebRole
 	}
-	if valid := db.ValidIDs(contactIDs); len(valid) > 0 {
+	valid := db.ValidIDs(contactIDs)
+	if !r.Policy.May(ctx, ReadRoles) {
+		self := portal.ViewerFrom(ctx).ContactID
+		valid = slices.DeleteFunc(valid, func(id string) bool { return self == "" || id != self })
+	}
+	if len(valid) > 0 {
 		err := r.DB.NewRaw(`SELECT cwr.contact_id, wr.* FROM contact_web_role cwr
 			JOIN web_role wr ON wr.id = cwr.web_role_id
 			WHERE cwr.contact_id IN (?) ORDER BY wr.name`, bun.List(valid)).Scan(ctx, &rows)
@@ -74,10 +100,13 @@ func (r *Roles) OfContacts(ctx context.Context, contactIDs []string) ([][]*WebRo
 
 // Assign gives a contact the built-in role with this key, in the caller's
 // transaction, and announces the change to every instance's enforcer;
-// assigning twice is harmless. It asks no permission: callers are the
-// administrator bootstrap, demo data and redeemed invitations, whose roles
-// an administrator chose; administrators use Admin.AssignWebRole.
+// assigning twice is harmless. The viewer needs AssignRoles: callers are
+// the administrator bootstrap and demo data, acting as Operator;
+// administrators use Admin.AssignWebRole.
 func (r *Roles) Assign(ctx context.Context, idb bun.IDB, contactID, key string) error {
+	if err := r.Policy.RequireDecision(ctx, AssignRoles); err != nil {
+		return err
+	}
 	_, err := idb.ExecContext(ctx, `INSERT INTO contact_web_role (contact_id, web_role_id)
 		SELECT ?, id FROM web_role WHERE key = ? ON CONFLICT DO NOTHING`, contactID, key)
 	if err != nil {
@@ -86,16 +115,28 @@ func (r *Roles) Assign(ctx context.Context, idb bun.IDB, contactID, key string) 
 	return notify(ctx, idb)
 }
 
-// KeysOf returns the keys of the built-in roles a contact holds, which is
-// what the enforcer needs to put on the viewer.
-func (r *Roles) KeysOf(ctx context.Context, contactID string) ([]string, error) {
-	var keys []string
-	err := r.DB.NewRaw(`SELECT wr.key FROM contact_web_role cwr JOIN web_role wr ON wr.id = cwr.web_role_id
-		WHERE cwr.contact_id = ? AND wr.key IS NOT NULL ORDER BY wr.key`, contactID).Scan(ctx, &keys)
-	return keys, err
+// OfViewer returns the roles viewer v acts with (Anonymous users for a
+// visitor), by name. They are v's own, so they are not filtered: a viewer
+// in an answer is always the one who asked, or the session it has just
+// opened (signIn, redeemInvitation), whose ctx is still the visitor's.
+func (r *Roles) OfViewer(ctx context.Context, v *portal.Viewer) ([]*WebRole, error) {
+	rows := []*WebRole{}
+	q := r.DB.NewSelect().Model(&rows).Order("name")
+	if v.Anonymous() {
+		q = q.Where("key = ?", portal.RoleAnonymousUsers)
+	} else if valid := db.ValidIDs(v.RoleIDs); len(valid) > 0 {
+		q = q.Where("id IN (?)", bun.List(valid))
+	} else {
+		return rows, nil
+	}
+	if err := q.Scan(ctx); err != nil {
+		return nil, err
+	}
+	return rows, nil
 }
 
-// ByIDs returns the roles with these ids, by name; unknown ids are skipped.
+// ByIDs returns the roles with these ids, by name; unknown ids and roles
+// the viewer may not read are skipped.
 func (r *Roles) ByIDs(ctx context.Context, ids []string) ([]*WebRole, error) {
 	rows := []*WebRole{}
 	if valid := db.ValidIDs(ids); len(valid) > 0 {
@@ -103,5 +144,5 @@ func (r *Roles) ByIDs(ctx context.Context, ids []string) ([]*WebRole, error) {
 			return nil, err
 		}
 	}
-	return rows, nil
+	return r.readable(ctx, rows), nil
 }

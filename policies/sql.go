@@ -30,6 +30,9 @@ type Columns struct {
 	ParentID   string
 	// Parent are the columns of the parent table under that alias.
 	Parent *Columns
+	// InvoiceAccount is the column compared with the invoice account of
+	// Scope.InvoiceOf: "a.id" for the customer_account table itself.
+	InvoiceAccount string
 }
 
 // OrderColumns are sales_order's columns under alias a ("o").
@@ -50,8 +53,9 @@ func ContactColumns(a string) Columns {
 	return Columns{Contact: a + ".id", Account: a + ".customer_account_id"}
 }
 
-// AccountColumns are customer_account's columns under alias a.
-func AccountColumns(a string) Columns { return Columns{Account: a + ".id"} }
+// AccountColumns are customer_account's columns under alias a; the
+// invoice account of the viewer's account is the row itself.
+func AccountColumns(a string) Columns { return Columns{Account: a + ".id", InvoiceAccount: a + ".id"} }
 
 // AddressColumns are delivery_address's columns under alias a; an address
 // is reached through its account (PARENT).
@@ -67,6 +71,7 @@ func AddressColumns(a string) Columns {
 //
 //	c.Contact = ?                                   (CONTACT, SELF)
 //	c.Account = ?                                   (ACCOUNT)
+//	c.InvoiceAccount = (SELECT invoice_account_id FROM customer_account WHERE id = ?)   (INVOICE_ACCOUNT)
 //	c.ParentKey IN (SELECT c.ParentID FROM c.ParentFrom WHERE <parent>)   (PARENT)
 //
 // Each part is an equality on an indexed column (or a semi-join on one),
@@ -92,6 +97,10 @@ func (s Scope) Where(c Columns) (string, []any) {
 	if s.AccountID != "" && c.Account != "" {
 		parts = append(parts, c.Account+" = ?")
 		args = append(args, s.AccountID)
+	}
+	if s.InvoiceOf != "" && c.InvoiceAccount != "" {
+		parts = append(parts, c.InvoiceAccount+" = (SELECT policy_ia.invoice_account_id FROM customer_account policy_ia WHERE policy_ia.id = ?)")
+		args = append(args, s.InvoiceOf)
 	}
 	if s.Parent != nil && !s.Parent.None() && c.ParentKey != "" && c.Parent != nil {
 		pw, pargs := s.Parent.Where(*c.Parent)

@@ -11,10 +11,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/openportal/portal/app"
 	"github.com/openportal/portal/db"
 	"github.com/openportal/portal/demo"
-	"github.com/openportal/portal/dualwrite"
-	"github.com/openportal/portal/metrics"
 	"github.com/openportal/portal/server"
 )
 
@@ -30,11 +29,11 @@ type Main struct {
 	Stdout io.Writer
 
 	db   *database
-	svc  *services
+	app  *app.App
 	ln   net.Listener
 	http *http.Server
-	// stopSync stops the ERP worker and the demo ERP, when running.
-	stopSync []func() error
+	// stopDemoERP stops the in-process ERP simulator of serve --demo.
+	stopDemoERP func()
 }
 
 // Open connects to (or starts) the database, migrates it, loads demo data
@@ -55,44 +54,34 @@ func (m *Main) Open(ctx context.Context) error {
 	if len(applied) > 0 {
 		m.Logger.Info("migrations applied", "migrations", applied)
 	}
-	svc, err := newServices(ctx, m.db.DB, &m.Config, m.Logger, true)
-	if err != nil {
-		return err
-	}
-	m.svc = svc
-	if m.Config.Demo {
-		if err := loadDemo(ctx, m.db, svc, m.Stdout); err != nil {
-			return err
-		}
-	}
+	// Listen before building the app: with no base URL configured, the
+	// links in invitations point at the address actually bound.
 	m.ln, err = net.Listen("tcp", m.Config.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", m.Config.Addr, err)
 	}
-	if m.Config.BaseURL == "" {
-		svc.identity.BaseURL = "http://" + m.ln.Addr().String()
-	}
-	if err := m.openSync(ctx); err != nil {
+	if err := m.openSync(); err != nil {
 		return err
 	}
-	mx := metrics.New()
-	mx.Token = m.Config.MetricsToken
-	mx.DB("portal", m.db.DB.DB)
-	syncMetrics := dualwrite.NewMetrics(mx.Registry, m.db.DB)
-	res := svc.resolver()
-	res.Extensions = append(res.Extensions, mx.GraphQL())
-	s := &server.Server{DB: m.db.DB, Logger: m.Logger, Resolver: res, Identity: svc.identity,
-		SecureCookies: strings.HasPrefix(strings.ToLower(m.Config.BaseURL), "https://"), TrustedProxies: proxies,
-		ERPEvents: dualwrite.InboundHandler(m.db.DB, m.Config.ERP.Secret, svc.catalog, svc.orders, m.Logger), Metrics: mx}
-	if m.Config.ERP.Worker && m.Config.ERP.URL != "" {
-		stop, err := startWorker(ctx, m.db, &m.Config.ERP, m.Logger, syncMetrics)
-		if err != nil {
+	cfg := app.Config{BaseURL: m.Config.BaseURL, SMTPURL: m.Config.SMTPURL, TrustedProxies: proxies,
+		AllowIntrospection: m.Config.Introspection,
+		SecureCookies:      strings.HasPrefix(strings.ToLower(m.Config.BaseURL), "https://"),
+		ERP:                m.Config.ERP.worker(), RunWorker: m.Config.ERP.Worker, DatabaseURL: m.db.URL,
+		MetricsToken: m.Config.MetricsToken}
+	if cfg.BaseURL == "" {
+		cfg.BaseURL = "http://" + m.ln.Addr().String()
+	}
+	m.app, err = app.New(ctx, m.db.DB, cfg, m.Logger)
+	if err != nil {
+		return err
+	}
+	if m.Config.Demo {
+		if err := loadDemo(ctx, m.app, m.Stdout); err != nil {
 			return err
 		}
-		m.stopSync = append(m.stopSync, stop)
 	}
 	m.http = &http.Server{
-		Handler:           s.Handler(),
+		Handler:           m.app.Handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -105,7 +94,7 @@ func (m *Main) Open(ctx context.Context) error {
 
 // openSync completes the ERP settings: serve --demo without an ERP starts
 // the simulator in-process (with a random secret unless one is set).
-func (m *Main) openSync(ctx context.Context) error {
+func (m *Main) openSync() error {
 	c := &m.Config.ERP
 	if !m.Config.Demo || c.URL != "" {
 		if c.URL != "" && c.Secret == "" {
@@ -120,8 +109,7 @@ func (m *Main) openSync(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	c.URL = url
-	m.stopSync = append(m.stopSync, func() error { stop(); return nil })
+	c.URL, m.stopDemoERP = url, stop
 	return nil
 }
 
@@ -150,11 +138,11 @@ func (m *Main) Close() error {
 		}
 		cancel()
 	}
-	for i := len(m.stopSync) - 1; i >= 0; i-- {
-		errs = append(errs, m.stopSync[i]())
+	if m.app != nil {
+		errs = append(errs, m.app.Close())
 	}
-	if m.svc != nil {
-		errs = append(errs, m.svc.Close())
+	if m.stopDemoERP != nil {
+		m.stopDemoERP()
 	}
 	if m.db != nil {
 		errs = append(errs, m.db.Close())
@@ -170,25 +158,29 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	fs.BoolVar(&m.Config.Demo, "demo", envBool(getenv("PORTAL_DEMO")), "load demo data when the database is empty (env PORTAL_DEMO)")
 	fs.StringVar(&m.Config.BaseURL, "base-url", getenv("PORTAL_BASE_URL"),
 		"the site's public URL, for links in invitations (env PORTAL_BASE_URL); default http://ADDR")
-	fs.StringVar(&m.Config.SMTPURL, "smtp-url", getenv("PORTAL_SMTP_URL"),
-		"mail invitations through this SMTP server: smtp://user:pass@host:587?from=portal@example.com (env PORTAL_SMTP_URL); empty: hand over the sign-up URL yourself")
+	secretFlag(fs, &m.Config.SMTPURL, "smtp-url", "PORTAL_SMTP_URL", getenv,
+		"mail invitations through the SMTP server at `URL`: smtp://user:pass@host:587?from=portal@example.com; empty: hand over the sign-up URL yourself")
 	fs.StringVar(&m.Config.TrustedProxies, "trusted-proxies", getenv("PORTAL_TRUSTED_PROXIES"),
 		"reverse proxies whose X-Forwarded-For names the client, e.g. 10.0.0.0/8,127.0.0.1 (env PORTAL_TRUSTED_PROXIES)")
+	fs.BoolVar(&m.Config.Introspection, "introspection", envBool(getenv("PORTAL_INTROSPECTION")),
+		"let every caller introspect the GraphQL schema; off: administrators only (env PORTAL_INTROSPECTION)")
 	fs.BoolVar(&m.Config.ERP.Worker, "worker", true, "also deliver events to the ERP from this process (see portal worker)")
 	dbFlags(fs, &m.Config, getenv)
-	erpFlags(fs, &m.Config.ERP)
+	erpFlags(fs, &m.Config.ERP, getenv)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	m.Config.ERP.fromEnv(getenv)
 	m.Config.MetricsToken = getenv("PORTAL_METRICS_TOKEN")
 	var err error
 	if m.Logger, err = m.Config.logger(stderr); err != nil {
 		return err
 	}
 	if err := m.Open(ctx); err != nil {
-		if m.svc != nil {
-			m.svc.Close()
+		if m.ln != nil {
+			m.ln.Close()
+		}
+		if m.app != nil {
+			m.app.Close()
 		}
 		if m.db != nil {
 			m.db.Close()
@@ -207,8 +199,8 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 
 // loadDemo loads the demo data when the database has none yet and prints
 // the sign-ins.
-func loadDemo(ctx context.Context, d *database, svc *services, stdout io.Writer) error {
-	empty, err := demo.Empty(ctx, d.DB)
+func loadDemo(ctx context.Context, a *app.App, stdout io.Writer) error {
+	empty, err := demo.Empty(ctx, a.DB)
 	if err != nil {
 		return err
 	}
@@ -216,7 +208,7 @@ func loadDemo(ctx context.Context, d *database, svc *services, stdout io.Writer)
 		fmt.Fprintln(stdout, "Demo data: the database already has data; nothing loaded.")
 		return nil
 	}
-	creds, err := demo.Load(ctx, svc.catalog, svc.identity)
+	creds, err := demo.Load(ctx, a.Catalog, a.Identity)
 	if err != nil {
 		return fmt.Errorf("load demo data: %w", err)
 	}

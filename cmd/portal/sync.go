@@ -32,47 +32,21 @@ type erpConfig struct {
 	Worker bool
 }
 
-// erpFlags registers the ERP settings. The URL and the secret are read
-// from the environment after parsing (erpFromEnv), so usage never prints
-// them.
-func erpFlags(fs *flag.FlagSet, c *erpConfig) {
-	fs.StringVar(&c.URL, "erp-url", "", "the ERP's webhook receiving Portal's events (env PORTAL_ERP_URL); empty: no events are sent")
-	fs.StringVar(&c.Secret, "erp-secret", "", "shared secret signing events both ways (env PORTAL_ERP_SECRET; prefer the environment: flags show in ps)")
+// erpFlags registers the ERP settings. The URL (which may carry
+// credentials) and the secret are read from the environment after parsing
+// (secretFlag), so usage never prints them.
+func erpFlags(fs *flag.FlagSet, c *erpConfig, getenv func(string) string) {
+	secretFlag(fs, &c.URL, "erp-url", "PORTAL_ERP_URL", getenv, "the ERP's webhook `URL` receiving Portal's events; empty: no events are sent")
+	secretFlag(fs, &c.Secret, "erp-secret", "PORTAL_ERP_SECRET", getenv, "shared `secret` signing events both ways (prefer the environment: flags show in ps)")
 	fs.DurationVar(&c.Timeout, "erp-timeout", 10*time.Second, "how long one delivery may take before it is retried")
 	fs.DurationVar(&c.MaxBackoff, "erp-max-backoff", time.Hour, "the longest wait between retries of an event")
 	fs.DurationVar(&c.RescueAfter, "erp-rescue-after", 0, "when a delivery claimed by a worker that vanished (killed, host lost) is taken over; default erp-timeout + 1m, at least erp-timeout + 10s")
 }
 
-func (c *erpConfig) fromEnv(getenv func(string) string) {
-	if c.URL == "" {
-		c.URL = getenv("PORTAL_ERP_URL")
-	}
-	if c.Secret == "" {
-		c.Secret = getenv("PORTAL_ERP_SECRET")
-	}
-}
-
-func (c *erpConfig) worker(logger *slog.Logger, m *dualwrite.Metrics) dualwrite.Config {
+// worker is the delivery configuration (the caller adds logger and metrics).
+func (c *erpConfig) worker() dualwrite.Config {
 	return dualwrite.Config{URL: c.URL, Secret: c.Secret, Timeout: c.Timeout, MaxBackoff: c.MaxBackoff,
-		MinBackoff: min(time.Second, c.MaxBackoff), RescueAfter: c.RescueAfter, Logger: logger, Metrics: m}
-}
-
-// startWorker runs a delivery worker until stop is called.
-func startWorker(ctx context.Context, d *database, c *erpConfig, logger *slog.Logger, m *dualwrite.Metrics) (stop func() error, err error) {
-	w, err := dualwrite.New(ctx, d.DB, d.URL, c.worker(logger, m))
-	if err != nil {
-		return nil, err
-	}
-	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	done := make(chan error, 1)
-	go func() { done <- w.Run(ctx) }()
-	logger.Info("ERP sync worker started", "erp", c.URL)
-	return func() error {
-		cancel()
-		err := <-done
-		w.Close()
-		return err
-	}, nil
+		MinBackoff: min(time.Second, c.MaxBackoff), RescueAfter: c.RescueAfter}
 }
 
 // cmdWorker delivers events without serving HTTP: scale delivery apart
@@ -83,11 +57,10 @@ func cmdWorker(ctx context.Context, args []string, getenv func(string) string, s
 	fs := newFlags("worker", "portal worker [flags]   (delivers outbox events to the ERP)", stderr)
 	fs.StringVar(&metricsAddr, "metrics-addr", getenv("PORTAL_METRICS_ADDR"), "serve /metrics on this address, e.g. 127.0.0.1:9464 (env PORTAL_METRICS_ADDR); empty: none")
 	dbFlags(fs, &c, getenv)
-	erpFlags(fs, &c.ERP)
+	erpFlags(fs, &c.ERP, getenv)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	c.ERP.fromEnv(getenv)
 	logger, err := c.logger(stderr)
 	if err != nil {
 		return err
@@ -115,7 +88,9 @@ func cmdWorker(ctx context.Context, args []string, getenv func(string) string, s
 		go msrv.Serve(ln)
 		logger.Info("metrics listening", "url", "http://"+ln.Addr().String()+"/metrics")
 	}
-	stop, err := startWorker(ctx, d, &c.ERP, logger, dualwrite.NewMetrics(mx.Registry, d.DB))
+	wc := c.ERP.worker()
+	wc.Logger, wc.Metrics = logger, dualwrite.NewMetrics(mx.Registry, d.DB)
+	stop, err := dualwrite.Start(ctx, d.DB, d.URL, wc)
 	if err != nil {
 		return err
 	}
@@ -135,15 +110,12 @@ func cmdERPSim(ctx context.Context, args []string, getenv func(string) string, s
 	sim := &erpsim.Sim{}
 	fs := newFlags("erp-sim", "portal erp-sim --addr 127.0.0.1:9090 --portal-url http://127.0.0.1:8080   (secret from PORTAL_ERP_SECRET or --secret)", stderr)
 	fs.StringVar(&addr, "addr", "127.0.0.1:9090", "address to receive Portal's events on")
-	fs.StringVar(&sim.Secret, "secret", "", "shared secret (env PORTAL_ERP_SECRET)")
+	secretFlag(fs, &sim.Secret, "secret", "PORTAL_ERP_SECRET", getenv, "shared `secret`")
 	fs.StringVar(&portalURL, "portal-url", "", "Portal's base URL, to send order statuses to its /erp/events (env PORTAL_BASE_URL); empty: none sent")
 	fs.DurationVar(&delay, "status-delay", 10*time.Second, "wait before each status sent back (CONFIRMED, PICKED, DELIVERED, INVOICED)")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
 	if err := parse(fs, args); err != nil {
 		return err
-	}
-	if sim.Secret == "" {
-		sim.Secret = getenv("PORTAL_ERP_SECRET")
 	}
 	if portalURL == "" {
 		portalURL = getenv("PORTAL_BASE_URL")

@@ -154,12 +154,12 @@ func TestServeDemoSyncsOrders(t *testing.T) {
 	if err := m.db.DB.NewRaw("SELECT id FROM contact WHERE email = 'alice@forest.example'").Scan(ctx, &contactID); err != nil {
 		t.Fatal(err)
 	}
-	v, err := m.svc.identity.ViewerFor(ctx, contactID)
+	v, err := m.app.Identity.ViewerFor(ctx, contactID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx = portal.WithViewer(ctx, v)
-	o, err := m.svc.orders.Create(ctx, orders.InformationInput{RequestedReceiptDate: time.Now().AddDate(0, 0, 7)})
+	o, err := m.app.Orders.Create(ctx, orders.InformationInput{RequestedReceiptDate: time.Now().AddDate(0, 0, 7)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,15 +168,15 @@ func TestServeDemoSyncsOrders(t *testing.T) {
 		WHERE pr.price_list_id = ? LIMIT 1`, o.PriceListID).Scan(ctx, &p); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := m.svc.orders.AddLine(ctx, o.ID, orders.LineInput{ProductID: p.ID, Quantity: decimal.NewFromInt(1), Unit: p.Unit}); err != nil {
+	if _, err := m.app.Orders.AddLine(ctx, o.ID, orders.LineInput{ProductID: p.ID, Quantity: decimal.NewFromInt(1), Unit: p.Unit}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := m.svc.orders.Submit(ctx, o.ID); err != nil {
+	if _, err := m.app.Orders.Submit(ctx, o.ID); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(40 * time.Second)
 	for {
-		got, err := m.svc.orders.Order(ctx, o.ID)
+		got, err := m.app.Orders.Order(ctx, o.ID)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -2061,195 +2061,394 @@ func newExecutionContext(
 }
 
 var sources = []*ast.Source{
-	{Name: "../schema/base.graphqls", Input: `# The portal's GraphQL API. The minimum contract is ../shared/api/contract.graphql;
-# this schema contains it and adds to it. Conventions (errors, IDs, money) are
-# described there.
+	{Name: "../schema/base.graphqls", Input: `# The portal's GraphQL API. The minimum contract is docs/contract.graphql;
+# this schema contains it (TestContract checks) and adds to it. Every type,
+# field and argument has a description (TestSchemaIsDocumented checks).
 
+"A calendar day without a time, written YYYY-MM-DD (years 0001 to 9999), e.g. \"2026-12-31\"."
 scalar Date
+
+"An instant, written in RFC 3339, e.g. \"2026-11-23T10:00:00Z\". Any offset is accepted; answers are always in UTC."
 scalar DateTime
+
+"""
+An exact decimal number written as a JSON string, e.g. "12.50" or "-3" (at most
+40 characters; an exponent such as "1.5e3" is accepted). JSON numbers are refused:
+they pass through floating point in most clients and lose exactness. Money and
+quantities are always Decimals.
+"""
 scalar Decimal
 
-enum Privilege { READ CREATE WRITE DELETE APPEND APPEND_TO }
+"What a table permission allows on the rows it reaches (DESIGN §4, as in Power Pages)."
+enum Privilege {
+  "see the rows"
+  READ
+  "make new rows"
+  CREATE
+  "change existing rows"
+  WRITE
+  "remove rows"
+  DELETE
+  "attach these rows to a parent row (e.g. a line to its order)"
+  APPEND
+  "let other rows be attached to these rows (e.g. lines to an order)"
+  APPEND_TO
+}
 
 "Where an order or contact stands in its sync to the ERP (dual-write)."
-enum SyncState { NOT_SENT PENDING SYNCED FAILED }
+enum SyncState {
+  "not meant for the ERP yet (e.g. an order still in draft)"
+  NOT_SENT
+  "waiting to be sent to the ERP"
+  PENDING
+  "the ERP has it"
+  SYNCED
+  "sending to the ERP failed"
+  FAILED
+}
 
+"Where a page of a list ends, for fetching the next one (Relay cursor connections)."
 type PageInfo {
+  "true when there are rows after this page: ask again with after: endCursor"
   hasNextPage: Boolean!
+  "pass as after to get the next page; null on an empty page"
   endCursor: String
 }
 
+"The entry points for reading. Lists are paged: first (0 to 100, default 20) and after (a cursor from pageInfo.endCursor)."
 type Query {
+  "who the request acts for: the signed-in contact, or an anonymous visitor"
   viewer: Viewer!
 }
 
+"The entry points for changing data. Errors carry extensions.code (BAD_USER_INPUT, UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, CONFLICT, RATE_LIMITED, INTERNAL) and, for bad input, extensions.field."
 type Mutation {
-  "does nothing; lets clients check that mutations reach the server"
+  "does nothing and returns true; lets a client check that mutations reach the server"
   ping: Boolean!
 }
 `, BuiltIn: false},
-	{Name: "../schema/catalog.graphqls", Input: `type LegalEntity {
+	{Name: "../schema/catalog.graphqls", Input: `"A company (legal entity) of the ERP: the seller. Every account, product and order belongs to one."
+type LegalEntity {
+  "stable id; use it only to refer to this company in this API"
   id: ID!
+  "the company's ERP code, e.g. USMF; inputs name companies by it"
   code: String!
+  "the company's name for display, e.g. Contoso Entertainment System USA"
   name: String!
 }
 
+"A postal address: a customer account's delivery address, or one entered for a single order."
 type Address {
+  "stable id; pass it as deliveryAddressId to deliver an order here"
   id: ID!
-  "the delivery address description that travels with the order"
+  "the delivery address description that travels with the order; unique within the account"
   description: String!
+  "street and house number, possibly several lines"
   street: String!
+  "town or city"
   city: String!
+  "postal code as the country writes it"
   postalCode: String!
+  "ISO 3166-1 alpha-2 country code, e.g. US"
   countryCode: String!
 }
 
+"A customer of a company (ERP customer account): the business that orders. Contacts belong to one."
 type CustomerAccount {
+  "stable id"
   id: ID!
+  "the ERP account number, unique within its company, e.g. US-001"
   accountNumber: String!
+  "the customer's name for display"
   name: String!
+  "the company (legal entity) this account is a customer of"
   company: LegalEntity!
+  "the account that receives the invoices: itself, or another account of the same company"
   invoiceAccount: CustomerAccount!
+  "ISO 4217 currency its orders are in unless a contact says otherwise, e.g. USD"
   currency: String!
+  "the prices its contacts see and order at; null when it has none (its contacts cannot order)"
   priceList: PriceList
+  "ISO 3166-1 alpha-2 country its orders ship to by default"
   shipToCountry: String!
+  "BCP 47 language tag of its documents, e.g. en-US"
   language: String!
+  "where its orders may be delivered; the first one in the ship-to country is the default"
   deliveryAddresses: [Address!]!
-  "contacts of this account; readable by a customer representative of it"
-  contacts(first: Int = 20, after: String): ContactConnection!
+  "contacts of this account, by last name then first name; readable by a customer representative of it"
+  contacts(
+    "page size, 0 to 100"
+    first: Int = 20
+    "the endCursor of the previous page; absent for the first page"
+    after: String
+  ): ContactConnection!
 }
 
+"An item a company sells, in one or more units of measure."
 type Product {
+  "stable id; pass it as productId on an order line"
   id: ID!
+  "the item number, unique within its company, e.g. 1000"
   number: String!
+  "the item's name for display"
   name: String!
+  "the company that sells it"
   company: LegalEntity!
+  "the unit codes it is sold in (see units); an order line uses one of them"
   units: [String!]!
+  "the unit to offer first; one of units"
   defaultUnit: String!
-  "unit price in the viewer's price list; null when it has none for this product"
-  price(unit: String): Decimal
+  "unit price in the viewer's price list; null when the viewer has no price list or it has no price for this product and unit"
+  price(
+    "one of units; absent: defaultUnit"
+    unit: String
+  ): Decimal
 }
 
+"A page of products (Relay connection)."
 type ProductConnection {
+  "the products of this page, in order"
   edges: [ProductEdge!]!
+  "whether more pages follow, and the cursor to fetch the next"
   pageInfo: PageInfo!
+  "how many products match in all pages"
   totalCount: Int!
 }
-type ProductEdge { cursor: String! node: Product! }
 
+"A product in a page, with its cursor."
+type ProductEdge {
+  "pass as after to continue after this product"
+  cursor: String!
+  "the product"
+  node: Product!
+}
+
+"A list of unit prices, in one currency, that customer accounts and contacts order at."
 type PriceList {
+  "stable id"
   id: ID!
+  "the price list's code, unique within its company, e.g. RETAIL-USD"
   code: String!
+  "ISO 4217 currency of all its prices"
   currency: String!
 }
 
 "A unit of measure; decimals is how many decimals an order quantity in it may have."
 type Unit {
+  "the unit's code as products and order lines use it, e.g. pcs, m, kg"
   code: String!
+  "the unit's name for display, e.g. Pieces"
   name: String!
+  "how many decimals a quantity in this unit may have: 0 for pieces, 2 for metres"
   decimals: Int!
 }
 
 extend type Query {
-  "products of every company, by number; search matches number or name"
-  products(search: String, first: Int = 20, after: String): ProductConnection!
-  customerAccount(id: ID!): CustomerAccount
+  "products of every company, by number; anyone may read them, anonymous visitors included"
+  products(
+    "matches the product number or name, case-insensitively, anywhere in it"
+    search: String
+    "page size, 0 to 100"
+    first: Int = 20
+    "the endCursor of the previous page; absent for the first page"
+    after: String
+  ): ProductConnection!
+  "one customer account; null when it does not exist or the viewer may not read it"
+  customerAccount(
+    "the account's id"
+    id: ID!
+  ): CustomerAccount
+  "every company, by code"
   legalEntities: [LegalEntity!]!
+  "every unit of measure, by code"
   units: [Unit!]!
 }
 
-input LegalEntityInput { code: String! name: String! }
+"A company to create or change, matched by code."
+input LegalEntityInput {
+  "the company's ERP code; an existing code changes that company (up to 100 characters)"
+  code: String!
+  "the company's name for display (up to 200 characters)"
+  name: String!
+}
 
+"A delivery address to give an account or an order."
 input AddressInput {
+  "what the address is called; an account's addresses are matched by it (up to 200 characters)"
   description: String!
+  "street and house number"
   street: String!
+  "town or city"
   city: String!
+  "postal code as the country writes it"
   postalCode: String!
+  "ISO 3166-1 alpha-2 country code, e.g. US"
   countryCode: String!
 }
 
+"A customer account to create or change, matched by company and account number."
 input CustomerAccountInput {
+  "the ERP account number, unique within the company (up to 100 characters)"
   accountNumber: String!
+  "the customer's name for display (up to 200 characters)"
   name: String!
   "legal entity code"
   company: String!
   "account number of the invoice account in the same company; default: itself"
   invoiceAccountNumber: String
+  "ISO 4217 currency code, e.g. USD"
   currency: String!
+  "code of a price list of the same company in that currency; absent: none (its contacts cannot order)"
   priceListCode: String
+  "ISO 3166-1 alpha-2 country its orders ship to by default"
   shipToCountry: String!
+  "BCP 47 language tag, e.g. en-US"
   language: String!
   "absent: the addresses stay as they are; a list replaces them (matched by description)"
   deliveryAddresses: [AddressInput!]
 }
 
+"A product to create or change, matched by company and number."
 input ProductInput {
+  "the item number, unique within the company (up to 100 characters)"
   number: String!
+  "the item's name for display (up to 200 characters)"
   name: String!
+  "legal entity code"
   company: String!
+  "unit codes it is sold in (see units), at least one"
   units: [String!]!
+  "the unit to offer first; one of units"
   defaultUnit: String!
 }
 
-input PriceInput { productNumber: String! unit: String! unitPrice: Decimal! }
+"One price of a price list."
+input PriceInput {
+  "the product's number in the price list's company"
+  productNumber: String!
+  "one of the product's units"
+  unit: String!
+  "price of one unit, zero or more, at most 4 decimals"
+  unitPrice: Decimal!
+}
 
-"the prices given replace all prices of the list"
+"A price list to create or change, matched by company and code; the prices given replace all prices of the list."
 input PriceListInput {
+  "the price list's code, unique within the company (up to 100 characters)"
   code: String!
+  "legal entity code"
   company: String!
+  "ISO 4217 currency of all its prices"
   currency: String!
+  "every price of the list; prices not given are removed"
   prices: [PriceInput!]!
 }
 
-input UnitInput { code: String! name: String! decimals: Int! }
+"A unit of measure to create or change, matched by code."
+input UnitInput {
+  "the unit's code, e.g. pcs"
+  code: String!
+  "the unit's name for display"
+  name: String!
+  "how many decimals a quantity in it may have, e.g. 0 for pieces"
+  decimals: Int!
+}
 
 extend type Mutation {
-  "master data, normally synced from the ERP; administrators may maintain it by hand"
-  saveLegalEntity(input: LegalEntityInput!): LegalEntity!
-  saveCustomerAccount(input: CustomerAccountInput!): CustomerAccount!
-  saveProduct(input: ProductInput!): Product!
-  savePriceList(input: PriceListInput!): PriceList!
-  saveUnit(input: UnitInput!): Unit!
+  "creates or changes a company; master data, normally synced from the ERP, that administrators may maintain by hand (WRITE on legal_entity)"
+  saveLegalEntity(
+    "the company"
+    input: LegalEntityInput!
+  ): LegalEntity!
+  "creates or changes a customer account (CREATE or WRITE on customer_account)"
+  saveCustomerAccount(
+    "the account"
+    input: CustomerAccountInput!
+  ): CustomerAccount!
+  "creates or changes a product (CREATE or WRITE on product)"
+  saveProduct(
+    "the product"
+    input: ProductInput!
+  ): Product!
+  "creates or changes a price list and replaces its prices (CREATE or WRITE on price_list)"
+  savePriceList(
+    "the price list and all its prices"
+    input: PriceListInput!
+  ): PriceList!
+  "creates or changes a unit of measure (CREATE or WRITE on product)"
+  saveUnit(
+    "the unit"
+    input: UnitInput!
+  ): Unit!
 }
 `, BuiltIn: false},
-	{Name: "../schema/identity.graphqls", Input: `type Viewer {
-  "null for an anonymous visitor"
+	{Name: "../schema/identity.graphqls", Input: `"Who a request acts for: a signed-in contact, or an anonymous visitor."
+type Viewer {
+  "the signed-in contact; null for an anonymous visitor"
   contact: Contact
-  "the built-in Anonymous users role for a visitor"
+  "the web roles whose permissions apply, the built-in Authenticated users or Anonymous users included"
   roles: [WebRole!]!
+  "true when the viewer holds the Administrators role: show administration screens"
   isAdministrator: Boolean!
 }
 
+"A person at a customer who may be invited to sign in and order (Dataverse contact)."
 type Contact {
+  "stable id"
   id: ID!
+  "given name"
   firstName: String!
+  "family name; lists are ordered by it"
   lastName: String!
+  "sign-in name, unique regardless of case"
   email: String!
+  "the company (legal entity) the contact orders from; null until set"
   company: LegalEntity
+  "the customer account the contact orders for; null until set"
   customerAccount: CustomerAccount
-  "own value, else the account's"
+  "the prices the contact orders at: its own price list, else its account's"
   priceList: PriceList
+  "ISO 4217 currency of its orders: its own, else its account's"
   currency: String
+  "ISO 3166-1 alpha-2 country its orders ship to: its own, else its account's"
   shipToCountry: String
+  "BCP 47 language tag of its orders: its own, else its account's"
   language: String
+  "the web roles the contact holds"
   roles: [WebRole!]!
-  "true once an invitation was redeemed"
+  "true once an invitation was redeemed: the contact has a password and can sign in"
   hasSignIn: Boolean!
+  "where the contact stands in its sync to the ERP"
   syncState: SyncState!
-  "what this contact still lacks before it can place orders; empty when ready"
+  "what this contact still lacks before it can place orders (company, customerAccount, priceList, currency, shipToCountry); empty when ready"
   missingOrderFields: [String!]!
 }
 
+"A page of contacts (Relay connection)."
 type ContactConnection {
+  "the contacts of this page, in order"
   edges: [ContactEdge!]!
+  "whether more pages follow, and the cursor to fetch the next"
   pageInfo: PageInfo!
+  "how many contacts match in all pages"
   totalCount: Int!
 }
-type ContactEdge { cursor: String! node: Contact! }
 
+"A contact in a page, with its cursor."
+type ContactEdge {
+  "pass as after to continue after this contact"
+  cursor: String!
+  "the contact"
+  node: Contact!
+}
+
+"A web role: a named set of table permissions that contacts are given (Power Pages web role)."
 type WebRole {
+  "stable id; pass it in roleIds or to assignWebRole"
   id: ID!
+  "the role's name, unique, e.g. Authorized user"
   name: String!
+  "what the role is for, for administrators choosing roles"
   description: String!
   "built-in roles (Administrators, Anonymous users, Authenticated users) cannot be deleted"
   builtIn: Boolean!
@@ -2261,156 +2460,315 @@ extend type Contact {
 }
 
 "Where an invitation stands."
-enum InvitationStatus { OPEN REDEEMED REVOKED EXPIRED }
+enum InvitationStatus {
+  "can be redeemed until expiresAt"
+  OPEN
+  "was redeemed: the contact signed up with it"
+  REDEEMED
+  "was withdrawn (revokeInvitation, or replaced by a newer invitation of the same contact)"
+  REVOKED
+  "expiresAt passed before it was redeemed"
+  EXPIRED
+}
 
+"An invitation for a contact to sign up, with the roles it will get; its code works once."
 type Invitation {
+  "stable id; pass it to revokeInvitation"
   id: ID!
+  "the contact invited"
   contact: Contact!
+  "the web roles the contact gets on redeeming it"
   roles: [WebRole!]!
+  "after this instant the code no longer works"
   expiresAt: DateTime!
+  "when it was redeemed; null while not"
   redeemedAt: DateTime
+  "when it was made"
   createdAt: DateTime!
+  "when it was withdrawn; null while not"
   revokedAt: DateTime
+  "where it stands: open, redeemed, revoked or expired"
   status: InvitationStatus!
   "the administrator who invited; null when unknown"
   invitedBy: Contact
 }
 
+"A new invitation with its secret code, which is shown only here."
 type InvitationPayload {
+  "the invitation"
   invitation: Invitation!
-  "the secret code, shown this once; only a hash of it is stored"
+  "the secret code, shown this once; only a hash of it is stored. Hand it to the contact, or send url"
   code: String!
-  "the sign-up link that carries the code"
+  "the sign-up link that carries the code (BASE_URL/sign-up?code=…); mailed too when the site sends mail"
   url: String!
 }
 
+"A page of invitations (Relay connection)."
 type InvitationConnection {
+  "the invitations of this page, newest first"
   edges: [InvitationEdge!]!
+  "whether more pages follow, and the cursor to fetch the next"
   pageInfo: PageInfo!
+  "how many invitations match in all pages"
   totalCount: Int!
 }
-type InvitationEdge { cursor: String! node: Invitation! }
 
+"An invitation in a page, with its cursor."
+type InvitationEdge {
+  "pass as after to continue after this invitation"
+  cursor: String!
+  "the invitation"
+  node: Invitation!
+}
+
+"A new session: what signIn and redeemInvitation answer."
 type SignInPayload {
+  "the session token: send it as Authorization: Bearer TOKEN (browsers may rely on the portal_session cookie set with this answer instead)"
   token: String!
+  "who is now signed in"
   viewer: Viewer!
+  "the session ends at this instant at the latest (7 days), or after 24 hours unused"
   expiresAt: DateTime!
 }
 
 "One line of the audit log: who did what to which record, when, from where."
 type AuditEntry {
+  "stable id"
   id: ID!
+  "when it happened"
   at: DateTime!
+  "who did it; null for an anonymous visitor or the system"
   actor: Contact
   "e.g. contact.created, invitation.redeemed, session.signed_in"
   action: String!
+  "the kind of record acted on, e.g. contact"
   subjectType: String!
+  "the id of the record acted on"
   subjectId: String!
+  "the client's IP address as the server saw it (behind trusted proxies: from X-Forwarded-For)"
   clientIp: String!
   "details as JSON"
   detail: String!
 }
 
+"A page of the audit log (Relay connection)."
 type AuditEntryConnection {
+  "the entries of this page, newest first"
   edges: [AuditEntryEdge!]!
+  "whether more pages follow, and the cursor to fetch the next"
   pageInfo: PageInfo!
+  "how many entries match in all pages"
   totalCount: Int!
 }
-type AuditEntryEdge { cursor: String! node: AuditEntry! }
 
-input SignInInput { email: String! password: String! }
+"An audit entry in a page, with its cursor."
+type AuditEntryEdge {
+  "pass as after to continue after this entry"
+  cursor: String!
+  "the entry"
+  node: AuditEntry!
+}
 
+"An email and password to sign in with."
+input SignInInput {
+  "the contact's email, in any case"
+  email: String!
+  "the contact's password"
+  password: String!
+}
+
+"A contact to create or change. Values left out (null) of the optional fields are inherited from the account."
 input ContactInput {
+  "given name"
   firstName: String!
+  "family name"
   lastName: String!
+  "sign-in name, unique regardless of case"
   email: String!
   "legal entity code"
   company: String!
   "customer account number in that company"
   accountNumber: String!
+  "code of a price list of that company; absent: the account's"
   priceListCode: String
+  "ISO 4217 currency; absent: the account's"
   currency: String
+  "ISO 3166-1 alpha-2 country; absent: the account's"
   shipToCountry: String
+  "BCP 47 language tag; absent: the account's"
   language: String
 }
 
+"Who to invite with which roles."
 input InviteInput {
+  "the contact to invite; it must not lack what ordering needs (missingOrderFields)"
   contactId: ID!
+  "the web roles the contact gets on redeeming, at least one"
   roleIds: [ID!]!
+  "how long the code works, 1 to 720 hours; default 168 (7 days)"
   expiresInHours: Int = 168
 }
 
 extend type Query {
-  contact(id: ID!): Contact
-  "contacts the viewer may read; search matches name or email"
-  contacts(search: String, first: Int = 20, after: String): ContactConnection!
-  invitations(first: Int = 20, after: String, contactId: ID): InvitationConnection!
-  "admin: the audit log, newest first; contactId limits it to what a contact did or had done to it"
-  auditLog(first: Int = 20, after: String, contactId: ID): AuditEntryConnection!
+  "one contact; null when it does not exist or the viewer may not read it"
+  contact(
+    "the contact's id"
+    id: ID!
+  ): Contact
+  "contacts the viewer may read, by last name then first name"
+  contacts(
+    "matches first name, last name or email, case-insensitively, anywhere in them"
+    search: String
+    "page size, 0 to 100"
+    first: Int = 20
+    "the endCursor of the previous page; absent for the first page"
+    after: String
+  ): ContactConnection!
+  "invitations the viewer may read (administrators), newest first"
+  invitations(
+    "page size, 0 to 100"
+    first: Int = 20
+    "the endCursor of the previous page; absent for the first page"
+    after: String
+    "only this contact's invitations"
+    contactId: ID
+  ): InvitationConnection!
+  "the audit log, newest first (READ on audit_log: administrators)"
+  auditLog(
+    "page size, 0 to 100"
+    first: Int = 20
+    "the endCursor of the previous page; absent for the first page"
+    after: String
+    "only what this contact did or had done to it"
+    contactId: ID
+  ): AuditEntryConnection!
 }
 
 extend type Mutation {
-  signIn(input: SignInInput!): SignInPayload!
+  "starts a session. Any failure says only \"The email or password is wrong.\"; after 10 failures in a minute it is refused with RATE_LIMITED"
+  signIn(
+    "email and password"
+    input: SignInInput!
+  ): SignInPayload!
+  "ends the viewer's session (and clears the session cookie); true also when nobody was signed in"
   signOut: Boolean!
-  "set a password and sign in; the code works once and expires"
-  redeemInvitation(code: String!, password: String!): SignInPayload!
+  "sets the invited contact's password and signs it in; the code works once and expires"
+  redeemInvitation(
+    "the code from the invitation (or its link)"
+    code: String!
+    "the new password: 12 characters or more, not the email"
+    password: String!
+  ): SignInPayload!
 
-  createContact(input: ContactInput!): Contact!
-  updateContact(id: ID!, input: ContactInput!): Contact!
+  "creates a contact, without a sign-in until it is invited (CREATE on contact)"
+  createContact(
+    "the contact"
+    input: ContactInput!
+  ): Contact!
+  "changes a contact (WRITE on contact; account, price list, currency and ship-to country need it on every row)"
+  updateContact(
+    "the contact's id"
+    id: ID!
+    "all its values; optional ones left out are inherited from the account"
+    input: ContactInput!
+  ): Contact!
   "a disabled contact cannot sign in, and its sessions end"
-  disableContact(id: ID!): Contact!
-  enableContact(id: ID!): Contact!
-  "refused with BAD_USER_INPUT while missingOrderFields is not empty"
-  inviteContact(input: InviteInput!): InvitationPayload!
-  revokeInvitation(id: ID!): Invitation!
+  disableContact(
+    "the contact's id"
+    id: ID!
+  ): Contact!
+  "lets a disabled contact sign in again"
+  enableContact(
+    "the contact's id"
+    id: ID!
+  ): Contact!
+  "invites a contact to sign up; revokes its earlier open invitations. Refused with BAD_USER_INPUT while missingOrderFields is not empty"
+  inviteContact(
+    "who, with which roles, for how long"
+    input: InviteInput!
+  ): InvitationPayload!
+  "withdraws an open invitation: its code stops working"
+  revokeInvitation(
+    "the invitation's id"
+    id: ID!
+  ): Invitation!
 }
 `, BuiltIn: false},
 	{Name: "../schema/orders.graphqls", Input: `"The ERP's processing statuses after SUBMITTED; they only move forward, or to CANCELLED."
 enum OrderStatus {
+  "being built in the Create order wizard; only drafts can be changed or deleted"
   DRAFT
+  "sent by the customer; waiting for the ERP"
   SUBMITTED
+  "the ERP accepted it"
   CONFIRMED
+  "picked in the warehouse"
   PICKED
+  "some lines delivered"
   PARTIALLY_DELIVERED
+  "everything delivered"
   DELIVERED
+  "some lines invoiced"
   PARTIALLY_INVOICED
+  "everything invoiced"
   INVOICED
+  "cancelled in the ERP"
   CANCELLED
 }
 
+"One item of a sales order: a product, a quantity in one of its units, and the price."
 type SalesOrderLine {
+  "stable id; pass it to updateOrderLine or removeOrderLine"
   id: ID!
   "stays the same when other lines are added or removed"
   lineNumber: Int!
+  "the product ordered"
   product: Product!
+  "how much, in unit; more than zero"
   quantity: Decimal!
+  "the unit code the quantity is in, one of the product's units"
   unit: String!
+  "the price of one unit from the order's price list, fixed when the line was added or changed"
   unitPrice: Decimal!
   "quantity × unit price, rounded to the currency's minor units (cents)"
   amount: Decimal!
+  "ISO 3166-1 alpha-2 country the line ships to (the order's)"
   shipToCountry: String!
+  "the delivery address description of the line (the order's)"
   deliveryAddressDescription: String!
 }
 
+"A customer's sales order, from draft through submission to the ERP's statuses."
 type SalesOrder {
+  "stable id; pass it as orderId"
   id: ID!
-  "the sales order name, unique per company"
+  "the sales order name, unique per company, e.g. WEB-000001"
   number: String!
+  "where the order stands: DRAFT until submitted, then the ERP's statuses"
   status: OrderStatus!
+  "where the order stands in its sync to the ERP: NOT_SENT while a draft, PENDING once submitted"
   syncState: SyncState!
   "the ERP's own order number once synced"
   erpOrderNumber: String
+  "the company that sells"
   company: LegalEntity!
   "the potential customer"
   customerAccount: CustomerAccount!
+  "the account the invoice goes to (the customer account's invoice account)"
   invoiceAccount: CustomerAccount!
   "who placed the order"
   contactPerson: Contact!
+  "ISO 4217 currency of all amounts, from the contact (or its account)"
   currency: String!
+  "the price list the lines are priced from, from the contact (or its account)"
   priceList: PriceList!
+  "BCP 47 language tag of the order's documents"
   language: String!
+  "ISO 3166-1 alpha-2 country the order ships to"
   shipToCountry: String!
+  "the delivery address description that travels to the ERP"
   deliveryAddressDescription: String!
+  "the day the customer wants the goods"
   requestedReceiptDate: Date!
   "the customer's own reference (requisition / PO number), optional"
   customerRequisition: String
@@ -2418,18 +2776,33 @@ type SalesOrder {
   lines: [SalesOrderLine!]!
   "the sum of the lines' amounts"
   totalAmount: Decimal!
+  "when the draft was created"
   createdAt: DateTime!
+  "when it was submitted; null for a draft"
   submittedAt: DateTime
 }
 
+"A page of sales orders (Relay connection)."
 type SalesOrderConnection {
+  "the orders of this page, newest first"
   edges: [SalesOrderEdge!]!
+  "whether more pages follow, and the cursor to fetch the next"
   pageInfo: PageInfo!
+  "how many orders match in all pages"
   totalCount: Int!
 }
-type SalesOrderEdge { cursor: String! node: SalesOrder! }
 
+"A sales order in a page, with its cursor."
+type SalesOrderEdge {
+  "pass as after to continue after this order"
+  cursor: String!
+  "the order"
+  node: SalesOrder!
+}
+
+"Which orders to list; all given conditions must hold."
 input OrderFilter {
+  "only orders in one of these statuses"
   status: [OrderStatus!]
   "only orders placed by this contact"
   contactId: ID
@@ -2457,6 +2830,7 @@ input OrderInformationInput {
 
 "Wizard step 2: one item."
 input OrderLineInput {
+  "the id of the product to order (Product.id)"
   productId: ID!
   "more than zero, with no more decimals than the unit allows"
   quantity: Decimal!
@@ -2466,20 +2840,63 @@ input OrderLineInput {
 
 extend type Query {
   "orders the viewer may read (its own, or its account's for a customer representative), newest first"
-  orders(first: Int = 20, after: String, filter: OrderFilter): SalesOrderConnection!
-  order(id: ID!): SalesOrder
+  orders(
+    "page size, 0 to 100"
+    first: Int = 20
+    "the endCursor of the previous page; absent for the first page"
+    after: String
+    "absent: every order the viewer may read"
+    filter: OrderFilter
+  ): SalesOrderConnection!
+  "one order; null when it does not exist or the viewer may not read it"
+  order(
+    "the order's id"
+    id: ID!
+  ): SalesOrder
 }
 
 extend type Mutation {
-  "the Create order wizard"
-  createOrder(input: OrderInformationInput!): SalesOrder!
-  updateOrderInformation(orderId: ID!, input: OrderInformationInput!): SalesOrder!
-  addOrderLine(orderId: ID!, input: OrderLineInput!): SalesOrder!
-  updateOrderLine(lineId: ID!, input: OrderLineInput!): SalesOrder!
-  removeOrderLine(lineId: ID!): SalesOrder!
-  "submitting twice returns the same submitted order"
-  submitOrder(orderId: ID!): SalesOrder!
-  deleteDraftOrder(orderId: ID!): Boolean!
+  "Create order wizard, step 1: starts a draft for the viewer's account, with what the customer must not choose copied from the contact. A contact lacking what ordering needs gets BAD_USER_INPUT with extensions.missingFields"
+  createOrder(
+    "receipt date, delivery address, requisition"
+    input: OrderInformationInput!
+  ): SalesOrder!
+  "changes a draft's step 1 information"
+  updateOrderInformation(
+    "the draft's id"
+    orderId: ID!
+    "the new information; absent optional fields keep their values"
+    input: OrderInformationInput!
+  ): SalesOrder!
+  "step 2: adds a line to a draft, priced from its price list; answers the whole order"
+  addOrderLine(
+    "the draft's id"
+    orderId: ID!
+    "product, quantity and unit"
+    input: OrderLineInput!
+  ): SalesOrder!
+  "changes a line of a draft and prices it again; answers the whole order"
+  updateOrderLine(
+    "the line's id"
+    lineId: ID!
+    "product, quantity and unit"
+    input: OrderLineInput!
+  ): SalesOrder!
+  "removes a line from a draft; the other lines keep their numbers"
+  removeOrderLine(
+    "the line's id"
+    lineId: ID!
+  ): SalesOrder!
+  "step 3: locks the draft and sends it to the ERP (status SUBMITTED, syncState PENDING); needs at least one line. Submitting twice returns the same submitted order"
+  submitOrder(
+    "the draft's id"
+    orderId: ID!
+  ): SalesOrder!
+  "discards a draft and its lines; submitted orders cannot be deleted"
+  deleteDraftOrder(
+    "the draft's id"
+    orderId: ID!
+  ): Boolean!
 }
 `, BuiltIn: false},
 	{Name: "../schema/permissions.graphqls", Input: `# Web roles and table permissions (DESIGN §4). WebRole is declared in
@@ -2499,19 +2916,27 @@ enum PermissionScope {
   PARENT
 }
 
+"A table permission: which privileges on which rows of a table the roles it is given to hold (Power Pages table permission)."
 type TablePermission {
+  "stable id; pass it as id or parentId in TablePermissionInput"
   id: ID!
+  "the permission's name, for administrators"
   name: String!
   "the table it governs: contact, customer_account, delivery_address, product, price_list, sales_order, sales_order_line, legal_entity, web_role, table_permission, invitation, web_template, page_template, web_page"
   table: String!
+  "which rows of the table it reaches"
   scope: PermissionScope!
+  "what it allows on those rows"
   privileges: [Privilege!]!
+  "the web roles that hold it"
   roles: [WebRole!]!
   "for PARENT scope: the permission on the parent table"
   parent: TablePermission
 }
 
+"The answer of explainPermission."
 type PermissionDecision {
+  "whether the contact may do it"
   allowed: Boolean!
   "the table permissions and roles that grant it; empty when denied"
   grantedBy: [TablePermission!]!
@@ -2519,16 +2944,29 @@ type PermissionDecision {
   explanation: String!
 }
 
-input WebRoleInput { name: String! description: String! }
-
-input TablePermissionInput {
-  "absent: create"
-  id: ID
+"A web role to create."
+input WebRoleInput {
+  "the role's name, unique"
   name: String!
+  "what the role is for, for administrators choosing roles"
+  description: String!
+}
+
+"A table permission to create or change."
+input TablePermissionInput {
+  "absent: create; else the permission to change"
+  id: ID
+  "the permission's name, for administrators"
+  name: String!
+  "the table it governs, one of those listed on TablePermission.table"
   table: String!
+  "which rows it reaches"
   scope: PermissionScope!
+  "what it allows on those rows"
   privileges: [Privilege!]!
+  "the web roles that hold it"
   roleIds: [ID!]!
+  "for PARENT scope: the permission on the parent table whose rows lead to these"
   parentId: ID
 }
 
@@ -2538,19 +2976,53 @@ extend type Query {
   "admin (READ on table_permission): every table permission"
   tablePermissions: [TablePermission!]!
   "admin: why may (or may not) this contact do this to this table or row"
-  explainPermission(contactId: ID!, table: String!, privilege: Privilege!, recordId: ID): PermissionDecision!
+  explainPermission(
+    "the contact asked about"
+    contactId: ID!
+    "the table, as on TablePermission.table"
+    table: String!
+    "the privilege asked about"
+    privilege: Privilege!
+    "a row of the table; absent: may it do this to some rows of the table at all"
+    recordId: ID
+  ): PermissionDecision!
 }
 
 extend type Mutation {
-  createWebRole(input: WebRoleInput!): WebRole!
-  "built-in roles cannot be deleted"
-  deleteWebRole(id: ID!): Boolean!
-  assignWebRole(contactId: ID!, roleId: ID!): Contact!
-  "refused with CONFLICT for the last member of Administrators"
-  unassignWebRole(contactId: ID!, roleId: ID!): Contact!
-  "refused with CONFLICT when Administrators would lose READ, CREATE, WRITE or DELETE on web_role or table_permission"
-  saveTablePermission(input: TablePermissionInput!): TablePermission!
-  deleteTablePermission(id: ID!): Boolean!
+  "creates a web role without permissions (CREATE on web_role)"
+  createWebRole(
+    "name and description"
+    input: WebRoleInput!
+  ): WebRole!
+  "deletes a web role and takes it from its contacts; built-in roles cannot be deleted"
+  deleteWebRole(
+    "the role's id"
+    id: ID!
+  ): Boolean!
+  "gives a contact a web role; it applies from the contact's next request"
+  assignWebRole(
+    "the contact's id"
+    contactId: ID!
+    "the role's id"
+    roleId: ID!
+  ): Contact!
+  "takes a web role from a contact; refused with CONFLICT for the last member of Administrators"
+  unassignWebRole(
+    "the contact's id"
+    contactId: ID!
+    "the role's id"
+    roleId: ID!
+  ): Contact!
+  "creates or changes a table permission; every running instance applies it on its next request. Refused with CONFLICT when Administrators would lose READ, CREATE, WRITE or DELETE on web_role or table_permission"
+  saveTablePermission(
+    "the permission"
+    input: TablePermissionInput!
+  ): TablePermission!
+  "deletes a table permission (and refuses, with CONFLICT, what saveTablePermission refuses)"
+  deleteTablePermission(
+    "the permission's id"
+    id: ID!
+  ): Boolean!
 }
 `, BuiltIn: false},
 	{Name: "../schema/sync.graphqls", Input: `# The ERP sync (dual-write) as administrators see it. Each order's and

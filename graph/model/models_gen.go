@@ -14,26 +14,40 @@ import (
 	"github.com/openportal/portal/orders"
 )
 
+// A page of the audit log (Relay connection).
 type AuditEntryConnection struct {
-	Edges      []*AuditEntryEdge `json:"edges"`
-	PageInfo   *PageInfo         `json:"pageInfo"`
-	TotalCount int               `json:"totalCount"`
+	// the entries of this page, newest first
+	Edges []*AuditEntryEdge `json:"edges"`
+	// whether more pages follow, and the cursor to fetch the next
+	PageInfo *PageInfo `json:"pageInfo"`
+	// how many entries match in all pages
+	TotalCount int `json:"totalCount"`
 }
 
+// An audit entry in a page, with its cursor.
 type AuditEntryEdge struct {
-	Cursor string               `json:"cursor"`
-	Node   *identity.AuditEntry `json:"node"`
+	// pass as after to continue after this entry
+	Cursor string `json:"cursor"`
+	// the entry
+	Node *identity.AuditEntry `json:"node"`
 }
 
+// A page of contacts (Relay connection).
 type ContactConnection struct {
-	Edges      []*ContactEdge `json:"edges"`
-	PageInfo   *PageInfo      `json:"pageInfo"`
-	TotalCount int            `json:"totalCount"`
+	// the contacts of this page, in order
+	Edges []*ContactEdge `json:"edges"`
+	// whether more pages follow, and the cursor to fetch the next
+	PageInfo *PageInfo `json:"pageInfo"`
+	// how many contacts match in all pages
+	TotalCount int `json:"totalCount"`
 }
 
+// A contact in a page, with its cursor.
 type ContactEdge struct {
-	Cursor string            `json:"cursor"`
-	Node   *identity.Contact `json:"node"`
+	// pass as after to continue after this contact
+	Cursor string `json:"cursor"`
+	// the contact
+	Node *identity.Contact `json:"node"`
 }
 
 // A page of ERP events.
@@ -54,52 +68,81 @@ type ErpEventEdge struct {
 	Node *dualwrite.Event `json:"node"`
 }
 
+// A page of invitations (Relay connection).
 type InvitationConnection struct {
-	Edges      []*InvitationEdge `json:"edges"`
-	PageInfo   *PageInfo         `json:"pageInfo"`
-	TotalCount int               `json:"totalCount"`
+	// the invitations of this page, newest first
+	Edges []*InvitationEdge `json:"edges"`
+	// whether more pages follow, and the cursor to fetch the next
+	PageInfo *PageInfo `json:"pageInfo"`
+	// how many invitations match in all pages
+	TotalCount int `json:"totalCount"`
 }
 
+// An invitation in a page, with its cursor.
 type InvitationEdge struct {
-	Cursor string               `json:"cursor"`
-	Node   *identity.Invitation `json:"node"`
+	// pass as after to continue after this invitation
+	Cursor string `json:"cursor"`
+	// the invitation
+	Node *identity.Invitation `json:"node"`
 }
 
+// The entry points for changing data. Errors carry extensions.code (BAD_USER_INPUT, UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, CONFLICT, RATE_LIMITED, INTERNAL) and, for bad input, extensions.field.
 type Mutation struct {
 }
 
+// Where a page of a list ends, for fetching the next one (Relay cursor connections).
 type PageInfo struct {
-	HasNextPage bool    `json:"hasNextPage"`
-	EndCursor   *string `json:"endCursor,omitempty"`
+	// true when there are rows after this page: ask again with after: endCursor
+	HasNextPage bool `json:"hasNextPage"`
+	// pass as after to get the next page; null on an empty page
+	EndCursor *string `json:"endCursor,omitempty"`
 }
 
+// A page of products (Relay connection).
 type ProductConnection struct {
-	Edges      []*ProductEdge `json:"edges"`
-	PageInfo   *PageInfo      `json:"pageInfo"`
-	TotalCount int            `json:"totalCount"`
+	// the products of this page, in order
+	Edges []*ProductEdge `json:"edges"`
+	// whether more pages follow, and the cursor to fetch the next
+	PageInfo *PageInfo `json:"pageInfo"`
+	// how many products match in all pages
+	TotalCount int `json:"totalCount"`
 }
 
+// A product in a page, with its cursor.
 type ProductEdge struct {
-	Cursor string           `json:"cursor"`
-	Node   *catalog.Product `json:"node"`
+	// pass as after to continue after this product
+	Cursor string `json:"cursor"`
+	// the product
+	Node *catalog.Product `json:"node"`
 }
 
+// The entry points for reading. Lists are paged: first (0 to 100, default 20) and after (a cursor from pageInfo.endCursor).
 type Query struct {
 }
 
+// A page of sales orders (Relay connection).
 type SalesOrderConnection struct {
-	Edges      []*SalesOrderEdge `json:"edges"`
-	PageInfo   *PageInfo         `json:"pageInfo"`
-	TotalCount int               `json:"totalCount"`
+	// the orders of this page, newest first
+	Edges []*SalesOrderEdge `json:"edges"`
+	// whether more pages follow, and the cursor to fetch the next
+	PageInfo *PageInfo `json:"pageInfo"`
+	// how many orders match in all pages
+	TotalCount int `json:"totalCount"`
 }
 
+// A sales order in a page, with its cursor.
 type SalesOrderEdge struct {
-	Cursor string        `json:"cursor"`
-	Node   *orders.Order `json:"node"`
+	// pass as after to continue after this order
+	Cursor string `json:"cursor"`
+	// the order
+	Node *orders.Order `json:"node"`
 }
 
+// An email and password to sign in with.
 type SignInInput struct {
-	Email    string `json:"email"`
+	// the contact's email, in any case
+	Email string `json:"email"`
+	// the contact's password
 	Password string `json:"password"`
 }
 
@@ -107,10 +150,14 @@ type SignInInput struct {
 type InvitationStatus string
 
 const (
-	InvitationStatusOpen     InvitationStatus = "OPEN"
+	// can be redeemed until expiresAt
+	InvitationStatusOpen InvitationStatus = "OPEN"
+	// was redeemed: the contact signed up with it
 	InvitationStatusRedeemed InvitationStatus = "REDEEMED"
-	InvitationStatusRevoked  InvitationStatus = "REVOKED"
-	InvitationStatusExpired  InvitationStatus = "EXPIRED"
+	// was withdrawn (revokeInvitation, or replaced by a newer invitation of the same contact)
+	InvitationStatusRevoked InvitationStatus = "REVOKED"
+	// expiresAt passed before it was redeemed
+	InvitationStatusExpired InvitationStatus = "EXPIRED"
 )
 
 var AllInvitationStatus = []InvitationStatus{
@@ -167,10 +214,14 @@ func (e InvitationStatus) MarshalJSON() ([]byte, error) {
 type SyncState string
 
 const (
+	// not meant for the ERP yet (e.g. an order still in draft)
 	SyncStateNotSent SyncState = "NOT_SENT"
+	// waiting to be sent to the ERP
 	SyncStatePending SyncState = "PENDING"
-	SyncStateSynced  SyncState = "SYNCED"
-	SyncStateFailed  SyncState = "FAILED"
+	// the ERP has it
+	SyncStateSynced SyncState = "SYNCED"
+	// sending to the ERP failed
+	SyncStateFailed SyncState = "FAILED"
 )
 
 var AllSyncState = []SyncState{

@@ -3,6 +3,8 @@ package scalar
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 )
@@ -62,5 +64,27 @@ func TestDates(t *testing.T) {
 	MarshalDateTime(time.Date(2026, 11, 23, 12, 0, 0, 0, time.FixedZone("X", 3600))).MarshalGQL(&b)
 	if b.String() != `"2026-11-23T11:00:00Z"` {
 		t.Errorf("MarshalDateTime = %s", b.String())
+	}
+}
+
+// TestMessagesDoNotEchoLongInput: a refusal names the input, but never more
+// than a few dozen characters of it.
+func TestMessagesDoNotEchoLongInput(t *testing.T) {
+	long := strings.Repeat("7", 100_000)
+	for name, parse := range map[string]func(any) error{
+		"Decimal":  func(v any) error { _, err := UnmarshalDecimal(v); return err },
+		"Date":     func(v any) error { _, err := UnmarshalDate(v); return err },
+		"DateTime": func(v any) error { _, err := UnmarshalDateTime(v); return err },
+	} {
+		for _, in := range []any{long, json.Number(long), "x" + long} {
+			err := parse(in)
+			if err == nil {
+				t.Errorf("%s accepted %d characters", name, len(fmt.Sprint(in)))
+				continue
+			}
+			if len(err.Error()) > 200 {
+				t.Errorf("%s: message of %d characters: %.80s…", name, len(err.Error()), err)
+			}
+		}
 	}
 }
