@@ -16,6 +16,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/introspection"
 	"github.com/openportal/portal"
 	"github.com/openportal/portal/catalog"
+	"github.com/openportal/portal/dualwrite"
 	"github.com/openportal/portal/graph/model"
 	"github.com/openportal/portal/graph/scalar"
 	"github.com/openportal/portal/identity"
@@ -39,6 +40,7 @@ type ResolverRoot interface {
 	AuditEntry() AuditEntryResolver
 	Contact() ContactResolver
 	CustomerAccount() CustomerAccountResolver
+	ErpEvent() ErpEventResolver
 	Invitation() InvitationResolver
 	Mutation() MutationResolver
 	Product() ProductResolver
@@ -127,6 +129,33 @@ type ComplexityRoot struct {
 		ShipToCountry     func(childComplexity int) int
 	}
 
+	ErpEvent struct {
+		AggregateID   func(childComplexity int) int
+		Attempts      func(childComplexity int) int
+		CreatedAt     func(childComplexity int) int
+		Data          func(childComplexity int) int
+		DeliveredAt   func(childComplexity int) int
+		ID            func(childComplexity int) int
+		LastAnswer    func(childComplexity int) int
+		LastAttemptAt func(childComplexity int) int
+		LastError     func(childComplexity int) int
+		LastStatus    func(childComplexity int) int
+		NextAttemptAt func(childComplexity int) int
+		State         func(childComplexity int) int
+		Type          func(childComplexity int) int
+	}
+
+	ErpEventConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	ErpEventEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	Invitation struct {
 		Contact    func(childComplexity int) int
 		CreatedAt  func(childComplexity int) int
@@ -179,6 +208,7 @@ type ComplexityRoot struct {
 		Ping                   func(childComplexity int) int
 		RedeemInvitation       func(childComplexity int, code string, password string) int
 		RemoveOrderLine        func(childComplexity int, lineID string) int
+		ReplayErpEvent         func(childComplexity int, id string) int
 		RevokeInvitation       func(childComplexity int, id string) int
 		SaveCustomerAccount    func(childComplexity int, input catalog.CustomerAccountInput) int
 		SaveLegalEntity        func(childComplexity int, input catalog.LegalEntityInput) int
@@ -239,6 +269,7 @@ type ComplexityRoot struct {
 		Contact           func(childComplexity int, id string) int
 		Contacts          func(childComplexity int, search *string, first *int, after *string) int
 		CustomerAccount   func(childComplexity int, id string) int
+		ErpEvents         func(childComplexity int, state *dualwrite.EventState, first *int, after *string) int
 		ExplainPermission func(childComplexity int, contactID string, table string, privilege policies.Privilege, recordID *string) int
 		Invitations       func(childComplexity int, first *int, after *string, contactID *string) int
 		LegalEntities     func(childComplexity int) int
@@ -362,6 +393,9 @@ type CustomerAccountResolver interface {
 	DeliveryAddresses(ctx context.Context, obj *catalog.CustomerAccount) ([]*catalog.Address, error)
 	Contacts(ctx context.Context, obj *catalog.CustomerAccount, first *int, after *string) (*model.ContactConnection, error)
 }
+type ErpEventResolver interface {
+	Data(ctx context.Context, obj *dualwrite.Event) (string, error)
+}
 type InvitationResolver interface {
 	Contact(ctx context.Context, obj *identity.Invitation) (*identity.Contact, error)
 	Roles(ctx context.Context, obj *identity.Invitation) ([]*policies.WebRole, error)
@@ -401,6 +435,7 @@ type MutationResolver interface {
 	UnassignWebRole(ctx context.Context, contactID string, roleID string) (*identity.Contact, error)
 	SaveTablePermission(ctx context.Context, input policies.TablePermissionInput) (*policies.TablePermission, error)
 	DeleteTablePermission(ctx context.Context, id string) (bool, error)
+	ReplayErpEvent(ctx context.Context, id string) (*dualwrite.Event, error)
 }
 type ProductResolver interface {
 	Company(ctx context.Context, obj *catalog.Product) (*catalog.LegalEntity, error)
@@ -422,6 +457,7 @@ type QueryResolver interface {
 	WebRoles(ctx context.Context) ([]*policies.WebRole, error)
 	TablePermissions(ctx context.Context) ([]*policies.TablePermission, error)
 	ExplainPermission(ctx context.Context, contactID string, table string, privilege policies.Privilege, recordID *string) (*policies.PermissionDecision, error)
+	ErpEvents(ctx context.Context, state *dualwrite.EventState, first *int, after *string) (*model.ErpEventConnection, error)
 }
 type SalesOrderResolver interface {
 	SyncState(ctx context.Context, obj *orders.Order) (model.SyncState, error)
@@ -779,6 +815,117 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CustomerAccount.ShipToCountry(childComplexity), true
 
+	case "ErpEvent.aggregateId":
+		if e.ComplexityRoot.ErpEvent.AggregateID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErpEvent.AggregateID(childComplexity), true
+	case "ErpEvent.attempts":
+		if e.ComplexityRoot.ErpEvent.Attempts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErpEvent.Attempts(childComplexity), true
+	case "ErpEvent.createdAt":
+		if e.ComplexityRoot.ErpEvent.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErpEvent.CreatedAt(childComplexity), true
+	case "ErpEvent.data":
+		if e.ComplexityRoot.ErpEvent.Data == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErpEvent.Data(childComplexity), true
+	case "ErpEvent.deliveredAt":
+		if e.ComplexityRoot.ErpEvent.DeliveredAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErpEvent.DeliveredAt(childComplexity), true
+	case "ErpEvent.id":
+		if e.ComplexityRoot.ErpEvent.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErpEvent.ID(childComplexity), true
+	case "ErpEvent.lastAnswer":
+		if e.ComplexityRoot.ErpEvent.LastAnswer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErpEvent.LastAnswer(childComplexity), true
+	case "ErpEvent.lastAttemptAt":
+		if e.ComplexityRoot.ErpEvent.LastAttemptAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErpEvent.LastAttemptAt(childComplexity), true
+	case "ErpEvent.lastError":
+		if e.ComplexityRoot.ErpEvent.LastError == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErpEvent.LastError(childComplexity), true
+	case "ErpEvent.lastStatus":
+		if e.ComplexityRoot.ErpEvent.LastStatus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErpEvent.LastStatus(childComplexity), true
+	case "ErpEvent.nextAttemptAt":
+		if e.ComplexityRoot.ErpEvent.NextAttemptAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErpEvent.NextAttemptAt(childComplexity), true
+	case "ErpEvent.state":
+		if e.ComplexityRoot.ErpEvent.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErpEvent.State(childComplexity), true
+	case "ErpEvent.type":
+		if e.ComplexityRoot.ErpEvent.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErpEvent.Type(childComplexity), true
+
+	case "ErpEventConnection.edges":
+		if e.ComplexityRoot.ErpEventConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErpEventConnection.Edges(childComplexity), true
+	case "ErpEventConnection.pageInfo":
+		if e.ComplexityRoot.ErpEventConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErpEventConnection.PageInfo(childComplexity), true
+	case "ErpEventConnection.totalCount":
+		if e.ComplexityRoot.ErpEventConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErpEventConnection.TotalCount(childComplexity), true
+
+	case "ErpEventEdge.cursor":
+		if e.ComplexityRoot.ErpEventEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErpEventEdge.Cursor(childComplexity), true
+	case "ErpEventEdge.node":
+		if e.ComplexityRoot.ErpEventEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErpEventEdge.Node(childComplexity), true
+
 	case "Invitation.contact":
 		if e.ComplexityRoot.Invitation.Contact == nil {
 			break
@@ -1075,6 +1222,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RemoveOrderLine(childComplexity, args["lineId"].(string)), true
+	case "Mutation.replayErpEvent":
+		if e.ComplexityRoot.Mutation.ReplayErpEvent == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_replayErpEvent_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReplayErpEvent(childComplexity, args["id"].(string)), true
 	case "Mutation.revokeInvitation":
 		if e.ComplexityRoot.Mutation.RevokeInvitation == nil {
 			break
@@ -1411,6 +1569,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.CustomerAccount(childComplexity, args["id"].(string)), true
+	case "Query.erpEvents":
+		if e.ComplexityRoot.Query.ErpEvents == nil {
+			break
+		}
+
+		args, err := ec.field_Query_erpEvents_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ErpEvents(childComplexity, args["state"].(*dualwrite.EventState), args["first"].(*int), args["after"].(*string)), true
 	case "Query.explainPermission":
 		if e.ComplexityRoot.Query.ExplainPermission == nil {
 			break
@@ -2941,6 +3110,88 @@ extend type Mutation {
   ): Boolean!
 }
 `, BuiltIn: false},
+	{Name: "../schema/sync.graphqls", Input: `# The ERP sync (dual-write) as administrators see it. Each order's and
+# contact's own syncState and the order's erpOrderNumber are on SalesOrder
+# and Contact.
+
+"Where an event to the ERP stands."
+enum ErpEventState {
+  "not yet accepted by the ERP: waiting for its next attempt, or for an earlier event of the same order or contact"
+  PENDING
+  "accepted by the ERP (it answered 2xx)"
+  DELIVERED
+  "given up: the ERP refused it (a 4xx other than 408 and 429) or it ran out of attempts; replayErpEvent sends it again"
+  DEAD
+}
+
+"A change Portal sends to the ERP — a submitted order (salesorder.submitted) or a created or changed contact (contact.upserted) — with the ERP's last answer."
+type ErpEvent {
+  "the event's id, sent to the ERP as the Idempotency-Key header: a repeat of the same event carries the same key"
+  id: ID!
+  "the event type: salesorder.submitted or contact.upserted"
+  type: String!
+  "the id of the order or contact the event is about"
+  aggregateId: ID!
+  "where the event stands"
+  state: ErpEventState!
+  "deliveries tried so far (a replay starts again from 0)"
+  attempts: Int!
+  "when the next delivery is due; null unless PENDING"
+  nextAttemptAt: DateTime
+  "when the last delivery was tried; null before the first"
+  lastAttemptAt: DateTime
+  "the HTTP status of the ERP's last answer; null when no answer came (then see lastError)"
+  lastStatus: Int
+  "the start (at most 2,000 characters) of the body of the ERP's last answer"
+  lastAnswer: String
+  "why the last delivery got no answer, e.g. connection refused or a timeout; null after an answer"
+  lastError: String
+  "when the ERP accepted the event; null unless DELIVERED"
+  deliveredAt: DateTime
+  "when the change was committed and the event written"
+  createdAt: DateTime!
+  "the event's data as sent in the envelope's data member, as JSON"
+  data: String!
+}
+
+"A page of ERP events."
+type ErpEventConnection {
+  "the events of this page"
+  edges: [ErpEventEdge!]!
+  "whether there are more, and the cursor to ask for them"
+  pageInfo: PageInfo!
+  "how many events match in all"
+  totalCount: Int!
+}
+
+"An ERP event and its cursor."
+type ErpEventEdge {
+  "pass as after to get the events after this one"
+  cursor: String!
+  "the event"
+  node: ErpEvent!
+}
+
+extend type Query {
+  "Events to the ERP, newest first, with the ERP's last answers. Administrators only (FORBIDDEN otherwise)."
+  erpEvents(
+    "only events in this state; absent: all"
+    state: ErpEventState
+    "page size, 0 to 100"
+    first: Int = 20
+    "the cursor of the last event of the previous page"
+    after: String
+  ): ErpEventConnection!
+}
+
+extend type Mutation {
+  "Sends a DEAD event again, from attempt 0 (after the cause was fixed at the ERP's end); its order or contact is PENDING again. Administrators only. CONFLICT when the event is not DEAD, NOT_FOUND when there is no such event."
+  replayErpEvent(
+    "the event's id"
+    id: ID!
+  ): ErpEvent!
+}
+`, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
 
@@ -3094,6 +3345,60 @@ func (ec *executionContext) childFields_CustomerAccount(ctx context.Context, fie
 		return ec.fieldContext_CustomerAccount_contacts(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CustomerAccount", field.Name)
+}
+
+func (ec *executionContext) childFields_ErpEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ErpEvent_id(ctx, field)
+	case "type":
+		return ec.fieldContext_ErpEvent_type(ctx, field)
+	case "aggregateId":
+		return ec.fieldContext_ErpEvent_aggregateId(ctx, field)
+	case "state":
+		return ec.fieldContext_ErpEvent_state(ctx, field)
+	case "attempts":
+		return ec.fieldContext_ErpEvent_attempts(ctx, field)
+	case "nextAttemptAt":
+		return ec.fieldContext_ErpEvent_nextAttemptAt(ctx, field)
+	case "lastAttemptAt":
+		return ec.fieldContext_ErpEvent_lastAttemptAt(ctx, field)
+	case "lastStatus":
+		return ec.fieldContext_ErpEvent_lastStatus(ctx, field)
+	case "lastAnswer":
+		return ec.fieldContext_ErpEvent_lastAnswer(ctx, field)
+	case "lastError":
+		return ec.fieldContext_ErpEvent_lastError(ctx, field)
+	case "deliveredAt":
+		return ec.fieldContext_ErpEvent_deliveredAt(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_ErpEvent_createdAt(ctx, field)
+	case "data":
+		return ec.fieldContext_ErpEvent_data(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ErpEvent", field.Name)
+}
+
+func (ec *executionContext) childFields_ErpEventConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_ErpEventConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ErpEventConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_ErpEventConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ErpEventConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ErpEventEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_ErpEventEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_ErpEventEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ErpEventEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_Invitation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3784,6 +4089,20 @@ func (ec *executionContext) field_Mutation_removeOrderLine_args(ctx context.Cont
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_replayErpEvent_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_revokeInvitation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4133,6 +4452,36 @@ func (ec *executionContext) field_Query_customerAccount_args(ctx context.Context
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_erpEvents_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "state",
+		func(ctx context.Context, v any) (*dualwrite.EventState, error) {
+			return ec.unmarshalOErpEventState2ᚖgithubᚗcomᚋopenportalᚋportalᚋdualwriteᚐEventState(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["state"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
 	return args, nil
 }
 
@@ -5654,6 +6003,447 @@ func (ec *executionContext) fieldContext_CustomerAccount_contacts(ctx context.Co
 	if fc.Args, err = ec.field_CustomerAccount_contacts_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ErpEvent_id(ctx context.Context, field graphql.CollectedField, obj *dualwrite.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ErpEvent_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ErpEvent_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ErpEvent", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ErpEvent_type(ctx context.Context, field graphql.CollectedField, obj *dualwrite.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ErpEvent_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Type, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ErpEvent_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ErpEvent", field, false, false, "String")
+}
+
+func (ec *executionContext) _ErpEvent_aggregateId(ctx context.Context, field graphql.CollectedField, obj *dualwrite.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ErpEvent_aggregateId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AggregateID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ErpEvent_aggregateId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ErpEvent", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ErpEvent_state(ctx context.Context, field graphql.CollectedField, obj *dualwrite.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ErpEvent_state(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.State, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v dualwrite.EventState) graphql.Marshaler {
+			return ec.marshalNErpEventState2githubᚗcomᚋopenportalᚋportalᚋdualwriteᚐEventState(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ErpEvent_state(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ErpEvent", field, false, false, "ErpEventState")
+}
+
+func (ec *executionContext) _ErpEvent_attempts(ctx context.Context, field graphql.CollectedField, obj *dualwrite.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ErpEvent_attempts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Attempts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ErpEvent_attempts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ErpEvent", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ErpEvent_nextAttemptAt(ctx context.Context, field graphql.CollectedField, obj *dualwrite.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ErpEvent_nextAttemptAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NextAttemptAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ErpEvent_nextAttemptAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ErpEvent", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _ErpEvent_lastAttemptAt(ctx context.Context, field graphql.CollectedField, obj *dualwrite.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ErpEvent_lastAttemptAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastAttemptAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ErpEvent_lastAttemptAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ErpEvent", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _ErpEvent_lastStatus(ctx context.Context, field graphql.CollectedField, obj *dualwrite.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ErpEvent_lastStatus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastStatus, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ErpEvent_lastStatus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ErpEvent", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ErpEvent_lastAnswer(ctx context.Context, field graphql.CollectedField, obj *dualwrite.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ErpEvent_lastAnswer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastAnswer, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ErpEvent_lastAnswer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ErpEvent", field, false, false, "String")
+}
+
+func (ec *executionContext) _ErpEvent_lastError(ctx context.Context, field graphql.CollectedField, obj *dualwrite.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ErpEvent_lastError(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastError, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ErpEvent_lastError(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ErpEvent", field, false, false, "String")
+}
+
+func (ec *executionContext) _ErpEvent_deliveredAt(ctx context.Context, field graphql.CollectedField, obj *dualwrite.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ErpEvent_deliveredAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DeliveredAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ErpEvent_deliveredAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ErpEvent", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _ErpEvent_createdAt(ctx context.Context, field graphql.CollectedField, obj *dualwrite.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ErpEvent_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ErpEvent_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ErpEvent", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _ErpEvent_data(ctx context.Context, field graphql.CollectedField, obj *dualwrite.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ErpEvent_data(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ErpEvent().Data(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ErpEvent_data(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ErpEvent", field, true, true, "String")
+}
+
+func (ec *executionContext) _ErpEventConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.ErpEventConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ErpEventConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ErpEventEdge) graphql.Marshaler {
+			return ec.marshalNErpEventEdge2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐErpEventEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ErpEventConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ErpEventConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ErpEventEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ErpEventConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.ErpEventConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ErpEventConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ErpEventConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ErpEventConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ErpEventConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.ErpEventConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ErpEventConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ErpEventConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ErpEventConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ErpEventEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.ErpEventEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ErpEventEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ErpEventEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ErpEventEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _ErpEventEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.ErpEventEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ErpEventEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *dualwrite.Event) graphql.Marshaler {
+			return ec.marshalNErpEvent2ᚖgithubᚗcomᚋopenportalᚋportalᚋdualwriteᚐEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ErpEventEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ErpEventEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ErpEvent(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -7503,6 +8293,50 @@ func (ec *executionContext) fieldContext_Mutation_deleteTablePermission(ctx cont
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_replayErpEvent(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_replayErpEvent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ReplayErpEvent(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *dualwrite.Event) graphql.Marshaler {
+			return ec.marshalNErpEvent2ᚖgithubᚗcomᚋopenportalᚋportalᚋdualwriteᚐEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_replayErpEvent(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ErpEvent(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_replayErpEvent_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8579,6 +9413,50 @@ func (ec *executionContext) fieldContext_Query_explainPermission(ctx context.Con
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_explainPermission_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_erpEvents(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_erpEvents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ErpEvents(ctx, fc.Args["state"].(*dualwrite.EventState), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ErpEventConnection) graphql.Marshaler {
+			return ec.marshalNErpEventConnection2ᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐErpEventConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_erpEvents(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ErpEventConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_erpEvents_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -12604,6 +13482,181 @@ func (ec *executionContext) _CustomerAccount(ctx context.Context, sel ast.Select
 	return out
 }
 
+var erpEventImplementors = []string{"ErpEvent"}
+
+func (ec *executionContext) _ErpEvent(ctx context.Context, sel ast.SelectionSet, obj *dualwrite.Event) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, erpEventImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ErpEvent")
+		case "id":
+			out.Values[i] = ec._ErpEvent_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "type":
+			out.Values[i] = ec._ErpEvent_type(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "aggregateId":
+			out.Values[i] = ec._ErpEvent_aggregateId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "state":
+			out.Values[i] = ec._ErpEvent_state(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "attempts":
+			out.Values[i] = ec._ErpEvent_attempts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "nextAttemptAt":
+			out.Values[i] = ec._ErpEvent_nextAttemptAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "lastAttemptAt":
+			out.Values[i] = ec._ErpEvent_lastAttemptAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "lastStatus":
+			out.Values[i] = ec._ErpEvent_lastStatus(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "lastAnswer":
+			out.Values[i] = ec._ErpEvent_lastAnswer(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "lastError":
+			out.Values[i] = ec._ErpEvent_lastError(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "deliveredAt":
+			out.Values[i] = ec._ErpEvent_deliveredAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._ErpEvent_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "data":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ErpEvent_data(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var erpEventConnectionImplementors = []string{"ErpEventConnection"}
+
+func (ec *executionContext) _ErpEventConnection(ctx context.Context, sel ast.SelectionSet, obj *model.ErpEventConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, erpEventConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ErpEventConnection")
+		case "edges":
+			out.Values[i] = ec._ErpEventConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._ErpEventConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._ErpEventConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var erpEventEdgeImplementors = []string{"ErpEventEdge"}
+
+func (ec *executionContext) _ErpEventEdge(ctx context.Context, sel ast.SelectionSet, obj *model.ErpEventEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, erpEventEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ErpEventEdge")
+		case "cursor":
+			out.Values[i] = ec._ErpEventEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._ErpEventEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var invitationImplementors = []string{"Invitation"}
 
 func (ec *executionContext) _Invitation(ctx context.Context, sel ast.SelectionSet, obj *identity.Invitation) graphql.Marshaler {
@@ -13084,6 +14137,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "replayErpEvent":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_replayErpEvent(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -13473,6 +14533,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_explainPermission(ctx, field)
+				})
+		case "erpEvents":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_erpEvents(ctx, field)
 				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
@@ -14590,6 +15656,61 @@ func (ec *executionContext) marshalNDecimal2githubᚗcomᚋshopspringᚋdecimal�
 	return res
 }
 
+func (ec *executionContext) marshalNErpEvent2ᚖgithubᚗcomᚋopenportalᚋportalᚋdualwriteᚐEvent(ctx context.Context, sel ast.SelectionSet, v *dualwrite.Event) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ErpEvent!")
+		return graphql.Null
+	}
+	return ec._ErpEvent(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNErpEventConnection2ᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐErpEventConnection(ctx context.Context, sel ast.SelectionSet, v *model.ErpEventConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ErpEventConnection!")
+		return graphql.Null
+	}
+	return ec._ErpEventConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNErpEventEdge2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐErpEventEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ErpEventEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNErpEventEdge2ᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐErpEventEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNErpEventEdge2ᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐErpEventEdge(ctx context.Context, sel ast.SelectionSet, v *model.ErpEventEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ErpEventEdge!")
+		return graphql.Null
+	}
+	return ec._ErpEventEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNErpEventState2githubᚗcomᚋopenportalᚋportalᚋdualwriteᚐEventState(ctx context.Context, v any) (dualwrite.EventState, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := dualwrite.EventState(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNErpEventState2githubᚗcomᚋopenportalᚋportalᚋdualwriteᚐEventState(ctx context.Context, sel ast.SelectionSet, v dualwrite.EventState) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "ErpEventState!")
+	}
+	return res
+}
+
 func (ec *executionContext) unmarshalNID2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalID(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -15404,6 +16525,25 @@ func (ec *executionContext) marshalODecimal2ᚖgithubᚗcomᚋshopspringᚋdecim
 	_ = sel
 	_ = ctx
 	res := scalar.MarshalDecimal(*v)
+	return res
+}
+
+func (ec *executionContext) unmarshalOErpEventState2ᚖgithubᚗcomᚋopenportalᚋportalᚋdualwriteᚐEventState(ctx context.Context, v any) (*dualwrite.EventState, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := dualwrite.EventState(tmp)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOErpEventState2ᚖgithubᚗcomᚋopenportalᚋportalᚋdualwriteᚐEventState(ctx context.Context, sel ast.SelectionSet, v *dualwrite.EventState) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(string(*v))
 	return res
 }
 

@@ -9,6 +9,7 @@ import (
 	"strconv"
 
 	"github.com/openportal/portal/catalog"
+	"github.com/openportal/portal/dualwrite"
 	"github.com/openportal/portal/identity"
 	"github.com/openportal/portal/orders"
 )
@@ -47,6 +48,24 @@ type ContactEdge struct {
 	Cursor string `json:"cursor"`
 	// the contact
 	Node *identity.Contact `json:"node"`
+}
+
+// A page of ERP events.
+type ErpEventConnection struct {
+	// the events of this page
+	Edges []*ErpEventEdge `json:"edges"`
+	// whether there are more, and the cursor to ask for them
+	PageInfo *PageInfo `json:"pageInfo"`
+	// how many events match in all
+	TotalCount int `json:"totalCount"`
+}
+
+// An ERP event and its cursor.
+type ErpEventEdge struct {
+	// pass as after to get the events after this one
+	Cursor string `json:"cursor"`
+	// the event
+	Node *dualwrite.Event `json:"node"`
 }
 
 // A page of invitations (Relay connection).
