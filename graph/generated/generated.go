@@ -96,6 +96,7 @@ type ComplexityRoot struct {
 		Language           func(childComplexity int) int
 		LastName           func(childComplexity int) int
 		MissingOrderFields func(childComplexity int) int
+		Phone              func(childComplexity int) int
 		PriceList          func(childComplexity int) int
 		Roles              func(childComplexity int) int
 		ShipToCountry      func(childComplexity int) int
@@ -139,6 +140,14 @@ type ComplexityRoot struct {
 		Status     func(childComplexity int) int
 	}
 
+	InvitationCheck struct {
+		Email     func(childComplexity int) int
+		ExpiresAt func(childComplexity int) int
+		FirstName func(childComplexity int) int
+		Message   func(childComplexity int) int
+		Usable    func(childComplexity int) int
+	}
+
 	InvitationConnection struct {
 		Edges      func(childComplexity int) int
 		PageInfo   func(childComplexity int) int
@@ -165,6 +174,7 @@ type ComplexityRoot struct {
 	Mutation struct {
 		AddOrderLine           func(childComplexity int, orderID string, input orders.LineInput) int
 		AssignWebRole          func(childComplexity int, contactID string, roleID string) int
+		ChangePassword         func(childComplexity int, currentPassword string, newPassword string) int
 		CreateContact          func(childComplexity int, input identity.ContactInput) int
 		CreateOrder            func(childComplexity int, input orders.InformationInput) int
 		CreateWebRole          func(childComplexity int, input policies.WebRoleInput) int
@@ -177,6 +187,8 @@ type ComplexityRoot struct {
 		Ping                   func(childComplexity int) int
 		RedeemInvitation       func(childComplexity int, code string, password string) int
 		RemoveOrderLine        func(childComplexity int, lineID string) int
+		RequestPasswordReset   func(childComplexity int, email string) int
+		ResetPassword          func(childComplexity int, token string, password string) int
 		RevokeInvitation       func(childComplexity int, id string) int
 		SaveCustomerAccount    func(childComplexity int, input catalog.CustomerAccountInput) int
 		SaveLegalEntity        func(childComplexity int, input catalog.LegalEntityInput) int
@@ -189,6 +201,7 @@ type ComplexityRoot struct {
 		SubmitOrder            func(childComplexity int, orderID string) int
 		UnassignWebRole        func(childComplexity int, contactID string, roleID string) int
 		UpdateContact          func(childComplexity int, id string, input identity.ContactInput) int
+		UpdateMyProfile        func(childComplexity int, input model.MyProfileInput) int
 		UpdateOrderInformation func(childComplexity int, orderID string, input orders.InformationInput) int
 		UpdateOrderLine        func(childComplexity int, lineID string, input orders.LineInput) int
 	}
@@ -237,6 +250,7 @@ type ComplexityRoot struct {
 		Contacts          func(childComplexity int, search *string, first *int, after *string) int
 		CustomerAccount   func(childComplexity int, id string) int
 		ExplainPermission func(childComplexity int, contactID string, table string, privilege policies.Privilege, recordID *string) int
+		InvitationCheck   func(childComplexity int, code string) int
 		Invitations       func(childComplexity int, first *int, after *string, contactID *string) int
 		LegalEntities     func(childComplexity int) int
 		Order             func(childComplexity int, id string) int
@@ -349,6 +363,8 @@ type ContactResolver interface {
 	Roles(ctx context.Context, obj *identity.Contact) ([]*policies.WebRole, error)
 
 	SyncState(ctx context.Context, obj *identity.Contact) (model.SyncState, error)
+
+	Phone(ctx context.Context, obj *identity.Contact) (*string, error)
 }
 type CustomerAccountResolver interface {
 	Company(ctx context.Context, obj *catalog.CustomerAccount) (*catalog.LegalEntity, error)
@@ -395,6 +411,10 @@ type MutationResolver interface {
 	UnassignWebRole(ctx context.Context, contactID string, roleID string) (*identity.Contact, error)
 	SaveTablePermission(ctx context.Context, input policies.TablePermissionInput) (*policies.TablePermission, error)
 	DeleteTablePermission(ctx context.Context, id string) (bool, error)
+	RequestPasswordReset(ctx context.Context, email string) (bool, error)
+	ResetPassword(ctx context.Context, token string, password string) (bool, error)
+	UpdateMyProfile(ctx context.Context, input model.MyProfileInput) (*identity.Contact, error)
+	ChangePassword(ctx context.Context, currentPassword string, newPassword string) (bool, error)
 }
 type ProductResolver interface {
 	Company(ctx context.Context, obj *catalog.Product) (*catalog.LegalEntity, error)
@@ -416,6 +436,7 @@ type QueryResolver interface {
 	WebRoles(ctx context.Context) ([]*policies.WebRole, error)
 	TablePermissions(ctx context.Context) ([]*policies.TablePermission, error)
 	ExplainPermission(ctx context.Context, contactID string, table string, privilege policies.Privilege, recordID *string) (*policies.PermissionDecision, error)
+	InvitationCheck(ctx context.Context, code string) (*identity.InvitationCheck, error)
 }
 type SalesOrderResolver interface {
 	SyncState(ctx context.Context, obj *orders.Order) (model.SyncState, error)
@@ -644,6 +665,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Contact.MissingOrderFields(childComplexity), true
+	case "Contact.phone":
+		if e.ComplexityRoot.Contact.Phone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Contact.Phone(childComplexity), true
 	case "Contact.priceList":
 		if e.ComplexityRoot.Contact.PriceList == nil {
 			break
@@ -828,6 +855,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Invitation.Status(childComplexity), true
 
+	case "InvitationCheck.email":
+		if e.ComplexityRoot.InvitationCheck.Email == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InvitationCheck.Email(childComplexity), true
+	case "InvitationCheck.expiresAt":
+		if e.ComplexityRoot.InvitationCheck.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InvitationCheck.ExpiresAt(childComplexity), true
+	case "InvitationCheck.firstName":
+		if e.ComplexityRoot.InvitationCheck.FirstName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InvitationCheck.FirstName(childComplexity), true
+	case "InvitationCheck.message":
+		if e.ComplexityRoot.InvitationCheck.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InvitationCheck.Message(childComplexity), true
+	case "InvitationCheck.usable":
+		if e.ComplexityRoot.InvitationCheck.Usable == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InvitationCheck.Usable(childComplexity), true
+
 	case "InvitationConnection.edges":
 		if e.ComplexityRoot.InvitationConnection.Edges == nil {
 			break
@@ -920,6 +978,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AssignWebRole(childComplexity, args["contactId"].(string), args["roleId"].(string)), true
+	case "Mutation.changePassword":
+		if e.ComplexityRoot.Mutation.ChangePassword == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_changePassword_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ChangePassword(childComplexity, args["currentPassword"].(string), args["newPassword"].(string)), true
 	case "Mutation.createContact":
 		if e.ComplexityRoot.Mutation.CreateContact == nil {
 			break
@@ -1047,6 +1116,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RemoveOrderLine(childComplexity, args["lineId"].(string)), true
+	case "Mutation.requestPasswordReset":
+		if e.ComplexityRoot.Mutation.RequestPasswordReset == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_requestPasswordReset_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RequestPasswordReset(childComplexity, args["email"].(string)), true
+	case "Mutation.resetPassword":
+		if e.ComplexityRoot.Mutation.ResetPassword == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_resetPassword_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ResetPassword(childComplexity, args["token"].(string), args["password"].(string)), true
 	case "Mutation.revokeInvitation":
 		if e.ComplexityRoot.Mutation.RevokeInvitation == nil {
 			break
@@ -1174,6 +1265,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateContact(childComplexity, args["id"].(string), args["input"].(identity.ContactInput)), true
+	case "Mutation.updateMyProfile":
+		if e.ComplexityRoot.Mutation.UpdateMyProfile == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateMyProfile_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateMyProfile(childComplexity, args["input"].(model.MyProfileInput)), true
 	case "Mutation.updateOrderInformation":
 		if e.ComplexityRoot.Mutation.UpdateOrderInformation == nil {
 			break
@@ -1384,6 +1486,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.ExplainPermission(childComplexity, args["contactId"].(string), args["table"].(string), args["privilege"].(policies.Privilege), args["recordId"].(*string)), true
 
+	case "Query.invitationCheck":
+		if e.ComplexityRoot.Query.InvitationCheck == nil {
+			break
+		}
+
+		args, err := ec.field_Query_invitationCheck_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.InvitationCheck(childComplexity, args["code"].(string)), true
 	case "Query.invitations":
 		if e.ComplexityRoot.Query.Invitations == nil {
 			break
@@ -1806,6 +1919,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CustomerAccountInput", ec.unmarshalInputCustomerAccountInput),
 			graphql.NewInputUnmarshaler("InviteInput", ec.unmarshalInputInviteInput),
 			graphql.NewInputUnmarshaler("LegalEntityInput", ec.unmarshalInputLegalEntityInput),
+			graphql.NewInputUnmarshaler("MyProfileInput", ec.unmarshalInputMyProfileInput),
 			graphql.NewInputUnmarshaler("OrderFilter", ec.unmarshalInputOrderFilter),
 			graphql.NewInputUnmarshaler("OrderInformationInput", ec.unmarshalInputOrderInformationInput),
 			graphql.NewInputUnmarshaler("OrderLineInput", ec.unmarshalInputOrderLineInput),
@@ -2384,6 +2498,88 @@ extend type Mutation {
   deleteTablePermission(id: ID!): Boolean!
 }
 `, BuiltIn: false},
+	{Name: "../schema/self.graphqls", Input: `# Self-service for contacts: their own profile and password, forgotten
+# passwords, and a look at an invitation code before redeeming it.
+
+extend type Contact {
+  "the contact's phone number as they typed it on their profile; null when they gave none"
+  phone: String
+}
+
+"What a signed-in contact may change about itself."
+input MyProfileInput {
+  "required, at most 100 characters"
+  firstName: String!
+  "required, at most 100 characters"
+  lastName: String!
+  "digits and + - ( ) . x /, at most 40 characters; absent keeps it, empty clears it"
+  phone: String
+}
+
+"What the sign-up page shows before asking for a password: whom an invitation code is for, or why it cannot be used."
+type InvitationCheck {
+  "true when redeemInvitation would accept the code (with a good password)"
+  usable: Boolean!
+  "when not usable: what happened and what to do, e.g. ask the administrator for a new invitation"
+  message: String
+  "when usable: the email the invitation is for, which becomes the sign-in"
+  email: String
+  "when usable: the invitee's first name"
+  firstName: String
+  "when usable: when the code stops working"
+  expiresAt: DateTime
+}
+
+extend type Query {
+  "look at an invitation code from a sign-up link without using it; anyone holding the code may ask"
+  invitationCheck(
+    "the code from the sign-up link (its code query parameter)"
+    code: String!
+  ): InvitationCheck!
+}
+
+extend type Mutation {
+  """
+  Mail a single-use password reset link (valid one hour) to the contact with this email, when it can sign in and an
+  SMTP server is configured. Answers true whatever the case, so it never reveals whether an email is known; only a
+  malformed email is refused (BAD_USER_INPUT on email), and too many requests in a minute (UNAUTHENTICATED,
+  extensions.reason RATE_LIMITED). A new request voids the earlier links of the contact.
+  """
+  requestPasswordReset(
+    "the email the contact signs in with"
+    email: String!
+  ): Boolean!
+
+  """
+  Set a new password with the token from a reset link; the link then stops working and every session of the contact
+  ends. Refused with BAD_USER_INPUT on token (unknown, used, replaced or expired link: the message says what to do)
+  or on password (shorter than 12 characters, or the email). Does not sign in: sign in with the new password.
+  """
+  resetPassword(
+    "the token query parameter of the reset link"
+    token: String!
+    "the new password: 12 characters or more, not the email"
+    password: String!
+  ): Boolean!
+
+  "Change the viewer's own name and phone number (any signed-in contact; UNAUTHENTICATED otherwise)."
+  updateMyProfile(
+    "the new values"
+    input: MyProfileInput!
+  ): Contact!
+
+  """
+  Change the viewer's own password; its other sessions end, this one stays. BAD_USER_INPUT on currentPassword when it
+  is wrong (these count toward the sign-in rate limit) and on newPassword when it breaks the policy or is unchanged.
+  """
+  changePassword(
+    "the password the viewer signs in with now"
+    currentPassword: String!
+    "12 characters or more, not the email, not the current one"
+    newPassword: String!
+  ): Boolean!
+}
+`, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
 
@@ -2485,6 +2681,8 @@ func (ec *executionContext) childFields_Contact(ctx context.Context, field graph
 		return ec.fieldContext_Contact_missingOrderFields(ctx, field)
 	case "disabled":
 		return ec.fieldContext_Contact_disabled(ctx, field)
+	case "phone":
+		return ec.fieldContext_Contact_phone(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Contact", field.Name)
 }
@@ -2561,6 +2759,22 @@ func (ec *executionContext) childFields_Invitation(ctx context.Context, field gr
 		return ec.fieldContext_Invitation_invitedBy(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Invitation", field.Name)
+}
+
+func (ec *executionContext) childFields_InvitationCheck(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "usable":
+		return ec.fieldContext_InvitationCheck_usable(ctx, field)
+	case "message":
+		return ec.fieldContext_InvitationCheck_message(ctx, field)
+	case "email":
+		return ec.fieldContext_InvitationCheck_email(ctx, field)
+	case "firstName":
+		return ec.fieldContext_InvitationCheck_firstName(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_InvitationCheck_expiresAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InvitationCheck", field.Name)
 }
 
 func (ec *executionContext) childFields_InvitationConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3029,6 +3243,28 @@ func (ec *executionContext) field_Mutation_assignWebRole_args(ctx context.Contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_changePassword_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "currentPassword",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["currentPassword"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "newPassword",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["newPassword"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createContact_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3188,6 +3424,42 @@ func (ec *executionContext) field_Mutation_removeOrderLine_args(ctx context.Cont
 		return nil, err
 	}
 	args["lineId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_requestPasswordReset_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "email",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["email"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_resetPassword_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "token",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["token"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "password",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["password"] = arg1
 	return args, nil
 }
 
@@ -3358,6 +3630,20 @@ func (ec *executionContext) field_Mutation_updateContact_args(ctx context.Contex
 		return nil, err
 	}
 	args["input"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateMyProfile_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.MyProfileInput, error) {
+			return ec.unmarshalNMyProfileInput2githubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐMyProfileInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
 	return args, nil
 }
 
@@ -3556,6 +3842,20 @@ func (ec *executionContext) field_Query_explainPermission_args(ctx context.Conte
 		return nil, err
 	}
 	args["recordId"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_invitationCheck_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "code",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["code"] = arg0
 	return args, nil
 }
 
@@ -4591,6 +4891,29 @@ func (ec *executionContext) fieldContext_Contact_disabled(_ context.Context, fie
 	return graphql.NewScalarFieldContext("Contact", field, false, false, "Boolean")
 }
 
+func (ec *executionContext) _Contact_phone(ctx context.Context, field graphql.CollectedField, obj *identity.Contact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Contact_phone(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Contact().Phone(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Contact_phone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Contact", field, true, true, "String")
+}
+
 func (ec *executionContext) _ContactConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.ContactConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5275,6 +5598,121 @@ func (ec *executionContext) fieldContext_Invitation_invitedBy(_ context.Context,
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _InvitationCheck_usable(ctx context.Context, field graphql.CollectedField, obj *identity.InvitationCheck) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InvitationCheck_usable(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Usable, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InvitationCheck_usable(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InvitationCheck", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _InvitationCheck_message(ctx context.Context, field graphql.CollectedField, obj *identity.InvitationCheck) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InvitationCheck_message(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Message, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_InvitationCheck_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InvitationCheck", field, false, false, "String")
+}
+
+func (ec *executionContext) _InvitationCheck_email(ctx context.Context, field graphql.CollectedField, obj *identity.InvitationCheck) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InvitationCheck_email(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Email, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_InvitationCheck_email(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InvitationCheck", field, false, false, "String")
+}
+
+func (ec *executionContext) _InvitationCheck_firstName(ctx context.Context, field graphql.CollectedField, obj *identity.InvitationCheck) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InvitationCheck_firstName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FirstName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_InvitationCheck_firstName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InvitationCheck", field, false, false, "String")
+}
+
+func (ec *executionContext) _InvitationCheck_expiresAt(ctx context.Context, field graphql.CollectedField, obj *identity.InvitationCheck) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InvitationCheck_expiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_InvitationCheck_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InvitationCheck", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _InvitationConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.InvitationConnection) (ret graphql.Marshaler) {
@@ -6756,6 +7194,182 @@ func (ec *executionContext) fieldContext_Mutation_deleteTablePermission(ctx cont
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_requestPasswordReset(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_requestPasswordReset(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RequestPasswordReset(ctx, fc.Args["email"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_requestPasswordReset(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_requestPasswordReset_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_resetPassword(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_resetPassword(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ResetPassword(ctx, fc.Args["token"].(string), fc.Args["password"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_resetPassword(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_resetPassword_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateMyProfile(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateMyProfile(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateMyProfile(ctx, fc.Args["input"].(model.MyProfileInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *identity.Contact) graphql.Marshaler {
+			return ec.marshalNContact2ᚖgithubᚗcomᚋopenportalᚋportalᚋidentityᚐContact(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateMyProfile(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Contact(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateMyProfile_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_changePassword(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_changePassword(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ChangePassword(ctx, fc.Args["currentPassword"].(string), fc.Args["newPassword"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_changePassword(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_changePassword_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7832,6 +8446,50 @@ func (ec *executionContext) fieldContext_Query_explainPermission(ctx context.Con
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_explainPermission_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_invitationCheck(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_invitationCheck(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().InvitationCheck(ctx, fc.Args["code"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *identity.InvitationCheck) graphql.Marshaler {
+			return ec.marshalNInvitationCheck2ᚖgithubᚗcomᚋopenportalᚋportalᚋidentityᚐInvitationCheck(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_invitationCheck(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InvitationCheck(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_invitationCheck_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -10739,6 +11397,62 @@ func UnmarshalLegalEntityInput(ctx context.Context, raw any) (catalog.LegalEntit
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputMyProfileInput(ctx context.Context, obj any) (model.MyProfileInput, error) {
+	var it model.MyProfileInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"firstName", "lastName", "phone"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "firstName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("firstName"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FirstName = data
+		case "lastName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastName"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastName = data
+		case "phone":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("phone"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Phone = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalMyProfileInput unmarshals raw into the MyProfileInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalMyProfileInput(ctx context.Context, raw any) (model.MyProfileInput, error) {
+	var out model.MyProfileInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "MyProfileInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputOrderFilter(ctx context.Context, obj any) (orders.Filter, error) {
 	var it orders.Filter
 	if obj == nil {
@@ -11671,6 +12385,12 @@ func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, 
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "phone":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Contact_phone(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -11917,6 +12637,59 @@ func (ec *executionContext) _Invitation(ctx context.Context, sel ast.SelectionSe
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Invitation_invitedBy(ctx, field, obj)
 				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var invitationCheckImplementors = []string{"InvitationCheck"}
+
+func (ec *executionContext) _InvitationCheck(ctx context.Context, sel ast.SelectionSet, obj *identity.InvitationCheck) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, invitationCheckImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InvitationCheck")
+		case "usable":
+			out.Values[i] = ec._InvitationCheck_usable(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "message":
+			out.Values[i] = ec._InvitationCheck_message(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "email":
+			out.Values[i] = ec._InvitationCheck_email(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "firstName":
+			out.Values[i] = ec._InvitationCheck_firstName(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "expiresAt":
+			out.Values[i] = ec._InvitationCheck_expiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -12316,6 +13089,34 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "requestPasswordReset":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_requestPasswordReset(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "resetPassword":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_resetPassword(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateMyProfile":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateMyProfile(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "changePassword":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_changePassword(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -12705,6 +13506,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_explainPermission(ctx, field)
+				})
+		case "invitationCheck":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_invitationCheck(ctx, field)
 				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
@@ -13882,6 +14689,14 @@ func (ec *executionContext) marshalNInvitation2ᚖgithubᚗcomᚋopenportalᚋpo
 	return ec._Invitation(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNInvitationCheck2ᚖgithubᚗcomᚋopenportalᚋportalᚋidentityᚐInvitationCheck(ctx context.Context, sel ast.SelectionSet, v *identity.InvitationCheck) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "InvitationCheck!")
+		return graphql.Null
+	}
+	return ec._InvitationCheck(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNInvitationConnection2ᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐInvitationConnection(ctx context.Context, sel ast.SelectionSet, v *model.InvitationConnection) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "InvitationConnection!")
@@ -13963,6 +14778,11 @@ func (ec *executionContext) marshalNLegalEntity2ᚖgithubᚗcomᚋopenportalᚋp
 
 func (ec *executionContext) unmarshalNLegalEntityInput2githubᚗcomᚋopenportalᚋportalᚋcatalogᚐLegalEntityInput(ctx context.Context, v any) (catalog.LegalEntityInput, error) {
 	res, err := ec.unmarshalInputLegalEntityInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNMyProfileInput2githubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐMyProfileInput(ctx context.Context, v any) (model.MyProfileInput, error) {
+	res, err := ec.unmarshalInputMyProfileInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 

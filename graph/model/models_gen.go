@@ -49,6 +49,16 @@ type InvitationEdge struct {
 type Mutation struct {
 }
 
+// What a signed-in contact may change about itself.
+type MyProfileInput struct {
+	// required, at most 100 characters
+	FirstName string `json:"firstName"`
+	// required, at most 100 characters
+	LastName string `json:"lastName"`
+	// digits and + - ( ) . x /, at most 40 characters; absent keeps it, empty clears it
+	Phone *string `json:"phone,omitempty"`
+}
+
 type PageInfo struct {
 	HasNextPage bool    `json:"hasNextPage"`
 	EndCursor   *string `json:"endCursor,omitempty"`
