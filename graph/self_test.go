@@ -384,7 +384,7 @@ func TestInvitationCheck(t *testing.T) {
 	const check = `query($code: String!) { invitationCheck(code: $code) { usable message email firstName expiresAt } }`
 	type result struct {
 		InvitationCheck struct {
-			Usable                            bool
+			Usable                               bool
 			Message, Email, FirstName, ExpiresAt *string
 		}
 	}
