@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/uptrace/bun"
 
+	portal "github.com/openportal/portal"
 	"github.com/openportal/portal/policies"
 )
 
@@ -42,6 +43,8 @@ type Engine struct {
 	// GraphQL resolver needs the engine first, so it comes after New).
 	API    API
 	Logger *slog.Logger
+	// Previewer renders previewWebTemplate's pages; set by the site.
+	Previewer Previewer
 
 	snap   atomic.Pointer[Snapshot]
 	mu     sync.Mutex // one reload at a time
@@ -557,4 +560,55 @@ type dependentError struct {
 
 func (e *dependentError) Error() string {
 	return fmt.Sprintf("template %s includes or extends it and would break: %v", e.name, e.err)
+}
+
+// Overlay is a copy of snapshot s (the current one when nil) with the
+// template name's source replaced, checked like a save; for previews.
+func (e *Engine) Overlay(s *Snapshot, name, source string) (*Snapshot, error) {
+	if s == nil {
+		s = e.Current()
+	}
+	if err := e.checkSource(s, map[string]*string{name: &source}); err != nil {
+		return nil, err
+	}
+	o := &Snapshot{version: s.version, templates: make(map[string]*WebTemplate, len(s.templates)),
+		pageTemplates: s.pageTemplates, pages: s.pages, snippets: s.snippets, settings: s.settings,
+		compiled: map[string]*compiled{}, failed: map[string]error{}}
+	for k, v := range s.templates {
+		o.templates[k] = v
+	}
+	t := WebTemplate{Name: name}
+	if old := s.templates[name]; old != nil {
+		t = *old
+	}
+	t.Source = source
+	o.templates[name] = &t
+	return o, nil
+}
+
+// Previewer renders the page at path as the contact asContactID (the
+// viewer of ctx when empty) with the page's template replaced by source.
+// The site provides it.
+type Previewer func(ctx context.Context, source, path, asContactID string) ([]byte, error)
+
+// PreviewSource renders unsaved source for a path (administrators only).
+func (e *Engine) PreviewSource(ctx context.Context, source, path string, asContactID *string) ([]byte, error) {
+	v := portal.ViewerFrom(ctx)
+	if v.Anonymous() {
+		return nil, portal.Errorf(portal.EUNAUTHENTICATED, "Sign in as an administrator to preview templates.")
+	}
+	if !v.HasRole(portal.RoleAdministrators) {
+		return nil, portal.Errorf(portal.EFORBIDDEN, "Only administrators may preview templates.")
+	}
+	if err := e.Policy.Require(ctx, policies.TableWebTemplate, policies.Write); err != nil {
+		return nil, err
+	}
+	if e.Previewer == nil {
+		return nil, portal.Errorf(portal.EINTERNAL, "The site is not running in this process.")
+	}
+	as := ""
+	if asContactID != nil {
+		as = *asContactID
+	}
+	return e.Previewer(ctx, source, path, as)
 }

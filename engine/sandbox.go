@@ -110,7 +110,7 @@ func (l *loader) Get(name string) (io.Reader, error) {
 // gives a tag parser no way to reach its template set, so compiles are
 // serialized and the state is package-level for their duration.
 type compileState struct {
-	schema Schema
+	schema API
 	forms  map[string]*formSpec
 	form   *formSpec // the {% form %} whose body is being parsed
 }
@@ -129,7 +129,7 @@ type compiled struct {
 // compile parses the template name and everything it includes or extends,
 // reading sources through get. The returned error is a *SourceError when
 // the source is at fault.
-func compile(schema Schema, name, lang string, get func(string) (string, bool)) (*compiled, error) {
+func compile(schema API, name, lang string, get func(string) (string, bool)) (*compiled, error) {
 	register()
 	compileMu.Lock()
 	defer compileMu.Unlock()

@@ -27,9 +27,6 @@ type API interface {
 	Exec(ctx context.Context, query string, vars map[string]any) *graphql.Response
 }
 
-// Schema is an alias kept for the compile state.
-type Schema = API
-
 // prepare parses and validates a document of one operation of kind op
 // against the schema; errors say where, in template coordinates, counted
 // from the string token that holds the document.

@@ -5,6 +5,7 @@ package graph
 
 import (
 	"github.com/openportal/portal/catalog"
+	"github.com/openportal/portal/engine"
 	"github.com/openportal/portal/identity"
 	"github.com/openportal/portal/orders"
 	"github.com/openportal/portal/policies"
@@ -17,4 +18,5 @@ type Resolver struct {
 	Roles       *policies.Roles
 	Permissions *policies.Admin
 	Orders      *orders.Service
+	Engine      *engine.Engine
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/introspection"
 	"github.com/openportal/portal"
 	"github.com/openportal/portal/catalog"
+	"github.com/openportal/portal/engine"
 	"github.com/openportal/portal/graph/model"
 	"github.com/openportal/portal/graph/scalar"
 	"github.com/openportal/portal/identity"
@@ -41,12 +42,15 @@ type ResolverRoot interface {
 	CustomerAccount() CustomerAccountResolver
 	Invitation() InvitationResolver
 	Mutation() MutationResolver
+	PageTemplate() PageTemplateResolver
 	Product() ProductResolver
 	Query() QueryResolver
 	SalesOrder() SalesOrderResolver
 	SalesOrderLine() SalesOrderLineResolver
 	TablePermission() TablePermissionResolver
 	Viewer() ViewerResolver
+	WebPage() WebPageResolver
+	WebTemplate() WebTemplateResolver
 }
 
 type DirectiveRoot struct {
@@ -114,6 +118,13 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	ContentSnippet struct {
+		ID       func(childComplexity int) int
+		Language func(childComplexity int) int
+		Name     func(childComplexity int) int
+		Value    func(childComplexity int) int
+	}
+
 	CustomerAccount struct {
 		AccountNumber     func(childComplexity int) int
 		Company           func(childComplexity int) int
@@ -178,9 +189,12 @@ type ComplexityRoot struct {
 		CreateContact          func(childComplexity int, input identity.ContactInput) int
 		CreateOrder            func(childComplexity int, input orders.InformationInput) int
 		CreateWebRole          func(childComplexity int, input policies.WebRoleInput) int
+		DeleteContentSnippet   func(childComplexity int, name string, language *string) int
 		DeleteDraftOrder       func(childComplexity int, orderID string) int
 		DeleteTablePermission  func(childComplexity int, id string) int
+		DeleteWebPage          func(childComplexity int, path string) int
 		DeleteWebRole          func(childComplexity int, id string) int
+		DeleteWebTemplate      func(childComplexity int, name string) int
 		DisableContact         func(childComplexity int, id string) int
 		EnableContact          func(childComplexity int, id string) int
 		InviteContact          func(childComplexity int, input identity.InviteInput) int
@@ -190,12 +204,18 @@ type ComplexityRoot struct {
 		RequestPasswordReset   func(childComplexity int, email string) int
 		ResetPassword          func(childComplexity int, token string, password string) int
 		RevokeInvitation       func(childComplexity int, id string) int
+		RollbackWebTemplate    func(childComplexity int, name string, version int) int
+		SaveContentSnippet     func(childComplexity int, name string, language *string, value string) int
 		SaveCustomerAccount    func(childComplexity int, input catalog.CustomerAccountInput) int
 		SaveLegalEntity        func(childComplexity int, input catalog.LegalEntityInput) int
+		SavePageTemplate       func(childComplexity int, input engine.PageTemplateInput) int
 		SavePriceList          func(childComplexity int, input catalog.PriceListInput) int
 		SaveProduct            func(childComplexity int, input catalog.ProductInput) int
+		SaveSiteSetting        func(childComplexity int, name string, value string) int
 		SaveTablePermission    func(childComplexity int, input policies.TablePermissionInput) int
 		SaveUnit               func(childComplexity int, input catalog.UnitInput) int
+		SaveWebPage            func(childComplexity int, input engine.WebPageInput) int
+		SaveWebTemplate        func(childComplexity int, name string, source string) int
 		SignIn                 func(childComplexity int, input model.SignInInput) int
 		SignOut                func(childComplexity int) int
 		SubmitOrder            func(childComplexity int, orderID string) int
@@ -209,6 +229,12 @@ type ComplexityRoot struct {
 	PageInfo struct {
 		EndCursor   func(childComplexity int) int
 		HasNextPage func(childComplexity int) int
+	}
+
+	PageTemplate struct {
+		ID          func(childComplexity int) int
+		Name        func(childComplexity int) int
+		WebTemplate func(childComplexity int) int
 	}
 
 	PermissionDecision struct {
@@ -245,21 +271,28 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		AuditLog          func(childComplexity int, first *int, after *string, contactID *string) int
-		Contact           func(childComplexity int, id string) int
-		Contacts          func(childComplexity int, search *string, first *int, after *string) int
-		CustomerAccount   func(childComplexity int, id string) int
-		ExplainPermission func(childComplexity int, contactID string, table string, privilege policies.Privilege, recordID *string) int
-		InvitationCheck   func(childComplexity int, code string) int
-		Invitations       func(childComplexity int, first *int, after *string, contactID *string) int
-		LegalEntities     func(childComplexity int) int
-		Order             func(childComplexity int, id string) int
-		Orders            func(childComplexity int, first *int, after *string, filter *orders.Filter) int
-		Products          func(childComplexity int, search *string, first *int, after *string) int
-		TablePermissions  func(childComplexity int) int
-		Units             func(childComplexity int) int
-		Viewer            func(childComplexity int) int
-		WebRoles          func(childComplexity int) int
+		AuditLog           func(childComplexity int, first *int, after *string, contactID *string) int
+		Contact            func(childComplexity int, id string) int
+		Contacts           func(childComplexity int, search *string, first *int, after *string) int
+		ContentSnippets    func(childComplexity int) int
+		CustomerAccount    func(childComplexity int, id string) int
+		ExplainPermission  func(childComplexity int, contactID string, table string, privilege policies.Privilege, recordID *string) int
+		InvitationCheck    func(childComplexity int, code string) int
+		Invitations        func(childComplexity int, first *int, after *string, contactID *string) int
+		LegalEntities      func(childComplexity int) int
+		Order              func(childComplexity int, id string) int
+		Orders             func(childComplexity int, first *int, after *string, filter *orders.Filter) int
+		PageTemplates      func(childComplexity int) int
+		PreviewWebTemplate func(childComplexity int, source string, path string, asContactID *string) int
+		Products           func(childComplexity int, search *string, first *int, after *string) int
+		SiteSettings       func(childComplexity int) int
+		TablePermissions   func(childComplexity int) int
+		Units              func(childComplexity int) int
+		Viewer             func(childComplexity int) int
+		WebPages           func(childComplexity int) int
+		WebRoles           func(childComplexity int) int
+		WebTemplate        func(childComplexity int, name string) int
+		WebTemplates       func(childComplexity int) int
 	}
 
 	SalesOrder struct {
@@ -314,6 +347,11 @@ type ComplexityRoot struct {
 		Viewer    func(childComplexity int) int
 	}
 
+	SiteSetting struct {
+		Name  func(childComplexity int) int
+		Value func(childComplexity int) int
+	}
+
 	TablePermission struct {
 		ID         func(childComplexity int) int
 		Name       func(childComplexity int) int
@@ -322,6 +360,10 @@ type ComplexityRoot struct {
 		Roles      func(childComplexity int) int
 		Scope      func(childComplexity int) int
 		Table      func(childComplexity int) int
+	}
+
+	TemplatePreview struct {
+		HTML func(childComplexity int) int
 	}
 
 	Unit struct {
@@ -336,11 +378,37 @@ type ComplexityRoot struct {
 		Roles           func(childComplexity int) int
 	}
 
+	WebPage struct {
+		ID           func(childComplexity int) int
+		InNav        func(childComplexity int) int
+		NavOrder     func(childComplexity int) int
+		PageTemplate func(childComplexity int) int
+		Path         func(childComplexity int) int
+		Public       func(childComplexity int) int
+		Roles        func(childComplexity int) int
+		Title        func(childComplexity int) int
+	}
+
 	WebRole struct {
 		BuiltIn     func(childComplexity int) int
 		Description func(childComplexity int) int
 		ID          func(childComplexity int) int
 		Name        func(childComplexity int) int
+	}
+
+	WebTemplate struct {
+		History   func(childComplexity int, first *int) int
+		ID        func(childComplexity int) int
+		Name      func(childComplexity int) int
+		Source    func(childComplexity int) int
+		UpdatedAt func(childComplexity int) int
+		Version   func(childComplexity int) int
+	}
+
+	WebTemplateVersion struct {
+		SavedAt func(childComplexity int) int
+		Source  func(childComplexity int) int
+		Version func(childComplexity int) int
 	}
 }
 
@@ -389,6 +457,15 @@ type MutationResolver interface {
 	SaveProduct(ctx context.Context, input catalog.ProductInput) (*catalog.Product, error)
 	SavePriceList(ctx context.Context, input catalog.PriceListInput) (*catalog.PriceList, error)
 	SaveUnit(ctx context.Context, input catalog.UnitInput) (*catalog.Unit, error)
+	SaveWebTemplate(ctx context.Context, name string, source string) (*engine.WebTemplate, error)
+	RollbackWebTemplate(ctx context.Context, name string, version int) (*engine.WebTemplate, error)
+	DeleteWebTemplate(ctx context.Context, name string) (bool, error)
+	SavePageTemplate(ctx context.Context, input engine.PageTemplateInput) (*engine.PageTemplate, error)
+	SaveWebPage(ctx context.Context, input engine.WebPageInput) (*engine.WebPage, error)
+	DeleteWebPage(ctx context.Context, path string) (bool, error)
+	SaveContentSnippet(ctx context.Context, name string, language *string, value string) (*engine.ContentSnippet, error)
+	DeleteContentSnippet(ctx context.Context, name string, language *string) (bool, error)
+	SaveSiteSetting(ctx context.Context, name string, value string) (*engine.SiteSetting, error)
 	SignIn(ctx context.Context, input model.SignInInput) (*identity.SignIn, error)
 	SignOut(ctx context.Context) (bool, error)
 	RedeemInvitation(ctx context.Context, code string, password string) (*identity.SignIn, error)
@@ -416,6 +493,9 @@ type MutationResolver interface {
 	UpdateMyProfile(ctx context.Context, input model.MyProfileInput) (*identity.Contact, error)
 	ChangePassword(ctx context.Context, currentPassword string, newPassword string) (bool, error)
 }
+type PageTemplateResolver interface {
+	WebTemplate(ctx context.Context, obj *engine.PageTemplate) (*engine.WebTemplate, error)
+}
 type ProductResolver interface {
 	Company(ctx context.Context, obj *catalog.Product) (*catalog.LegalEntity, error)
 
@@ -427,6 +507,13 @@ type QueryResolver interface {
 	CustomerAccount(ctx context.Context, id string) (*catalog.CustomerAccount, error)
 	LegalEntities(ctx context.Context) ([]*catalog.LegalEntity, error)
 	Units(ctx context.Context) ([]*catalog.Unit, error)
+	WebTemplates(ctx context.Context) ([]*engine.WebTemplate, error)
+	WebTemplate(ctx context.Context, name string) (*engine.WebTemplate, error)
+	PageTemplates(ctx context.Context) ([]*engine.PageTemplate, error)
+	WebPages(ctx context.Context) ([]*engine.WebPage, error)
+	PreviewWebTemplate(ctx context.Context, source string, path string, asContactID *string) (*model.TemplatePreview, error)
+	ContentSnippets(ctx context.Context) ([]*engine.ContentSnippet, error)
+	SiteSettings(ctx context.Context) ([]*engine.SiteSetting, error)
 	Contact(ctx context.Context, id string) (*identity.Contact, error)
 	Contacts(ctx context.Context, search *string, first *int, after *string) (*model.ContactConnection, error)
 	Invitations(ctx context.Context, first *int, after *string, contactID *string) (*model.InvitationConnection, error)
@@ -461,6 +548,14 @@ type ViewerResolver interface {
 	Contact(ctx context.Context, obj *portal.Viewer) (*identity.Contact, error)
 	Roles(ctx context.Context, obj *portal.Viewer) ([]*policies.WebRole, error)
 	IsAdministrator(ctx context.Context, obj *portal.Viewer) (bool, error)
+}
+type WebPageResolver interface {
+	PageTemplate(ctx context.Context, obj *engine.WebPage) (*engine.PageTemplate, error)
+
+	Roles(ctx context.Context, obj *engine.WebPage) ([]*policies.WebRole, error)
+}
+type WebTemplateResolver interface {
+	History(ctx context.Context, obj *engine.WebTemplate, first *int) ([]*engine.WebTemplateVersion, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -727,6 +822,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ContactEdge.Node(childComplexity), true
+
+	case "ContentSnippet.id":
+		if e.ComplexityRoot.ContentSnippet.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContentSnippet.ID(childComplexity), true
+	case "ContentSnippet.language":
+		if e.ComplexityRoot.ContentSnippet.Language == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContentSnippet.Language(childComplexity), true
+	case "ContentSnippet.name":
+		if e.ComplexityRoot.ContentSnippet.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContentSnippet.Name(childComplexity), true
+	case "ContentSnippet.value":
+		if e.ComplexityRoot.ContentSnippet.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContentSnippet.Value(childComplexity), true
 
 	case "CustomerAccount.accountNumber":
 		if e.ComplexityRoot.CustomerAccount.AccountNumber == nil {
@@ -1022,6 +1142,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateWebRole(childComplexity, args["input"].(policies.WebRoleInput)), true
+	case "Mutation.deleteContentSnippet":
+		if e.ComplexityRoot.Mutation.DeleteContentSnippet == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteContentSnippet_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteContentSnippet(childComplexity, args["name"].(string), args["language"].(*string)), true
 	case "Mutation.deleteDraftOrder":
 		if e.ComplexityRoot.Mutation.DeleteDraftOrder == nil {
 			break
@@ -1044,6 +1175,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteTablePermission(childComplexity, args["id"].(string)), true
+	case "Mutation.deleteWebPage":
+		if e.ComplexityRoot.Mutation.DeleteWebPage == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteWebPage_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteWebPage(childComplexity, args["path"].(string)), true
 	case "Mutation.deleteWebRole":
 		if e.ComplexityRoot.Mutation.DeleteWebRole == nil {
 			break
@@ -1055,6 +1197,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteWebRole(childComplexity, args["id"].(string)), true
+	case "Mutation.deleteWebTemplate":
+		if e.ComplexityRoot.Mutation.DeleteWebTemplate == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteWebTemplate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteWebTemplate(childComplexity, args["name"].(string)), true
 	case "Mutation.disableContact":
 		if e.ComplexityRoot.Mutation.DisableContact == nil {
 			break
@@ -1149,6 +1302,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RevokeInvitation(childComplexity, args["id"].(string)), true
+	case "Mutation.rollbackWebTemplate":
+		if e.ComplexityRoot.Mutation.RollbackWebTemplate == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_rollbackWebTemplate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RollbackWebTemplate(childComplexity, args["name"].(string), args["version"].(int)), true
+	case "Mutation.saveContentSnippet":
+		if e.ComplexityRoot.Mutation.SaveContentSnippet == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_saveContentSnippet_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SaveContentSnippet(childComplexity, args["name"].(string), args["language"].(*string), args["value"].(string)), true
 	case "Mutation.saveCustomerAccount":
 		if e.ComplexityRoot.Mutation.SaveCustomerAccount == nil {
 			break
@@ -1171,6 +1346,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SaveLegalEntity(childComplexity, args["input"].(catalog.LegalEntityInput)), true
+	case "Mutation.savePageTemplate":
+		if e.ComplexityRoot.Mutation.SavePageTemplate == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_savePageTemplate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SavePageTemplate(childComplexity, args["input"].(engine.PageTemplateInput)), true
 	case "Mutation.savePriceList":
 		if e.ComplexityRoot.Mutation.SavePriceList == nil {
 			break
@@ -1193,6 +1379,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SaveProduct(childComplexity, args["input"].(catalog.ProductInput)), true
+	case "Mutation.saveSiteSetting":
+		if e.ComplexityRoot.Mutation.SaveSiteSetting == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_saveSiteSetting_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SaveSiteSetting(childComplexity, args["name"].(string), args["value"].(string)), true
 	case "Mutation.saveTablePermission":
 		if e.ComplexityRoot.Mutation.SaveTablePermission == nil {
 			break
@@ -1215,6 +1412,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SaveUnit(childComplexity, args["input"].(catalog.UnitInput)), true
+	case "Mutation.saveWebPage":
+		if e.ComplexityRoot.Mutation.SaveWebPage == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_saveWebPage_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SaveWebPage(childComplexity, args["input"].(engine.WebPageInput)), true
+	case "Mutation.saveWebTemplate":
+		if e.ComplexityRoot.Mutation.SaveWebTemplate == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_saveWebTemplate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SaveWebTemplate(childComplexity, args["name"].(string), args["source"].(string)), true
 	case "Mutation.signIn":
 		if e.ComplexityRoot.Mutation.SignIn == nil {
 			break
@@ -1311,6 +1530,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PageInfo.HasNextPage(childComplexity), true
+
+	case "PageTemplate.id":
+		if e.ComplexityRoot.PageTemplate.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PageTemplate.ID(childComplexity), true
+	case "PageTemplate.name":
+		if e.ComplexityRoot.PageTemplate.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PageTemplate.Name(childComplexity), true
+	case "PageTemplate.webTemplate":
+		if e.ComplexityRoot.PageTemplate.WebTemplate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PageTemplate.WebTemplate(childComplexity), true
 
 	case "PermissionDecision.allowed":
 		if e.ComplexityRoot.PermissionDecision.Allowed == nil {
@@ -1463,6 +1701,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Contacts(childComplexity, args["search"].(*string), args["first"].(*int), args["after"].(*string)), true
+	case "Query.contentSnippets":
+		if e.ComplexityRoot.Query.ContentSnippets == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.ContentSnippets(childComplexity), true
 	case "Query.customerAccount":
 		if e.ComplexityRoot.Query.CustomerAccount == nil {
 			break
@@ -1536,6 +1780,23 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Orders(childComplexity, args["first"].(*int), args["after"].(*string), args["filter"].(*orders.Filter)), true
+	case "Query.pageTemplates":
+		if e.ComplexityRoot.Query.PageTemplates == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.PageTemplates(childComplexity), true
+	case "Query.previewWebTemplate":
+		if e.ComplexityRoot.Query.PreviewWebTemplate == nil {
+			break
+		}
+
+		args, err := ec.field_Query_previewWebTemplate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.PreviewWebTemplate(childComplexity, args["source"].(string), args["path"].(string), args["asContactId"].(*string)), true
 	case "Query.products":
 		if e.ComplexityRoot.Query.Products == nil {
 			break
@@ -1547,6 +1808,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Products(childComplexity, args["search"].(*string), args["first"].(*int), args["after"].(*string)), true
+	case "Query.siteSettings":
+		if e.ComplexityRoot.Query.SiteSettings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.SiteSettings(childComplexity), true
 	case "Query.tablePermissions":
 		if e.ComplexityRoot.Query.TablePermissions == nil {
 			break
@@ -1565,12 +1832,35 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Viewer(childComplexity), true
+	case "Query.webPages":
+		if e.ComplexityRoot.Query.WebPages == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.WebPages(childComplexity), true
 	case "Query.webRoles":
 		if e.ComplexityRoot.Query.WebRoles == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Query.WebRoles(childComplexity), true
+	case "Query.webTemplate":
+		if e.ComplexityRoot.Query.WebTemplate == nil {
+			break
+		}
+
+		args, err := ec.field_Query_webTemplate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.WebTemplate(childComplexity, args["name"].(string)), true
+	case "Query.webTemplates":
+		if e.ComplexityRoot.Query.WebTemplates == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.WebTemplates(childComplexity), true
 
 	case "SalesOrder.company":
 		if e.ComplexityRoot.SalesOrder.Company == nil {
@@ -1799,6 +2089,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SignInPayload.Viewer(childComplexity), true
 
+	case "SiteSetting.name":
+		if e.ComplexityRoot.SiteSetting.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SiteSetting.Name(childComplexity), true
+	case "SiteSetting.value":
+		if e.ComplexityRoot.SiteSetting.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SiteSetting.Value(childComplexity), true
+
 	case "TablePermission.id":
 		if e.ComplexityRoot.TablePermission.ID == nil {
 			break
@@ -1842,6 +2145,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.TablePermission.Table(childComplexity), true
 
+	case "TemplatePreview.html":
+		if e.ComplexityRoot.TemplatePreview.HTML == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TemplatePreview.HTML(childComplexity), true
+
 	case "Unit.code":
 		if e.ComplexityRoot.Unit.Code == nil {
 			break
@@ -1880,6 +2190,55 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Viewer.Roles(childComplexity), true
 
+	case "WebPage.id":
+		if e.ComplexityRoot.WebPage.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebPage.ID(childComplexity), true
+	case "WebPage.inNav":
+		if e.ComplexityRoot.WebPage.InNav == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebPage.InNav(childComplexity), true
+	case "WebPage.navOrder":
+		if e.ComplexityRoot.WebPage.NavOrder == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebPage.NavOrder(childComplexity), true
+	case "WebPage.pageTemplate":
+		if e.ComplexityRoot.WebPage.PageTemplate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebPage.PageTemplate(childComplexity), true
+	case "WebPage.path":
+		if e.ComplexityRoot.WebPage.Path == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebPage.Path(childComplexity), true
+	case "WebPage.public":
+		if e.ComplexityRoot.WebPage.Public == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebPage.Public(childComplexity), true
+	case "WebPage.roles":
+		if e.ComplexityRoot.WebPage.Roles == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebPage.Roles(childComplexity), true
+	case "WebPage.title":
+		if e.ComplexityRoot.WebPage.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebPage.Title(childComplexity), true
+
 	case "WebRole.builtIn":
 		if e.ComplexityRoot.WebRole.BuiltIn == nil {
 			break
@@ -1905,6 +2264,67 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.WebRole.Name(childComplexity), true
 
+	case "WebTemplate.history":
+		if e.ComplexityRoot.WebTemplate.History == nil {
+			break
+		}
+
+		args, err := ec.field_WebTemplate_history_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.WebTemplate.History(childComplexity, args["first"].(*int)), true
+	case "WebTemplate.id":
+		if e.ComplexityRoot.WebTemplate.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebTemplate.ID(childComplexity), true
+	case "WebTemplate.name":
+		if e.ComplexityRoot.WebTemplate.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebTemplate.Name(childComplexity), true
+	case "WebTemplate.source":
+		if e.ComplexityRoot.WebTemplate.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebTemplate.Source(childComplexity), true
+	case "WebTemplate.updatedAt":
+		if e.ComplexityRoot.WebTemplate.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebTemplate.UpdatedAt(childComplexity), true
+	case "WebTemplate.version":
+		if e.ComplexityRoot.WebTemplate.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebTemplate.Version(childComplexity), true
+
+	case "WebTemplateVersion.savedAt":
+		if e.ComplexityRoot.WebTemplateVersion.SavedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebTemplateVersion.SavedAt(childComplexity), true
+	case "WebTemplateVersion.source":
+		if e.ComplexityRoot.WebTemplateVersion.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebTemplateVersion.Source(childComplexity), true
+	case "WebTemplateVersion.version":
+		if e.ComplexityRoot.WebTemplateVersion.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebTemplateVersion.Version(childComplexity), true
+
 	}
 	return 0, false
 }
@@ -1923,12 +2343,14 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("OrderFilter", ec.unmarshalInputOrderFilter),
 			graphql.NewInputUnmarshaler("OrderInformationInput", ec.unmarshalInputOrderInformationInput),
 			graphql.NewInputUnmarshaler("OrderLineInput", ec.unmarshalInputOrderLineInput),
+			graphql.NewInputUnmarshaler("PageTemplateInput", ec.unmarshalInputPageTemplateInput),
 			graphql.NewInputUnmarshaler("PriceInput", ec.unmarshalInputPriceInput),
 			graphql.NewInputUnmarshaler("PriceListInput", ec.unmarshalInputPriceListInput),
 			graphql.NewInputUnmarshaler("ProductInput", ec.unmarshalInputProductInput),
 			graphql.NewInputUnmarshaler("SignInInput", ec.unmarshalInputSignInInput),
 			graphql.NewInputUnmarshaler("TablePermissionInput", ec.unmarshalInputTablePermissionInput),
 			graphql.NewInputUnmarshaler("UnitInput", ec.unmarshalInputUnitInput),
+			graphql.NewInputUnmarshaler("WebPageInput", ec.unmarshalInputWebPageInput),
 			graphql.NewInputUnmarshaler("WebRoleInput", ec.unmarshalInputWebRoleInput),
 		)
 	}
@@ -2155,6 +2577,158 @@ extend type Mutation {
   saveProduct(input: ProductInput!): Product!
   savePriceList(input: PriceListInput!): PriceList!
   saveUnit(input: UnitInput!): Unit!
+}
+`, BuiltIn: false},
+	{Name: "../schema/engine.graphqls", Input: `# The page engine (issue 10): web templates, page templates, web pages,
+# content snippets and site settings, administered through GraphQL.
+
+"A stored pongo2 template of the customer site; every save makes a new version."
+type WebTemplate {
+  id: ID!
+  "a name like Layout or OrderList, used by include and extends"
+  name: String!
+  "pongo2 source"
+  source: String!
+  "the current version, 1 for a new template"
+  version: Int!
+  "when the current version was saved"
+  updatedAt: DateTime!
+  "earlier saved versions, newest first"
+  history("how many, at most 100" first: Int = 20): [WebTemplateVersion!]!
+}
+
+"One earlier saved version of a web template."
+type WebTemplateVersion {
+  "its version number, for rollbackWebTemplate"
+  version: Int!
+  "the source as saved then"
+  source: String!
+  "when it was saved"
+  savedAt: DateTime!
+}
+
+"A kind of page (Home, Orders, ...) and the web template that renders it."
+type PageTemplate {
+  id: ID!
+  "e.g. Home"
+  name: String!
+  "the template that renders pages of this kind"
+  webTemplate: WebTemplate!
+}
+
+"A site path and the page template that answers it."
+type WebPage {
+  id: ID!
+  "site path, e.g. / or /orders/new"
+  path: String!
+  "the page's title (navigation and the browser tab)"
+  title: String!
+  "the page template that renders it"
+  pageTemplate: PageTemplate!
+  "anonymous visitors may open it"
+  public: Boolean!
+  "shown in the site navigation (to viewers who may open it)"
+  inNav: Boolean!
+  "position in the navigation, lowest first"
+  navOrder: Int!
+  "roles that may open it when it is not public; empty means any signed-in viewer"
+  roles: [WebRole!]!
+}
+
+"The result of rendering an unsaved template source."
+type TemplatePreview {
+  "the rendered page"
+  html: String!
+}
+
+"Site text an administrator edits without touching a template, per language."
+type ContentSnippet {
+  id: ID!
+  "e.g. footer; templates read it as snippets.footer"
+  name: String!
+  "BCP 47 language (en, de-CH), or empty for every language"
+  language: String!
+  "the text"
+  value: String!
+}
+
+"A named site-wide value; templates read it as settings.<name>."
+type SiteSetting {
+  "e.g. site_name or company_name"
+  name: String!
+  "the value"
+  value: String!
+}
+
+"Creates or repoints a page template by name."
+input PageTemplateInput {
+  "the page template's name, e.g. Home"
+  name: String!
+  "the web template that renders it"
+  webTemplateName: String!
+}
+
+"Creates or changes the web page at a path."
+input WebPageInput {
+  "a path pattern such as /about or /orders/{id}"
+  path: String!
+  "the page's title"
+  title: String!
+  "the page template that renders it"
+  pageTemplateName: String!
+  "anonymous visitors may open it"
+  public: Boolean!
+  "roles that may open it when not public (empty: any signed-in viewer); unchanged when omitted"
+  roleIds: [ID!]
+  "shown in navigation; unchanged when omitted (false for a new page)"
+  inNav: Boolean
+  "position in navigation; unchanged when omitted (0 for a new page)"
+  navOrder: Int
+}
+
+extend type Query {
+  "admin: every web template, by name"
+  webTemplates: [WebTemplate!]!
+  "admin: the web template with this name, or null"
+  webTemplate("the template's name" name: String!): WebTemplate
+  "admin: every page template, by name"
+  pageTemplates: [PageTemplate!]!
+  "admin: every web page, in navigation order"
+  webPages: [WebPage!]!
+  "admin: render a template source against a page and a viewer without saving it"
+  previewWebTemplate(
+    "the unsaved pongo2 source"
+    source: String!
+    "the site path to render it for, e.g. /orders/123"
+    path: String!
+    "the contact to render as (default: the administrator)"
+    asContactId: ID
+  ): TemplatePreview!
+  "admin: every content snippet, by name and language"
+  contentSnippets: [ContentSnippet!]!
+  "admin: every site setting, by name"
+  siteSettings: [SiteSetting!]!
+}
+
+extend type Mutation {
+  "refused with BAD_USER_INPUT, naming the line, when the source does not parse"
+  saveWebTemplate("the template's name" name: String!, "the pongo2 source" source: String!): WebTemplate!
+  "saves an earlier version's source as the newest version"
+  rollbackWebTemplate("the template's name" name: String!, "the version to go back to" version: Int!): WebTemplate!
+  "refused with CONFLICT while a page template uses it or another template includes or extends it"
+  deleteWebTemplate("the template's name" name: String!): Boolean!
+  "creates or repoints a page template"
+  savePageTemplate(input: PageTemplateInput!): PageTemplate!
+  "creates or changes the web page at input.path"
+  saveWebPage(input: WebPageInput!): WebPage!
+  "deletes the web page at a path"
+  deleteWebPage("the page's path" path: String!): Boolean!
+  "creates or changes a snippet"
+  saveContentSnippet("the snippet's name" name: String!, "BCP 47 language, empty for every language" language: String = "", "the text" value: String!): ContentSnippet!
+  "deletes a snippet"
+  deleteContentSnippet("the snippet's name" name: String!, "its language" language: String = ""): Boolean!
+  "creates or changes a site setting"
+  saveSiteSetting("the setting's name" name: String!, "its value" value: String!): SiteSetting!
 }
 `, BuiltIn: false},
 	{Name: "../schema/identity.graphqls", Input: `type Viewer {
@@ -2709,6 +3283,20 @@ func (ec *executionContext) childFields_ContactEdge(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type ContactEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_ContentSnippet(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ContentSnippet_id(ctx, field)
+	case "name":
+		return ec.fieldContext_ContentSnippet_name(ctx, field)
+	case "language":
+		return ec.fieldContext_ContentSnippet_language(ctx, field)
+	case "value":
+		return ec.fieldContext_ContentSnippet_value(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ContentSnippet", field.Name)
+}
+
 func (ec *executionContext) childFields_CustomerAccount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -2831,6 +3419,18 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 		return ec.fieldContext_PageInfo_endCursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
+}
+
+func (ec *executionContext) childFields_PageTemplate(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_PageTemplate_id(ctx, field)
+	case "name":
+		return ec.fieldContext_PageTemplate_name(ctx, field)
+	case "webTemplate":
+		return ec.fieldContext_PageTemplate_webTemplate(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PageTemplate", field.Name)
 }
 
 func (ec *executionContext) childFields_PermissionDecision(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3003,6 +3603,16 @@ func (ec *executionContext) childFields_SignInPayload(ctx context.Context, field
 	return nil, fmt.Errorf("no field named %q was found under type SignInPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_SiteSetting(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_SiteSetting_name(ctx, field)
+	case "value":
+		return ec.fieldContext_SiteSetting_value(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SiteSetting", field.Name)
+}
+
 func (ec *executionContext) childFields_TablePermission(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -3021,6 +3631,14 @@ func (ec *executionContext) childFields_TablePermission(ctx context.Context, fie
 		return ec.fieldContext_TablePermission_parent(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type TablePermission", field.Name)
+}
+
+func (ec *executionContext) childFields_TemplatePreview(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "html":
+		return ec.fieldContext_TemplatePreview_html(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TemplatePreview", field.Name)
 }
 
 func (ec *executionContext) childFields_Unit(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3047,6 +3665,28 @@ func (ec *executionContext) childFields_Viewer(ctx context.Context, field graphq
 	return nil, fmt.Errorf("no field named %q was found under type Viewer", field.Name)
 }
 
+func (ec *executionContext) childFields_WebPage(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_WebPage_id(ctx, field)
+	case "path":
+		return ec.fieldContext_WebPage_path(ctx, field)
+	case "title":
+		return ec.fieldContext_WebPage_title(ctx, field)
+	case "pageTemplate":
+		return ec.fieldContext_WebPage_pageTemplate(ctx, field)
+	case "public":
+		return ec.fieldContext_WebPage_public(ctx, field)
+	case "inNav":
+		return ec.fieldContext_WebPage_inNav(ctx, field)
+	case "navOrder":
+		return ec.fieldContext_WebPage_navOrder(ctx, field)
+	case "roles":
+		return ec.fieldContext_WebPage_roles(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WebPage", field.Name)
+}
+
 func (ec *executionContext) childFields_WebRole(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -3059,6 +3699,36 @@ func (ec *executionContext) childFields_WebRole(ctx context.Context, field graph
 		return ec.fieldContext_WebRole_builtIn(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type WebRole", field.Name)
+}
+
+func (ec *executionContext) childFields_WebTemplate(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_WebTemplate_id(ctx, field)
+	case "name":
+		return ec.fieldContext_WebTemplate_name(ctx, field)
+	case "source":
+		return ec.fieldContext_WebTemplate_source(ctx, field)
+	case "version":
+		return ec.fieldContext_WebTemplate_version(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_WebTemplate_updatedAt(ctx, field)
+	case "history":
+		return ec.fieldContext_WebTemplate_history(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WebTemplate", field.Name)
+}
+
+func (ec *executionContext) childFields_WebTemplateVersion(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "version":
+		return ec.fieldContext_WebTemplateVersion_version(ctx, field)
+	case "source":
+		return ec.fieldContext_WebTemplateVersion_source(ctx, field)
+	case "savedAt":
+		return ec.fieldContext_WebTemplateVersion_savedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WebTemplateVersion", field.Name)
 }
 
 func (ec *executionContext) childFields___Directive(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3307,6 +3977,28 @@ func (ec *executionContext) field_Mutation_createWebRole_args(ctx context.Contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_deleteContentSnippet_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "name",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["name"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "language",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["language"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_deleteDraftOrder_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3335,6 +4027,20 @@ func (ec *executionContext) field_Mutation_deleteTablePermission_args(ctx contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_deleteWebPage_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "path",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["path"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_deleteWebRole_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3346,6 +4052,20 @@ func (ec *executionContext) field_Mutation_deleteWebRole_args(ctx context.Contex
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_deleteWebTemplate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "name",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["name"] = arg0
 	return args, nil
 }
 
@@ -3477,6 +4197,58 @@ func (ec *executionContext) field_Mutation_revokeInvitation_args(ctx context.Con
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_rollbackWebTemplate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "name",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["name"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "version",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["version"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_saveContentSnippet_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "name",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["name"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "language",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["language"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "value",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["value"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_saveCustomerAccount_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3497,6 +4269,20 @@ func (ec *executionContext) field_Mutation_saveLegalEntity_args(ctx context.Cont
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (catalog.LegalEntityInput, error) {
 			return ec.unmarshalNLegalEntityInput2githubᚗcomᚋopenportalᚋportalᚋcatalogᚐLegalEntityInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_savePageTemplate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (engine.PageTemplateInput, error) {
+			return ec.unmarshalNPageTemplateInput2githubᚗcomᚋopenportalᚋportalᚋengineᚐPageTemplateInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -3533,6 +4319,28 @@ func (ec *executionContext) field_Mutation_saveProduct_args(ctx context.Context,
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_saveSiteSetting_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "name",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["name"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "value",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["value"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_saveTablePermission_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3558,6 +4366,42 @@ func (ec *executionContext) field_Mutation_saveUnit_args(ctx context.Context, ra
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_saveWebPage_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (engine.WebPageInput, error) {
+			return ec.unmarshalNWebPageInput2githubᚗcomᚋopenportalᚋportalᚋengineᚐWebPageInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_saveWebTemplate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "name",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["name"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "source",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["source"] = arg1
 	return args, nil
 }
 
@@ -3933,6 +4777,36 @@ func (ec *executionContext) field_Query_orders_args(ctx context.Context, rawArgs
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_previewWebTemplate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "source",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["source"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "path",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["path"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "asContactId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["asContactId"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_products_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3960,6 +4834,34 @@ func (ec *executionContext) field_Query_products_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["after"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_webTemplate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "name",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["name"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_WebTemplate_history_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
 	return args, nil
 }
 
@@ -5054,6 +5956,98 @@ func (ec *executionContext) fieldContext_ContactEdge_node(_ context.Context, fie
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _ContentSnippet_id(ctx context.Context, field graphql.CollectedField, obj *engine.ContentSnippet) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContentSnippet_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ContentSnippet_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ContentSnippet", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ContentSnippet_name(ctx context.Context, field graphql.CollectedField, obj *engine.ContentSnippet) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContentSnippet_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ContentSnippet_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ContentSnippet", field, false, false, "String")
+}
+
+func (ec *executionContext) _ContentSnippet_language(ctx context.Context, field graphql.CollectedField, obj *engine.ContentSnippet) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContentSnippet_language(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Language, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ContentSnippet_language(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ContentSnippet", field, false, false, "String")
+}
+
+func (ec *executionContext) _ContentSnippet_value(ctx context.Context, field graphql.CollectedField, obj *engine.ContentSnippet) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContentSnippet_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Value, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ContentSnippet_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ContentSnippet", field, false, false, "String")
 }
 
 func (ec *executionContext) _CustomerAccount_id(ctx context.Context, field graphql.CollectedField, obj *catalog.CustomerAccount) (ret graphql.Marshaler) {
@@ -6247,6 +7241,402 @@ func (ec *executionContext) fieldContext_Mutation_saveUnit(ctx context.Context, 
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_saveWebTemplate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_saveWebTemplate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SaveWebTemplate(ctx, fc.Args["name"].(string), fc.Args["source"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *engine.WebTemplate) graphql.Marshaler {
+			return ec.marshalNWebTemplate2ᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐWebTemplate(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_saveWebTemplate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WebTemplate(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_saveWebTemplate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_rollbackWebTemplate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_rollbackWebTemplate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RollbackWebTemplate(ctx, fc.Args["name"].(string), fc.Args["version"].(int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *engine.WebTemplate) graphql.Marshaler {
+			return ec.marshalNWebTemplate2ᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐWebTemplate(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_rollbackWebTemplate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WebTemplate(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_rollbackWebTemplate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteWebTemplate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteWebTemplate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteWebTemplate(ctx, fc.Args["name"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteWebTemplate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteWebTemplate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_savePageTemplate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_savePageTemplate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SavePageTemplate(ctx, fc.Args["input"].(engine.PageTemplateInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *engine.PageTemplate) graphql.Marshaler {
+			return ec.marshalNPageTemplate2ᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐPageTemplate(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_savePageTemplate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageTemplate(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_savePageTemplate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_saveWebPage(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_saveWebPage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SaveWebPage(ctx, fc.Args["input"].(engine.WebPageInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *engine.WebPage) graphql.Marshaler {
+			return ec.marshalNWebPage2ᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐWebPage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_saveWebPage(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WebPage(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_saveWebPage_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteWebPage(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteWebPage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteWebPage(ctx, fc.Args["path"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteWebPage(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteWebPage_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_saveContentSnippet(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_saveContentSnippet(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SaveContentSnippet(ctx, fc.Args["name"].(string), fc.Args["language"].(*string), fc.Args["value"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *engine.ContentSnippet) graphql.Marshaler {
+			return ec.marshalNContentSnippet2ᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐContentSnippet(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_saveContentSnippet(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ContentSnippet(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_saveContentSnippet_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteContentSnippet(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteContentSnippet(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteContentSnippet(ctx, fc.Args["name"].(string), fc.Args["language"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteContentSnippet(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteContentSnippet_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_saveSiteSetting(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_saveSiteSetting(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SaveSiteSetting(ctx, fc.Args["name"].(string), fc.Args["value"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *engine.SiteSetting) graphql.Marshaler {
+			return ec.marshalNSiteSetting2ᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐSiteSetting(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_saveSiteSetting(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SiteSetting(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_saveSiteSetting_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_signIn(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7416,6 +8806,84 @@ func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, f
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "String")
 }
 
+func (ec *executionContext) _PageTemplate_id(ctx context.Context, field graphql.CollectedField, obj *engine.PageTemplate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PageTemplate_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PageTemplate_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PageTemplate", field, false, false, "ID")
+}
+
+func (ec *executionContext) _PageTemplate_name(ctx context.Context, field graphql.CollectedField, obj *engine.PageTemplate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PageTemplate_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PageTemplate_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PageTemplate", field, false, false, "String")
+}
+
+func (ec *executionContext) _PageTemplate_webTemplate(ctx context.Context, field graphql.CollectedField, obj *engine.PageTemplate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PageTemplate_webTemplate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.PageTemplate().WebTemplate(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *engine.WebTemplate) graphql.Marshaler {
+			return ec.marshalNWebTemplate2ᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐWebTemplate(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PageTemplate_webTemplate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PageTemplate",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WebTemplate(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _PermissionDecision_allowed(ctx context.Context, field graphql.CollectedField, obj *policies.PermissionDecision) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8075,6 +9543,254 @@ func (ec *executionContext) fieldContext_Query_units(_ context.Context, field gr
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Unit(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_webTemplates(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_webTemplates(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().WebTemplates(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*engine.WebTemplate) graphql.Marshaler {
+			return ec.marshalNWebTemplate2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐWebTemplateᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_webTemplates(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WebTemplate(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_webTemplate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_webTemplate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().WebTemplate(ctx, fc.Args["name"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *engine.WebTemplate) graphql.Marshaler {
+			return ec.marshalOWebTemplate2ᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐWebTemplate(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_webTemplate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WebTemplate(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_webTemplate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_pageTemplates(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_pageTemplates(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().PageTemplates(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*engine.PageTemplate) graphql.Marshaler {
+			return ec.marshalNPageTemplate2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐPageTemplateᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_pageTemplates(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageTemplate(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_webPages(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_webPages(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().WebPages(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*engine.WebPage) graphql.Marshaler {
+			return ec.marshalNWebPage2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐWebPageᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_webPages(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WebPage(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_previewWebTemplate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_previewWebTemplate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().PreviewWebTemplate(ctx, fc.Args["source"].(string), fc.Args["path"].(string), fc.Args["asContactId"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.TemplatePreview) graphql.Marshaler {
+			return ec.marshalNTemplatePreview2ᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐTemplatePreview(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_previewWebTemplate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TemplatePreview(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_previewWebTemplate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_contentSnippets(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_contentSnippets(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().ContentSnippets(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*engine.ContentSnippet) graphql.Marshaler {
+			return ec.marshalNContentSnippet2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐContentSnippetᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_contentSnippets(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ContentSnippet(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_siteSettings(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_siteSettings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().SiteSettings(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*engine.SiteSetting) graphql.Marshaler {
+			return ec.marshalNSiteSetting2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐSiteSettingᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_siteSettings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SiteSetting(ctx, field)
 		},
 	}
 	return fc, nil
@@ -9522,6 +11238,52 @@ func (ec *executionContext) fieldContext_SignInPayload_expiresAt(_ context.Conte
 	return graphql.NewScalarFieldContext("SignInPayload", field, false, false, "DateTime")
 }
 
+func (ec *executionContext) _SiteSetting_name(ctx context.Context, field graphql.CollectedField, obj *engine.SiteSetting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SiteSetting_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SiteSetting_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SiteSetting", field, false, false, "String")
+}
+
+func (ec *executionContext) _SiteSetting_value(ctx context.Context, field graphql.CollectedField, obj *engine.SiteSetting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SiteSetting_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Value, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SiteSetting_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SiteSetting", field, false, false, "String")
+}
+
 func (ec *executionContext) _TablePermission_id(ctx context.Context, field graphql.CollectedField, obj *policies.TablePermission) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9701,6 +11463,29 @@ func (ec *executionContext) fieldContext_TablePermission_parent(_ context.Contex
 	return fc, nil
 }
 
+func (ec *executionContext) _TemplatePreview_html(ctx context.Context, field graphql.CollectedField, obj *model.TemplatePreview) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TemplatePreview_html(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HTML, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TemplatePreview_html(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TemplatePreview", field, false, false, "String")
+}
+
 func (ec *executionContext) _Unit_code(ctx context.Context, field graphql.CollectedField, obj *catalog.Unit) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9857,6 +11642,208 @@ func (ec *executionContext) fieldContext_Viewer_isAdministrator(_ context.Contex
 	return graphql.NewScalarFieldContext("Viewer", field, true, true, "Boolean")
 }
 
+func (ec *executionContext) _WebPage_id(ctx context.Context, field graphql.CollectedField, obj *engine.WebPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebPage_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebPage_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebPage", field, false, false, "ID")
+}
+
+func (ec *executionContext) _WebPage_path(ctx context.Context, field graphql.CollectedField, obj *engine.WebPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebPage_path(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Path, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebPage_path(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebPage", field, false, false, "String")
+}
+
+func (ec *executionContext) _WebPage_title(ctx context.Context, field graphql.CollectedField, obj *engine.WebPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebPage_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebPage_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebPage", field, false, false, "String")
+}
+
+func (ec *executionContext) _WebPage_pageTemplate(ctx context.Context, field graphql.CollectedField, obj *engine.WebPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebPage_pageTemplate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.WebPage().PageTemplate(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *engine.PageTemplate) graphql.Marshaler {
+			return ec.marshalNPageTemplate2ᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐPageTemplate(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebPage_pageTemplate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WebPage",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageTemplate(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WebPage_public(ctx context.Context, field graphql.CollectedField, obj *engine.WebPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebPage_public(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Public, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebPage_public(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebPage", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _WebPage_inNav(ctx context.Context, field graphql.CollectedField, obj *engine.WebPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebPage_inNav(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.InNav, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebPage_inNav(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebPage", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _WebPage_navOrder(ctx context.Context, field graphql.CollectedField, obj *engine.WebPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebPage_navOrder(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NavOrder, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebPage_navOrder(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebPage", field, false, false, "Int")
+}
+
+func (ec *executionContext) _WebPage_roles(ctx context.Context, field graphql.CollectedField, obj *engine.WebPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebPage_roles(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.WebPage().Roles(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*policies.WebRole) graphql.Marshaler {
+			return ec.marshalNWebRole2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐWebRoleᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebPage_roles(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WebPage",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WebRole(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _WebRole_id(ctx context.Context, field graphql.CollectedField, obj *policies.WebRole) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9947,6 +11934,234 @@ func (ec *executionContext) _WebRole_builtIn(ctx context.Context, field graphql.
 }
 func (ec *executionContext) fieldContext_WebRole_builtIn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("WebRole", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _WebTemplate_id(ctx context.Context, field graphql.CollectedField, obj *engine.WebTemplate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebTemplate_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebTemplate_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebTemplate", field, false, false, "ID")
+}
+
+func (ec *executionContext) _WebTemplate_name(ctx context.Context, field graphql.CollectedField, obj *engine.WebTemplate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebTemplate_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebTemplate_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebTemplate", field, false, false, "String")
+}
+
+func (ec *executionContext) _WebTemplate_source(ctx context.Context, field graphql.CollectedField, obj *engine.WebTemplate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebTemplate_source(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Source, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebTemplate_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebTemplate", field, false, false, "String")
+}
+
+func (ec *executionContext) _WebTemplate_version(ctx context.Context, field graphql.CollectedField, obj *engine.WebTemplate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebTemplate_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebTemplate_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebTemplate", field, false, false, "Int")
+}
+
+func (ec *executionContext) _WebTemplate_updatedAt(ctx context.Context, field graphql.CollectedField, obj *engine.WebTemplate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebTemplate_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebTemplate_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebTemplate", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _WebTemplate_history(ctx context.Context, field graphql.CollectedField, obj *engine.WebTemplate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebTemplate_history(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.WebTemplate().History(ctx, obj, fc.Args["first"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*engine.WebTemplateVersion) graphql.Marshaler {
+			return ec.marshalNWebTemplateVersion2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐWebTemplateVersionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebTemplate_history(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WebTemplate",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WebTemplateVersion(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_WebTemplate_history_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WebTemplateVersion_version(ctx context.Context, field graphql.CollectedField, obj *engine.WebTemplateVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebTemplateVersion_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebTemplateVersion_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebTemplateVersion", field, false, false, "Int")
+}
+
+func (ec *executionContext) _WebTemplateVersion_source(ctx context.Context, field graphql.CollectedField, obj *engine.WebTemplateVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebTemplateVersion_source(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Source, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebTemplateVersion_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebTemplateVersion", field, false, false, "String")
+}
+
+func (ec *executionContext) _WebTemplateVersion_savedAt(ctx context.Context, field graphql.CollectedField, obj *engine.WebTemplateVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebTemplateVersion_savedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SavedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebTemplateVersion_savedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebTemplateVersion", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
@@ -11649,6 +13864,55 @@ func UnmarshalOrderLineInput(ctx context.Context, raw any) (orders.LineInput, er
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputPageTemplateInput(ctx context.Context, obj any) (engine.PageTemplateInput, error) {
+	var it engine.PageTemplateInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "webTemplateName"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "webTemplateName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("webTemplateName"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WebTemplateName = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalPageTemplateInput unmarshals raw into the PageTemplateInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalPageTemplateInput(ctx context.Context, raw any) (engine.PageTemplateInput, error) {
+	var out engine.PageTemplateInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "PageTemplateInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputPriceInput(ctx context.Context, obj any) (catalog.PriceInput, error) {
 	var it catalog.PriceInput
 	if obj == nil {
@@ -12024,6 +14288,90 @@ func (ec *executionContext) unmarshalInputUnitInput(ctx context.Context, obj any
 func UnmarshalUnitInput(ctx context.Context, raw any) (catalog.UnitInput, error) {
 	var out catalog.UnitInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "UnitInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputWebPageInput(ctx context.Context, obj any) (engine.WebPageInput, error) {
+	var it engine.WebPageInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"path", "title", "pageTemplateName", "public", "roleIds", "inNav", "navOrder"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "path":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("path"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Path = data
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "pageTemplateName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pageTemplateName"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PageTemplateName = data
+		case "public":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("public"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Public = data
+		case "roleIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("roleIds"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RoleIDs = data
+		case "inNav":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("inNav"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InNav = data
+		case "navOrder":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("navOrder"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NavOrder = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalWebPageInput unmarshals raw into the WebPageInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalWebPageInput(ctx context.Context, raw any) (engine.WebPageInput, error) {
+	var out engine.WebPageInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "WebPageInput", raw, &out)
 	return out, err
 }
 
@@ -12469,6 +14817,54 @@ func (ec *executionContext) _ContactEdge(ctx context.Context, sel ast.SelectionS
 			}
 		case "node":
 			out.Values[i] = ec._ContactEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var contentSnippetImplementors = []string{"ContentSnippet"}
+
+func (ec *executionContext) _ContentSnippet(ctx context.Context, sel ast.SelectionSet, obj *engine.ContentSnippet) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, contentSnippetImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ContentSnippet")
+		case "id":
+			out.Values[i] = ec._ContentSnippet_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._ContentSnippet_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "language":
+			out.Values[i] = ec._ContentSnippet_language(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "value":
+			out.Values[i] = ec._ContentSnippet_value(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -12935,6 +15331,69 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "saveWebTemplate":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_saveWebTemplate(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rollbackWebTemplate":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_rollbackWebTemplate(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteWebTemplate":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteWebTemplate(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "savePageTemplate":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_savePageTemplate(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "saveWebPage":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_saveWebPage(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteWebPage":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteWebPage(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "saveContentSnippet":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_saveContentSnippet(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteContentSnippet":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteContentSnippet(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "saveSiteSetting":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_saveSiteSetting(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "signIn":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_signIn(ctx, field)
@@ -13155,6 +15614,50 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var pageTemplateImplementors = []string{"PageTemplate"}
+
+func (ec *executionContext) _PageTemplate(ctx context.Context, sel ast.SelectionSet, obj *engine.PageTemplate) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, pageTemplateImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PageTemplate")
+		case "id":
+			out.Values[i] = ec._PageTemplate_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "name":
+			out.Values[i] = ec._PageTemplate_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "webTemplate":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._PageTemplate_webTemplate(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -13452,6 +15955,48 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_units(ctx, field)
+				})
+		case "webTemplates":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_webTemplates(ctx, field)
+				})
+		case "webTemplate":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_webTemplate(ctx, field)
+				})
+		case "pageTemplates":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_pageTemplates(ctx, field)
+				})
+		case "webPages":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_webPages(ctx, field)
+				})
+		case "previewWebTemplate":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_previewWebTemplate(ctx, field)
+				})
+		case "contentSnippets":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_contentSnippets(ctx, field)
+				})
+		case "siteSettings":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_siteSettings(ctx, field)
 				})
 		case "contact":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -13877,6 +16422,44 @@ func (ec *executionContext) _SignInPayload(ctx context.Context, sel ast.Selectio
 	return out
 }
 
+var siteSettingImplementors = []string{"SiteSetting"}
+
+func (ec *executionContext) _SiteSetting(ctx context.Context, sel ast.SelectionSet, obj *engine.SiteSetting) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, siteSettingImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SiteSetting")
+		case "name":
+			out.Values[i] = ec._SiteSetting_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "value":
+			out.Values[i] = ec._SiteSetting_value(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var tablePermissionImplementors = []string{"TablePermission"}
 
 func (ec *executionContext) _TablePermission(ctx context.Context, sel ast.SelectionSet, obj *policies.TablePermission) graphql.Marshaler {
@@ -13925,6 +16508,39 @@ func (ec *executionContext) _TablePermission(ctx context.Context, sel ast.Select
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._TablePermission_parent(ctx, field, obj)
 				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var templatePreviewImplementors = []string{"TemplatePreview"}
+
+func (ec *executionContext) _TemplatePreview(ctx context.Context, sel ast.SelectionSet, obj *model.TemplatePreview) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, templatePreviewImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TemplatePreview")
+		case "html":
+			out.Values[i] = ec._TemplatePreview_html(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -14031,6 +16647,76 @@ func (ec *executionContext) _Viewer(ctx context.Context, sel ast.SelectionSet, o
 	return out
 }
 
+var webPageImplementors = []string{"WebPage"}
+
+func (ec *executionContext) _WebPage(ctx context.Context, sel ast.SelectionSet, obj *engine.WebPage) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, webPageImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("WebPage")
+		case "id":
+			out.Values[i] = ec._WebPage_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "path":
+			out.Values[i] = ec._WebPage_path(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "title":
+			out.Values[i] = ec._WebPage_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "pageTemplate":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._WebPage_pageTemplate(ctx, field, obj)
+				})
+		case "public":
+			out.Values[i] = ec._WebPage_public(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "inNav":
+			out.Values[i] = ec._WebPage_inNav(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "navOrder":
+			out.Values[i] = ec._WebPage_navOrder(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "roles":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._WebPage_roles(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var webRoleImplementors = []string{"WebRole"}
 
 func (ec *executionContext) _WebRole(ctx context.Context, sel ast.SelectionSet, obj *policies.WebRole) graphql.Marshaler {
@@ -14059,6 +16745,108 @@ func (ec *executionContext) _WebRole(ctx context.Context, sel ast.SelectionSet, 
 			}
 		case "builtIn":
 			out.Values[i] = ec._WebRole_builtIn(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var webTemplateImplementors = []string{"WebTemplate"}
+
+func (ec *executionContext) _WebTemplate(ctx context.Context, sel ast.SelectionSet, obj *engine.WebTemplate) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, webTemplateImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("WebTemplate")
+		case "id":
+			out.Values[i] = ec._WebTemplate_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "name":
+			out.Values[i] = ec._WebTemplate_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "source":
+			out.Values[i] = ec._WebTemplate_source(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "version":
+			out.Values[i] = ec._WebTemplate_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._WebTemplate_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "history":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._WebTemplate_history(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var webTemplateVersionImplementors = []string{"WebTemplateVersion"}
+
+func (ec *executionContext) _WebTemplateVersion(ctx context.Context, sel ast.SelectionSet, obj *engine.WebTemplateVersion) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, webTemplateVersionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("WebTemplateVersion")
+		case "version":
+			out.Values[i] = ec._WebTemplateVersion_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "source":
+			out.Values[i] = ec._WebTemplateVersion_source(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "savedAt":
+			out.Values[i] = ec._WebTemplateVersion_savedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -14569,6 +17357,30 @@ func (ec *executionContext) unmarshalNContactInput2githubᚗcomᚋopenportalᚋp
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNContentSnippet2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐContentSnippetᚄ(ctx context.Context, sel ast.SelectionSet, v []*engine.ContentSnippet) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNContentSnippet2ᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐContentSnippet(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNContentSnippet2ᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐContentSnippet(ctx context.Context, sel ast.SelectionSet, v *engine.ContentSnippet) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ContentSnippet!")
+		return graphql.Null
+	}
+	return ec._ContentSnippet(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNCustomerAccount2ᚖgithubᚗcomᚋopenportalᚋportalᚋcatalogᚐCustomerAccount(ctx context.Context, sel ast.SelectionSet, v *catalog.CustomerAccount) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "CustomerAccount!")
@@ -14819,6 +17631,35 @@ func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋopenportalᚋport
 	return ec._PageInfo(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNPageTemplate2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐPageTemplateᚄ(ctx context.Context, sel ast.SelectionSet, v []*engine.PageTemplate) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPageTemplate2ᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐPageTemplate(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPageTemplate2ᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐPageTemplate(ctx context.Context, sel ast.SelectionSet, v *engine.PageTemplate) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PageTemplate!")
+		return graphql.Null
+	}
+	return ec._PageTemplate(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNPageTemplateInput2githubᚗcomᚋopenportalᚋportalᚋengineᚐPageTemplateInput(ctx context.Context, v any) (engine.PageTemplateInput, error) {
+	res, err := ec.unmarshalInputPageTemplateInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNPermissionDecision2ᚖgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐPermissionDecision(ctx context.Context, sel ast.SelectionSet, v *policies.PermissionDecision) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "PermissionDecision!")
@@ -15041,6 +17882,30 @@ func (ec *executionContext) marshalNSignInPayload2ᚖgithubᚗcomᚋopenportal�
 	return ec._SignInPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNSiteSetting2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐSiteSettingᚄ(ctx context.Context, sel ast.SelectionSet, v []*engine.SiteSetting) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSiteSetting2ᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐSiteSetting(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSiteSetting2ᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐSiteSetting(ctx context.Context, sel ast.SelectionSet, v *engine.SiteSetting) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SiteSetting!")
+		return graphql.Null
+	}
+	return ec._SiteSetting(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalString(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -15123,6 +17988,14 @@ func (ec *executionContext) unmarshalNTablePermissionInput2githubᚗcomᚋopenpo
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNTemplatePreview2ᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐTemplatePreview(ctx context.Context, sel ast.SelectionSet, v *model.TemplatePreview) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TemplatePreview!")
+		return graphql.Null
+	}
+	return ec._TemplatePreview(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNUnit2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋcatalogᚐUnitᚄ(ctx context.Context, sel ast.SelectionSet, v []*catalog.Unit) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -15160,6 +18033,35 @@ func (ec *executionContext) marshalNViewer2ᚖgithubᚗcomᚋopenportalᚋportal
 	return ec._Viewer(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNWebPage2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐWebPageᚄ(ctx context.Context, sel ast.SelectionSet, v []*engine.WebPage) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNWebPage2ᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐWebPage(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNWebPage2ᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐWebPage(ctx context.Context, sel ast.SelectionSet, v *engine.WebPage) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "WebPage!")
+		return graphql.Null
+	}
+	return ec._WebPage(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNWebPageInput2githubᚗcomᚋopenportalᚋportalᚋengineᚐWebPageInput(ctx context.Context, v any) (engine.WebPageInput, error) {
+	res, err := ec.unmarshalInputWebPageInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNWebRole2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐWebRoleᚄ(ctx context.Context, sel ast.SelectionSet, v []*policies.WebRole) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -15187,6 +18089,54 @@ func (ec *executionContext) marshalNWebRole2ᚖgithubᚗcomᚋopenportalᚋporta
 func (ec *executionContext) unmarshalNWebRoleInput2githubᚗcomᚋopenportalᚋportalᚋpoliciesᚐWebRoleInput(ctx context.Context, v any) (policies.WebRoleInput, error) {
 	res, err := ec.unmarshalInputWebRoleInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNWebTemplate2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐWebTemplateᚄ(ctx context.Context, sel ast.SelectionSet, v []*engine.WebTemplate) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNWebTemplate2ᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐWebTemplate(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNWebTemplate2ᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐWebTemplate(ctx context.Context, sel ast.SelectionSet, v *engine.WebTemplate) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "WebTemplate!")
+		return graphql.Null
+	}
+	return ec._WebTemplate(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNWebTemplateVersion2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐWebTemplateVersionᚄ(ctx context.Context, sel ast.SelectionSet, v []*engine.WebTemplateVersion) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNWebTemplateVersion2ᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐWebTemplateVersion(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNWebTemplateVersion2ᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐWebTemplateVersion(ctx context.Context, sel ast.SelectionSet, v *engine.WebTemplateVersion) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "WebTemplateVersion!")
+		return graphql.Null
+	}
+	return ec._WebTemplateVersion(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx context.Context, sel ast.SelectionSet, v introspection.Directive) graphql.Marshaler {
@@ -15454,6 +18404,41 @@ func (ec *executionContext) marshalODecimal2ᚖgithubᚗcomᚋshopspringᚋdecim
 	return res
 }
 
+func (ec *executionContext) unmarshalOID2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNID2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOID2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNID2string(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalOID2ᚖstring(ctx context.Context, v any) (*string, error) {
 	if v == nil {
 		return nil, nil
@@ -15578,6 +18563,13 @@ func (ec *executionContext) marshalOTablePermission2ᚖgithubᚗcomᚋopenportal
 		return graphql.Null
 	}
 	return ec._TablePermission(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOWebTemplate2ᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐWebTemplate(ctx context.Context, sel ast.SelectionSet, v *engine.WebTemplate) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._WebTemplate(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.EnumValue) graphql.Marshaler {

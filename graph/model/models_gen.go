@@ -94,6 +94,12 @@ type SignInInput struct {
 	Password string `json:"password"`
 }
 
+// The result of rendering an unsaved template source.
+type TemplatePreview struct {
+	// the rendered page
+	HTML string `json:"html"`
+}
+
 // Where an invitation stands.
 type InvitationStatus string
 
