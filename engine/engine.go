@@ -398,7 +398,10 @@ type Render struct {
 // Posted is a form post that was refused: what was typed and what was
 // wrong, by field path.
 type Posted struct {
-	Form   string
+	Form string
+	// Key tells apart the instances of a form repeated in a loop
+	// ({% form … key=line.id %}): only the one posted shows its errors.
+	Key    string
 	Values map[string]string
 	Errors map[string]string
 	Error  string

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/flosch/pongo2/v6"
@@ -132,4 +133,17 @@ func formatDate(tag language.Tag, in *pongo2.Value, withTime bool) string {
 		return t.Format(layout + ", 3:04 PM") + " UTC"
 	}
 	return t.Format(layout+" 15:04") + " UTC"
+}
+
+var staticURL atomic.Pointer[func(string) string]
+
+// SetStaticURL sets how the static filter names a static file
+// ({{ "site.css"|static }} → /static/site.css?v=…); the site sets it.
+func SetStaticURL(f func(string) string) { staticURL.Store(&f) }
+
+func filterStatic(in, param *pongo2.Value) (*pongo2.Value, *pongo2.Error) {
+	if f := staticURL.Load(); f != nil {
+		return pongo2.AsValue((*f)(in.String())), nil
+	}
+	return pongo2.AsValue("/static/" + strings.TrimPrefix(in.String(), "/")), nil
 }

@@ -73,6 +73,7 @@ func register() {
 		must(pongo2.RegisterFilter("money", filterMoney))
 		must(pongo2.RegisterFilter("date", filterDate))
 		must(pongo2.RegisterFilter("datetime", filterDateTime))
+		must(pongo2.RegisterFilter("static", filterStatic))
 	})
 }
 

@@ -102,7 +102,10 @@ func kwargs(args *pongo2.Parser, flags ...string) (map[string]pongo2.IEvaluator,
 
 // graphqlNode is {% graphql "query" var=expr … as name %}.
 type graphqlNode struct {
-	query string
+	// nullable are the variables that may be null: an empty value (a
+	// filter left blank, a query parameter absent) is left out for them.
+	nullable map[string]bool
+	query    string
 	vars  map[string]pongo2.IEvaluator
 	as    string
 	token *pongo2.Token
@@ -113,8 +116,13 @@ func graphqlTagParser(doc *pongo2.Parser, start *pongo2.Token, args *pongo2.Pars
 	if q == nil {
 		return nil, args.Error("graphql needs the query in quotes: {% graphql \"query { … }\" as result %}", start)
 	}
-	if _, err := prepare(q, q.Val, ast.Query); err != nil {
-		return nil, err
+	d, perr := prepare(q, q.Val, ast.Query)
+	if perr != nil {
+		return nil, perr
+	}
+	nullable := map[string]bool{}
+	for _, vd := range d.Operations[0].VariableDefinitions {
+		nullable[vd.Variable] = !vd.Type.NonNull
 	}
 	vars, _, err := kwargs(args)
 	if err != nil {
@@ -127,7 +135,12 @@ func graphqlTagParser(doc *pongo2.Parser, start *pongo2.Token, args *pongo2.Pars
 	if as == nil || args.Remaining() > 0 {
 		return nil, args.Error("Expected one name after 'as'.", start)
 	}
-	return &graphqlNode{query: q.Val, vars: vars, as: as.Val, token: start}, nil
+	for k := range vars {
+		if _, ok := nullable[k]; !ok {
+			return nil, args.Error(fmt.Sprintf("the query has no variable $%s", k), start)
+		}
+	}
+	return &graphqlNode{query: q.Val, vars: vars, nullable: nullable, as: as.Val, token: start}, nil
 }
 
 func (n *graphqlNode) Execute(ctx *pongo2.ExecutionContext, w pongo2.TemplateWriter) *pongo2.Error {
@@ -141,7 +154,11 @@ func (n *graphqlNode) Execute(ctx *pongo2.ExecutionContext, w pongo2.TemplateWri
 		if err != nil {
 			return err
 		}
-		vars[k] = plainValue(v)
+		pv := plainValue(v)
+		if n.nullable[k] && (pv == nil || pv == "") {
+			continue
+		}
+		vars[k] = pv
 	}
 	ctx.Private[n.as] = Result(st.r.API.Exec(st.r.ctx, n.query, vars))
 	return nil
@@ -236,9 +253,11 @@ type formSpec struct {
 
 // formNode is {% form "name" mutation="…" redirect="…" %}…{% endform %}.
 type formNode struct {
-	spec  *formSpec
-	class pongo2.IEvaluator
-	body  *pongo2.NodeWrapper
+	spec   *formSpec
+	class  pongo2.IEvaluator
+	key    pongo2.IEvaluator
+	action string
+	body   *pongo2.NodeWrapper
 }
 
 func formTagParser(doc *pongo2.Parser, start *pongo2.Token, args *pongo2.Parser) (pongo2.INodeTag, *pongo2.Error) {
@@ -272,14 +291,18 @@ func formTagParser(doc *pongo2.Parser, start *pongo2.Token, args *pongo2.Parser)
 			} else {
 				spec.Redirect = v.Val
 			}
-		case "class":
+		case "class", "key":
 			e, err := args.ParseExpression()
 			if err != nil {
 				return nil, err
 			}
-			n.class = e
+			if key.Val == "class" {
+				n.class = e
+			} else {
+				n.key = e
+			}
 		default:
-			return nil, args.Error("form takes mutation, redirect and class; not "+key.Val+".", key)
+			return nil, args.Error("form takes mutation, redirect, class and key; not "+key.Val+".", key)
 		}
 	}
 	if spec.Mutation == "" {
@@ -308,9 +331,9 @@ func formTagParser(doc *pongo2.Parser, start *pongo2.Token, args *pongo2.Parser)
 }
 
 // formView is what a form's body sees as form: plain maps.
-func formView(st *renderState, name string) map[string]any {
+func formView(st *renderState, name, key string) map[string]any {
 	values, errors, msg := map[string]string{}, map[string]string{}, ""
-	if p := st.r.Posted; p != nil && p.Form == name {
+	if p := st.r.Posted; p != nil && p.Form == name && p.Key == key {
 		values, errors, msg = p.Values, p.Errors, p.Error
 	}
 	return map[string]any{"name": name, "values": values, "errors": errors, "error": msg}
@@ -329,7 +352,15 @@ func (n *formNode) Execute(ctx *pongo2.ExecutionContext, w pongo2.TemplateWriter
 		}
 		class = v.String()
 	}
-	view := formView(st, n.spec.Name)
+	key := ""
+	if n.key != nil {
+		v, err := n.key.Evaluate(ctx)
+		if err != nil {
+			return err
+		}
+		key = v.String()
+	}
+	view := formView(st, n.spec.Name, key)
 	var b strings.Builder
 	b.WriteString(`<form method="post" novalidate`)
 	if class != "" {
@@ -337,6 +368,9 @@ func (n *formNode) Execute(ctx *pongo2.ExecutionContext, w pongo2.TemplateWriter
 	}
 	fmt.Fprintf(&b, `><input type="hidden" name="_csrf" value="%s"><input type="hidden" name="_form" value="%s">`,
 		html.EscapeString(st.r.CSRFToken), html.EscapeString(n.spec.Name))
+	if n.key != nil {
+		fmt.Fprintf(&b, `<input type="hidden" name="_key" value="%s">`, html.EscapeString(key))
+	}
 	if msg, _ := view["error"].(string); msg != "" {
 		fmt.Fprintf(&b, `<p class="form-error" role="alert">%s</p>`, html.EscapeString(msg))
 	}
@@ -450,6 +484,9 @@ func (n *fieldNode) Execute(ctx *pongo2.ExecutionContext, w pongo2.TemplateWrite
 		} else {
 			value = ""
 		}
+	}
+	if typ == "password" {
+		value = "" // never sent back to the browser
 	}
 	msg := view["errors"].(map[string]string)[n.path]
 	id := "f-" + fieldID(view["name"].(string)+"-"+n.path)

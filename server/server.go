@@ -35,6 +35,8 @@ type Server struct {
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
 	// believed; from anyone else the peer address is the client's.
 	TrustedProxies []netip.Prefix
+	// Site answers every other path (the customer site); nil for none.
+	Site http.Handler
 }
 
 // Handler returns the routes, wrapped in the common middleware.
@@ -49,6 +51,9 @@ func (s *Server) Handler() http.Handler {
 		writeJSON(w, http.StatusOK, map[string]any{"status": "ok"})
 	})
 	mux.HandleFunc("GET /readyz", s.ready)
+	if s.Site != nil {
+		mux.Handle("/", s.authenticate(limitBody(s.Site)))
+	}
 	return s.middleware(mux)
 }
 

@@ -13,7 +13,9 @@ import (
 
 	"github.com/openportal/portal/db"
 	"github.com/openportal/portal/demo"
+	"github.com/openportal/portal/pagetemplates"
 	"github.com/openportal/portal/server"
+	"github.com/openportal/portal/site"
 )
 
 // shutdownGrace is how long in-flight requests may take to finish on
@@ -29,6 +31,7 @@ type Main struct {
 
 	db   *database
 	svc  *services
+	site *site.Running
 	ln   net.Listener
 	http *http.Server
 }
@@ -68,8 +71,15 @@ func (m *Main) Open(ctx context.Context) error {
 	if m.Config.BaseURL == "" {
 		svc.identity.BaseURL = "http://" + m.ln.Addr().String()
 	}
-	s := &server.Server{DB: m.db.DB, Logger: m.Logger, Resolver: svc.resolver(), Identity: svc.identity,
-		SecureCookies: strings.HasPrefix(strings.ToLower(m.Config.BaseURL), "https://"), TrustedProxies: proxies}
+	secure := strings.HasPrefix(strings.ToLower(m.Config.BaseURL), "https://")
+	resolver := svc.resolver()
+	m.site, err = site.Start(ctx, site.Options{DB: m.db.DB, Policy: svc.policy, Resolver: resolver, Identity: svc.identity,
+		Assets: pagetemplates.FS, Logger: m.Logger, SecureCookies: secure})
+	if err != nil {
+		return err
+	}
+	s := &server.Server{DB: m.db.DB, Logger: m.Logger, Resolver: resolver, Identity: svc.identity,
+		SecureCookies: secure, TrustedProxies: proxies, Site: m.site}
 	m.http = &http.Server{
 		Handler:           s.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -106,6 +116,9 @@ func (m *Main) Close() error {
 			errs = append(errs, err, m.http.Close())
 		}
 		cancel()
+	}
+	if m.site != nil {
+		errs = append(errs, m.site.Close())
 	}
 	if m.svc != nil {
 		errs = append(errs, m.svc.Close())
