@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -443,7 +444,14 @@ func (e *Engine) Render(ctx context.Context, s *Snapshot, r Render) ([]byte, err
 	return e.execute(ctx, c, r)
 }
 
-func (e *Engine) execute(ctx context.Context, c *compiled, r Render) ([]byte, error) {
+func (e *Engine) execute(ctx context.Context, c *compiled, r Render) (out []byte, err error) {
+	defer func() {
+		// pongo2 panics on some template mistakes (reaching into a value
+		// it cannot read); that is the template's failure, not the server's.
+		if p := recover(); p != nil {
+			out, err = nil, &RenderError{Template: r.Template, Message: fmt.Sprintf("the template failed: %v", p)}
+		}
+	}()
 	ctx, cancel := context.WithTimeout(ctx, maxRenderTime)
 	defer cancel()
 	r.ctx = ctx
@@ -455,7 +463,16 @@ func (e *Engine) execute(ctx context.Context, c *compiled, r Render) ([]byte, er
 	data[stateKey] = st
 	var buf bytes.Buffer
 	w := &limitWriter{w: &buf, state: st}
-	if err := c.tpl.ExecuteWriterUnbuffered(data, w); err != nil {
+	err = c.tpl.ExecuteWriterUnbuffered(data, w)
+	if st.err != nil {
+		re, _ := renderError(r.Template, err).(*RenderError)
+		if re == nil {
+			re = &RenderError{Template: r.Template}
+		}
+		re.Message = st.err.Error()
+		return nil, re
+	}
+	if err != nil {
 		return nil, renderError(r.Template, err)
 	}
 	return buf.Bytes(), nil
@@ -472,6 +489,9 @@ func renderError(name string, err error) error {
 	}
 	if pe.OrigError != nil {
 		re.Message = pe.OrigError.Error()
+	}
+	if strings.Contains(re.Message, unresolved) {
+		re.Message = errComputedInclude.Error()
 	}
 	return re
 }

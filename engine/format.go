@@ -130,7 +130,7 @@ func formatDate(tag language.Tag, in *pongo2.Value, withTime bool) string {
 	}
 	t = t.UTC()
 	if tag.String() == "en-US" {
-		return t.Format(layout + ", 3:04 PM") + " UTC"
+		return t.Format(layout+", 3:04 PM") + " UTC"
 	}
 	return t.Format(layout+" 15:04") + " UTC"
 }

@@ -48,9 +48,10 @@ var namePattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]{0,63}$`)
 func ValidName(name string) bool { return namePattern.MatchString(name) }
 
 // stateKey is the context key under which a render's state travels into
-// tags, included templates and loops. The value has no exported fields and
-// only a String method that prints nothing.
-const stateKey = "_portal"
+// tags, included templates and loops. It starts with a digit, which a
+// context key may and a template identifier may not: no template can name
+// it (pongo2 would panic reaching an unexported field).
+const stateKey = "0portal"
 
 var registerOnce sync.Once
 
@@ -69,11 +70,18 @@ func register() {
 		must(pongo2.RegisterTag("graphql", graphqlTagParser))
 		must(pongo2.RegisterTag("form", formTagParser))
 		must(pongo2.RegisterTag("field", fieldTagParser))
-		must(pongo2.RegisterFilter("get", filterGet))
-		must(pongo2.RegisterFilter("money", filterMoney))
-		must(pongo2.RegisterFilter("date", filterDate))
-		must(pongo2.RegisterFilter("datetime", filterDateTime))
-		must(pongo2.RegisterFilter("static", filterStatic))
+		filter := func(name string, f pongo2.FilterFunction) {
+			if pongo2.FilterExists(name) {
+				must(pongo2.ReplaceFilter(name, f)) // pongo2's date takes a Go layout
+			} else {
+				must(pongo2.RegisterFilter(name, f))
+			}
+		}
+		filter("get", filterGet)
+		filter("money", filterMoney)
+		filter("date", filterDate)
+		filter("datetime", filterDateTime)
+		filter("static", filterStatic)
 	})
 }
 
@@ -86,26 +94,37 @@ type loader struct {
 	sources func(name string) (string, bool)
 	loads   atomic.Int32
 	open    atomic.Bool
+	// err is the last refusal: pongo2 reports every loader error as
+	// "unable to resolve template", so compile puts this one back.
+	err error
 }
 
 func (l *loader) Abs(base, name string) string { return name }
 
 func (l *loader) Get(name string) (io.Reader, error) {
 	if !l.open.Load() {
-		return nil, fmt.Errorf("include %q: only a template name in quotes can be included", name)
+		return nil, errComputedInclude
 	}
 	if !ValidName(name) {
-		return nil, fmt.Errorf("%q is not a template name (names are like Header or OrderList; paths are not allowed)", name)
+		l.err = fmt.Errorf("%q is not a template name (names are like Header or OrderList; paths are not allowed)", name)
+		return nil, l.err
 	}
 	if l.loads.Add(1) > maxLoads {
-		return nil, fmt.Errorf("template %q: too many includes (is there a cycle of include or extends?)", name)
+		l.err = fmt.Errorf("template %q: too many includes (is there a cycle of include or extends?)", name)
+		return nil, l.err
 	}
 	src, ok := l.sources(name)
 	if !ok {
-		return nil, fmt.Errorf("template %q does not exist", name)
+		l.err = fmt.Errorf("template %q does not exist", name)
+		return nil, l.err
 	}
 	return strings.NewReader(src), nil
 }
+
+var errComputedInclude = errors.New("include takes a template name in quotes; a computed name is not allowed")
+
+// unresolved is pongo2's message for any loader error.
+const unresolved = "unable to resolve template"
 
 // compileState is what the tag parsers need while a compile runs: pongo2
 // gives a tag parser no way to reach its template set, so compiles are
@@ -153,7 +172,15 @@ func compile(schema API, name, lang string, get func(string) (string, bool)) (*c
 	defer func() { compiling = nil }()
 	tpl, err := set.FromFile(name)
 	if err != nil {
-		return nil, sourceError(name, err)
+		se := sourceError(name, err)
+		if l.err != nil && strings.Contains(se.Message, unresolved) {
+			se.Message = l.err.Error()
+			if se.Line == 0 {
+				// an extends of the template itself: pongo2 gives no place
+				se.Template = name
+			}
+		}
+		return nil, se
 	}
 	return &compiled{tpl: tpl, forms: compiling.forms}, nil
 }
@@ -173,7 +200,7 @@ func (e *SourceError) Error() string {
 	return fmt.Sprintf("%s: %s", e.Template, e.Message)
 }
 
-func sourceError(name string, err error) error {
+func sourceError(name string, err error) *SourceError {
 	var pe *pongo2.Error
 	if !errors.As(err, &pe) {
 		return &SourceError{Template: name, Message: err.Error()}
@@ -203,6 +230,10 @@ type renderState struct {
 	deadline   time.Time
 	iterations int
 	written    int
+	// err is the first bound crossed. pongo2 ignores most write errors,
+	// so it sticks: later writes are dropped and the next loop iteration
+	// (and the end of the render) report it.
+	err error
 }
 
 // String prints nothing: templates must not see what a render carries.
@@ -211,6 +242,9 @@ func (*renderState) String() string { return "" }
 var errTooLong = errors.New("the page took too long to render (a loop too long?)")
 
 func (s *renderState) step() error {
+	if s.err != nil {
+		return s.err
+	}
 	s.iterations++
 	if s.iterations > maxIterations {
 		return fmt.Errorf("the page ran more than %d loop iterations", maxIterations)
@@ -222,14 +256,16 @@ func (s *renderState) step() error {
 }
 
 func (s *renderState) wrote(n int) error {
+	if s.err != nil {
+		return s.err
+	}
 	s.written += n
 	if s.written > maxOutput {
-		return fmt.Errorf("the page printed more than %d bytes", maxOutput)
+		s.err = fmt.Errorf("the page printed more than %d bytes", maxOutput)
+	} else if time.Now().After(s.deadline) {
+		s.err = errTooLong
 	}
-	if time.Now().After(s.deadline) {
-		return errTooLong
-	}
-	return nil
+	return s.err
 }
 
 func stateOf(ctx *pongo2.ExecutionContext) *renderState {
@@ -248,14 +284,15 @@ type limitWriter struct {
 
 func (l *limitWriter) Write(b []byte) (int, error) {
 	if err := l.state.wrote(len(b)); err != nil {
-		return 0, err
+		// pongo2's include asserts that what fails is a *pongo2.Error
+		return 0, &pongo2.Error{Sender: "render", OrigError: err}
 	}
 	return l.w.Write(b)
 }
 
 func (l *limitWriter) WriteString(s string) (int, error) {
 	if err := l.state.wrote(len(s)); err != nil {
-		return 0, err
+		return 0, &pongo2.Error{Sender: "render", OrigError: err}
 	}
 	return l.w.WriteString(s)
 }

@@ -59,10 +59,13 @@ func tokenError(t *pongo2.Token, line, col int, msg string) *pongo2.Error {
 	se := &SourceError{Template: t.Filename, Line: t.Line, Column: t.Col, Message: msg}
 	if line > 0 {
 		se.Line = t.Line + line - 1
-		if line == 1 {
-			se.Column = t.Col + col // past the opening quote
-		} else {
+		switch {
+		case line > 1:
 			se.Column = col
+		case t.Typ == pongo2.TokenString:
+			se.Column = t.Col + col // past the opening quote
+		default:
+			se.Column = t.Col + col - 1
 		}
 	}
 	return &pongo2.Error{Filename: t.Filename, Line: se.Line, Column: se.Column, Token: t, Sender: "tag", OrigError: se}
@@ -73,7 +76,7 @@ func tokenError(t *pongo2.Token, line, col int, msg string) *pongo2.Error {
 func kwargs(args *pongo2.Parser, flags ...string) (map[string]pongo2.IEvaluator, map[string]bool, *pongo2.Error) {
 	vals, set := map[string]pongo2.IEvaluator{}, map[string]bool{}
 	for args.Remaining() > 0 {
-		if args.Peek(pongo2.TokenIdentifier, "as") != nil {
+		if args.Peek(pongo2.TokenKeyword, "as") != nil {
 			break
 		}
 		name := args.MatchType(pongo2.TokenIdentifier)
@@ -106,15 +109,28 @@ type graphqlNode struct {
 	// filter left blank, a query parameter absent) is left out for them.
 	nullable map[string]bool
 	query    string
-	vars  map[string]pongo2.IEvaluator
-	as    string
-	token *pongo2.Token
+	vars     map[string]pongo2.IEvaluator
+	as       string
+	token    *pongo2.Token
 }
 
 func graphqlTagParser(doc *pongo2.Parser, start *pongo2.Token, args *pongo2.Parser) (pongo2.INodeTag, *pongo2.Error) {
 	q := args.MatchType(pongo2.TokenString)
 	if q == nil {
-		return nil, args.Error("graphql needs the query in quotes: {% graphql \"query { … }\" as result %}", start)
+		// The block form, for a document over several lines (pongo2's
+		// strings cannot hold a newline):
+		// {% graphql id=page.params.id as res %} query … {% endgraphql %}
+		body := doc.Current()
+		if body == nil || body.Typ != pongo2.TokenHTML || doc.Peek(pongo2.TokenSymbol, "{%") != nil {
+			return nil, args.Error("graphql needs a query: {% graphql \"query { … }\" as result %} or {% graphql as result %}query { … }{% endgraphql %}", start)
+		}
+		doc.Consume()
+		if doc.Peek(pongo2.TokenSymbol, "{%") == nil || doc.PeekN(1, pongo2.TokenIdentifier, "endgraphql") == nil ||
+			doc.PeekN(2, pongo2.TokenSymbol, "%}") == nil {
+			return nil, args.Error("the GraphQL document must end with {% endgraphql %} (and hold no {{, {% or {#)", start)
+		}
+		doc.ConsumeN(3)
+		q = body
 	}
 	d, perr := prepare(q, q.Val, ast.Query)
 	if perr != nil {
@@ -128,7 +144,7 @@ func graphqlTagParser(doc *pongo2.Parser, start *pongo2.Token, args *pongo2.Pars
 	if err != nil {
 		return nil, err
 	}
-	if args.Match(pongo2.TokenIdentifier, "as") == nil {
+	if args.Match(pongo2.TokenKeyword, "as") == nil {
 		return nil, args.Error("graphql needs 'as name' at the end.", start)
 	}
 	as := args.MatchType(pongo2.TokenIdentifier)
