@@ -128,11 +128,18 @@ func TestSandbox(t *testing.T) {
 		})
 	}
 
-	t.Run("computed include refused at render", func(t *testing.T) {
-		e.save(admin, "Dyn", `{% include name %}`)
-		_, err := e.render(admin, "Dyn", map[string]any{"name": "Header"})
-		if err == nil || !strings.Contains(err.Error(), "in quotes") {
+	t.Run("computed include refused", func(t *testing.T) {
+		_, err := e.eng.SaveWebTemplate(admin, "Dyn", "x\n  {% include name %}")
+		if code(err) != portal.EINVALID || !strings.Contains(err.Error(), "in quotes") || !strings.Contains(err.Error(), "line 2") {
 			t.Fatalf("got %v", err)
+		}
+	})
+	t.Run("include with and only", func(t *testing.T) {
+		e.save(admin, "Greet", `{{ who }}{{ other }}`)
+		e.save(admin, "Greeter", `{% include "Greet" with who="Ann" %}|{% include "Greet" with who="Bo" only %}|{% include "Missing" if_exists %}`)
+		got, err := e.render(admin, "Greeter", map[string]any{"other": "!"})
+		if err != nil || got != "Ann!|Bo|" {
+			t.Fatalf("%q %v", got, err)
 		}
 	})
 	long := strings.Repeat("x", 5000)

@@ -66,6 +66,7 @@ func register() {
 		}
 		must(pongo2.ReplaceTag("for", boundedForParser))
 		must(pongo2.ReplaceTag("set", boundedSetParser))
+		must(pongo2.ReplaceTag("include", includeParser))
 		must(pongo2.ReplaceFilter("add", boundedAdd))
 		must(pongo2.RegisterTag("graphql", graphqlTagParser))
 		must(pongo2.RegisterTag("form", formTagParser))
@@ -133,6 +134,8 @@ type compileState struct {
 	schema API
 	forms  map[string]*formSpec
 	form   *formSpec // the {% form %} whose body is being parsed
+	set    *pongo2.TemplateSet
+	loader *loader
 }
 
 var (
@@ -168,7 +171,7 @@ func compile(schema API, name, lang string, get func(string) (string, bool)) (*c
 			return nil, err
 		}
 	}
-	compiling = &compileState{schema: schema, forms: map[string]*formSpec{}}
+	compiling = &compileState{schema: schema, forms: map[string]*formSpec{}, set: set, loader: l}
 	defer func() { compiling = nil }()
 	tpl, err := set.FromFile(name)
 	if err != nil {
@@ -480,4 +483,100 @@ func filterGet(in, param *pongo2.Value) (*pongo2.Value, *pongo2.Error) {
 		return pongo2.AsValue(m[param.String()]), nil
 	}
 	return pongo2.AsValue(""), nil
+}
+
+// includeNode is pongo2's include limited to a name in quotes, so every
+// include is known (and checked) when the template is saved, and a
+// computed name cannot make pongo2 parse templates at render time. The
+// included template prints straight into the page's counted writer.
+type includeNode struct {
+	tpl   *pongo2.Template
+	with  map[string]pongo2.IEvaluator
+	only  bool
+	token *pongo2.Token
+}
+
+func includeParser(doc *pongo2.Parser, start *pongo2.Token, args *pongo2.Parser) (pongo2.INodeTag, *pongo2.Error) {
+	name := args.MatchType(pongo2.TokenString)
+	if name == nil {
+		return nil, args.Error(errComputedInclude.Error()+`: {% include "Header" %}`, start)
+	}
+	ifExists := args.Match(pongo2.TokenIdentifier, "if_exists") != nil
+	n := &includeNode{with: map[string]pongo2.IEvaluator{}, token: start}
+	if args.Match(pongo2.TokenIdentifier, "with") != nil {
+		for args.Remaining() > 0 {
+			k := args.MatchType(pongo2.TokenIdentifier)
+			if k == nil || args.Match(pongo2.TokenSymbol, "=") == nil {
+				return nil, args.Error("Expected name=value after 'with'.", nil)
+			}
+			e, err := args.ParseExpression()
+			if err != nil {
+				return nil, err
+			}
+			n.with[k.Val] = e
+			if args.Match(pongo2.TokenIdentifier, "only") != nil {
+				n.only = true
+				break
+			}
+		}
+	}
+	if args.Remaining() > 0 {
+		return nil, args.Error("Malformed 'include'-tag arguments.", nil)
+	}
+	st := compiling
+	if st == nil {
+		return nil, args.Error("include outside a compile", start)
+	}
+	st.loader.err = nil
+	tpl, err := st.set.FromFile(name.Val)
+	if err != nil {
+		pe, _ := err.(*pongo2.Error)
+		if pe != nil && pe.Sender == "fromfile" {
+			if ifExists && !ValidName(name.Val) {
+				return nil, args.Error(fmt.Sprintf("%q is not a template name", name.Val), name)
+			}
+			if ifExists {
+				return &includeNode{token: start}, nil
+			}
+			msg := pe.Error()
+			if st.loader.err != nil {
+				msg = st.loader.err.Error()
+			}
+			return nil, &pongo2.Error{Filename: name.Filename, Line: name.Line, Column: name.Col, Token: name, Sender: "include", OrigError: errors.New(msg)}
+		}
+		if pe != nil {
+			return nil, pe
+		}
+		return nil, args.Error(err.Error(), name)
+	}
+	n.tpl = tpl
+	return n, nil
+}
+
+func (n *includeNode) Execute(ctx *pongo2.ExecutionContext, w pongo2.TemplateWriter) *pongo2.Error {
+	if n.tpl == nil {
+		return nil
+	}
+	ictx := pongo2.Context{}
+	if !n.only {
+		ictx.Update(ctx.Public)
+		ictx.Update(ctx.Private)
+	}
+	for k, e := range n.with {
+		v, err := e.Evaluate(ctx)
+		if err != nil {
+			return err
+		}
+		ictx[k] = v
+	}
+	st := stateOf(ctx)
+	ictx[stateKey] = st
+	if err := n.tpl.ExecuteWriterUnbuffered(ictx, counted(w, st)); err != nil {
+		var pe *pongo2.Error
+		if errors.As(err, &pe) {
+			return pe
+		}
+		return ctx.OrigError(err, n.token)
+	}
+	return nil
 }

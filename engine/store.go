@@ -506,10 +506,10 @@ func (e *Engine) SaveWebPage(ctx context.Context, in WebPageInput) (*WebPage, er
 			page.NavOrder = *in.NavOrder
 		}
 		if page.ID == "" {
-			if err := tx.NewInsert().Model(page).ExcludeColumn("id", "role_ids").Returning("id").Scan(ctx, &page.ID); err != nil {
+			if err := tx.NewInsert().Model(page).ExcludeColumn("id").Returning("id").Scan(ctx, &page.ID); err != nil {
 				return err
 			}
-		} else if _, err := tx.NewUpdate().Model(page).ExcludeColumn("id", "role_ids").WherePK().Exec(ctx); err != nil {
+		} else if _, err := tx.NewUpdate().Model(page).ExcludeColumn("id").WherePK().Exec(ctx); err != nil {
 			return err
 		}
 		if in.RoleIDs != nil {
