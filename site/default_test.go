@@ -1,0 +1,70 @@
+package site_test
+
+import (
+	"context"
+	"log/slog"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/openportal/portal/catalog"
+	"github.com/openportal/portal/db/dbtest"
+	"github.com/openportal/portal/graph"
+	"github.com/openportal/portal/identity"
+	"github.com/openportal/portal/orders"
+	"github.com/openportal/portal/pagetemplates"
+	"github.com/openportal/portal/policies"
+	"github.com/openportal/portal/policies/policytest"
+	"github.com/openportal/portal/server"
+	"github.com/openportal/portal/site"
+)
+
+// The default site seeds, compiles and renders every page without a
+// server error for each kind of viewer.
+func TestDefaultSiteRenders(t *testing.T) {
+	ctx := context.Background()
+	d := dbtest.New(t)
+	logs := &syncBuffer{}
+	logger := slog.New(slog.NewTextHandler(logs, nil))
+	policy, err := policies.NewEnforcer(ctx, d, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { policy.Close() })
+	roles := &policies.Roles{DB: d}
+	cat := &catalog.Service{DB: d, Policy: policy}
+	ids := &identity.Service{DB: d, Policy: policy, Roles: roles, Catalog: cat}
+	w := policytest.New(t, d, ids)
+	policy.Reload(ctx)
+	r := &graph.Resolver{Catalog: cat, Identity: ids, Roles: roles, Permissions: &policies.Admin{DB: d, Policy: policy},
+		Orders: &orders.Service{DB: d, Policy: policy}}
+	st, err := site.Start(ctx, site.Options{DB: d, Policy: policy, Resolver: r, Identity: ids, Assets: pagetemplates.FS, Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	srv := httptest.NewServer((&server.Server{DB: d, Logger: logger, Resolver: r, Identity: ids, Site: st}).Handler())
+	t.Cleanup(srv.Close)
+	ts := &testServer{t: t, db: d, world: w, srv: srv, logs: logs}
+	paths := []string{}
+	for _, p := range st.Engine.Current().Pages() {
+		paths = append(paths, strings.ReplaceAll(p.Path, "{id}", w.Orders["alice"]))
+	}
+	for _, who := range []string{"anonymous", "admin", "rep", "alice", "nobody"} {
+		t.Run(who, func(t *testing.T) {
+			c := ts.client()
+			if who != "anonymous" {
+				c.signIn(who)
+			}
+			for _, p := range paths {
+				status, body, _ := c.get(p)
+				if status >= 500 {
+					t.Errorf("%s: %d %s", p, status, body)
+				}
+			}
+		})
+	}
+	if t.Failed() {
+		t.Log(logs.String())
+	}
+}
