@@ -74,9 +74,25 @@ func (l *lockedBuffer) String() string {
 
 var listening = regexp.MustCompile(`portal listening.*url=(http://127\.0\.0\.1:\d+)`)
 
-// startServer runs `portal serve` on a free port against databaseURL and
-// waits until it listens; it is stopped (SIGTERM) when the test ends.
-func startServer(t *testing.T, databaseURL string, demo bool) *server {
+// startServers runs `portal serve` processes on free ports against
+// databaseURL, side by side, the first with demo data, and waits until each
+// listens; they are stopped (SIGTERM) when the test ends.
+func startServers(t *testing.T, databaseURL string, n int) []*server {
+	t.Helper()
+	var out []*server
+	var waits []func()
+	for i := range n {
+		s, wait := launchServer(t, databaseURL, i == 0)
+		out = append(out, s)
+		waits = append(waits, wait)
+	}
+	for _, w := range waits {
+		w()
+	}
+	return out
+}
+
+func launchServer(t *testing.T, databaseURL string, demo bool) (*server, func()) {
 	t.Helper()
 	cmd := exec.Command(portalBin, "serve", "--addr", "127.0.0.1:0")
 	cmd.Env = append(os.Environ(), "DATABASE_URL="+databaseURL, "PORTAL_LOG_LEVEL=info", "PORTAL_SMTP_URL=", "PORTAL_BASE_URL=")
@@ -119,12 +135,14 @@ func startServer(t *testing.T, databaseURL string, demo bool) *server {
 			t.Logf("server log:\n%s", s.log.String())
 		}
 	})
-	select {
-	case s.url = <-found:
-	case <-time.After(60 * time.Second):
-		t.Fatalf("portal did not start within 60 s:\n%s", s.log.String())
+	return s, func() {
+		t.Helper()
+		select {
+		case s.url = <-found:
+		case <-time.After(60 * time.Second):
+			t.Fatalf("portal did not start within 60 s:\n%s", s.log.String())
+		}
 	}
-	return s
 }
 
 // gql posts a GraphQL request to a server, with a bearer token when given.
@@ -220,6 +238,11 @@ func newUser(t *testing.T, browser context.Context, name string) *user {
 	t.Helper()
 	ctx, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
 	t.Cleanup(cancel)
+	// The first run makes the tab, which lives as long as the context of
+	// that run: so not under a step's timeout.
+	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
+		t.Fatal(err)
+	}
 	dir := filepath.Join("screenshots", sanitize(strings.SplitN(t.Name(), "/", 2)[0]))
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
@@ -237,7 +260,7 @@ func sanitize(s string) string {
 }
 
 // timeout bounds one step.
-const timeout = 15 * time.Second
+const timeout = 30 * time.Second
 
 func (u *user) do(what string, actions ...chromedp.Action[chromedp.Void]) {
 	u.t.Helper()
