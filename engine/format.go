@@ -2,6 +2,7 @@ package engine
 
 import (
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -23,9 +24,9 @@ func setLanguage(lang string) {
 	if err != nil {
 		tag = language.AmericanEnglish
 	}
-	p := message.NewPrinter(tag)
+	f := newMoneyFormat(tag)
 	_ = pongo2.ReplaceFilter("money", func(in, param *pongo2.Value) (*pongo2.Value, *pongo2.Error) {
-		return pongo2.AsValue(formatMoney(p, tag, in.String(), param.String())), nil
+		return pongo2.AsValue(f.format(in.String(), param.String())), nil
 	})
 	_ = pongo2.ReplaceFilter("date", func(in, param *pongo2.Value) (*pongo2.Value, *pongo2.Error) {
 		return pongo2.AsValue(formatDate(tag, in, false)), nil
@@ -33,6 +34,96 @@ func setLanguage(lang string) {
 	_ = pongo2.ReplaceFilter("datetime", func(in, param *pongo2.Value) (*pongo2.Value, *pongo2.Error) {
 		return pongo2.AsValue(formatDate(tag, in, true)), nil
 	})
+}
+
+// moneyFormat formats amounts for one language. The separators and
+// currency symbols come from x/text once; each amount is then formatted
+// from its decimal digits (never through a float), which is also far
+// cheaper than a message printer per amount.
+type moneyFormat struct {
+	tag        language.Tag
+	group, dec string
+	prefix     bool // symbol before the amount (English)
+	mu         sync.Mutex
+	symbols    map[string]string
+}
+
+func newMoneyFormat(tag language.Tag) *moneyFormat {
+	p := message.NewPrinter(tag)
+	s := []rune(p.Sprint(number.Decimal(1234.5, number.Scale(1)))) // "1,234.5", "1.234,5", "1 234,5"
+	f := &moneyFormat{tag: tag, group: ",", dec: ".", symbols: map[string]string{}}
+	if len(s) == 7 {
+		f.group, f.dec = string(s[1]), string(s[5])
+	} else if len(s) == 6 {
+		f.group, f.dec = "", string(s[4])
+	}
+	base, _ := tag.Base()
+	f.prefix = base.String() == "en"
+	return f
+}
+
+func (f *moneyFormat) symbol(code string) (sym string, scale int, ok bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if s, ok := f.symbols[code]; ok {
+		unit, _ := currency.ParseISO(code)
+		scale, _ := currency.Standard.Rounding(unit)
+		return s, scale, s != ""
+	}
+	unit, err := currency.ParseISO(code)
+	if err != nil {
+		f.symbols[code] = ""
+		return "", 2, false
+	}
+	sym = message.NewPrinter(f.tag).Sprint(currency.NarrowSymbol(unit))
+	f.symbols[code] = sym
+	scale, _ = currency.Standard.Rounding(unit)
+	return sym, scale, true
+}
+
+// format formats an exact decimal amount (the API's Decimal string) in the
+// currency's minor units: $1,234.50 or 1.234,50 €.
+func (f *moneyFormat) format(amount, code string) string {
+	amount = strings.TrimSpace(amount)
+	if amount == "" {
+		return ""
+	}
+	d, err := decimal.NewFromString(amount)
+	if err != nil {
+		return amount
+	}
+	sym, scale, known := f.symbol(code)
+	digits := d.Abs().StringFixed(int32(scale)) // "1234.50"
+	intPart, frac, _ := strings.Cut(digits, ".")
+	var b strings.Builder
+	if d.IsNegative() && !d.Round(int32(scale)).IsZero() {
+		b.WriteByte('-')
+	}
+	if known && f.prefix {
+		b.WriteString(sym)
+		if len([]rune(sym)) > 1 {
+			b.WriteByte(' ')
+		}
+	}
+	for i, c := range intPart {
+		if i > 0 && (len(intPart)-i)%3 == 0 {
+			b.WriteString(f.group)
+		}
+		b.WriteRune(c)
+	}
+	if frac != "" {
+		b.WriteString(f.dec)
+		b.WriteString(frac)
+	}
+	switch {
+	case !known:
+		if code != "" {
+			b.WriteString(" " + code)
+		}
+	case !f.prefix:
+		b.WriteString(" " + sym)
+	}
+	return b.String()
 }
 
 // Placeholders until a compile installs the language's own.
@@ -46,52 +137,6 @@ func filterDate(in, param *pongo2.Value) (*pongo2.Value, *pongo2.Error) {
 
 func filterDateTime(in, param *pongo2.Value) (*pongo2.Value, *pongo2.Error) {
 	return in, nil
-}
-
-// formatMoney formats an exact decimal amount (the API's Decimal string)
-// in the currency's minor units for the language: $1,234.50 or 1.234,50 €.
-func formatMoney(p *message.Printer, tag language.Tag, amount, code string) string {
-	amount = strings.TrimSpace(amount)
-	if amount == "" {
-		return ""
-	}
-	d, err := decimal.NewFromString(amount)
-	if err != nil {
-		return amount
-	}
-	scale := 2
-	unit, cerr := currency.ParseISO(code)
-	if cerr == nil {
-		s, _ := currency.Standard.Rounding(unit)
-		scale = s
-	}
-	// Grouping and separators from the language; the digits from the
-	// decimal, never through a float.
-	neg := d.IsNegative()
-	d = d.Abs().Round(int32(scale))
-	intPart := d.Truncate(0)
-	grouped := p.Sprint(number.Decimal(intPart.IntPart()))
-	out := grouped
-	if scale > 0 {
-		frac := d.Sub(intPart).StringFixed(int32(scale)) // "0.50"
-		sep := p.Sprint(number.Decimal(1.5, number.Scale(1)))
-		out += sep[1:2] + frac[2:]
-	}
-	if neg {
-		out = "-" + out
-	}
-	if cerr != nil {
-		return strings.TrimSpace(out + " " + code)
-	}
-	sym := p.Sprint(currency.NarrowSymbol(unit))
-	base, _ := tag.Base()
-	if base.String() == "en" {
-		if len([]rune(sym)) == 1 {
-			return sym + out
-		}
-		return sym + " " + out
-	}
-	return out + " " + sym
 }
 
 // dateLayouts by base language (en-US has its own); ISO elsewhere.
