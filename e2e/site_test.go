@@ -342,4 +342,17 @@ func TestSite(t *testing.T) {
 		}
 		alice.shot("home-after-refused-save")
 	})
+
+	t.Run("small screens", func(t *testing.T) {
+		alice.t = t
+		alice.do("phone viewport", chromedp.EmulateViewport(390, 844))
+		defer alice.do("reset viewport", chromedp.EmulateReset())
+		alice.open(a.url + "/orders")
+		alice.sees(orderNumber)
+		alice.shot("orders-phone")
+		// Nothing is wider than the screen but the tables, which scroll.
+		if w := alice.js(`String(document.documentElement.scrollWidth)`); w != "390" {
+			t.Errorf("page is %s px wide on a 390 px screen", w)
+		}
+	})
 }

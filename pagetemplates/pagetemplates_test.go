@@ -239,7 +239,7 @@ func TestEveryPageRenders(t *testing.T) {
 		not      []string
 	}{
 		{"home anonymous", anon, anonV, "Home", nil, nil, []string{"Sign in", "About this portal", "Your company"}, []string{"Create order</strong>"}},
-		{"home alice", alice, aliceV, "Home", nil, nil, []string{"Welcome back, Alice", "Create order", "My orders", "Profile", "Sign out", `name="_csrf" value="csrf-token"`}, nil},
+		{"home alice", alice, aliceV, "Home", nil, nil, []string{"Welcome back, Alice", "Recent orders", "WEB-000002", "Create order", "My orders", "Profile", "Sign out", `name="_csrf" value="csrf-token"`}, nil},
 		{"sign in", anon, anonV, "SignIn", nil, map[string]any{"next": "/orders"}, []string{`name="input.email"`, `type="password"`, "Please sign in to continue", "Forgot your password?"}, nil},
 		{"sign out", alice, aliceV, "SignOut", nil, nil, []string{`value="signOut"`, "Sign out on this device?"}, nil},
 		{"sign up without code", anon, anonV, "SignUp", nil, nil, []string{"Open the link from your invitation mail"}, nil},
