@@ -298,20 +298,6 @@ func (u *user) location() string {
 	return s
 }
 
-// waitText waits until the page shows text (after a click that navigates).
-func (u *user) waitText(text string) {
-	u.t.Helper()
-	js, _ := json.Marshal(text)
-	ctx, cancel := context.WithTimeout(u.ctx, timeout)
-	defer cancel()
-	_, err := chromedp.Run(ctx, chromedp.Poll[bool](fmt.Sprintf("document.readyState === 'complete' && document.body && document.body.innerText.includes(%s)", js),
-		chromedp.WithPollingInterval(50*time.Millisecond)))
-	if err != nil {
-		u.shot("failed-wait")
-		u.t.Fatalf("%s: the page never showed %q: %v\nat %s, page text:\n%s", u.name, text, err, u.location(), u.textNow())
-	}
-}
-
 // sees and seesNot check the page's visible text now.
 func (u *user) sees(texts ...string) {
 	u.t.Helper()
