@@ -65,7 +65,7 @@ var testSite = fstest.MapFS{
 }
 
 type testServer struct {
-	t     *testing.T
+	t     testing.TB
 	db    *bun.DB
 	world *policytest.World
 	srv   *httptest.Server
