@@ -142,7 +142,7 @@ func Seed(ctx context.Context, d *bun.DB, fsys fs.FS) (*SeedResult, error) {
 			changed = true
 			if len(p.Roles) > 0 {
 				if _, err := tx.ExecContext(ctx, `INSERT INTO web_page_role (web_page_id, web_role_id)
-					SELECT ?, id FROM web_role WHERE lower(name) IN (?) OR key IN (?)`, id, bun.In(lower(p.Roles)), bun.In(p.Roles)); err != nil {
+					SELECT ?, id FROM web_role WHERE lower(name) IN (?) OR key IN (?)`, id, bun.List(lower(p.Roles)), bun.List(p.Roles)); err != nil {
 					return err
 				}
 			}

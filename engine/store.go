@@ -185,7 +185,7 @@ func (e *Engine) WebTemplatesByID(ctx context.Context, ids []string) ([]*WebTemp
 		return nil, err
 	}
 	var rows []*WebTemplate
-	if err := e.DB.NewSelect().Model(&rows).Where("id IN (?)", bun.In(validIDs(ids))).Scan(ctx); err != nil {
+	if err := e.DB.NewSelect().Model(&rows).Where("id IN (?)", bun.List(validIDs(ids))).Scan(ctx); err != nil {
 		return nil, err
 	}
 	by := map[string]*WebTemplate{}
@@ -372,7 +372,7 @@ func (e *Engine) PageTemplatesByID(ctx context.Context, ids []string) ([]*PageTe
 		return nil, err
 	}
 	var rows []*PageTemplate
-	if err := e.DB.NewSelect().Model(&rows).Where("id IN (?)", bun.In(validIDs(ids))).Scan(ctx); err != nil {
+	if err := e.DB.NewSelect().Model(&rows).Where("id IN (?)", bun.List(validIDs(ids))).Scan(ctx); err != nil {
 		return nil, err
 	}
 	by := map[string]*PageTemplate{}
@@ -523,7 +523,7 @@ func (e *Engine) SaveWebPage(ctx context.Context, in WebPageInput) (*WebPage, er
 			}
 			if len(in.RoleIDs) > 0 {
 				res, err := tx.ExecContext(ctx, `INSERT INTO web_page_role (web_page_id, web_role_id)
-					SELECT ?, id FROM web_role WHERE id IN (?)`, page.ID, bun.In(in.RoleIDs))
+					SELECT ?, id FROM web_role WHERE id IN (?)`, page.ID, bun.List(in.RoleIDs))
 				if err != nil {
 					return err
 				}

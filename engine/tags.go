@@ -35,7 +35,7 @@ func prepare(token *pongo2.Token, query string, op ast.Operation) (*ast.QueryDoc
 	if st == nil || st.schema == nil {
 		return nil, tokenError(token, 0, 0, "GraphQL is not available here")
 	}
-	doc, errs := gqlparser.LoadQuery(st.schema.Schema(), query)
+	doc, errs := gqlparser.LoadQueryWithRules(st.schema.Schema(), query, nil)
 	if len(errs) > 0 {
 		e := errs[0]
 		line, col := 0, 0
@@ -269,11 +269,10 @@ type formSpec struct {
 
 // formNode is {% form "name" mutation="…" redirect="…" %}…{% endform %}.
 type formNode struct {
-	spec   *formSpec
-	class  pongo2.IEvaluator
-	key    pongo2.IEvaluator
-	action string
-	body   *pongo2.NodeWrapper
+	spec  *formSpec
+	class pongo2.IEvaluator
+	key   pongo2.IEvaluator
+	body  *pongo2.NodeWrapper
 }
 
 func formTagParser(doc *pongo2.Parser, start *pongo2.Token, args *pongo2.Parser) (pongo2.INodeTag, *pongo2.Error) {
