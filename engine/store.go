@@ -396,7 +396,7 @@ type PageTemplateInput struct {
 func (e *Engine) SavePageTemplate(ctx context.Context, in PageTemplateInput) (*PageTemplate, error) {
 	in.Name = strings.TrimSpace(in.Name)
 	if in.Name == "" || len(in.Name) > 100 || !portal.ValidText(in.Name) {
-		return nil, portal.FieldErrorf("input.name", "A page template needs a name of at most 100 characters.")
+		return nil, portal.FieldErrorf("name", "A page template needs a name of at most 100 characters.")
 	}
 	var out *PageTemplate
 	err := e.change(ctx, func(ctx context.Context, tx bun.Tx) error {
@@ -418,7 +418,7 @@ func (e *Engine) SavePageTemplate(ctx context.Context, in PageTemplateInput) (*P
 			return err
 		}
 		if t == nil {
-			return portal.FieldErrorf("input.webTemplateName", "Template %q does not exist.", in.WebTemplateName)
+			return portal.FieldErrorf("webTemplateName", "Template %q does not exist.", in.WebTemplateName)
 		}
 		if exists {
 			_, err = tx.NewUpdate().Model(pt).Set("web_template_id = ?", t.ID).WherePK().Exec(ctx)
@@ -461,7 +461,7 @@ type WebPageInput struct {
 func (e *Engine) SaveWebPage(ctx context.Context, in WebPageInput) (*WebPage, error) {
 	in.Title = strings.TrimSpace(in.Title)
 	if in.Title == "" || len(in.Title) > 200 || !portal.ValidText(in.Title) {
-		return nil, portal.FieldErrorf("input.title", "A page needs a title of at most 200 characters.")
+		return nil, portal.FieldErrorf("title", "A page needs a title of at most 200 characters.")
 	}
 	var out *WebPage
 	err := e.change(ctx, func(ctx context.Context, tx bun.Tx) error {
@@ -491,7 +491,7 @@ func (e *Engine) SaveWebPage(ctx context.Context, in WebPageInput) (*WebPage, er
 		pt := new(PageTemplate)
 		if err := tx.NewSelect().Model(pt).Where("name = ?", in.PageTemplateName).Scan(ctx); err != nil {
 			if errors.Is(err, errNoRows) {
-				return portal.FieldErrorf("input.pageTemplateName", "Page template %q does not exist.", in.PageTemplateName)
+				return portal.FieldErrorf("pageTemplateName", "Page template %q does not exist.", in.PageTemplateName)
 			}
 			return err
 		}
@@ -515,7 +515,7 @@ func (e *Engine) SaveWebPage(ctx context.Context, in WebPageInput) (*WebPage, er
 		if in.RoleIDs != nil {
 			for _, id := range in.RoleIDs {
 				if !db.ValidID(id) {
-					return portal.FieldErrorf("input.roleIds", "Web role %s does not exist.", id)
+					return portal.FieldErrorf("roleIds", "Web role %s does not exist.", id)
 				}
 			}
 			if _, err := tx.ExecContext(ctx, "DELETE FROM web_page_role WHERE web_page_id = ?", page.ID); err != nil {
@@ -528,7 +528,7 @@ func (e *Engine) SaveWebPage(ctx context.Context, in WebPageInput) (*WebPage, er
 					return err
 				}
 				if n, _ := res.RowsAffected(); int(n) != len(dedupe(in.RoleIDs)) {
-					return portal.FieldErrorf("input.roleIds", "A web role among roleIds does not exist.")
+					return portal.FieldErrorf("roleIds", "A web role among roleIds does not exist.")
 				}
 			}
 			page.RoleIDs = dedupe(in.RoleIDs)
@@ -574,22 +574,22 @@ var paramPattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 // method or host, or that conflicts with another page's.
 func CheckPattern(path string, others []string) (err error) {
 	if !strings.HasPrefix(path, "/") || len(path) > 300 || strings.ContainsAny(path, " \t\r\n?#") || !portal.ValidText(path) {
-		return portal.FieldErrorf("input.path", "A page path starts with / and has no spaces, ? or #, like /orders/{id}.")
+		return portal.FieldErrorf("path", "A page path starts with / and has no spaces, ? or #, like /orders/{id}.")
 	}
 	if strings.HasPrefix(path, "/static/") || path == "/graphql" || strings.HasPrefix(path, "/graphiql") || path == "/healthz" || path == "/readyz" {
-		return portal.FieldErrorf("input.path", "%s is reserved.", path)
+		return portal.FieldErrorf("path", "%s is reserved.", path)
 	}
 	for _, seg := range strings.Split(path[1:], "/") {
 		if strings.HasPrefix(seg, "{") {
 			name := strings.TrimSuffix(strings.TrimSuffix(seg[1:], "}"), "...")
 			if !strings.HasSuffix(seg, "}") || !paramPattern.MatchString(name) {
-				return portal.FieldErrorf("input.path", "In %s, a parameter is a whole segment like {id}.", path)
+				return portal.FieldErrorf("path", "In %s, a parameter is a whole segment like {id}.", path)
 			}
 		}
 	}
 	defer func() {
 		if p := recover(); p != nil {
-			err = portal.FieldErrorf("input.path", "%s conflicts with another page: %v", path, p)
+			err = portal.FieldErrorf("path", "%s conflicts with another page: %v", path, p)
 		}
 	}()
 	mux := http.NewServeMux()
