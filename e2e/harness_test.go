@@ -77,12 +77,12 @@ var listening = regexp.MustCompile(`portal listening.*url=(http://127\.0\.0\.1:\
 // startServers runs `portal serve` processes on free ports against
 // databaseURL, side by side, the first with demo data, and waits until each
 // listens; they are stopped (SIGTERM) when the test ends.
-func startServers(t *testing.T, databaseURL string, n int) []*server {
+func startServers(t *testing.T, databaseURL, smtpURL string, n int) []*server {
 	t.Helper()
 	var out []*server
 	var waits []func()
 	for i := range n {
-		s, wait := launchServer(t, databaseURL, i == 0)
+		s, wait := launchServer(t, databaseURL, smtpURL, i == 0)
 		out = append(out, s)
 		waits = append(waits, wait)
 	}
@@ -92,10 +92,10 @@ func startServers(t *testing.T, databaseURL string, n int) []*server {
 	return out
 }
 
-func launchServer(t *testing.T, databaseURL string, demo bool) (*server, func()) {
+func launchServer(t *testing.T, databaseURL, smtpURL string, demo bool) (*server, func()) {
 	t.Helper()
 	cmd := exec.Command(portalBin, "serve", "--addr", "127.0.0.1:0")
-	cmd.Env = append(os.Environ(), "DATABASE_URL="+databaseURL, "PORTAL_LOG_LEVEL=info", "PORTAL_SMTP_URL=", "PORTAL_BASE_URL=")
+	cmd.Env = append(os.Environ(), "DATABASE_URL="+databaseURL, "PORTAL_LOG_LEVEL=info", "PORTAL_SMTP_URL="+smtpURL, "PORTAL_BASE_URL=")
 	if demo {
 		cmd.Env = append(cmd.Env, "PORTAL_DEMO=1")
 	}

@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -80,12 +81,15 @@ const (
 	adminPass = "demo-admin-pass"
 )
 
+var resetLink = regexp.MustCompile(`http://127\.0\.0\.1:\d+/password/reset\?token=[A-Za-z0-9_%-]+`)
+
 // TestSite walks the default site as its users do, on two portal processes
 // sharing one database (A loads the demo data; B starts on it afterwards).
 func TestSite(t *testing.T) {
 	start := time.Now()
 	dbURL := dbtest.NewURL(t)
-	servers := startServers(t, dbURL, 2)
+	box := newMailbox(t)
+	servers := startServers(t, dbURL, box.url(), 2)
 	a, b := servers[0], servers[1]
 	browser := newBrowser(t)
 	t.Logf("servers and browser up in %v", time.Since(start).Round(time.Millisecond))
@@ -319,7 +323,7 @@ func TestSite(t *testing.T) {
 			if strings.Contains(alice.textNow(), newTile) {
 				break
 			}
-			if time.Since(saved) > time.Second {
+			if time.Since(saved) > 5*time.Second {
 				t.Fatalf("server B still shows the old tile %v after the save", time.Since(saved))
 			}
 		}
@@ -341,6 +345,43 @@ func TestSite(t *testing.T) {
 			alice.sees(newTile, "Welcome back, Alice")
 		}
 		alice.shot("home-after-refused-save")
+	})
+
+	t.Run("forgotten password: a link by mail, a new password", func(t *testing.T) {
+		for len(box.mail) > 0 {
+			<-box.mail // the invitation
+		}
+		bob := newUser(t, browser, "bob")
+		bob.open(a.url + "/signin")
+		bob.submit(`a[href="/password/forgot"]`)
+		bob.fill(`input[name="email"]`, "bob@forest.example")
+		bob.shot("forgot")
+		bob.submit(`form button[type="submit"]`)
+		bob.sees("Check your mail")
+		bob.shot("forgot-sent")
+		var msg string
+		select {
+		case msg = <-box.mail:
+		case <-time.After(20 * time.Second):
+			t.Fatal("no reset mail within 20 s")
+		}
+		m := resetLink.FindStringSubmatch(strings.ReplaceAll(msg, "=\r\n", ""))
+		if m == nil || !strings.HasPrefix(m[0], a.url) {
+			t.Fatalf("no reset link to %s in the mail:\n%s", a.url, msg)
+		}
+		bob.open(m[0])
+		bob.fill(`input[name="password"]`, "bob's new password")
+		bob.shot("reset")
+		bob.submit(`form button[type="submit"]`)
+		bob.sees("Your password was changed")
+		bob.fill(`input[name="input.email"]`, "bob@forest.example")
+		bob.fill(`input[name="input.password"]`, "bob's new password")
+		bob.submit(`form button[type="submit"].button-block`)
+		bob.sees("Welcome back, Bob")
+		// The link worked once: opened again, it says so before asking.
+		bob.open(m[0])
+		bob.sees("This link cannot be used", "already used", "Get a new link")
+		bob.shot("reset-link-used")
 	})
 
 	t.Run("small screens", func(t *testing.T) {

@@ -39,6 +39,10 @@ func (r *mutationResolver) ChangePassword(ctx context.Context, currentPassword s
 	return true, r.Identity.ChangePassword(ctx, currentPassword, newPassword)
 }
 
+func (r *queryResolver) PasswordResetCheck(ctx context.Context, token string) (*identity.PasswordResetCheck, error) {
+	return r.Identity.CheckReset(ctx, token)
+}
+
 func (r *queryResolver) InvitationCheck(ctx context.Context, code string) (*identity.InvitationCheck, error) {
 	return r.Identity.CheckInvitation(ctx, code)
 }

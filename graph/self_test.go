@@ -174,6 +174,24 @@ func TestPasswordReset(t *testing.T) {
 		t.Errorf("%d stored resets, token in log: %v", stored, strings.Contains(s.logs.String(), token))
 	}
 
+	// The reset page can tell a working link from a dead one.
+	const check = `query($t: String!) { passwordResetCheck(token: $t) { usable message } }`
+	type checked struct {
+		PasswordResetCheck struct {
+			Usable  bool
+			Message *string
+		}
+	}
+	var c checked
+	anon.ok(check, map[string]any{"t": token}, &c)
+	if !c.PasswordResetCheck.Usable || c.PasswordResetCheck.Message != nil {
+		t.Errorf("check of a working link = %+v", c)
+	}
+	anon.ok(check, map[string]any{"t": firstToken}, &c)
+	if c.PasswordResetCheck.Usable || c.PasswordResetCheck.Message == nil || !strings.Contains(*c.PasswordResetCheck.Message, "newer") {
+		t.Errorf("check of a voided link = %+v", c)
+	}
+
 	// Bad password: refused on the password field, link still good.
 	if e := anon.fails(resetPw, map[string]any{"token": token, "password": "short"}, "BAD_USER_INPUT"); e.Extensions["field"] != "password" {
 		t.Errorf("short password = %+v", e)
@@ -190,6 +208,11 @@ func TestPasswordReset(t *testing.T) {
 	// The link works once.
 	if e := anon.fails(resetPw, map[string]any{"token": token, "password": "third password 123"}, "BAD_USER_INPUT"); !strings.Contains(e.Message, "already used") {
 		t.Errorf("second use = %+v", e)
+	}
+	c = checked{}
+	anon.ok(check, map[string]any{"t": token}, &c)
+	if c.PasswordResetCheck.Usable || c.PasswordResetCheck.Message == nil || !strings.Contains(*c.PasswordResetCheck.Message, "already used") {
+		t.Errorf("check of a used link = %+v", c)
 	}
 	// An unknown token says what to do.
 	if e := anon.fails(resetPw, map[string]any{"token": "nonsense", "password": "third password 123"}, "BAD_USER_INPUT"); !strings.Contains(e.Message, "not valid") {

@@ -173,6 +173,29 @@ func (s *Service) ResetPassword(ctx context.Context, token, password string) err
 	})
 }
 
+// PasswordResetCheck says whether a reset link still works, and if not,
+// what to do.
+type PasswordResetCheck struct {
+	Usable bool
+	// Message says what to do when the link cannot be used.
+	Message *string
+}
+
+// CheckReset looks at a reset token without using it, so the page can say
+// that a link is dead before the contact types a new password. The token
+// is a 256-bit secret: whoever holds it may learn whether it still works.
+func (s *Service) CheckReset(ctx context.Context, token string) (*PasswordResetCheck, error) {
+	_, err := usableReset(ctx, s.DB, hashSecret(strings.TrimSpace(token)), false)
+	if err == nil {
+		return &PasswordResetCheck{Usable: true}, nil
+	}
+	var pe *portal.Error
+	if errors.As(err, &pe) && pe.Code == portal.EINVALID {
+		return &PasswordResetCheck{Message: &pe.Message}, nil
+	}
+	return nil, err
+}
+
 type passwordReset struct {
 	ID        string
 	ContactID string

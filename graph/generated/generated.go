@@ -237,6 +237,11 @@ type ComplexityRoot struct {
 		WebTemplate func(childComplexity int) int
 	}
 
+	PasswordResetCheck struct {
+		Message func(childComplexity int) int
+		Usable  func(childComplexity int) int
+	}
+
 	PermissionDecision struct {
 		Allowed     func(childComplexity int) int
 		Explanation func(childComplexity int) int
@@ -283,6 +288,7 @@ type ComplexityRoot struct {
 		Order              func(childComplexity int, id string) int
 		Orders             func(childComplexity int, first *int, after *string, filter *orders.Filter) int
 		PageTemplates      func(childComplexity int) int
+		PasswordResetCheck func(childComplexity int, token string) int
 		PreviewWebTemplate func(childComplexity int, source string, path string, asContactID *string) int
 		Products           func(childComplexity int, search *string, first *int, after *string) int
 		SiteSettings       func(childComplexity int) int
@@ -523,6 +529,7 @@ type QueryResolver interface {
 	WebRoles(ctx context.Context) ([]*policies.WebRole, error)
 	TablePermissions(ctx context.Context) ([]*policies.TablePermission, error)
 	ExplainPermission(ctx context.Context, contactID string, table string, privilege policies.Privilege, recordID *string) (*policies.PermissionDecision, error)
+	PasswordResetCheck(ctx context.Context, token string) (*identity.PasswordResetCheck, error)
 	InvitationCheck(ctx context.Context, code string) (*identity.InvitationCheck, error)
 }
 type SalesOrderResolver interface {
@@ -1550,6 +1557,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PageTemplate.WebTemplate(childComplexity), true
 
+	case "PasswordResetCheck.message":
+		if e.ComplexityRoot.PasswordResetCheck.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PasswordResetCheck.Message(childComplexity), true
+	case "PasswordResetCheck.usable":
+		if e.ComplexityRoot.PasswordResetCheck.Usable == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PasswordResetCheck.Usable(childComplexity), true
+
 	case "PermissionDecision.allowed":
 		if e.ComplexityRoot.PermissionDecision.Allowed == nil {
 			break
@@ -1786,6 +1806,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.PageTemplates(childComplexity), true
+	case "Query.passwordResetCheck":
+		if e.ComplexityRoot.Query.PasswordResetCheck == nil {
+			break
+		}
+
+		args, err := ec.field_Query_passwordResetCheck_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.PasswordResetCheck(childComplexity, args["token"].(string)), true
 	case "Query.previewWebTemplate":
 		if e.ComplexityRoot.Query.PreviewWebTemplate == nil {
 			break
@@ -3104,7 +3135,21 @@ type InvitationCheck {
   expiresAt: DateTime
 }
 
+"Whether a password reset link still works, for the reset page to say so before asking for a password."
+type PasswordResetCheck {
+  "true when resetPassword would accept the token (with a good password)"
+  usable: Boolean!
+  "when not usable: what happened and what to do, e.g. ask for a new link"
+  message: String
+}
+
 extend type Query {
+  "look at a password reset token without using it; anyone holding the token may ask"
+  passwordResetCheck(
+    "the token query parameter of the reset link"
+    token: String!
+  ): PasswordResetCheck!
+
   "look at an invitation code from a sign-up link without using it; anyone holding the code may ask"
   invitationCheck(
     "the code from the sign-up link (its code query parameter)"
@@ -3431,6 +3476,16 @@ func (ec *executionContext) childFields_PageTemplate(ctx context.Context, field 
 		return ec.fieldContext_PageTemplate_webTemplate(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PageTemplate", field.Name)
+}
+
+func (ec *executionContext) childFields_PasswordResetCheck(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "usable":
+		return ec.fieldContext_PasswordResetCheck_usable(ctx, field)
+	case "message":
+		return ec.fieldContext_PasswordResetCheck_message(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PasswordResetCheck", field.Name)
 }
 
 func (ec *executionContext) childFields_PermissionDecision(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4774,6 +4829,20 @@ func (ec *executionContext) field_Query_orders_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["filter"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_passwordResetCheck_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "token",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["token"] = arg0
 	return args, nil
 }
 
@@ -8884,6 +8953,52 @@ func (ec *executionContext) fieldContext_PageTemplate_webTemplate(_ context.Cont
 	return fc, nil
 }
 
+func (ec *executionContext) _PasswordResetCheck_usable(ctx context.Context, field graphql.CollectedField, obj *identity.PasswordResetCheck) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PasswordResetCheck_usable(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Usable, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PasswordResetCheck_usable(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PasswordResetCheck", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _PasswordResetCheck_message(ctx context.Context, field graphql.CollectedField, obj *identity.PasswordResetCheck) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PasswordResetCheck_message(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Message, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PasswordResetCheck_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PasswordResetCheck", field, false, false, "String")
+}
+
 func (ec *executionContext) _PermissionDecision_allowed(ctx context.Context, field graphql.CollectedField, obj *policies.PermissionDecision) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10162,6 +10277,50 @@ func (ec *executionContext) fieldContext_Query_explainPermission(ctx context.Con
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_explainPermission_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_passwordResetCheck(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_passwordResetCheck(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().PasswordResetCheck(ctx, fc.Args["token"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *identity.PasswordResetCheck) graphql.Marshaler {
+			return ec.marshalNPasswordResetCheck2ᚖgithubᚗcomᚋopenportalᚋportalᚋidentityᚐPasswordResetCheck(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_passwordResetCheck(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PasswordResetCheck(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_passwordResetCheck_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -15675,6 +15834,44 @@ func (ec *executionContext) _PageTemplate(ctx context.Context, sel ast.Selection
 	return out
 }
 
+var passwordResetCheckImplementors = []string{"PasswordResetCheck"}
+
+func (ec *executionContext) _PasswordResetCheck(ctx context.Context, sel ast.SelectionSet, obj *identity.PasswordResetCheck) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, passwordResetCheckImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PasswordResetCheck")
+		case "usable":
+			out.Values[i] = ec._PasswordResetCheck_usable(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "message":
+			out.Values[i] = ec._PasswordResetCheck_message(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var permissionDecisionImplementors = []string{"PermissionDecision"}
 
 func (ec *executionContext) _PermissionDecision(ctx context.Context, sel ast.SelectionSet, obj *policies.PermissionDecision) graphql.Marshaler {
@@ -16051,6 +16248,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_explainPermission(ctx, field)
+				})
+		case "passwordResetCheck":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_passwordResetCheck(ctx, field)
 				})
 		case "invitationCheck":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -17658,6 +17861,14 @@ func (ec *executionContext) marshalNPageTemplate2ᚖgithubᚗcomᚋopenportalᚋ
 func (ec *executionContext) unmarshalNPageTemplateInput2githubᚗcomᚋopenportalᚋportalᚋengineᚐPageTemplateInput(ctx context.Context, v any) (engine.PageTemplateInput, error) {
 	res, err := ec.unmarshalInputPageTemplateInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPasswordResetCheck2ᚖgithubᚗcomᚋopenportalᚋportalᚋidentityᚐPasswordResetCheck(ctx context.Context, sel ast.SelectionSet, v *identity.PasswordResetCheck) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PasswordResetCheck!")
+		return graphql.Null
+	}
+	return ec._PasswordResetCheck(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNPermissionDecision2ᚖgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐPermissionDecision(ctx context.Context, sel ast.SelectionSet, v *policies.PermissionDecision) graphql.Marshaler {
