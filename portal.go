@@ -15,26 +15,60 @@ import (
 	"unicode/utf8"
 )
 
-// Error codes. Each maps to exactly one GraphQL extensions.code (see
-// graph.errorPresenter) and one HTTP status on the site; domain code only
-// ever speaks these.
+// Error codes. Each maps to exactly one GraphQL extensions.code and one
+// HTTP status, in the table below; domain code only ever speaks these.
 const (
 	EINVALID         = "invalid"         // BAD_USER_INPUT: the caller can fix the input
 	ENOTFOUND        = "not_found"       // NOT_FOUND: missing, or not readable by the viewer
 	ECONFLICT        = "conflict"        // CONFLICT: the state of a record forbids it
 	EUNAUTHENTICATED = "unauthenticated" // UNAUTHENTICATED: sign in first
 	EFORBIDDEN       = "forbidden"       // FORBIDDEN: signed in, but not allowed
-	ERATELIMITED     = "rate_limited"    // too many attempts; try again later
+	ERATELIMITED     = "rate_limited"    // RATE_LIMITED: too many attempts; try again later
 	EINTERNAL        = "internal"        // INTERNAL: our fault; logged with a request id
 )
+
+// ErrorKind is how one error code is presented: its GraphQL
+// extensions.code and its HTTP status.
+type ErrorKind struct {
+	GraphQL    string
+	HTTPStatus int
+}
+
+// errorKinds is the one table from code to presentation, read by the
+// GraphQL error presenter and by every HTTP route group (site, /manage)
+// through KindOf. It lives here, in the package everything imports, so
+// that neither graph nor server has to import the other for it.
+var errorKinds = map[string]ErrorKind{
+	EINVALID:         {"BAD_USER_INPUT", 400},
+	ENOTFOUND:        {"NOT_FOUND", 404},
+	ECONFLICT:        {"CONFLICT", 409},
+	EUNAUTHENTICATED: {"UNAUTHENTICATED", 401},
+	EFORBIDDEN:       {"FORBIDDEN", 403},
+	ERATELIMITED:     {"RATE_LIMITED", 429},
+	EINTERNAL:        {"INTERNAL", 500},
+}
+
+// KindOf returns how code is presented, and whether code is one of
+// Portal's. An unknown code is presented as EINTERNAL: a code without an
+// entry is a bug of ours, never the caller's to fix.
+func KindOf(code string) (ErrorKind, bool) {
+	k, ok := errorKinds[code]
+	if !ok {
+		return errorKinds[EINTERNAL], false
+	}
+	return k, true
+}
 
 // Error is Portal's one error type: a code, a message a person can act on,
 // and optionally the input field it is about.
 type Error struct {
 	Code    string
 	Message string
-	// Field names the input field at fault, as the API spells it
-	// (e.g. "input.invoiceAccountNumber"); empty when not about one field.
+	// Field names the input field at fault relative to the input the
+	// domain method was given (e.g. "invoiceAccountNumber",
+	// "prices[2].unit"), so that a site form can put the message next to
+	// its field; the GraphQL layer prefixes the argument that carried the
+	// input ("input.invoiceAccountNumber"). Empty when not about one field.
 	Field string
 	// Details carries structured extras for the client, such as the list of
 	// missing fields; nil when there are none.

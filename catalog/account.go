@@ -58,22 +58,22 @@ func (s *Service) validateAccount(ctx context.Context, tx bun.Tx, in CustomerAcc
 		ShipToCountry: upperCode(in.ShipToCountry),
 	}
 	var v validator
-	v.check(a.AccountNumber != "", "input.accountNumber", "Account number is required.")
-	v.length("input.accountNumber", a.AccountNumber, maxCodeLength)
-	v.check(a.Name != "", "input.name", "Account name is required.")
-	v.length("input.name", a.Name, maxNameLength)
+	v.check(a.AccountNumber != "", "accountNumber", "Account number is required.")
+	v.length("accountNumber", a.AccountNumber, maxCodeLength)
+	v.check(a.Name != "", "name", "Account name is required.")
+	v.length("name", a.Name, maxNameLength)
 	company := upperCode(in.Company)
 	if v.err == nil {
-		a.LegalEntityID, v.err = companyID(ctx, tx, "input.company", company)
+		a.LegalEntityID, v.err = companyID(ctx, tx, "company", company)
 	}
 	if v.err == nil {
-		v.fail(checkCurrency(ctx, tx, "input.currency", a.Currency))
+		v.fail(checkCurrency(ctx, tx, "currency", a.Currency))
 	}
 	if v.err == nil {
-		v.fail(checkCountry(ctx, tx, "input.shipToCountry", a.ShipToCountry))
+		v.fail(checkCountry(ctx, tx, "shipToCountry", a.ShipToCountry))
 	}
 	if v.err == nil {
-		a.Language, v.err = canonicalLanguage("input.language", trim(in.Language))
+		a.Language, v.err = canonicalLanguage("language", trim(in.Language))
 	}
 	if v.err == nil && in.InvoiceAccountNumber != nil && trim(*in.InvoiceAccountNumber) != "" &&
 		trim(*in.InvoiceAccountNumber) != a.AccountNumber {
@@ -85,11 +85,11 @@ func (s *Service) validateAccount(ctx context.Context, tx bun.Tx, in CustomerAcc
 		err := tx.NewSelect().Model(&pl).Where("legal_entity_id = ? AND code = ?", a.LegalEntityID, code).Scan(ctx)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
-			v.fail(portal.FieldErrorf("input.priceListCode", "Price list %q does not exist in company %s.", code, company))
+			v.fail(portal.FieldErrorf("priceListCode", "Price list %q does not exist in company %s.", code, company))
 		case err != nil:
 			v.fail(err)
 		case pl.Currency != a.Currency:
-			v.fail(portal.FieldErrorf("input.priceListCode", "Price list %q is in %s but the account's currency is %s; choose a %s price list.",
+			v.fail(portal.FieldErrorf("priceListCode", "Price list %q is in %s but the account's currency is %s; choose a %s price list.",
 				code, pl.Currency, a.Currency, a.Currency))
 		default:
 			a.PriceListID = &pl.ID
@@ -100,7 +100,7 @@ func (s *Service) validateAccount(ctx context.Context, tx bun.Tx, in CustomerAcc
 		addrs = make([]*AddressInput, 0, len(in.DeliveryAddresses))
 		seen := map[string]bool{}
 		for i, ai := range in.DeliveryAddresses {
-			f := fmt.Sprintf("input.deliveryAddresses[%d]", i)
+			f := fmt.Sprintf("deliveryAddresses[%d]", i)
 			ad := &AddressInput{
 				Description: trim(ai.Description), Street: trim(ai.Street), City: trim(ai.City),
 				PostalCode: trim(ai.PostalCode), CountryCode: upperCode(ai.CountryCode),
@@ -167,10 +167,10 @@ func (s *Service) invoiceAccountID(ctx context.Context, tx bun.Tx, legalEntityID
 	err = tx.NewRaw(`SELECT le.code FROM customer_account a JOIN legal_entity le ON le.id = a.legal_entity_id
 		WHERE a.account_number = ? ORDER BY le.code LIMIT 1`, number).Scan(ctx, &other)
 	if err == nil {
-		return "", portal.FieldErrorf("input.invoiceAccountNumber",
+		return "", portal.FieldErrorf("invoiceAccountNumber",
 			"Invoice account %s belongs to company %s, not %s; an invoice account must be in the account's own company.", number, other, company)
 	}
-	return "", portal.FieldErrorf("input.invoiceAccountNumber", "Invoice account %s does not exist in company %s; save it first.", number, company)
+	return "", portal.FieldErrorf("invoiceAccountNumber", "Invoice account %s does not exist in company %s; save it first.", number, company)
 }
 
 func upsertAccount(ctx context.Context, tx bun.Tx, a *CustomerAccount) error {

@@ -18,10 +18,10 @@ func (s *Service) SaveLegalEntity(ctx context.Context, in LegalEntityInput) (*Le
 	}
 	code, name := upperCode(in.Code), trim(in.Name)
 	var v validator
-	v.check(legalEntityCode.MatchString(code), "input.code",
+	v.check(legalEntityCode.MatchString(code), "code",
 		"Company code %q must be 1 to 10 letters, digits, - or _, starting with a letter or digit (e.g. USMF).", in.Code)
-	v.check(name != "", "input.name", "Company name is required.")
-	v.length("input.name", name, maxNameLength)
+	v.check(name != "", "name", "Company name is required.")
+	v.length("name", name, maxNameLength)
 	if v.err != nil {
 		return nil, v.err
 	}

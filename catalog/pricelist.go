@@ -41,13 +41,13 @@ func (s *Service) SavePriceList(ctx context.Context, in PriceListInput) (*PriceL
 	}
 	err := db.Tx(ctx, s.DB, func(ctx context.Context, tx bun.Tx) error {
 		var v validator
-		v.check(pl.Code != "", "input.code", "Price list code is required.")
-		v.length("input.code", pl.Code, maxCodeLength)
+		v.check(pl.Code != "", "code", "Price list code is required.")
+		v.length("code", pl.Code, maxCodeLength)
 		if v.err == nil {
-			pl.LegalEntityID, v.err = companyID(ctx, tx, "input.company", company)
+			pl.LegalEntityID, v.err = companyID(ctx, tx, "company", company)
 		}
 		if v.err == nil {
-			v.fail(checkCurrency(ctx, tx, "input.currency", pl.Currency))
+			v.fail(checkCurrency(ctx, tx, "currency", pl.Currency))
 		}
 		if v.err == nil {
 			v.fail(s.checkAccountsCurrency(ctx, tx, pl))
@@ -60,7 +60,7 @@ func (s *Service) SavePriceList(ctx context.Context, in PriceListInput) (*PriceL
 			if v.err != nil {
 				break
 			}
-			f := fmt.Sprintf("input.prices[%d]", i)
+			f := fmt.Sprintf("prices[%d]", i)
 			number, unit := trim(p.ProductNumber), strings.ToLower(trim(p.Unit))
 			pu, ok := units[number]
 			v.check(ok, f+".productNumber", "Product %q does not exist in company %s.", number, company)
@@ -132,7 +132,7 @@ func (s *Service) checkAccountsCurrency(ctx context.Context, tx bun.Tx, pl *Pric
 	if err != nil {
 		return err
 	}
-	return portal.FieldErrorf("input.currency", "Account %s uses price list %s in another currency; change the account's price list before changing this list's currency to %s.",
+	return portal.FieldErrorf("currency", "Account %s uses price list %s in another currency; change the account's price list before changing this list's currency to %s.",
 		account, pl.Code, pl.Currency)
 }
 

@@ -30,18 +30,18 @@ func (s *Service) SaveProduct(ctx context.Context, in ProductInput) (*Product, e
 		// Built here, not outside: db.Tx may run this function again.
 		p := &Product{Number: trim(in.Number), Name: trim(in.Name), DefaultUnit: strings.ToLower(trim(in.DefaultUnit))}
 		var v validator
-		v.check(p.Number != "", "input.number", "Product number is required.")
-		v.length("input.number", p.Number, maxCodeLength)
-		v.check(p.Name != "", "input.name", "Product name is required.")
-		v.length("input.name", p.Name, maxNameLength)
-		v.check(len(in.Units) > 0, "input.units", "A product needs at least one unit.")
+		v.check(p.Number != "", "number", "Product number is required.")
+		v.length("number", p.Number, maxCodeLength)
+		v.check(p.Name != "", "name", "Product name is required.")
+		v.length("name", p.Name, maxNameLength)
+		v.check(len(in.Units) > 0, "units", "A product needs at least one unit.")
 		if v.err == nil {
-			p.LegalEntityID, v.err = companyID(ctx, tx, "input.company", upperCode(in.Company))
+			p.LegalEntityID, v.err = companyID(ctx, tx, "company", upperCode(in.Company))
 		}
 		seen := map[string]bool{}
 		for i, u := range in.Units {
 			u = strings.ToLower(trim(u))
-			f := fmt.Sprintf("input.units[%d]", i)
+			f := fmt.Sprintf("units[%d]", i)
 			v.check(!seen[u], f, "Unit %q is listed twice.", u)
 			seen[u] = true
 			if v.err == nil {
@@ -51,7 +51,7 @@ func (s *Service) SaveProduct(ctx context.Context, in ProductInput) (*Product, e
 			}
 			p.Units = append(p.Units, u)
 		}
-		v.check(seen[p.DefaultUnit], "input.defaultUnit", "Default unit %q is not one of the product's units %v.", p.DefaultUnit, p.Units)
+		v.check(seen[p.DefaultUnit], "defaultUnit", "Default unit %q is not one of the product's units %v.", p.DefaultUnit, p.Units)
 		if v.err != nil {
 			return v.err
 		}

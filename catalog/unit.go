@@ -18,10 +18,10 @@ func (s *Service) SaveUnit(ctx context.Context, in UnitInput) (*Unit, error) {
 	}
 	u := &Unit{Code: strings.ToLower(trim(in.Code)), Name: trim(in.Name), Decimals: in.Decimals}
 	var v validator
-	v.check(unitCode.MatchString(u.Code), "input.code", "Unit code %q must be 1 to 10 lower-case letters, digits, '.', '-' or '_' (e.g. ea, kg).", in.Code)
-	v.check(u.Name != "", "input.name", "Unit name is required.")
-	v.check(u.Decimals >= 0 && u.Decimals <= 6, "input.decimals", "Decimals must be between 0 and 6, not %d.", u.Decimals)
-	v.length("input.name", u.Name, maxNameLength)
+	v.check(unitCode.MatchString(u.Code), "code", "Unit code %q must be 1 to 10 lower-case letters, digits, '.', '-' or '_' (e.g. ea, kg).", in.Code)
+	v.check(u.Name != "", "name", "Unit name is required.")
+	v.check(u.Decimals >= 0 && u.Decimals <= 6, "decimals", "Decimals must be between 0 and 6, not %d.", u.Decimals)
+	v.length("name", u.Name, maxNameLength)
 	if v.err != nil {
 		return nil, v.err
 	}

@@ -8,23 +8,22 @@ import (
 	"github.com/uptrace/bun"
 
 	portal "github.com/openportal/portal"
+	"github.com/openportal/portal/app"
 	"github.com/openportal/portal/catalog"
 	"github.com/openportal/portal/db/dbtest"
 	"github.com/openportal/portal/identity"
-	"github.com/openportal/portal/policies"
 )
 
 func TestMain(m *testing.M) { dbtest.Main(m) }
 
 func services(t *testing.T, d *bun.DB) (*catalog.Service, *identity.Service) {
 	t.Helper()
-	policy, err := policies.NewEnforcer(context.Background(), d, nil)
+	a, err := app.New(context.Background(), d, app.Config{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { policy.Close() })
-	return &catalog.Service{DB: d, Policy: policy},
-		&identity.Service{DB: d, Policy: policy, Roles: &policies.Roles{DB: d}}
+	t.Cleanup(func() { a.Close() })
+	return a.Catalog, a.Identity
 }
 
 // count runs a query returning one integer.

@@ -14,11 +14,8 @@ import (
 	"github.com/uptrace/bun"
 
 	portal "github.com/openportal/portal"
-	"github.com/openportal/portal/catalog"
+	"github.com/openportal/portal/app"
 	"github.com/openportal/portal/db/dbtest"
-	"github.com/openportal/portal/graph"
-	"github.com/openportal/portal/identity"
-	"github.com/openportal/portal/orders"
 	"github.com/openportal/portal/policies"
 )
 
@@ -28,6 +25,7 @@ func TestMain(m *testing.M) { dbtest.Main(m) }
 type api struct {
 	t      testing.TB
 	db     *bun.DB
+	app    *app.App
 	policy *policies.Enforcer
 	srv    *httptest.Server
 	viewer *portal.Viewer
@@ -48,22 +46,13 @@ func newAPIOn(t testing.TB, d *bun.DB) *api {
 	t.Helper()
 	queries := &queryCounter{} // orders_test.go
 	d = d.WithQueryHook(queries)
-	policy, err := policies.NewEnforcer(context.Background(), d, nil)
+	ap, err := app.New(context.Background(), d, app.Config{}, slog.New(slog.NewTextHandler(testLog, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { policy.Close() })
-	roles := &policies.Roles{DB: d}
-	cat := &catalog.Service{DB: d, Policy: policy}
-	r := &graph.Resolver{
-		Catalog:     cat,
-		Identity:    &identity.Service{DB: d, Policy: policy, Roles: roles, Catalog: cat},
-		Roles:       roles,
-		Permissions: &policies.Admin{DB: d, Policy: policy},
-		Orders:      &orders.Service{DB: d, Policy: policy},
-	}
-	a := &api{t: t, db: d, policy: policy, queries: queries}
-	h := graph.NewHandler(r, slog.New(slog.NewTextHandler(testLog, nil)))
+	t.Cleanup(func() { ap.Close() })
+	a := &api{t: t, db: d, app: ap, policy: ap.Policy, queries: queries}
+	h := ap.GraphQL
 	// The test says who the viewer is; site_test.go's newSite goes through
 	// real sign-in and sessions instead.
 	a.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
@@ -22,18 +23,6 @@ import (
 // complexityLimit bounds how much one query may ask for, so a deeply nested
 // query cannot make the server load millions of rows.
 const complexityLimit = 5000
-
-// codes maps Portal's error codes to the contract's extensions.code, in
-// exactly one place.
-var codes = map[string]string{
-	portal.EINVALID:         "BAD_USER_INPUT",
-	portal.ENOTFOUND:        "NOT_FOUND",
-	portal.ECONFLICT:        "CONFLICT",
-	portal.EUNAUTHENTICATED: "UNAUTHENTICATED",
-	portal.EFORBIDDEN:       "FORBIDDEN",
-	portal.ERATELIMITED:     "RATE_LIMITED",
-	portal.EINTERNAL:        "INTERNAL",
-}
 
 // NewHandler returns the /graphql endpoint: POST and GET (GET cannot run
 // mutations), with Portal's error presenter.
@@ -66,9 +55,15 @@ func errorPresenter(logger *slog.Logger) graphql.ErrorPresenterFunc {
 			if gerr.Extensions == nil {
 				gerr.Extensions = map[string]any{}
 			}
-			gerr.Extensions["code"] = codes[pe.Code]
+			kind, known := portal.KindOf(pe.Code)
+			if !known {
+				// A code missing from the table is our bug: present it
+				// as any unnamed error, logged and not shown.
+				return internalError(ctx, logger, err, gerr)
+			}
+			gerr.Extensions["code"] = kind.GraphQL
 			if pe.Field != "" {
-				gerr.Extensions["field"] = pe.Field
+				gerr.Extensions["field"] = fieldPath(ctx, pe.Field)
 			}
 			for k, v := range pe.Details {
 				gerr.Extensions[k] = v
@@ -86,12 +81,45 @@ func errorPresenter(logger *slog.Logger) graphql.ErrorPresenterFunc {
 			gerr.Extensions = map[string]any{"code": "BAD_USER_INPUT"}
 			return gerr
 		}
-		id := portal.RequestID(ctx)
-		logger.ErrorContext(ctx, "internal error", "err", err, "request", id, "path", gerr.Path.String())
-		gerr.Message = fmt.Sprintf("Internal error (request %s).", id)
-		gerr.Extensions = map[string]any{"code": "INTERNAL", "requestId": id}
-		return gerr
+		return internalError(ctx, logger, err, gerr)
 	}
+}
+
+// internalError logs err in full and shows only the request id.
+func internalError(ctx context.Context, logger *slog.Logger, err error, gerr *gqlerror.Error) *gqlerror.Error {
+	id := portal.RequestID(ctx)
+	logger.ErrorContext(ctx, "internal error", "err", err, "request", id, "path", gerr.Path.String())
+	kind, _ := portal.KindOf(portal.EINTERNAL)
+	gerr.Message = fmt.Sprintf("Internal error (request %s).", id)
+	gerr.Extensions = map[string]any{"code": kind.GraphQL, "requestId": id}
+	return gerr
+}
+
+// apiSchema is the API's schema, for fieldPath to tell input objects apart.
+var apiSchema = generated.NewExecutableSchema(generated.Config{}).Schema()
+
+// fieldPath spells a domain error's field as the API does. Domain packages
+// name fields relative to the input they were given ("deliveryAddressId",
+// "prices[2].unit") so the site can use them as its form's field names;
+// here the field belongs to the argument that carried that input: the
+// resolved field's input-object argument whose type has a field of that
+// name ("input.deliveryAddressId", "filter.submittedTo"). A field that
+// names a plain argument ("orderId", "first") stays as it is.
+func fieldPath(ctx context.Context, field string) string {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil || fc.Field.Field == nil || fc.Field.Definition == nil {
+		return field
+	}
+	head := field
+	if i := strings.IndexAny(head, ".["); i >= 0 {
+		head = head[:i]
+	}
+	for _, arg := range fc.Field.Definition.Arguments {
+		if t := apiSchema.Types[arg.Type.Name()]; t != nil && t.Kind == ast.InputObject && t.Fields.ForName(head) != nil {
+			return arg.Name + "." + field
+		}
+	}
+	return field
 }
 
 // refuseBadText refuses, before anything runs, a request whose text cannot

@@ -73,7 +73,7 @@ func (r *mutationResolver) SignIn(ctx context.Context, input model.SignInInput) 
 	if err != nil {
 		return nil, err
 	}
-	setSessionCookie(ctx, out.Token, out.ExpiresAt)
+	portal.SetSessionCookie(ctx, out.Token, out.ExpiresAt)
 	return out, nil
 }
 
@@ -81,7 +81,7 @@ func (r *mutationResolver) SignOut(ctx context.Context) (bool, error) {
 	if err := r.Identity.SignOut(ctx); err != nil {
 		return false, err
 	}
-	clearSessionCookie(ctx)
+	portal.ClearSessionCookie(ctx)
 	return true, nil
 }
 
@@ -90,7 +90,7 @@ func (r *mutationResolver) RedeemInvitation(ctx context.Context, code string, pa
 	if err != nil {
 		return nil, err
 	}
-	setSessionCookie(ctx, out.Token, out.ExpiresAt)
+	portal.SetSessionCookie(ctx, out.Token, out.ExpiresAt)
 	return out, nil
 }
 

@@ -8,11 +8,11 @@ import (
 	"testing"
 
 	portal "github.com/openportal/portal"
-	"github.com/openportal/portal/server"
+	"github.com/openportal/portal/app"
 )
 
 func TestSecureCookieBehindTLSProxy(t *testing.T) {
-	s := newSite(t, nil, func(srv *server.Server) { srv.SecureCookies = true })
+	s := newSite(t, nil, func(c *app.Config) { c.SecureCookies = true })
 	s.admin()
 	c := s.anonymous()
 	c.ok(signIn, map[string]any{"email": "root@portal.example", "password": "root password 123"}, nil)

@@ -18,7 +18,6 @@ import (
 	"github.com/openportal/portal/catalog"
 	"github.com/openportal/portal/demo"
 	"github.com/openportal/portal/identity"
-	"github.com/openportal/portal/policies"
 )
 
 // orderFields is everything a SalesOrder shows, lines included.
@@ -70,9 +69,7 @@ func newWorld(t testing.TB) *orderWorld {
 	t.Helper()
 	a := newAPI(t)
 	ctx := context.Background()
-	policy := a.policy
-	w := &orderWorld{api: a, cat: &catalog.Service{DB: a.db, Policy: policy}}
-	w.ids = &identity.Service{DB: a.db, Policy: policy, Roles: &policies.Roles{DB: a.db}}
+	w := &orderWorld{api: a, cat: a.app.Catalog, ids: a.app.Identity}
 	if _, err := demo.Load(ctx, w.cat, w.ids); err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	portal "github.com/openportal/portal"
-	"github.com/openportal/portal/identity"
 	"github.com/openportal/portal/policies"
 	"github.com/openportal/portal/policies/policytest"
 )
@@ -16,7 +15,7 @@ import (
 // world fills the API's database with policytest's world.
 func world(a *api) *policytest.World {
 	a.t.Helper()
-	return policytest.New(a.t, a.db, &identity.Service{DB: a.db, Policy: a.policy, Roles: &policies.Roles{DB: a.db}})
+	return policytest.New(a.t, a.db, a.app.Identity)
 }
 
 // as makes the API act as the named contact of w ("anonymous": nobody).

@@ -13,12 +13,9 @@ import (
 
 	"github.com/uptrace/bun"
 
-	"github.com/openportal/portal/catalog"
+	"github.com/openportal/portal/app"
 	"github.com/openportal/portal/db/dbtest"
-	"github.com/openportal/portal/graph"
 	"github.com/openportal/portal/identity"
-	"github.com/openportal/portal/policies"
-	"github.com/openportal/portal/server"
 )
 
 // site is the whole HTTP surface (sessions included) on a fresh database,
@@ -48,27 +45,22 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func newSite(t *testing.T, mailer identity.Mailer, options ...func(*server.Server)) *site {
+func newSite(t *testing.T, mailer identity.Mailer, options ...func(*app.Config)) *site {
 	t.Helper()
 	d := dbtest.New(t)
 	logs := &syncBuffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	policy, err := policies.NewEnforcer(context.Background(), d, logger)
+	cfg := app.Config{BaseURL: "https://portal.example", Mailer: mailer}
+	for _, o := range options {
+		o(&cfg)
+	}
+	ap, err := app.New(context.Background(), d, cfg, logger)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { policy.Close() })
-	roles := &policies.Roles{DB: d}
-	cat := &catalog.Service{DB: d, Policy: policy}
-	ids := &identity.Service{DB: d, Policy: policy, Roles: roles, Catalog: cat, Logger: logger,
-		BaseURL: "https://portal.example", Mailer: mailer}
-	srv := &server.Server{DB: d, Logger: logger, Identity: ids,
-		Resolver: &graph.Resolver{Catalog: cat, Identity: ids, Roles: roles, Permissions: &policies.Admin{DB: d, Policy: policy}}}
-	for _, o := range options {
-		o(srv)
-	}
-	s := &site{t: t, db: d, identity: ids, logs: logs}
-	s.srv = httptest.NewServer(srv.Handler())
+	t.Cleanup(func() { ap.Close() })
+	s := &site{t: t, db: d, identity: ap.Identity, logs: logs}
+	s.srv = httptest.NewServer(ap.Handler)
 	t.Cleanup(s.srv.Close)
 	return s
 }

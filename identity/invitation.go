@@ -93,28 +93,28 @@ func (s *Service) Invite(ctx context.Context, in InviteInput) (*InvitationPayloa
 	c, err := s.Contact(ctx, in.ContactID)
 	if err != nil {
 		if portal.ErrorCode(err) == portal.ENOTFOUND {
-			return nil, &portal.Error{Code: portal.ENOTFOUND, Field: "input.contactId", Message: fmt.Sprintf("Contact %s does not exist.", in.ContactID)}
+			return nil, &portal.Error{Code: portal.ENOTFOUND, Field: "contactId", Message: fmt.Sprintf("Contact %s does not exist.", in.ContactID)}
 		}
 		return nil, err
 	}
 	if missing := c.MissingOrderFields(); len(missing) > 0 {
-		return nil, &portal.Error{Code: portal.EINVALID, Field: "input.contactId",
+		return nil, &portal.Error{Code: portal.EINVALID, Field: "contactId",
 			Message: fmt.Sprintf("%s %s cannot be invited yet: the contact lacks %s, which ordering needs. Complete the contact or its customer account first.",
 				c.FirstName, c.LastName, strings.Join(missing, ", ")),
 			Details: map[string]any{"missingFields": missing}}
 	}
 	if c.HasSignIn {
-		return nil, portal.FieldErrorf("input.contactId", "%s already has a sign-in; invitations are for contacts who have none. To change roles, assign them instead.", c.Email)
+		return nil, portal.FieldErrorf("contactId", "%s already has a sign-in; invitations are for contacts who have none. To change roles, assign them instead.", c.Email)
 	}
 	if c.Disabled {
-		return nil, portal.FieldErrorf("input.contactId", "%s is disabled; enable the contact before inviting it.", c.Email)
+		return nil, portal.FieldErrorf("contactId", "%s is disabled; enable the contact before inviting it.", c.Email)
 	}
 	hours := DefaultInvitationHours
 	if in.ExpiresInHours != nil {
 		hours = *in.ExpiresInHours
 	}
 	if hours < 1 || hours > 30*24 {
-		return nil, portal.FieldErrorf("input.expiresInHours", "An invitation must expire in 1 to 720 hours (30 days), not %d.", hours)
+		return nil, portal.FieldErrorf("expiresInHours", "An invitation must expire in 1 to 720 hours (30 days), not %d.", hours)
 	}
 	roleIDs, err := s.checkInvitationRoles(ctx, in.RoleIDs)
 	if err != nil {
@@ -132,7 +132,7 @@ func (s *Service) Invite(ctx context.Context, in InviteInput) (*InvitationPayloa
 			return err
 		}
 		if locked.HasSignIn || locked.Disabled || len(locked.MissingOrderFields()) > 0 {
-			return portal.FieldErrorf("input.contactId", "%s changed while it was being invited; look at the contact and invite it again.", c.Email)
+			return portal.FieldErrorf("contactId", "%s changed while it was being invited; look at the contact and invite it again.", c.Email)
 		}
 		// Re-inviting replaces the earlier open invitations: only the
 		// newest code works.
@@ -166,12 +166,12 @@ func (s *Service) Invite(ctx context.Context, in InviteInput) (*InvitationPayloa
 // one that every contact holds implicitly.
 func (s *Service) checkInvitationRoles(ctx context.Context, ids []string) ([]string, error) {
 	if len(ids) == 0 {
-		return nil, portal.FieldErrorf("input.roleIds", "Choose at least one role for the contact, such as Authorized user.")
+		return nil, portal.FieldErrorf("roleIds", "Choose at least one role for the contact, such as Authorized user.")
 	}
 	seen := map[string]bool{}
 	var out []string
 	for i, id := range ids {
-		field := fmt.Sprintf("input.roleIds[%d]", i)
+		field := fmt.Sprintf("roleIds[%d]", i)
 		var r policies.WebRole
 		if !db.ValidID(id) {
 			return nil, portal.FieldErrorf(field, "Role %s does not exist.", id)

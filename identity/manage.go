@@ -199,13 +199,13 @@ func (s *Service) Contact(ctx context.Context, id string) (*Contact, error) {
 func (s *Service) validateContact(ctx context.Context, in ContactInput) (*Contact, error) {
 	c := &Contact{FirstName: strings.TrimSpace(in.FirstName), LastName: strings.TrimSpace(in.LastName), Email: normalizeEmail(in.Email)}
 	if c.FirstName == "" {
-		return nil, portal.FieldErrorf("input.firstName", "First name is required.")
+		return nil, portal.FieldErrorf("firstName", "First name is required.")
 	}
 	if c.LastName == "" {
-		return nil, portal.FieldErrorf("input.lastName", "Last name is required.")
+		return nil, portal.FieldErrorf("lastName", "Last name is required.")
 	}
 	if !validEmail(c.Email) {
-		return nil, portal.FieldErrorf("input.email", "%q is not an email address such as jane@example.com.", in.Email)
+		return nil, portal.FieldErrorf("email", "%q is not an email address such as jane@example.com.", in.Email)
 	}
 	company := strings.ToUpper(strings.TrimSpace(in.Company))
 	number := strings.TrimSpace(in.AccountNumber)
@@ -215,29 +215,29 @@ func (s *Service) validateContact(ctx context.Context, in ContactInput) (*Contac
 		WHERE le.code = ?`, number, company).Scan(ctx, &ids)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		return nil, portal.FieldErrorf("input.company", "Company %q does not exist; use the code of a legal entity such as USMF.", in.Company)
+		return nil, portal.FieldErrorf("company", "Company %q does not exist; use the code of a legal entity such as USMF.", in.Company)
 	case err != nil:
 		return nil, err
 	case !ids.AccountID.Valid:
-		return nil, portal.FieldErrorf("input.accountNumber", "Customer account %q does not exist in company %s.", number, company)
+		return nil, portal.FieldErrorf("accountNumber", "Customer account %q does not exist in company %s.", number, company)
 	}
 	c.LegalEntityID, c.CustomerAccountID = &ids.LegalEntityID.String, &ids.AccountID.String
 	if in.Currency != nil && strings.TrimSpace(*in.Currency) != "" {
 		cur := strings.ToUpper(strings.TrimSpace(*in.Currency))
-		if err := s.Catalog.CheckCurrency(ctx, "input.currency", cur); err != nil {
+		if err := s.Catalog.CheckCurrency(ctx, "currency", cur); err != nil {
 			return nil, err
 		}
 		c.OwnCurrency = &cur
 	}
 	if in.ShipToCountry != nil && strings.TrimSpace(*in.ShipToCountry) != "" {
 		country := strings.ToUpper(strings.TrimSpace(*in.ShipToCountry))
-		if err := s.Catalog.CheckCountry(ctx, "input.shipToCountry", country); err != nil {
+		if err := s.Catalog.CheckCountry(ctx, "shipToCountry", country); err != nil {
 			return nil, err
 		}
 		c.OwnShipToCountry = &country
 	}
 	if in.Language != nil && strings.TrimSpace(*in.Language) != "" {
-		lang, err := catalog.CanonicalLanguage("input.language", strings.TrimSpace(*in.Language))
+		lang, err := catalog.CanonicalLanguage("language", strings.TrimSpace(*in.Language))
 		if err != nil {
 			return nil, err
 		}
@@ -248,7 +248,7 @@ func (s *Service) validateContact(ctx context.Context, in ContactInput) (*Contac
 		var pl struct{ ID, Currency string }
 		err := s.DB.NewRaw("SELECT id, currency FROM price_list WHERE legal_entity_id = ? AND code = ?", ids.LegalEntityID.String, code).Scan(ctx, &pl)
 		if errors.Is(err, sql.ErrNoRows) {
-			return nil, portal.FieldErrorf("input.priceListCode", "Price list %q does not exist in company %s.", code, company)
+			return nil, portal.FieldErrorf("priceListCode", "Price list %q does not exist in company %s.", code, company)
 		}
 		if err != nil {
 			return nil, err
@@ -262,7 +262,7 @@ func (s *Service) validateContact(ctx context.Context, in ContactInput) (*Contac
 			}
 		}
 		if pl.Currency != cur {
-			return nil, portal.FieldErrorf("input.priceListCode", "Price list %q is in %s but the contact orders in %s; choose a %s price list or set the contact's currency to %s.",
+			return nil, portal.FieldErrorf("priceListCode", "Price list %q is in %s but the contact orders in %s; choose a %s price list or set the contact's currency to %s.",
 				code, pl.Currency, cur, cur, pl.Currency)
 		}
 		c.OwnPriceListID = &pl.ID
@@ -271,6 +271,6 @@ func (s *Service) validateContact(ctx context.Context, in ContactInput) (*Contac
 }
 
 func emailTaken(email string) error {
-	return &portal.Error{Code: portal.ECONFLICT, Field: "input.email",
+	return &portal.Error{Code: portal.ECONFLICT, Field: "email",
 		Message: "A contact with email " + email + " already exists; emails are unique regardless of case."}
 }

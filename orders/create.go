@@ -101,7 +101,7 @@ func (s *Service) Create(ctx context.Context, in InformationInput) (*Order, erro
 		}
 		if in.ShipToCountry != nil {
 			country := strings.ToUpper(strings.TrimSpace(*in.ShipToCountry))
-			if err := checkCountry(ctx, tx, "input.shipToCountry", country); err != nil {
+			if err := checkCountry(ctx, tx, "shipToCountry", country); err != nil {
 				return err
 			}
 			c.ShipToCountry = sql.NullString{String: country, Valid: true}
@@ -179,13 +179,13 @@ func (s *Service) UpdateInformation(ctx context.Context, orderID string, in Info
 				return "", err
 			}
 			if !strings.EqualFold(strings.TrimSpace(*in.Company), code) {
-				return "", portal.FieldErrorf("input.company", "Order %s belongs to company %s and cannot move to %q; create a new order instead.",
+				return "", portal.FieldErrorf("company", "Order %s belongs to company %s and cannot move to %q; create a new order instead.",
 					o.Number, code, strings.TrimSpace(*in.Company))
 			}
 		}
 		if in.ShipToCountry != nil {
 			country := strings.ToUpper(strings.TrimSpace(*in.ShipToCountry))
-			if err := checkCountry(ctx, tx, "input.shipToCountry", country); err != nil {
+			if err := checkCountry(ctx, tx, "shipToCountry", country); err != nil {
 				return "", err
 			}
 			o.ShipToCountry = country
@@ -228,10 +228,10 @@ func checkAdminOnly(in InformationInput, admin bool) error {
 		return nil
 	}
 	if in.Company != nil {
-		return portal.FieldErrorf("input.company", "Only administrators may choose the company; leave company out and your contact's company is used.")
+		return portal.FieldErrorf("company", "Only administrators may choose the company; leave company out and your contact's company is used.")
 	}
 	if in.ShipToCountry != nil {
-		return portal.FieldErrorf("input.shipToCountry", "Only administrators may choose the ship-to country; leave shipToCountry out and your contact's is used.")
+		return portal.FieldErrorf("shipToCountry", "Only administrators may choose the ship-to country; leave shipToCountry out and your contact's is used.")
 	}
 	return nil
 }
@@ -245,13 +245,13 @@ func adminCompany(ctx context.Context, idb bun.IDB, c *orderer, code string) err
 	var id string
 	err := idb.NewRaw("SELECT id FROM legal_entity WHERE code = ?", code).Scan(ctx, &id)
 	if errors.Is(err, sql.ErrNoRows) {
-		return portal.FieldErrorf("input.company", "Company %q does not exist; use a legal entity code such as USMF.", code)
+		return portal.FieldErrorf("company", "Company %q does not exist; use a legal entity code such as USMF.", code)
 	}
 	if err != nil {
 		return err
 	}
 	if c.LegalEntityID.Valid && c.LegalEntityID.String != id {
-		return portal.FieldErrorf("input.company", "Your contact belongs to company %s (account %s), not %s; an order's customer account must be in its company.",
+		return portal.FieldErrorf("company", "Your contact belongs to company %s (account %s), not %s; an order's customer account must be in its company.",
 			c.CompanyCode.String, c.AccountNumber.String, code)
 	}
 	c.LegalEntityID = sql.NullString{String: id, Valid: true}
@@ -277,20 +277,20 @@ func (s *Service) applyInformation(ctx context.Context, idb bun.IDB, o *Order, i
 	earliest, latest := day(now.Add(-12*time.Hour)), day(now.Add(14*time.Hour)).AddDate(maxLeadTime, 0, 0)
 	switch {
 	case !inRange(date):
-		return portal.FieldErrorf("input.requestedReceiptDate", "The requested receipt date %s is not a day between 0001-01-01 and 9999-12-31.",
+		return portal.FieldErrorf("requestedReceiptDate", "The requested receipt date %s is not a day between 0001-01-01 and 9999-12-31.",
 			date.Format(time.DateOnly))
 	case date.Before(earliest):
-		return portal.FieldErrorf("input.requestedReceiptDate", "The requested receipt date %s is in the past; choose today or a later day.",
+		return portal.FieldErrorf("requestedReceiptDate", "The requested receipt date %s is in the past; choose today or a later day.",
 			date.Format(time.DateOnly))
 	case date.After(latest):
-		return portal.FieldErrorf("input.requestedReceiptDate", "The requested receipt date %s is more than two years ahead; check the year (the latest is %s).",
+		return portal.FieldErrorf("requestedReceiptDate", "The requested receipt date %s is more than two years ahead; check the year (the latest is %s).",
 			date.Format(time.DateOnly), latest.Format(time.DateOnly))
 	}
 	o.RequestedReceiptDate = date
 
 	switch {
 	case in.DeliveryAddressID != nil && in.DeliveryAddress != nil:
-		return portal.FieldErrorf("input.deliveryAddress", "Give either deliveryAddressId (one of the account's addresses) or deliveryAddress (a new one), not both.")
+		return portal.FieldErrorf("deliveryAddress", "Give either deliveryAddressId (one of the account's addresses) or deliveryAddress (a new one), not both.")
 	case in.DeliveryAddressID != nil:
 		if err := s.accountAddress(ctx, idb, o, *in.DeliveryAddressID); err != nil {
 			return err
@@ -304,24 +304,24 @@ func (s *Service) applyInformation(ctx context.Context, idb bun.IDB, o *Order, i
 			{"description", desc}, {"street", street}, {"city", city}, {"postalCode", postal},
 		} {
 			if utf8.RuneCountInString(f.value) > maxAddressLength {
-				return portal.FieldErrorf("input.deliveryAddress."+f.name, "The %s is longer than %d characters.", f.name, maxAddressLength)
+				return portal.FieldErrorf("deliveryAddress."+f.name, "The %s is longer than %d characters.", f.name, maxAddressLength)
 			}
 		}
 		switch {
 		case desc == "":
-			return portal.FieldErrorf("input.deliveryAddress.description", "A delivery address needs a description; it travels with the order.")
+			return portal.FieldErrorf("deliveryAddress.description", "A delivery address needs a description; it travels with the order.")
 		case street == "":
-			return portal.FieldErrorf("input.deliveryAddress.street", "A delivery address needs a street.")
+			return portal.FieldErrorf("deliveryAddress.street", "A delivery address needs a street.")
 		case city == "":
-			return portal.FieldErrorf("input.deliveryAddress.city", "A delivery address needs a city.")
+			return portal.FieldErrorf("deliveryAddress.city", "A delivery address needs a city.")
 		}
-		if err := checkCountry(ctx, idb, "input.deliveryAddress.countryCode", country); err != nil {
+		if err := checkCountry(ctx, idb, "deliveryAddress.countryCode", country); err != nil {
 			return err
 		}
 		// The ship-to country is the company's choice (or an
 		// administrator's); an address elsewhere would choose it anyway.
 		if country != o.ShipToCountry {
-			return portal.FieldErrorf("input.deliveryAddress.countryCode", "This order ships to %s, so the delivery address must be in %s, not %s.",
+			return portal.FieldErrorf("deliveryAddress.countryCode", "This order ships to %s, so the delivery address must be in %s, not %s.",
 				o.ShipToCountry, o.ShipToCountry, country)
 		}
 		o.DeliveryAddressDescription, o.DeliveryStreet, o.DeliveryCity, o.DeliveryPostalCode = desc, street, city, postal
@@ -332,7 +332,7 @@ func (s *Service) applyInformation(ctx context.Context, idb bun.IDB, o *Order, i
 		err := idb.NewRaw(`SELECT d.id FROM delivery_address d WHERE d.customer_account_id = ? AND d.country_code = ? AND `+where+`
 			ORDER BY d.position, d.id LIMIT 1`, append([]any{o.CustomerAccountID, o.ShipToCountry}, args...)...).Scan(ctx, &first)
 		if errors.Is(err, sql.ErrNoRows) {
-			return portal.FieldErrorf("input.deliveryAddress", "Your customer account has no delivery address in %s, where this order ships; give a new delivery address (deliveryAddress) in %s for this order.",
+			return portal.FieldErrorf("deliveryAddress", "Your customer account has no delivery address in %s, where this order ships; give a new delivery address (deliveryAddress) in %s for this order.",
 				o.ShipToCountry, o.ShipToCountry)
 		}
 		if err != nil {
@@ -344,7 +344,7 @@ func (s *Service) applyInformation(ctx context.Context, idb bun.IDB, o *Order, i
 	case o.DeliveryCountryCode != o.ShipToCountry:
 		// The order keeps its address, which must be where it now ships
 		// (an administrator changed the ship-to country).
-		return portal.FieldErrorf("input.deliveryAddress", "Order %s ships to %s but its delivery address %q is in %s; give a delivery address in %s (deliveryAddressId or deliveryAddress).",
+		return portal.FieldErrorf("deliveryAddress", "Order %s ships to %s but its delivery address %q is in %s; give a delivery address in %s (deliveryAddressId or deliveryAddress).",
 			o.Number, o.ShipToCountry, o.DeliveryAddressDescription, o.DeliveryCountryCode, o.ShipToCountry)
 	}
 
@@ -354,7 +354,7 @@ func (s *Service) applyInformation(ctx context.Context, idb bun.IDB, o *Order, i
 		case r == "":
 			o.CustomerRequisition = nil
 		case utf8.RuneCountInString(r) > maxRequisitionLength:
-			return portal.FieldErrorf("input.customerRequisition", "The customer requisition is longer than %d characters.", maxRequisitionLength)
+			return portal.FieldErrorf("customerRequisition", "The customer requisition is longer than %d characters.", maxRequisitionLength)
 		default:
 			o.CustomerRequisition = &r
 		}
@@ -365,7 +365,7 @@ func (s *Service) applyInformation(ctx context.Context, idb bun.IDB, o *Order, i
 // accountAddress copies one of the order's account's delivery addresses,
 // which must be in the order's ship-to country.
 func (s *Service) accountAddress(ctx context.Context, idb bun.IDB, o *Order, id string) error {
-	bad := portal.FieldErrorf("input.deliveryAddressId", "Delivery address %s is not one of your customer account's addresses.", id)
+	bad := portal.FieldErrorf("deliveryAddressId", "Delivery address %s is not one of your customer account's addresses.", id)
 	if !db.ValidID(id) {
 		return bad
 	}
@@ -382,7 +382,7 @@ func (s *Service) accountAddress(ctx context.Context, idb bun.IDB, o *Order, id 
 		return err
 	}
 	if country != o.ShipToCountry {
-		return portal.FieldErrorf("input.deliveryAddressId", "Delivery address %q is in %s, but this order ships to %s; choose an address in %s or give a new one (deliveryAddress).",
+		return portal.FieldErrorf("deliveryAddressId", "Delivery address %q is in %s, but this order ships to %s; choose an address in %s or give a new one (deliveryAddress).",
 			desc, country, o.ShipToCountry, o.ShipToCountry)
 	}
 	o.DeliveryAddressDescription, o.DeliveryStreet, o.DeliveryCity, o.DeliveryPostalCode = desc, street, city, postal

@@ -161,7 +161,7 @@ func (s *Service) priceLine(ctx context.Context, idb bun.IDB, o *Order, in LineI
 		}
 	}
 	if !db.ValidID(in.ProductID) {
-		return nil, portal.FieldErrorf("input.productId", "Product %s does not exist.", in.ProductID)
+		return nil, portal.FieldErrorf("productId", "Product %s does not exist.", in.ProductID)
 	}
 	var offers []offer
 	err := idb.NewRaw(`SELECT p.id AS product_id, p.legal_entity_id, p.number, pu.unit, u.decimals, pr.unit_price,
@@ -175,7 +175,7 @@ func (s *Service) priceLine(ctx context.Context, idb bun.IDB, o *Order, in LineI
 		return nil, err
 	}
 	if len(offers) == 0 || offers[0].LegalEntityID != o.LegalEntityID {
-		return nil, portal.FieldErrorf("input.productId", "Product %s does not exist in the order's company.", in.ProductID)
+		return nil, portal.FieldErrorf("productId", "Product %s does not exist in the order's company.", in.ProductID)
 	}
 	number := offers[0].Number
 	unit := strings.ToLower(strings.TrimSpace(in.Unit))
@@ -193,24 +193,24 @@ func (s *Service) priceLine(ctx context.Context, idb bun.IDB, o *Order, in LineI
 	q := in.Quantity
 	switch {
 	case of == nil:
-		return nil, portal.FieldErrorf("input.unit", "Product %s is not sold in unit %q; use one of %s.", number, in.Unit, strings.Join(units, ", "))
+		return nil, portal.FieldErrorf("unit", "Product %s is not sold in unit %q; use one of %s.", number, in.Unit, strings.Join(units, ", "))
 	case q.Sign() <= 0:
-		return nil, portal.FieldErrorf("input.quantity", "Quantity must be more than zero.")
+		return nil, portal.FieldErrorf("quantity", "Quantity must be more than zero.")
 	// A quantity of 1e14 or more is refused on its exponent before any
 	// arithmetic: 1e999999999 would build a huge number.
 	case q.Exponent() > 13:
-		return nil, portal.FieldErrorf("input.quantity", "Quantity is too large.")
+		return nil, portal.FieldErrorf("quantity", "Quantity is too large.")
 	case !fitsDecimals(q, of.Decimals):
 		if q.Exponent() < -46 { // not printed: it may have a billion digits
-			return nil, portal.FieldErrorf("input.quantity", "Quantity has more decimals than unit %q allows (%d).", unit, of.Decimals)
+			return nil, portal.FieldErrorf("quantity", "Quantity has more decimals than unit %q allows (%d).", unit, of.Decimals)
 		}
-		return nil, portal.FieldErrorf("input.quantity", "Quantity %s has more decimals than unit %q allows (%d).", q, unit, of.Decimals)
+		return nil, portal.FieldErrorf("quantity", "Quantity %s has more decimals than unit %q allows (%d).", q, unit, of.Decimals)
 	case q.GreaterThanOrEqual(maxQuantity):
-		return nil, portal.FieldErrorf("input.quantity", "Quantity is too large.")
+		return nil, portal.FieldErrorf("quantity", "Quantity is too large.")
 	case !of.UnitPrice.Valid && len(priced) == 0:
-		return nil, portal.FieldErrorf("input.productId", "Product %s has no price in your price list; it cannot be ordered.", number)
+		return nil, portal.FieldErrorf("productId", "Product %s has no price in your price list; it cannot be ordered.", number)
 	case !of.UnitPrice.Valid:
-		return nil, portal.FieldErrorf("input.unit", "Product %s has no price in unit %q in your price list; order it in %s.",
+		return nil, portal.FieldErrorf("unit", "Product %s has no price in unit %q in your price list; order it in %s.",
 			number, unit, strings.Join(priced, ", "))
 	}
 	// Trailing zeros dropped: 1.000 each is 1 each.
@@ -218,7 +218,7 @@ func (s *Service) priceLine(ctx context.Context, idb bun.IDB, o *Order, in LineI
 	price := of.UnitPrice.Decimal
 	amount := q.Mul(price).Round(of.MinorUnits)
 	if amount.GreaterThanOrEqual(maxAmount) || o.TotalAmount.Sub(replaced).Add(amount).GreaterThanOrEqual(maxAmount) {
-		return nil, portal.FieldErrorf("input.quantity", "Quantity %s makes the order's amount too large; split it into several orders.", q)
+		return nil, portal.FieldErrorf("quantity", "Quantity %s makes the order's amount too large; split it into several orders.", q)
 	}
 	return &Line{
 		SalesOrderID: o.ID, ProductID: of.ProductID, Quantity: q, Unit: unit, UnitPrice: price, Amount: amount,

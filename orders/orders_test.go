@@ -9,12 +9,12 @@ import (
 	"github.com/shopspring/decimal"
 
 	portal "github.com/openportal/portal"
+	"github.com/openportal/portal/app"
 	"github.com/openportal/portal/catalog"
 	"github.com/openportal/portal/db/dbtest"
 	"github.com/openportal/portal/identity"
 	"github.com/openportal/portal/orders"
 	"github.com/openportal/portal/paging"
-	"github.com/openportal/portal/policies"
 )
 
 func TestMain(m *testing.M) { dbtest.Main(m) }
@@ -62,13 +62,12 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	d := dbtest.New(t)
-	policy, err := policies.NewEnforcer(context.Background(), d, nil)
+	a, err := app.New(context.Background(), d, app.Config{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { policy.Close() })
-	cat := &catalog.Service{DB: d, Policy: policy}
-	ids := &identity.Service{DB: d, Policy: policy, Roles: &policies.Roles{DB: d}}
+	t.Cleanup(func() { a.Close() })
+	cat, ids := a.Catalog, a.Identity
 	ctx := portal.WithViewer(context.Background(), &portal.Viewer{RoleKeys: []string{portal.RoleAdministrators}})
 	must := func(_ any, err error) {
 		t.Helper()
@@ -90,7 +89,7 @@ func newFixture(t *testing.T) *fixture {
 	must(c, err)
 	v, err := ids.ViewerFor(context.Background(), c.ID)
 	must(v, err)
-	return &fixture{svc: &orders.Service{DB: d, Policy: policy}, ctx: portal.WithViewer(context.Background(), v), widget: p.ID}
+	return &fixture{svc: a.Orders, ctx: portal.WithViewer(context.Background(), v), widget: p.ID}
 }
 
 // TestAmountsInMinorUnits: a line amount is rounded to the currency's minor
@@ -254,9 +253,9 @@ func TestOrderDatesOutOfRange(t *testing.T) {
 		filter orders.Filter
 		field  string
 	}{
-		{"submittedFrom in year 0", orders.Filter{SubmittedFrom: &year0}, "filter.submittedFrom"},
-		{"submittedTo in year 0", orders.Filter{SubmittedTo: &year0}, "filter.submittedTo"},
-		{"submittedFrom in year 10000", orders.Filter{SubmittedFrom: &year10000}, "filter.submittedFrom"},
+		{"submittedFrom in year 0", orders.Filter{SubmittedFrom: &year0}, "submittedFrom"},
+		{"submittedTo in year 0", orders.Filter{SubmittedTo: &year0}, "submittedTo"},
+		{"submittedFrom in year 10000", orders.Filter{SubmittedFrom: &year10000}, "submittedFrom"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := f.svc.Orders(f.ctx, tt.filter, paging.Args{})
@@ -277,7 +276,7 @@ func TestOrderDatesOutOfRange(t *testing.T) {
 	} {
 		t.Run("requested receipt date "+tt.name, func(t *testing.T) {
 			_, err := f.svc.Create(f.ctx, orders.InformationInput{RequestedReceiptDate: tt.date})
-			if e, ok := err.(*portal.Error); !ok || e.Code != portal.EINVALID || e.Field != "input.requestedReceiptDate" || !strings.Contains(e.Message, tt.says) {
+			if e, ok := err.(*portal.Error); !ok || e.Code != portal.EINVALID || e.Field != "requestedReceiptDate" || !strings.Contains(e.Message, tt.says) {
 				t.Errorf("err %v, want bad input on input.requestedReceiptDate saying %q", err, tt.says)
 			}
 		})

@@ -32,7 +32,7 @@ func (s *Service) Orders(ctx context.Context, f Filter, args paging.Args) (pagin
 	for _, d := range []struct {
 		field string
 		t     *time.Time
-	}{{"filter.submittedFrom", f.SubmittedFrom}, {"filter.submittedTo", f.SubmittedTo}} {
+	}{{"submittedFrom", f.SubmittedFrom}, {"submittedTo", f.SubmittedTo}} {
 		if d.t != nil && !inRange(*d.t) {
 			return page, portal.FieldErrorf(d.field, "%s is not a day between 0001-01-01 and 9999-12-31.", d.t.Format(time.DateOnly))
 		}
@@ -49,7 +49,7 @@ func (s *Service) Orders(ctx context.Context, f Filter, args paging.Args) (pagin
 	}
 	if f.ContactID != nil {
 		if !db.ValidID(*f.ContactID) {
-			return page, portal.FieldErrorf("filter.contactId", "%q is not a contact id.", *f.ContactID)
+			return page, portal.FieldErrorf("contactId", "%q is not a contact id.", *f.ContactID)
 		}
 		where = append(where, "o.contact_id = ?")
 		whereArgs = append(whereArgs, *f.ContactID)
@@ -69,7 +69,7 @@ func (s *Service) Orders(ctx context.Context, f Filter, args paging.Args) (pagin
 		}
 	}
 	if f.SubmittedFrom != nil && f.SubmittedTo != nil && day(*f.SubmittedTo).Before(day(*f.SubmittedFrom)) {
-		return page, portal.FieldErrorf("filter.submittedTo", "submittedTo %s is before submittedFrom %s.",
+		return page, portal.FieldErrorf("submittedTo", "submittedTo %s is before submittedFrom %s.",
 			f.SubmittedTo.Format(time.DateOnly), f.SubmittedFrom.Format(time.DateOnly))
 	}
 	cond = strings.Join(where, " AND ")

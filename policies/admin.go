@@ -164,13 +164,13 @@ func (a *Admin) CreateWebRole(ctx context.Context, in WebRoleInput) (*WebRole, e
 	}
 	r := &WebRole{Name: strings.TrimSpace(in.Name), Description: strings.TrimSpace(in.Description)}
 	if r.Name == "" {
-		return nil, portal.FieldErrorf("input.name", "A web role needs a name.")
+		return nil, portal.FieldErrorf("name", "A web role needs a name.")
 	}
 	err := a.change(ctx, func(ctx context.Context, tx bun.Tx) error {
 		err := tx.NewRaw("INSERT INTO web_role (name, description) VALUES (?, ?) RETURNING id",
 			r.Name, r.Description).Scan(ctx, &r.ID)
 		if db.IsUniqueViolation(err, "web_role_name_key") {
-			return &portal.Error{Code: portal.ECONFLICT, Field: "input.name",
+			return &portal.Error{Code: portal.ECONFLICT, Field: "name",
 				Message: fmt.Sprintf("A web role named %q already exists; names are unique regardless of case.", r.Name)}
 		}
 		return err
@@ -366,7 +366,7 @@ func (a *Admin) SaveTablePermission(ctx context.Context, in TablePermissionInput
 					return err
 				}
 				if len(children) > 0 {
-					return &portal.Error{Code: portal.ECONFLICT, Field: "input.table", Message: fmt.Sprintf(
+					return &portal.Error{Code: portal.ECONFLICT, Field: "table", Message: fmt.Sprintf(
 						"Permissions %s follow this one as their parent; its table cannot change while they do.", quoteAll(children))}
 				}
 			}
@@ -404,7 +404,7 @@ func (a *Admin) SaveTablePermission(ctx context.Context, in TablePermissionInput
 
 func nameConflict(err error, name string) error {
 	if db.IsUniqueViolation(err, "table_permission_name_key") {
-		return &portal.Error{Code: portal.ECONFLICT, Field: "input.name",
+		return &portal.Error{Code: portal.ECONFLICT, Field: "name",
 			Message: fmt.Sprintf("A table permission named %q already exists; names are unique regardless of case.", name)}
 	}
 	return err
@@ -425,25 +425,25 @@ func validatePermission(in TablePermissionInput) (*TablePermission, error) {
 		p.ID = *in.ID
 	}
 	if p.Name == "" {
-		return nil, portal.FieldErrorf("input.name", "A table permission needs a name.")
+		return nil, portal.FieldErrorf("name", "A table permission needs a name.")
 	}
 	info, ok := Tables[p.Table]
 	if !ok {
-		return nil, portal.FieldErrorf("input.table", "Permissions do not govern table %q; use one of %s.", in.Table, strings.Join(tableNames(), ", "))
+		return nil, portal.FieldErrorf("table", "Permissions do not govern table %q; use one of %s.", in.Table, strings.Join(tableNames(), ", "))
 	}
 	if !slices.Contains(info.Scopes, p.Scope) {
-		return nil, portal.FieldErrorf("input.scope", "Scope %s does not apply to %s; use %s.", p.Scope, p.Table, joinScopes(info.Scopes))
+		return nil, portal.FieldErrorf("scope", "Scope %s does not apply to %s; use %s.", p.Scope, p.Table, joinScopes(info.Scopes))
 	}
 	for i, pr := range in.Privileges {
 		if !slices.Contains(Privileges, pr) {
-			return nil, portal.FieldErrorf(fmt.Sprintf("input.privileges[%d]", i), "Unknown privilege %q.", pr)
+			return nil, portal.FieldErrorf(fmt.Sprintf("privileges[%d]", i), "Unknown privilege %q.", pr)
 		}
 		if !slices.Contains(p.Privileges, pr) {
 			p.Privileges = append(p.Privileges, pr)
 		}
 	}
 	if len(p.Privileges) == 0 {
-		return nil, portal.FieldErrorf("input.privileges", "Choose at least one privilege; to grant nothing, delete the permission.")
+		return nil, portal.FieldErrorf("privileges", "Choose at least one privilege; to grant nothing, delete the permission.")
 	}
 	// Contract order, so a saved permission reads the same however it was
 	// entered.
@@ -452,7 +452,7 @@ func validatePermission(in TablePermissionInput) (*TablePermission, error) {
 	})
 	for i, id := range in.RoleIDs {
 		if !db.ValidID(id) {
-			return nil, portal.FieldErrorf(fmt.Sprintf("input.roleIds[%d]", i), "Web role %s does not exist.", id)
+			return nil, portal.FieldErrorf(fmt.Sprintf("roleIds[%d]", i), "Web role %s does not exist.", id)
 		}
 		if !slices.Contains(p.RoleIDs, id) {
 			p.RoleIDs = append(p.RoleIDs, id)
@@ -461,13 +461,13 @@ func validatePermission(in TablePermissionInput) (*TablePermission, error) {
 	p.RoleIDs = append([]string{}, p.RoleIDs...)
 	switch {
 	case p.Scope == Parent && (in.ParentID == nil || *in.ParentID == ""):
-		return nil, portal.FieldErrorf("input.parentId", "A PARENT permission on %s needs a parent permission on %s.", p.Table, info.Parent)
+		return nil, portal.FieldErrorf("parentId", "A PARENT permission on %s needs a parent permission on %s.", p.Table, info.Parent)
 	case p.Scope != Parent && in.ParentID != nil && *in.ParentID != "":
-		return nil, portal.FieldErrorf("input.parentId", "Only a PARENT permission has a parent; leave parentId out for scope %s.", p.Scope)
+		return nil, portal.FieldErrorf("parentId", "Only a PARENT permission has a parent; leave parentId out for scope %s.", p.Scope)
 	case p.Scope == Parent:
 		p.ParentID = in.ParentID
 		if !db.ValidID(*p.ParentID) || *p.ParentID == p.ID {
-			return nil, portal.FieldErrorf("input.parentId", "Parent permission %s does not exist.", *p.ParentID)
+			return nil, portal.FieldErrorf("parentId", "Parent permission %s does not exist.", *p.ParentID)
 		}
 	}
 	return p, nil
@@ -482,7 +482,7 @@ func checkPermissionRefs(ctx context.Context, tx bun.Tx, p *TablePermission) err
 		}
 		for i, id := range p.RoleIDs {
 			if !slices.Contains(found, id) {
-				return portal.FieldErrorf(fmt.Sprintf("input.roleIds[%d]", i), "Web role %s does not exist.", id)
+				return portal.FieldErrorf(fmt.Sprintf("roleIds[%d]", i), "Web role %s does not exist.", id)
 			}
 		}
 	}
@@ -490,13 +490,13 @@ func checkPermissionRefs(ctx context.Context, tx bun.Tx, p *TablePermission) err
 		var parent TablePermission
 		err := tx.NewSelect().Model(&parent).Where("id = ?", *p.ParentID).Scan(ctx)
 		if errors.Is(err, sql.ErrNoRows) {
-			return portal.FieldErrorf("input.parentId", "Parent permission %s does not exist.", *p.ParentID)
+			return portal.FieldErrorf("parentId", "Parent permission %s does not exist.", *p.ParentID)
 		}
 		if err != nil {
 			return err
 		}
 		if want := Tables[p.Table].Parent; parent.Table != want {
-			return portal.FieldErrorf("input.parentId", "Parent permission %q is on %s; a PARENT permission on %s follows a permission on %s.",
+			return portal.FieldErrorf("parentId", "Parent permission %q is on %s; a PARENT permission on %s follows a permission on %s.",
 				parent.Name, parent.Table, p.Table, want)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/uptrace/bun"
 
 	portal "github.com/openportal/portal"
+	"github.com/openportal/portal/app"
 	"github.com/openportal/portal/catalog"
 	"github.com/openportal/portal/db/dbtest"
 	"github.com/openportal/portal/identity"
@@ -65,13 +66,12 @@ func newEnv(t *testing.T, opts ...policies.Option) *env { return newEnvB(t, opts
 func newEnvB(t testing.TB, opts ...policies.Option) *env {
 	t.Helper()
 	d := dbtest.New(t)
-	policy, err := policies.NewEnforcer(context.Background(), d, nil, opts...)
+	a, err := app.New(context.Background(), d, app.Config{PolicyOptions: opts}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { policy.Close() })
-	e := &env{db: d, policy: policy, cat: &catalog.Service{DB: d, Policy: policy},
-		ids: &identity.Service{DB: d, Policy: policy, Roles: &policies.Roles{DB: d}}, admin: &policies.Admin{DB: d, Policy: policy}}
+	t.Cleanup(func() { a.Close() })
+	e := &env{db: d, policy: a.Policy, cat: a.Catalog, ids: a.Identity, admin: a.Permissions}
 	e.w = policytest.New(t, d, e.ids)
 	return e
 }

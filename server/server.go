@@ -1,9 +1,13 @@
 // Package server assembles Portal's HTTP surface: /graphql, /graphiql,
-// /healthz and /readyz, with request ids, structured access logs and panic
-// recovery around them.
+// /healthz and /readyz, and the route groups added to it (the site,
+// /manage, the ERP's endpoints), with what every one of them shares: request
+// ids, access logs and panic recovery, authentication (the viewer in the
+// request's context), the session cookie, and errors answered with the
+// status portal.KindOf gives their code.
 package server
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -17,17 +21,21 @@ import (
 
 	portal "github.com/openportal/portal"
 	"github.com/openportal/portal/db"
-	"github.com/openportal/portal/graph"
 	"github.com/openportal/portal/graph/graphiql"
 	"github.com/openportal/portal/identity"
 )
 
-// Server is Portal's HTTP handler and what it needs.
+// Server is Portal's HTTP handler and what it needs. Package app builds it.
 type Server struct {
-	DB       *bun.DB
-	Logger   *slog.Logger
-	Resolver *graph.Resolver
+	DB     *bun.DB
+	Logger *slog.Logger
+	// GraphQL is the /graphql endpoint (graph.NewHandler); it runs for the
+	// viewer authenticate puts in the context.
+	GraphQL  http.Handler
 	Identity *identity.Service
+	// Routes are the further route groups: the site, /manage, the ERP's
+	// endpoints. Each is mounted as given, behind the common middleware.
+	Routes []Route
 	// SecureCookies marks the session cookie Secure even on plain HTTP
 	// requests: set when the public URL is https, that is when TLS ends at
 	// a proxy in front of Portal.
@@ -35,15 +43,34 @@ type Server struct {
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
 	// believed; from anyone else the peer address is the client's.
 	TrustedProxies []netip.Prefix
-	// Site answers every other path (the customer site); nil for none.
-	Site http.Handler
+}
+
+// Route is one route group, mounted at Pattern (an http.ServeMux pattern
+// such as "/manage/" or "POST /erp/events").
+type Route struct {
+	Pattern string
+	Handler http.Handler
+	// Viewer: the group acts for a signed-in (or anonymous) visitor, so
+	// requests are authenticated from the session cookie or bearer token
+	// and the session cookie can be set. Leave it false for machine
+	// endpoints with their own credentials (/erp/events, /metrics): they
+	// then never touch the sessions table.
+	Viewer bool
+	// MaxBody bounds the request body; 0 means maxBody.
+	MaxBody int64
 }
 
 // Handler returns the routes, wrapped in the common middleware.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
-	gql := graph.NewHandler(s.Resolver, s.Logger)
-	mux.Handle("/graphql", s.authenticate(limitBody(gql)))
+	routes := append([]Route{{Pattern: "/graphql", Handler: s.GraphQL, Viewer: true}}, s.Routes...)
+	for _, rt := range routes {
+		h := limitBody(rt.Handler, cmp.Or(rt.MaxBody, maxBody))
+		if rt.Viewer {
+			h = s.Authenticate(h)
+		}
+		mux.Handle(rt.Pattern, h)
+	}
 	gi := graphiql.Handler("/graphql")
 	mux.Handle("/graphiql", gi)
 	mux.Handle("/graphiql/", gi)
@@ -51,9 +78,6 @@ func (s *Server) Handler() http.Handler {
 		writeJSON(w, http.StatusOK, map[string]any{"status": "ok"})
 	})
 	mux.HandleFunc("GET /readyz", s.ready)
-	if s.Site != nil {
-		mux.Handle("/", s.authenticate(limitBody(s.Site)))
-	}
 	return s.middleware(mux)
 }
 
@@ -82,9 +106,9 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 // is room for a price list of tens of thousands of prices.
 const maxBody = 8 << 20
 
-func limitBody(next http.Handler) http.Handler {
+func limitBody(next http.Handler, limit int64) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		next.ServeHTTP(w, r)
 	})
 }
@@ -112,7 +136,7 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 					panic(p)
 				}
 				s.Logger.ErrorContext(ctx, "panic", "panic", p, "request", id)
-				http.Error(rec, "Internal error (request "+id+").", http.StatusInternalServerError)
+				WriteError(rec, r.WithContext(ctx), portal.Errorf(portal.EINTERNAL, "Internal error (request %s).", id))
 			}
 			if r.URL.Path != "/healthz" && r.URL.Path != "/readyz" {
 				s.Logger.InfoContext(ctx, "request", "method", r.Method, "path", r.URL.Path,

@@ -9,22 +9,25 @@ import (
 	"time"
 
 	portal "github.com/openportal/portal"
-	"github.com/openportal/portal/graph"
 	"github.com/openportal/portal/identity"
 )
 
 // SessionCookie is the name of the site's session cookie.
 const SessionCookie = "portal_session"
 
-// authenticate puts the request's viewer into its context: the contact of
+// Authenticate puts the request's viewer into its context: the contact of
 // a valid session token from "Authorization: Bearer" or the session cookie,
 // else an anonymous visitor. An invalid or expired token is simply not
-// signed in; what the request then may not do says UNAUTHENTICATED.
-func (s *Server) authenticate(next http.Handler) http.Handler {
+// signed in; what the request then may not do says UNAUTHENTICATED. It also
+// puts in the client's address and user agent (rate limits, audit log) and
+// the session cookie setter (portal.SetSessionCookie). Handler applies it
+// to every route group with Route.Viewer; it is exported for handlers
+// mounted some other way.
+func (s *Server) Authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := portal.WithClientIP(r.Context(), clientIP(r, s.TrustedProxies))
 		ctx = identity.WithUserAgent(ctx, r.UserAgent())
-		ctx = graph.WithSessionCookies(ctx, &cookies{w: w, secure: s.SecureCookies || r.TLS != nil})
+		ctx = portal.WithSessionCookies(ctx, &cookies{w: w, secure: s.SecureCookies || r.TLS != nil})
 		token := bearer(r)
 		if token == "" {
 			if c, err := r.Cookie(SessionCookie); err == nil {
@@ -35,7 +38,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			v, err := s.Identity.Authenticate(ctx, token)
 			if err != nil {
 				s.Logger.ErrorContext(ctx, "authenticate", "err", err, "request", portal.RequestID(ctx))
-				http.Error(w, "Internal error (request "+portal.RequestID(ctx)+").", http.StatusInternalServerError)
+				WriteError(w, r.WithContext(ctx), err)
 				return
 			}
 			if v != nil {

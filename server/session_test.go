@@ -51,7 +51,7 @@ func TestLimitBody(t *testing.T) {
 	var readErr error
 	h := limitBody(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, readErr = io.ReadAll(r.Body)
-	}))
+	}), maxBody)
 	for _, size := range []int{maxBody, maxBody + 1} {
 		r := httptest.NewRequest("POST", "/graphql", strings.NewReader(strings.Repeat("x", size)))
 		h.ServeHTTP(httptest.NewRecorder(), r)

@@ -8,15 +8,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/openportal/portal/catalog"
+	"github.com/openportal/portal/app"
 	"github.com/openportal/portal/db/dbtest"
-	"github.com/openportal/portal/graph"
-	"github.com/openportal/portal/identity"
-	"github.com/openportal/portal/orders"
-	"github.com/openportal/portal/pagetemplates"
-	"github.com/openportal/portal/policies"
 	"github.com/openportal/portal/policies/policytest"
-	"github.com/openportal/portal/server"
 	"github.com/openportal/portal/site"
 )
 
@@ -86,24 +80,17 @@ func newDefaultSite(t testing.TB) (*testServer, *site.Running) {
 	d := dbtest.New(t)
 	logs := &syncBuffer{}
 	logger := slog.New(slog.NewTextHandler(logs, nil))
-	policy, err := policies.NewEnforcer(ctx, d, logger)
+	a, err := app.New(ctx, d, app.Config{}, logger)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { policy.Close() })
-	roles := &policies.Roles{DB: d}
-	cat := &catalog.Service{DB: d, Policy: policy}
-	ids := &identity.Service{DB: d, Policy: policy, Roles: roles, Catalog: cat}
-	w := policytest.New(t, d, ids)
-	policy.Reload(ctx)
-	r := &graph.Resolver{Catalog: cat, Identity: ids, Roles: roles, Permissions: &policies.Admin{DB: d, Policy: policy},
-		Orders: &orders.Service{DB: d, Policy: policy}}
-	st, err := site.Start(ctx, site.Options{DB: d, Policy: policy, Resolver: r, Identity: ids, Assets: pagetemplates.FS, Logger: logger})
-	if err != nil {
+	t.Cleanup(func() { a.Close() })
+	w := policytest.New(t, d, a.Identity)
+	if err := a.Policy.Reload(ctx); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { st.Close() })
-	srv := httptest.NewServer((&server.Server{DB: d, Logger: logger, Resolver: r, Identity: ids, Site: st}).Handler())
+	st := a.Site
+	srv := httptest.NewServer(a.Handler)
 	t.Cleanup(srv.Close)
 	return &testServer{t: t, db: d, world: w, srv: srv, logs: logs}, st
 }

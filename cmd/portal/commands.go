@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/openportal/portal/app"
 	"github.com/openportal/portal/db"
 )
 
@@ -68,13 +69,13 @@ func cmdDemo(ctx context.Context, args []string, getenv func(string) string, std
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	d, svc, err := openMigrated(ctx, &c, stderr)
+	d, a, err := openMigrated(ctx, &c, stderr)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	defer svc.Close()
-	return loadDemo(ctx, d, svc, stdout)
+	defer a.Close()
+	return loadDemo(ctx, a, stdout)
 }
 
 func cmdAdmin(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -105,13 +106,13 @@ func cmdAdmin(ctx context.Context, args []string, getenv func(string) string, st
 			return err
 		}
 	}
-	d, svc, err := openMigrated(ctx, &c, stderr)
+	d, a, err := openMigrated(ctx, &c, stderr)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	defer svc.Close()
-	contact, err := svc.identity.CreateAdministrator(ctx, email, password)
+	defer a.Close()
+	contact, err := a.Identity.CreateAdministrator(ctx, email, password)
 	if err != nil {
 		return err
 	}
@@ -148,9 +149,9 @@ func promptPassword(stdin io.Reader, stderr io.Writer) (string, error) {
 }
 
 // openMigrated is what the one-shot commands (demo, admin create) start
-// from: the database, migrated, and the services over it. Close the
-// services, then the database.
-func openMigrated(ctx context.Context, c *config, stderr io.Writer) (*database, *services, error) {
+// from: the database, migrated, and the app over it. Close the app, then
+// the database.
+func openMigrated(ctx context.Context, c *config, stderr io.Writer) (*database, *app.App, error) {
 	logger, err := c.logger(stderr)
 	if err != nil {
 		return nil, nil, err
@@ -163,10 +164,10 @@ func openMigrated(ctx context.Context, c *config, stderr io.Writer) (*database, 
 		d.Close()
 		return nil, nil, err
 	}
-	svc, err := newServices(ctx, d.DB, c, logger, false)
+	a, err := app.New(ctx, d.DB, app.Config{BaseURL: c.BaseURL, OneShot: true}, logger)
 	if err != nil {
 		d.Close()
 		return nil, nil, err
 	}
-	return d, svc, nil
+	return d, a, nil
 }

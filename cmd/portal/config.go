@@ -11,13 +11,8 @@ import (
 
 	"github.com/uptrace/bun"
 
-	"github.com/openportal/portal/catalog"
 	"github.com/openportal/portal/db"
 	"github.com/openportal/portal/db/pgcluster"
-	"github.com/openportal/portal/graph"
-	"github.com/openportal/portal/identity"
-	"github.com/openportal/portal/orders"
-	"github.com/openportal/portal/policies"
 )
 
 // config is every setting, from flags with PORTAL_* environment defaults.
@@ -38,11 +33,38 @@ type config struct {
 func dbFlags(fs *flag.FlagSet, c *config, getenv func(string) string) {
 	fs.StringVar(&c.DataDir, "data-dir", or(getenv("PORTAL_DATA_DIR"), "portal-data"),
 		"directory of the private PostgreSQL cluster, used when no database URL is set (env PORTAL_DATA_DIR)")
-	fs.StringVar(&c.DatabaseURL, "database-url", getenv("DATABASE_URL"),
-		"PostgreSQL URL, e.g. postgres://user:pass@host/db (env DATABASE_URL); empty: run a private PostgreSQL")
+	secretFlag(fs, &c.DatabaseURL, "database-url", "DATABASE_URL", getenv,
+		"PostgreSQL `URL`, e.g. postgres://user:pass@host/db; empty: run a private PostgreSQL")
 	fs.StringVar(&c.LogLevel, "log-level", or(getenv("PORTAL_LOG_LEVEL"), "info"), "debug, info, warn or error (env PORTAL_LOG_LEVEL)")
 	fs.StringVar(&c.LogFormat, "log-format", or(getenv("PORTAL_LOG_FORMAT"), "text"), "text or json (env PORTAL_LOG_FORMAT)")
 }
+
+// secretFlag registers a flag whose environment variable may hold a
+// password. Its value is read from the environment only after parsing (see
+// parse), never as the flag's default: the flag package prints defaults in
+// --help and after a mistyped flag, and a password does not belong in a
+// terminal's scrollback or a CI log. The usage says only whether it is set.
+func secretFlag(fs *flag.FlagSet, p *string, name, env string, getenv func(string) string, usage string) {
+	state := "not set"
+	if getenv(env) != "" {
+		state = "set, value not shown"
+	}
+	fs.Var(&envSecret{p: p, env: env, getenv: getenv}, name, fmt.Sprintf("%s (env %s: %s)", usage, env, state))
+}
+
+// envSecret is a string flag that falls back to an environment variable.
+// String is empty so that no default, and so no secret, is ever printed.
+type envSecret struct {
+	p      *string
+	env    string
+	getenv func(string) string
+}
+
+func (s *envSecret) String() string     { return "" }
+func (s *envSecret) Set(v string) error { *s.p = v; return nil }
+
+// fromEnv fills a secret flag that was not given on the command line.
+func (s *envSecret) fromEnv() { *s.p = s.getenv(s.env) }
 
 func or(v, def string) string {
 	if v == "" {
@@ -106,55 +128,4 @@ func (d *database) Close() error {
 		return d.cluster.Stop()
 	}
 	return nil
-}
-
-// services are the domain services over one database.
-type services struct {
-	policy      *policies.Enforcer
-	catalog     *catalog.Service
-	identity    *identity.Service
-	roles       *policies.Roles
-	permissions *policies.Admin
-	orders      *orders.Service
-}
-
-// newServices loads the permission policy and builds the services. A
-// server follows policy changes (LISTEN and the version check); a one-shot
-// command (follow false) only needs the policy as it is. Close the
-// services before the database.
-func newServices(ctx context.Context, bdb *bun.DB, c *config, logger *slog.Logger, follow bool) (*services, error) {
-	var opts []policies.Option
-	if !follow {
-		opts = append(opts, policies.WithoutListen(), policies.CheckEvery(0))
-	}
-	policy, err := policies.NewEnforcer(ctx, bdb, logger, opts...)
-	if err != nil {
-		return nil, err
-	}
-	roles := &policies.Roles{DB: bdb}
-	cat := &catalog.Service{DB: bdb, Policy: policy}
-	ids := &identity.Service{DB: bdb, Policy: policy, Roles: roles, Catalog: cat, BaseURL: c.BaseURL, Logger: logger}
-	if c.SMTPURL != "" {
-		m, err := identity.NewSMTPMailer(c.SMTPURL)
-		if err != nil {
-			policy.Close()
-			return nil, err
-		}
-		ids.Mailer = m
-	}
-	return &services{
-		policy:      policy,
-		catalog:     cat,
-		identity:    ids,
-		roles:       roles,
-		permissions: &policies.Admin{DB: bdb, Policy: policy},
-		orders:      &orders.Service{DB: bdb, Policy: policy},
-	}, nil
-}
-
-// Close stops following policy changes.
-func (s *services) Close() error { return s.policy.Close() }
-
-func (s *services) resolver() *graph.Resolver {
-	return &graph.Resolver{Catalog: s.catalog, Identity: s.identity, Roles: s.roles, Permissions: s.permissions, Orders: s.orders}
 }

@@ -366,3 +366,72 @@ func TestGracefulShutdown(t *testing.T) {
 		t.Error("server still answers after Close")
 	}
 }
+
+// Passwords in DATABASE_URL and PORTAL_SMTP_URL never reach the usage
+// text, which --help and any mistyped flag print; the usage says whether
+// they are set, and the values still take effect (TestAdminCreate runs on
+// DATABASE_URL alone).
+func TestUsageHidesSecrets(t *testing.T) {
+	env := map[string]string{
+		"DATABASE_URL":    "postgres://portal:db-s3cret@db.example/portal",
+		"PORTAL_SMTP_URL": "smtp://mailer:smtp-s3cret@mail.example:587?from=portal@example.com",
+	}
+	getenv := func(k string) string { return env[k] }
+	for _, args := range [][]string{
+		{"serve", "--help"},
+		{"serve", "--adr", "x"},
+		{"migrate", "--help"},
+		{"demo", "--no-such-flag"},
+		{"admin", "create", "--help"},
+		{"admin", "create"},
+	} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			var out bytes.Buffer
+			run(context.Background(), args, getenv, strings.NewReader(""), &out, &out)
+			if strings.Contains(out.String(), "s3cret") {
+				t.Errorf("usage shows a password:\n%s", out.String())
+			}
+			if !strings.Contains(out.String(), "env DATABASE_URL: set, value not shown") {
+				t.Errorf("usage does not say DATABASE_URL is set:\n%s", out.String())
+			}
+		})
+	}
+	var out bytes.Buffer
+	run(context.Background(), []string{"serve", "--help"}, func(string) string { return "" }, nil, &out, &out)
+	if !strings.Contains(out.String(), "env PORTAL_SMTP_URL: not set") {
+		t.Errorf("usage does not say PORTAL_SMTP_URL is unset:\n%s", out.String())
+	}
+}
+
+// A secret flag takes its environment variable unless the command line
+// gives it, even as empty.
+func TestSecretFlagFromEnvironment(t *testing.T) {
+	getenv := func(k string) string {
+		if k == "DATABASE_URL" {
+			return "postgres://from-env/db"
+		}
+		return ""
+	}
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"environment", nil, "postgres://from-env/db"},
+		{"flag wins", []string{"--database-url", "postgres://from-flag/db"}, "postgres://from-flag/db"},
+		{"empty flag wins", []string{"--database-url="}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var c config
+			fs := newFlags("test", "test", io.Discard)
+			dbFlags(fs, &c, getenv)
+			if err := parse(fs, tt.args); err != nil {
+				t.Fatal(err)
+			}
+			if c.DatabaseURL != tt.want {
+				t.Errorf("DatabaseURL = %q, want %q", c.DatabaseURL, tt.want)
+			}
+		})
+	}
+}

@@ -120,6 +120,8 @@ func newFlags(name, synopsis string, w io.Writer) *flag.FlagSet {
 	return fs
 }
 
+// parse parses args, then fills the secret flags that args did not set
+// from their environment variables (see secretFlag).
 func parse(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -127,6 +129,13 @@ func parse(fs *flag.FlagSet, args []string) error {
 		}
 		return errUsage
 	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	fs.VisitAll(func(f *flag.Flag) {
+		if s, ok := f.Value.(*envSecret); ok && !given[f.Name] {
+			s.fromEnv()
+		}
+	})
 	return nil
 }
 

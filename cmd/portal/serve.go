@@ -11,11 +11,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/openportal/portal/app"
 	"github.com/openportal/portal/db"
 	"github.com/openportal/portal/demo"
-	"github.com/openportal/portal/pagetemplates"
 	"github.com/openportal/portal/server"
-	"github.com/openportal/portal/site"
 )
 
 // shutdownGrace is how long in-flight requests may take to finish on
@@ -30,8 +29,7 @@ type Main struct {
 	Stdout io.Writer
 
 	db   *database
-	svc  *services
-	site *site.Running
+	app  *app.App
 	ln   net.Listener
 	http *http.Server
 }
@@ -54,34 +52,28 @@ func (m *Main) Open(ctx context.Context) error {
 	if len(applied) > 0 {
 		m.Logger.Info("migrations applied", "migrations", applied)
 	}
-	svc, err := newServices(ctx, m.db.DB, &m.Config, m.Logger, true)
-	if err != nil {
-		return err
-	}
-	m.svc = svc
-	if m.Config.Demo {
-		if err := loadDemo(ctx, m.db, svc, m.Stdout); err != nil {
-			return err
-		}
-	}
+	// Listen before building the app: with no base URL configured, the
+	// links in invitations point at the address actually bound.
 	m.ln, err = net.Listen("tcp", m.Config.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", m.Config.Addr, err)
 	}
-	if m.Config.BaseURL == "" {
-		svc.identity.BaseURL = "http://" + m.ln.Addr().String()
+	cfg := app.Config{BaseURL: m.Config.BaseURL, SMTPURL: m.Config.SMTPURL, TrustedProxies: proxies,
+		SecureCookies: strings.HasPrefix(strings.ToLower(m.Config.BaseURL), "https://")}
+	if cfg.BaseURL == "" {
+		cfg.BaseURL = "http://" + m.ln.Addr().String()
 	}
-	secure := strings.HasPrefix(strings.ToLower(m.Config.BaseURL), "https://")
-	resolver := svc.resolver()
-	m.site, err = site.Start(ctx, site.Options{DB: m.db.DB, Policy: svc.policy, Resolver: resolver, Identity: svc.identity,
-		Assets: pagetemplates.FS, Logger: m.Logger, SecureCookies: secure})
+	m.app, err = app.New(ctx, m.db.DB, cfg, m.Logger)
 	if err != nil {
 		return err
 	}
-	s := &server.Server{DB: m.db.DB, Logger: m.Logger, Resolver: resolver, Identity: svc.identity,
-		SecureCookies: secure, TrustedProxies: proxies, Site: m.site}
+	if m.Config.Demo {
+		if err := loadDemo(ctx, m.app, m.Stdout); err != nil {
+			return err
+		}
+	}
 	m.http = &http.Server{
-		Handler:           s.Handler(),
+		Handler:           m.app.Handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      60 * time.Second,
@@ -117,11 +109,8 @@ func (m *Main) Close() error {
 		}
 		cancel()
 	}
-	if m.site != nil {
-		errs = append(errs, m.site.Close())
-	}
-	if m.svc != nil {
-		errs = append(errs, m.svc.Close())
+	if m.app != nil {
+		errs = append(errs, m.app.Close())
 	}
 	if m.db != nil {
 		errs = append(errs, m.db.Close())
@@ -137,8 +126,8 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	fs.BoolVar(&m.Config.Demo, "demo", envBool(getenv("PORTAL_DEMO")), "load demo data when the database is empty (env PORTAL_DEMO)")
 	fs.StringVar(&m.Config.BaseURL, "base-url", getenv("PORTAL_BASE_URL"),
 		"the site's public URL, for links in invitations (env PORTAL_BASE_URL); default http://ADDR")
-	fs.StringVar(&m.Config.SMTPURL, "smtp-url", getenv("PORTAL_SMTP_URL"),
-		"mail invitations through this SMTP server: smtp://user:pass@host:587?from=portal@example.com (env PORTAL_SMTP_URL); empty: hand over the sign-up URL yourself")
+	secretFlag(fs, &m.Config.SMTPURL, "smtp-url", "PORTAL_SMTP_URL", getenv,
+		"mail invitations through the SMTP server at `URL`: smtp://user:pass@host:587?from=portal@example.com; empty: hand over the sign-up URL yourself")
 	fs.StringVar(&m.Config.TrustedProxies, "trusted-proxies", getenv("PORTAL_TRUSTED_PROXIES"),
 		"reverse proxies whose X-Forwarded-For names the client, e.g. 10.0.0.0/8,127.0.0.1 (env PORTAL_TRUSTED_PROXIES)")
 	dbFlags(fs, &m.Config, getenv)
@@ -150,8 +139,11 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	if err := m.Open(ctx); err != nil {
-		if m.svc != nil {
-			m.svc.Close()
+		if m.ln != nil {
+			m.ln.Close()
+		}
+		if m.app != nil {
+			m.app.Close()
 		}
 		if m.db != nil {
 			m.db.Close()
@@ -170,8 +162,8 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 
 // loadDemo loads the demo data when the database has none yet and prints
 // the sign-ins.
-func loadDemo(ctx context.Context, d *database, svc *services, stdout io.Writer) error {
-	empty, err := demo.Empty(ctx, d.DB)
+func loadDemo(ctx context.Context, a *app.App, stdout io.Writer) error {
+	empty, err := demo.Empty(ctx, a.DB)
 	if err != nil {
 		return err
 	}
@@ -179,7 +171,7 @@ func loadDemo(ctx context.Context, d *database, svc *services, stdout io.Writer)
 		fmt.Fprintln(stdout, "Demo data: the database already has data; nothing loaded.")
 		return nil
 	}
-	creds, err := demo.Load(ctx, svc.catalog, svc.identity)
+	creds, err := demo.Load(ctx, a.Catalog, a.Identity)
 	if err != nil {
 		return fmt.Errorf("load demo data: %w", err)
 	}

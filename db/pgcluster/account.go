@@ -76,7 +76,7 @@ func checkReachable(path string, a *account) error {
 			return fmt.Errorf("pgcluster: %w", err)
 		}
 		if !canSearch(fi, a) {
-			return fmt.Errorf(`pgcluster: %s cannot be reached by the %q user that PostgreSQL runs as (this process is root, which PostgreSQL refuses): directory %s (mode %04o, owner uid %d) is not traversable by it; put the data directory elsewhere (e.g. under /var/lib/portal or /tmp), or allow traversal with: chmod o+x %s`,
+			return fmt.Errorf(`pgcluster: %s cannot be reached by the %q user that PostgreSQL runs as (this process is root, which PostgreSQL refuses): directory %s (mode %04o, owner uid %d) is not traversable by it; put the data directory elsewhere (e.g. under /var/lib/portal), or allow traversal with: chmod o+x %s`,
 				path, a.name, dir, fi.Mode().Perm(), fi.Sys().(*syscall.Stat_t).Uid, dir)
 		}
 		if dir == filepath.Dir(dir) {

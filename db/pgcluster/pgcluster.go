@@ -12,7 +12,9 @@
 // postgres run as the "postgres" system user instead: the data directory is
 // chowned to it and the processes get its credentials. The directories above
 // the data directory must then be traversable by that user; Start checks
-// this and says how to fix it.
+// this and says how to fix it. Since root changes what it finds there, the
+// data directory must not be a link and no directory above it may be one
+// that other users can write (see checkParents).
 //
 // postgres is started directly as our child, in its own process group, so
 // that a Ctrl-C on the terminal reaches Portal, which then stops PostgreSQL
@@ -251,24 +253,43 @@ func (c *Cluster) exited(d time.Duration) bool {
 
 // prepareDataDir creates dataDir if needed and makes it usable by the
 // account postgres runs as. It reports whether a cluster already lives there.
+//
+// As root it hands dataDir to the postgres account, so it must never be
+// steered onto another file: the directories above dataDir must be ones
+// nobody else can change (see checkParents), and dataDir itself is opened
+// without following a link and changed through that descriptor only.
 func prepareDataDir(dataDir string, acct *account) (initialised bool, err error) {
+	parent := filepath.Dir(dataDir)
+	// Checked before anything is created, so a planted link cannot make us
+	// create directories elsewhere, and again once the path exists.
+	if err := checkParents(parent); err != nil {
+		return false, err
+	}
 	// Parents we create (e.g. ./portal-data) are 0755 so that, when we run
 	// as root, the postgres account can pass through them to the data dir,
 	// which itself stays 0700 as PostgreSQL requires.
-	if err := os.MkdirAll(filepath.Dir(dataDir), 0o755); err != nil {
+	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return false, fmt.Errorf("pgcluster: create data directory: %w", err)
+	}
+	if err := checkParents(parent); err != nil {
+		return false, err
 	}
 	if err := os.Mkdir(dataDir, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
 		return false, fmt.Errorf("pgcluster: create data directory: %w", err)
 	}
-	fi, err := os.Stat(dataDir)
+	dir, err := os.OpenFile(dataDir, os.O_RDONLY|syscall.O_DIRECTORY|syscall.O_NOFOLLOW, 0)
+	if err != nil {
+		if fi, lerr := os.Lstat(dataDir); lerr == nil && fi.Mode()&os.ModeSymlink != 0 {
+			return false, fmt.Errorf("pgcluster: data directory %s is a symbolic link, which Portal does not follow: remove it, or give the real directory as the data directory", dataDir)
+		}
+		return false, fmt.Errorf("pgcluster: data directory %s must be a directory, not a link or a file: %w", dataDir, err)
+	}
+	defer dir.Close()
+	fi, err := dir.Stat()
 	if err != nil {
 		return false, fmt.Errorf("pgcluster: %w", err)
 	}
-	if !fi.IsDir() {
-		return false, fmt.Errorf("pgcluster: data directory %s is not a directory", dataDir)
-	}
-	_, err = os.Stat(filepath.Join(dataDir, "PG_VERSION"))
+	_, err = os.Lstat(filepath.Join(dataDir, "PG_VERSION"))
 	initialised = err == nil
 
 	if acct.cred != nil { // we are root; postgres runs as acct
@@ -282,7 +303,7 @@ func prepareDataDir(dataDir string, acct *account) (initialised bool, err error)
 				return false, fmt.Errorf("pgcluster: data directory %s holds a cluster owned by uid %d, but as root PostgreSQL must run as %q (uid %d): use a new data directory, or run Portal as uid %d",
 					dataDir, owner, acct.name, acct.uid, owner)
 			}
-			if err := os.Chown(dataDir, acct.uid, acct.gid); err != nil {
+			if err := dir.Chown(acct.uid, acct.gid); err != nil {
 				return false, fmt.Errorf("pgcluster: hand data directory to user %s: %w", acct.name, err)
 			}
 		}
@@ -295,7 +316,7 @@ func prepareDataDir(dataDir string, acct *account) (initialised bool, err error)
 	// postgres refuses a data directory that others can read (it must be
 	// 0700 or 0750); a directory made by hand is often 0755.
 	if fi.Mode().Perm()&^0o750 != 0 {
-		_ = os.Chmod(dataDir, 0o700) // if this fails postgres says why
+		_ = dir.Chmod(0o700) // if this fails postgres says why
 	}
 	return initialised, nil
 }
@@ -308,10 +329,17 @@ func prepareDataDir(dataDir string, acct *account) (initialised bool, err error)
 // pid, the file and the socket lock files are stale and go.
 func clearStaleLock(dataDir string, log *slog.Logger) error {
 	pidFile := filepath.Join(dataDir, "postmaster.pid")
-	b, err := os.ReadFile(pidFile)
+	// The postgres account owns the data directory: as root, read its
+	// file, not whatever a link there points to.
+	f, err := os.OpenFile(pidFile, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
+	if err != nil {
+		return fmt.Errorf("pgcluster: %s must be a plain file: %w", pidFile, err)
+	}
+	b, err := io.ReadAll(io.LimitReader(f, 64<<10))
+	f.Close()
 	if err != nil {
 		return fmt.Errorf("pgcluster: %w", err)
 	}
@@ -434,12 +462,25 @@ func makeSocketDir(dataDir string, acct *account) (dir string, temp bool, err er
 			os.RemoveAll(dir)
 			return "", false, err
 		}
-		if err := os.Chown(dir, acct.uid, acct.gid); err != nil {
+		// Through a descriptor opened without following links, like the
+		// data directory: TMPDIR may be a place others can write.
+		if err := chownDir(dir, acct); err != nil {
 			os.RemoveAll(dir)
 			return "", false, fmt.Errorf("pgcluster: hand socket dir to user %s: %w", acct.name, err)
 		}
 	}
 	return dir, true, nil
+}
+
+// chownDir hands the directory path, never what a link there points to,
+// to acct.
+func chownDir(path string, acct *account) error {
+	d, err := os.OpenFile(path, os.O_RDONLY|syscall.O_DIRECTORY|syscall.O_NOFOLLOW, 0)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Chown(acct.uid, acct.gid)
 }
 
 // spawn starts the postmaster as our child.

@@ -376,3 +376,141 @@ func TestLogLinkRefused(t *testing.T) {
 		t.Error("the victim file changed")
 	}
 }
+
+// A data directory that is a link is refused, and nothing it points to is
+// chowned or chmodded (as root, following it handed the target to the
+// postgres account).
+func TestDataDirLinkRefused(t *testing.T) {
+	base := testDataDir(t)
+	victim := filepath.Join(base, "victim")
+	if err := os.Mkdir(victim, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(victim, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(base, "data")
+	if err := os.Symlink(victim, link); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Start(context.Background(), Options{DataDir: link, Fast: true, Logger: testLogger(t)})
+	if err == nil {
+		c.Stop()
+		t.Fatal("Start followed a link as the data directory")
+	}
+	if !strings.Contains(err.Error(), "symbolic link") {
+		t.Errorf("error does not say why: %v", err)
+	}
+	fi, err := os.Stat(victim)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := fi.Sys().(*syscall.Stat_t); int(st.Uid) != os.Geteuid() || fi.Mode().Perm() != 0o755 {
+		t.Errorf("link target changed: owner %d mode %04o, want %d 0755", st.Uid, fi.Mode().Perm(), os.Geteuid())
+	}
+	if entries, _ := os.ReadDir(victim); len(entries) != 0 {
+		t.Errorf("something was created in the link target: %v", entries)
+	}
+}
+
+// A data directory under a directory others may write is refused before
+// anything is created.
+func TestDataDirUnderWritableParentRefused(t *testing.T) {
+	open := filepath.Join(testDataDir(t), "open")
+	if err := os.Mkdir(open, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(open, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	data := filepath.Join(open, "portal-data", "postgres")
+	_, err := Start(context.Background(), Options{DataDir: data, Fast: true, Logger: testLogger(t)})
+	if err == nil || !strings.Contains(err.Error(), "may be written by other users") || !strings.Contains(err.Error(), "chmod go-w "+open) {
+		t.Fatalf("err = %v; want a refusal naming %s", err, open)
+	}
+	if _, err := os.Lstat(filepath.Join(open, "portal-data")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("refused, but created the data directory's parent: %v", err)
+	}
+}
+
+// checkParents' rule: nobody but root and us may change the path; sticky
+// directories (like /tmp) are fine, entries other users made in them not.
+func TestCheckParents(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("handing directories to another user needs root")
+	}
+	const nobody = 65534
+	base := testDataDir(t)
+	dir := func(name string, mode os.FileMode, uid, gid int) string {
+		p := filepath.Join(base, name)
+		if err := os.Mkdir(p, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(p, mode); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Lchown(p, uid, gid); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	link := func(name, target string, uid int) string {
+		p := filepath.Join(base, name)
+		if err := os.Symlink(target, p); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Lchown(p, uid, 0); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	ok := dir("ok", 0o755, 0, 0)
+	worldWritable := dir("ww", 0o777, 0, 0)
+	sticky := dir("sticky", 0o777|os.ModeSticky, 0, 0)
+	othersDir := dir("others", 0o755, nobody, nobody)
+	groupWritable := dir("gw", 0o775, 0, nobody)
+	rootGroupWritable := dir("rgw", 0o775, 0, 0)
+	stickyOthers := filepath.Join(sticky, "planted")
+	if err := os.Mkdir(stickyOthers, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Lchown(stickyOthers, nobody, nobody); err != nil {
+		t.Fatal(err)
+	}
+	plantedLink := filepath.Join(sticky, "link")
+	if err := os.Symlink(ok, plantedLink); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Lchown(plantedLink, nobody, nobody); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, path string
+		wantErr    string // "" means accepted
+	}{
+		{"plain", ok, ""},
+		{"not yet created", filepath.Join(ok, "a", "b"), ""},
+		{"world-writable", worldWritable, "may be written by other users"},
+		{"below world-writable", filepath.Join(worldWritable, "x"), "may be written by other users"},
+		{"sticky owned by root", filepath.Join(sticky, "x"), ""},
+		{"other user's directory in a sticky one", filepath.Join(stickyOthers, "x"), "belongs to uid 65534"},
+		{"other user's link in a sticky one", filepath.Join(plantedLink, "x"), "link " + plantedLink},
+		{"other user's directory", othersDir, "belongs to uid 65534"},
+		{"writable by another group", groupWritable, "may be written by other users"},
+		{"writable by root's group", rootGroupWritable, ""},
+		{"our link to a safe place", filepath.Join(link("safe-link", ok, 0), "x"), ""},
+		{"our relative link", filepath.Join(link("rel-link", "ok", 0), "x"), ""},
+		{"our link through a world-writable place", filepath.Join(link("ww-link", worldWritable, 0), "x"), "may be written by other users"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := checkParents(tt.path)
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Errorf("refused: %v", err)
+			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+				t.Errorf("err = %v, want %q", err, tt.wantErr)
+			}
+		})
+	}
+}

@@ -1,0 +1,61 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"html"
+	"mime"
+	"net/http"
+	"strings"
+
+	portal "github.com/openportal/portal"
+)
+
+// WriteError answers a request that failed with err, for every route group
+// outside GraphQL (which answers in its own envelope through the same
+// table): the status is portal.KindOf(code).HTTPStatus, so an unknown code
+// or an error that is not a *portal.Error is a 500 whose message names only
+// the request id (log the error itself before calling this). A client that
+// asks for JSON gets {"error": {"code", "message", "field", "requestId"}},
+// anyone else a small HTML page.
+func WriteError(w http.ResponseWriter, r *http.Request, err error) {
+	id := portal.RequestID(r.Context())
+	code, message, field := portal.EINTERNAL, fmt.Sprintf("Internal error (request %s).", id), ""
+	var pe *portal.Error
+	if errors.As(err, &pe) {
+		if _, known := portal.KindOf(pe.Code); known && pe.Code != portal.EINTERNAL {
+			code, message, field = pe.Code, pe.Message, pe.Field
+		}
+	}
+	kind, _ := portal.KindOf(code)
+	h := w.Header()
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	if wantsJSON(r) {
+		body := map[string]any{"code": kind.GraphQL, "message": message}
+		if field != "" {
+			body["field"] = field
+		}
+		if id != "" {
+			body["requestId"] = id
+		}
+		writeJSON(w, kind.HTTPStatus, map[string]any{"error": body})
+		return
+	}
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(kind.HTTPStatus)
+	fmt.Fprintf(w, "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>%d %s</title></head>\n<body><h1>%s</h1>\n<p>%s</p></body></html>\n",
+		kind.HTTPStatus, html.EscapeString(http.StatusText(kind.HTTPStatus)),
+		html.EscapeString(http.StatusText(kind.HTTPStatus)), html.EscapeString(message))
+}
+
+// wantsJSON reports whether the client prefers JSON to HTML: it names a
+// JSON type in Accept and not text/html, or sent JSON without an Accept.
+func wantsJSON(r *http.Request) bool {
+	accept := r.Header.Get("Accept")
+	if accept == "" {
+		t, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+		return t == "application/json"
+	}
+	return !strings.Contains(accept, "text/html") && strings.Contains(accept, "json")
+}
