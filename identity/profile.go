@@ -37,17 +37,17 @@ func (s *Service) UpdateMyProfile(ctx context.Context, in ProfileInput) (*Contac
 	if v.Anonymous() {
 		return nil, portal.Errorf(portal.EUNAUTHENTICATED, "Sign in to change your profile.")
 	}
-	first, err := checkName("input.firstName", "First name", in.FirstName)
+	first, err := checkName("firstName", "First name", in.FirstName)
 	if err != nil {
 		return nil, err
 	}
-	last, err := checkName("input.lastName", "Last name", in.LastName)
+	last, err := checkName("lastName", "Last name", in.LastName)
 	if err != nil {
 		return nil, err
 	}
 	var phone *string
 	if in.Phone != nil {
-		p, err := checkPhone("input.phone", *in.Phone)
+		p, err := checkPhone("phone", *in.Phone)
 		if err != nil {
 			return nil, err
 		}

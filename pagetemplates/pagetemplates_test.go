@@ -11,15 +11,12 @@ import (
 	"time"
 
 	portal "github.com/openportal/portal"
-	"github.com/openportal/portal/catalog"
+	"github.com/openportal/portal/app"
 	"github.com/openportal/portal/db/dbtest"
 	"github.com/openportal/portal/demo"
 	"github.com/openportal/portal/engine"
-	"github.com/openportal/portal/graph"
 	"github.com/openportal/portal/identity"
-	"github.com/openportal/portal/orders"
 	"github.com/openportal/portal/pagetemplates"
-	"github.com/openportal/portal/policies"
 )
 
 func TestMain(m *testing.M) { dbtest.Main(m) }
@@ -81,45 +78,31 @@ func TestManifest(t *testing.T) {
 	}
 }
 
-// world is the demo data set with the default site seeded and an engine
-// rendering it through the real GraphQL executor.
+// world is the demo data set with the default site seeded and the engine
+// rendering it through the real GraphQL executor, all built by app.New as
+// portal serve builds it.
 type world struct {
 	t     *testing.T
 	e     *engine.Engine
 	ids   *identity.Service
-	exec  *graph.Executor
+	exec  engine.API
 	creds map[string]demo.Credential // by email
 }
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
 	ctx := context.Background()
-	d := dbtest.New(t)
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	policy, err := policies.NewEnforcer(ctx, d, logger)
+	a, err := app.New(ctx, dbtest.New(t), app.Config{SiteAssets: pagetemplates.FS}, logger)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { policy.Close() })
-	roles := &policies.Roles{DB: d}
-	cat := &catalog.Service{DB: d, Policy: policy}
-	ids := &identity.Service{DB: d, Policy: policy, Roles: roles, Catalog: cat, Logger: logger}
-	creds, err := demo.Load(ctx, cat, ids)
+	t.Cleanup(func() { a.Close() })
+	creds, err := demo.Load(ctx, a.Catalog, a.Identity)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := engine.Seed(ctx, d, pagetemplates.FS); err != nil {
-		t.Fatal(err)
-	}
-	e, err := engine.New(ctx, d, policy, logger, engine.WithoutListen())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { e.Close() })
-	r := &graph.Resolver{Catalog: cat, Identity: ids, Roles: roles, Permissions: &policies.Admin{DB: d, Policy: policy},
-		Orders: &orders.Service{DB: d, Policy: policy}}
-	w := &world{t: t, e: e, ids: ids, exec: graph.NewExecutor(r, logger), creds: map[string]demo.Credential{}}
-	e.API = w.exec
+	w := &world{t: t, e: a.Site.Engine, ids: a.Identity, exec: a.Site.Engine.API, creds: map[string]demo.Credential{}}
 	for _, c := range creds {
 		w.creds[c.Email] = c
 	}
