@@ -6,6 +6,8 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -271,5 +273,37 @@ func TestEveryPageRenders(t *testing.T) {
 				t.Log(html)
 			}
 		})
+	}
+}
+
+// TestOrdersPaging pages through more orders than fit one page.
+func TestOrdersPaging(t *testing.T) {
+	w := newWorld(t)
+	alice, aliceV := w.as("alice@forest.example")
+	for range 23 {
+		w.mutate(alice, `mutation($d: Date!) { createOrder(input: {requestedReceiptDate: $d}) { id } }`,
+			map[string]any{"d": time.Now().AddDate(0, 0, 30).Format(time.DateOnly)})
+	}
+	first := w.render(alice, aliceV, "Orders", "/orders", nil, nil)
+	if !strings.Contains(first, "23 orders") || !strings.Contains(first, "WEB-000023") || strings.Contains(first, "WEB-000003<") ||
+		strings.Contains(first, "First page") {
+		t.Fatalf("first page:\n%s", first)
+	}
+	m := regexp.MustCompile(`href="/orders\?after=([^"&]+)"`).FindStringSubmatch(first)
+	if m == nil {
+		t.Fatalf("no next page link:\n%s", first)
+	}
+	after, err := url.QueryUnescape(m[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	second := w.render(alice, aliceV, "Orders", "/orders", nil, map[string]any{"after": after})
+	for _, want := range []string{"WEB-000003<", "WEB-000001<", "First page"} {
+		if !strings.Contains(second, want) {
+			t.Errorf("second page lacks %q", want)
+		}
+	}
+	if strings.Contains(second, "WEB-000004<") || strings.Contains(second, "Next page") {
+		t.Errorf("second page:\n%s", second)
 	}
 }
