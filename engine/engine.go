@@ -6,6 +6,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"sort"
 	"strconv"
@@ -46,6 +47,9 @@ type Engine struct {
 	Logger *slog.Logger
 	// Previewer renders previewWebTemplate's pages; set by the site.
 	Previewer Previewer
+	// Defaults is the shipped default site (pagetemplates.FS), for
+	// comparing an edited template with its default.
+	Defaults fs.FS
 
 	snap   atomic.Pointer[Snapshot]
 	mu     sync.Mutex // one reload at a time

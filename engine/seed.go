@@ -192,3 +192,22 @@ func DefaultSource(fsys fs.FS, name string) (string, bool) {
 	b, err := fs.ReadFile(fsys, "templates/"+name+".html")
 	return string(b), err == nil
 }
+
+// Edited reports whether t was changed since it was seeded from a shipped
+// default (or was made by an administrator).
+func (t *WebTemplate) Edited() bool {
+	return t.DefaultHash == nil || hash(t.Source) != *t.DefaultHash
+}
+
+// DefaultFor is the default this release ships for t when it differs from
+// t's source; "" and false when equal or none ships.
+func (e *Engine) DefaultFor(t *WebTemplate) (string, bool) {
+	if e.Defaults == nil {
+		return "", false
+	}
+	src, ok := DefaultSource(e.Defaults, t.Name)
+	if !ok || src == t.Source {
+		return "", false
+	}
+	return src, true
+}

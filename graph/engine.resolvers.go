@@ -110,6 +110,17 @@ func (r *webTemplateResolver) History(ctx context.Context, obj *engine.WebTempla
 	return r.Engine.History(ctx, obj, n)
 }
 
+func (r *webTemplateResolver) Edited(ctx context.Context, obj *engine.WebTemplate) (bool, error) {
+	return obj.Edited(), nil
+}
+
+func (r *webTemplateResolver) DefaultSource(ctx context.Context, obj *engine.WebTemplate) (*string, error) {
+	if src, ok := r.Engine.DefaultFor(obj); ok {
+		return &src, nil
+	}
+	return nil, nil
+}
+
 func (r *Resolver) PageTemplate() generated.PageTemplateResolver { return &pageTemplateResolver{r} }
 
 func (r *Resolver) WebPage() generated.WebPageResolver { return &webPageResolver{r} }

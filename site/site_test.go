@@ -383,6 +383,14 @@ func TestTemplateAPI(t *testing.T) {
 		if _, body, _ := ts.client().get("/"); !strings.Contains(body, "<h1>Welcome</h1>") {
 			t.Fatalf("%s", body)
 		}
+		out = gql(admin, `{ home: webTemplate(name: "Home") { edited defaultSource } layout: webTemplate(name: "Layout") { edited defaultSource } }`, nil)
+		data, _ := out["data"].(map[string]any)
+		home, _ := data["home"].(map[string]any)
+		layout, _ := data["layout"].(map[string]any)
+		if home["edited"] != true || home["defaultSource"] != string(testSite["templates/Home.html"].Data) ||
+			layout["edited"] != false || layout["defaultSource"] != nil {
+			t.Fatalf("%v", out)
+		}
 	})
 	t.Run("preview as a chosen contact, administrators only", func(t *testing.T) {
 		vars := map[string]any{"s": `{% extends "Layout" %}{% block content %}preview for {{ viewer.email }}{% endblock %}`, "as": ts.world.Contacts["alice"].ID}

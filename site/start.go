@@ -60,6 +60,7 @@ func Start(ctx context.Context, o Options) (*Running, error) {
 	if err != nil {
 		return nil, err
 	}
+	eng.Defaults = o.Assets
 	o.Resolver.Engine = eng
 	eng.API = graph.NewExecutor(o.Resolver, o.Logger)
 	s, err := New(Config{Engine: eng, API: eng.API, Loaders: o.Resolver.ContextWithLoaders, Identity: o.Identity,

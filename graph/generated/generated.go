@@ -403,12 +403,14 @@ type ComplexityRoot struct {
 	}
 
 	WebTemplate struct {
-		History   func(childComplexity int, first *int) int
-		ID        func(childComplexity int) int
-		Name      func(childComplexity int) int
-		Source    func(childComplexity int) int
-		UpdatedAt func(childComplexity int) int
-		Version   func(childComplexity int) int
+		DefaultSource func(childComplexity int) int
+		Edited        func(childComplexity int) int
+		History       func(childComplexity int, first *int) int
+		ID            func(childComplexity int) int
+		Name          func(childComplexity int) int
+		Source        func(childComplexity int) int
+		UpdatedAt     func(childComplexity int) int
+		Version       func(childComplexity int) int
 	}
 
 	WebTemplateVersion struct {
@@ -563,6 +565,8 @@ type WebPageResolver interface {
 }
 type WebTemplateResolver interface {
 	History(ctx context.Context, obj *engine.WebTemplate, first *int) ([]*engine.WebTemplateVersion, error)
+	Edited(ctx context.Context, obj *engine.WebTemplate) (bool, error)
+	DefaultSource(ctx context.Context, obj *engine.WebTemplate) (*string, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -2295,6 +2299,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.WebRole.Name(childComplexity), true
 
+	case "WebTemplate.defaultSource":
+		if e.ComplexityRoot.WebTemplate.DefaultSource == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebTemplate.DefaultSource(childComplexity), true
+	case "WebTemplate.edited":
+		if e.ComplexityRoot.WebTemplate.Edited == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebTemplate.Edited(childComplexity), true
 	case "WebTemplate.history":
 		if e.ComplexityRoot.WebTemplate.History == nil {
 			break
@@ -2626,6 +2642,10 @@ type WebTemplate {
   updatedAt: DateTime!
   "earlier saved versions, newest first"
   history("how many, at most 100" first: Int = 20): [WebTemplateVersion!]!
+  "true when an administrator changed it since it was seeded from the shipped default (upgrades then leave it alone)"
+  edited: Boolean!
+  "the default this release ships for it when that differs from the source (null when equal or none ships), to compare before adopting it"
+  defaultSource: String
 }
 
 "One earlier saved version of a web template."
@@ -3770,6 +3790,10 @@ func (ec *executionContext) childFields_WebTemplate(ctx context.Context, field g
 		return ec.fieldContext_WebTemplate_updatedAt(ctx, field)
 	case "history":
 		return ec.fieldContext_WebTemplate_history(ctx, field)
+	case "edited":
+		return ec.fieldContext_WebTemplate_edited(ctx, field)
+	case "defaultSource":
+		return ec.fieldContext_WebTemplate_defaultSource(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type WebTemplate", field.Name)
 }
@@ -12254,6 +12278,52 @@ func (ec *executionContext) fieldContext_WebTemplate_history(ctx context.Context
 	return fc, nil
 }
 
+func (ec *executionContext) _WebTemplate_edited(ctx context.Context, field graphql.CollectedField, obj *engine.WebTemplate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebTemplate_edited(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.WebTemplate().Edited(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebTemplate_edited(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebTemplate", field, true, true, "Boolean")
+}
+
+func (ec *executionContext) _WebTemplate_defaultSource(ctx context.Context, field graphql.CollectedField, obj *engine.WebTemplate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebTemplate_defaultSource(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.WebTemplate().DefaultSource(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_WebTemplate_defaultSource(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebTemplate", field, true, true, "String")
+}
+
 func (ec *executionContext) _WebTemplateVersion_version(ctx context.Context, field graphql.CollectedField, obj *engine.WebTemplateVersion) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -17009,6 +17079,18 @@ func (ec *executionContext) _WebTemplate(ctx context.Context, sel ast.SelectionS
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._WebTemplate_history(ctx, field, obj)
+				})
+		case "edited":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._WebTemplate_edited(ctx, field, obj)
+				})
+		case "defaultSource":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._WebTemplate_defaultSource(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
