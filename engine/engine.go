@@ -458,7 +458,9 @@ func (e *Engine) execute(ctx context.Context, c *compiled, r Render) (out []byte
 	}()
 	ctx, cancel := context.WithTimeout(ctx, maxRenderTime)
 	defer cancel()
-	r.ctx = ctx
+	r.ctx = context.WithValue(ctx, renderingKey{}, true)
+	registryMu.RLock()
+	defer registryMu.RUnlock()
 	st := &renderState{r: &r, deadline: time.Now().Add(maxRenderTime)}
 	data := make(pongo2.Context, len(r.Data)+1)
 	for k, v := range r.Data {
@@ -618,8 +620,15 @@ func (e *Engine) Overlay(s *Snapshot, name, source string) (*Snapshot, error) {
 // The site provides it.
 type Previewer func(ctx context.Context, source, path, asContactID string) ([]byte, error)
 
+type renderingKey struct{}
+
 // PreviewSource renders unsaved source for a path (administrators only).
 func (e *Engine) PreviewSource(ctx context.Context, source, path string, asContactID *string) ([]byte, error) {
+	if ctx.Value(renderingKey{}) != nil {
+		// A template's own {% graphql %} asking for a preview would compile
+		// inside a render: refused rather than waited for.
+		return nil, portal.Errorf(portal.EINVALID, "previewWebTemplate cannot run inside a template.")
+	}
 	v := portal.ViewerFrom(ctx)
 	if v.Anonymous() {
 		return nil, portal.Errorf(portal.EUNAUTHENTICATED, "Sign in as an administrator to preview templates.")

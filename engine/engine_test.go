@@ -364,3 +364,48 @@ func apiOrderIDs(t *testing.T, api engine.API, ctx context.Context, q string) []
 	sort.Strings(ids)
 	return ids
 }
+
+// Renders go on while templates change and compile (run with -race):
+// a compile swaps pongo2's global filters, which renders read.
+func TestRendersDuringChanges(t *testing.T) {
+	e := newEnvOn(t, dbtest.New(t))
+	w := e.world()
+	admin := w.Ctx(t, "admin")
+	e.save(admin, "Part", `{{ "12.5"|money:"EUR" }} {{ "2026-11-29"|date }}`)
+	e.save(admin, "Page", `{% include "Part" %} {{ "<b>" }}`)
+	done := make(chan struct{})
+	errs := make(chan error, 4)
+	for i := range 4 {
+		go func() {
+			lang := []string{"en-US", "de-DE", "fr-FR", "en-GB"}[i]
+			for {
+				select {
+				case <-done:
+					errs <- nil
+					return
+				default:
+				}
+				out, err := e.eng.Render(admin, nil, engine.Render{Template: "Page", Lang: lang})
+				if err != nil || !strings.Contains(string(out), "&lt;b&gt;") {
+					errs <- fmt.Errorf("%s: %q %v", lang, out, err)
+					return
+				}
+			}
+		}()
+	}
+	for i := range 10 {
+		e.save(admin, "Part", fmt.Sprintf(`{{ "12.5"|money:"EUR" }} {{ "2026-11-29"|date }} %d`, i))
+	}
+	close(done)
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	for lang, want := range map[string]string{"en-US": "€12.50 Nov 29, 2026 9", "de-DE": "12,50 € 29.11.2026 9"} {
+		out, err := e.eng.Render(admin, nil, engine.Render{Template: "Page", Lang: lang})
+		if err != nil || !strings.Contains(string(out), want) {
+			t.Errorf("%s: %q %v", lang, out, err)
+		}
+	}
+}

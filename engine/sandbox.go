@@ -129,7 +129,8 @@ const unresolved = "unable to resolve template"
 
 // compileState is what the tag parsers need while a compile runs: pongo2
 // gives a tag parser no way to reach its template set, so compiles are
-// serialized and the state is package-level for their duration.
+// serialized (registryMu) and the state is package-level for their
+// duration.
 type compileState struct {
 	schema API
 	forms  map[string]*formSpec
@@ -139,8 +140,13 @@ type compileState struct {
 }
 
 var (
-	compileMu sync.Mutex
-	compiling *compileState
+	// registryMu guards pongo2's global filter registry: a compile
+	// installs its language's money and date filters there (write lock),
+	// and pongo2 reads the registry while rendering (escape), so every
+	// render holds the read lock. Compiles are rare: once per template and
+	// language after a change.
+	registryMu sync.RWMutex
+	compiling  *compileState
 )
 
 // compiled is one top-level template ready to render.
@@ -154,8 +160,8 @@ type compiled struct {
 // the source is at fault.
 func compile(schema API, name, lang string, get func(string) (string, bool)) (*compiled, error) {
 	register()
-	compileMu.Lock()
-	defer compileMu.Unlock()
+	registryMu.Lock()
+	defer registryMu.Unlock()
 	setLanguage(lang)
 	l := &loader{sources: get}
 	l.open.Store(true)
