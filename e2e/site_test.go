@@ -123,6 +123,9 @@ func TestSite(t *testing.T) {
 		alice.open(a.url + "/about")
 		alice.sees("by invitation")
 		alice.shot("about")
+		alice.open(a.url + "/no-such-page")
+		alice.sees("This page does not exist")
+		alice.shot("not-found")
 		// A restricted page sends the visitor to sign in, and back after.
 		alice.open(a.url + "/orders/new")
 		if loc := alice.location(); !strings.Contains(loc, "/signin?next=%2Forders%2Fnew") {
@@ -164,6 +167,13 @@ func TestSite(t *testing.T) {
 			alice.waitJS(fmt.Sprintf("%d lines", lines), fmt.Sprintf("document.querySelectorAll('table.lines tbody tr').length === %d", lines))
 		}
 		add("1003", "2", 1)
+		// Leave the draft and resume it from the orders list.
+		itemsURL := strings.SplitN(alice.location(), "?", 2)[0]
+		alice.submit(`a[href="/orders"].button-quiet`)
+		alice.sees("Draft")
+		alice.shot("draft-left")
+		alice.submit(fmt.Sprintf(`table.orders a[href="%s"]`, strings.TrimPrefix(itemsURL, a.url)))
+		alice.sees(name["1003"], "Next: review")
 		add("1005", "3", 2)
 		alice.shot("items-two-lines")
 		alice.sees(name["1003"], name["1005"], "Next: review")

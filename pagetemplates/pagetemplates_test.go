@@ -240,7 +240,7 @@ func TestEveryPageRenders(t *testing.T) {
 		{"orders admin", admin, adminV, "Orders", nil, nil, []string{"WEB-000002", "Placed by"}, nil},
 		{"new order", alice, aliceV, "OrderNew", nil, nil, []string{"Continue a draft", "WEB-000001", `name="input.requestedReceiptDate"`, `name="input.deliveryAddressId"`}, []string{"input.company"}},
 		{"new order admin", admin, adminV, "OrderNew", nil, nil, []string{`name="input.company"`, `name="input.shipToCountry"`}, nil},
-		{"items", alice, aliceV, "OrderItems", map[string]any{"id": draft}, nil, []string{"Order lines", "Update", "Remove", "Find a product", "Add", "Next: review"}, nil},
+		{"items", alice, aliceV, "OrderItems", map[string]any{"id": draft}, nil, []string{"Order lines", "Update", "Remove", "Find a product", "Add", "Next: review", "Discard this draft"}, nil},
 		{"items search", alice, aliceV, "OrderItems", map[string]any{"id": draft}, map[string]any{"q": "zzzz-nothing"}, []string{"No product matches"}, nil},
 		{"items of a submitted order", alice, aliceV, "OrderItems", map[string]any{"id": submitted}, nil, []string{"can no longer be changed"}, []string{"Remove"}},
 		{"items of another's order", rep, repV, "OrderItems", map[string]any{"id": "00000000-0000-0000-0000-000000000000"}, nil, []string{"Order not found"}, nil},
