@@ -84,14 +84,14 @@ func TestManifest(t *testing.T) {
 // rendering it through the real GraphQL executor, all built by app.New as
 // portal serve builds it.
 type world struct {
-	t     *testing.T
+	t     testing.TB
 	e     *engine.Engine
 	ids   *identity.Service
 	exec  engine.API
 	creds map[string]demo.Credential // by email
 }
 
-func newWorld(t *testing.T) *world {
+func newWorld(t testing.TB) *world {
 	t.Helper()
 	ctx := context.Background()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -305,5 +305,31 @@ func TestOrdersPaging(t *testing.T) {
 	}
 	if strings.Contains(second, "WEB-000004<") || strings.Contains(second, "Next page") {
 		t.Errorf("second page:\n%s", second)
+	}
+}
+
+// BenchmarkRender renders default pages as Alice with 20 orders (each page's
+// GraphQL included), as the site does per request: go test ./pagetemplates
+// -run '^$' -bench Render -benchmem.
+func BenchmarkRender(b *testing.B) {
+	w := newWorld(b)
+	alice, aliceV := w.as("alice@forest.example")
+	var draft string
+	for range 20 {
+		draft = w.mutate(alice, `mutation($d: Date!) { createOrder(input: {requestedReceiptDate: $d}) { id } }`,
+			map[string]any{"d": time.Now().AddDate(0, 0, 30).Format(time.DateOnly)})["createOrder"].(map[string]any)["id"].(string)
+	}
+	for _, bc := range []struct {
+		template string
+		params   map[string]any
+	}{{"Home", nil}, {"Orders", nil}, {"OrderItems", map[string]any{"id": draft}}, {"Terms", nil}} {
+		b.Run(bc.template, func(b *testing.B) {
+			w.t = b
+			w.render(alice, aliceV, bc.template, "/x", bc.params, nil) // compile once
+			b.ReportAllocs()
+			for b.Loop() {
+				w.render(alice, aliceV, bc.template, "/x", bc.params, nil)
+			}
+		})
 	}
 }
