@@ -197,6 +197,16 @@ func TestAccess(t *testing.T) {
 			t.Fatalf("%d %s", status, body)
 		}
 	})
+	t.Run("next never leaves the site", func(t *testing.T) {
+		for _, next := range []string{"//evil.example/x", "/\\evil.example", "https://evil.example/", "javascript:alert(1)"} {
+			c := ts.client()
+			status, _, h := c.post("/signin?next="+url.QueryEscape(next), "signIn",
+				url.Values{"input.email": {"bob@example.com"}, "input.password": {"correct horse battery"}})
+			if status != http.StatusSeeOther || h.Get("Location") != "/" {
+				t.Errorf("next=%s: %d %s", next, status, h.Get("Location"))
+			}
+		}
+	})
 	t.Run("unknown path", func(t *testing.T) {
 		status, body, _ := ts.client().get("/nope")
 		if status != 404 || !strings.HasPrefix(body, "E404") {
