@@ -40,9 +40,17 @@
 //	{% graphql "query($id: ID!) { order(id: $id) { number status } }" id=page.params.id as res %}
 //	{{ res.data.order.number }}  {% for e in res.errors %}{{ e.message }} {{ e.code }} {{ e.field }}{% endfor %}
 //
-// The document is a string literal, parsed and validated against the
-// schema when the template is saved (and compiled once per version);
-// keyword arguments are its variables (values are template expressions).
+// pongo2 strings cannot hold a newline, so a longer document takes the
+// block form:
+//
+//	{% graphql id=page.params.id as res %}
+//	query($id: ID!) { order(id: $id) { number status } }
+//	{% endgraphql %}
+//
+// The document (a query; mutations only through forms) is parsed and
+// validated against the schema when the template is saved, and compiled
+// once per version; keyword arguments are its variables (values are
+// template expressions; an empty value for a nullable variable is null).
 // It runs in-process as the page's viewer, so a template can show only
 // what the viewer may read through the API.
 //
@@ -54,7 +62,7 @@
 //	  <button type="submit">Next</button>
 //	{% endform %}
 //
-// {% form name mutation="…" [redirect="…"] [class="…"] %} renders <form
+// {% form name mutation="…" [redirect="…"] [class=expr] [key=expr] %} renders <form
 // method="post"> with the CSRF token and the form's name (hidden input
 // _form). The mutation is validated at save time. On POST the site finds the
 // form by (page template, name), builds the variables from posted fields
@@ -65,7 +73,10 @@
 // result data ({next} is the next query parameter, local paths only), or
 // back to the page. On error it renders the page again with status 422, the
 // posted values kept and each error's extensions.field shown next to its
-// field; other errors at the top of the form (form.error).
+// field; other errors at the top of the form (form.error). A form repeated
+// in a loop takes key=… (hidden _key): only the instance posted shows the
+// posted values and errors. A hand-written form posts _csrf ({{ csrf_token }})
+// and _form (the name of a {% form %} on the page it posts to).
 //
 // {% field path [label="…"] [type="text|email|password|number|date|textarea|select|hidden|checkbox"]
 // [required] [options=list of {value,label}] [value=expr] [placeholder="…"] [autocomplete="…"] %}
@@ -76,5 +87,6 @@
 // # Filters
 //
 // money (amount|money:currency), date and datetime (formatted for lang),
-// get (map|get:"key"), plus pongo2's built-ins that are not banned.
+// get (map|get:"key"), static ("site.css"|static → /static/site.css?v=hash),
+// plus pongo2's built-ins that are not banned.
 package engine
