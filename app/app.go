@@ -10,8 +10,10 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -21,12 +23,15 @@ import (
 
 	"github.com/openportal/portal/catalog"
 	"github.com/openportal/portal/dualwrite"
+	"github.com/openportal/portal/engine"
 	"github.com/openportal/portal/graph"
 	"github.com/openportal/portal/identity"
 	"github.com/openportal/portal/metrics"
 	"github.com/openportal/portal/orders"
+	"github.com/openportal/portal/pagetemplates"
 	"github.com/openportal/portal/policies"
 	"github.com/openportal/portal/server"
+	"github.com/openportal/portal/site"
 )
 
 // Config is what the services need from the command line and environment.
@@ -66,6 +71,11 @@ type Config struct {
 	// MetricsToken is the bearer token /metrics requires; empty: only
 	// unproxied requests from the machine itself.
 	MetricsToken string
+	// EngineOptions tune how the page engine follows template changes (tests).
+	EngineOptions []engine.Option
+	// SiteAssets is the default site to seed and serve static files from;
+	// nil means pagetemplates.FS (tests give a small site of their own).
+	SiteAssets fs.FS
 }
 
 // App is Portal over one database: the domain services, the GraphQL API
@@ -92,8 +102,11 @@ type App struct {
 	Resolver *graph.Resolver
 	GraphQL  http.Handler
 
+	// Site is the customer site on the page engine (Site.Engine), mounted
+	// on "/"; nil for one-shot commands.
+	Site *site.Running
+
 	// Upcoming parts add their field here, e.g.
-	//	Site   *site.Site        // page engine: a server.Route "/"
 	//	Manage *manage.UI        // /manage: a server.Route "/manage/"
 
 	// Server is the HTTP surface; Handler is Server.Handler(), what
@@ -159,6 +172,18 @@ func New(ctx context.Context, db *bun.DB, cfg Config, logger *slog.Logger) (*App
 			return nil, err
 		}
 		a.onClose(stop)
+	}
+	if !cfg.OneShot {
+		// Seeds the default site (never over an administrator's edit) and
+		// sets a.Resolver.Engine, so /graphql administers the templates.
+		a.Site, err = site.Start(ctx, site.Options{DB: db, Policy: a.Policy, Resolver: a.Resolver, Identity: a.Identity,
+			Assets: cmp.Or[fs.FS](cfg.SiteAssets, pagetemplates.FS), Logger: logger, SecureCookies: cfg.SecureCookies, EngineOptions: cfg.EngineOptions})
+		if err != nil {
+			a.Close()
+			return nil, err
+		}
+		a.onClose(a.Site.Close)
+		routes = append(routes, server.Route{Pattern: "/", Handler: a.Site, Viewer: true})
 	}
 
 	a.Server = &server.Server{DB: db, Logger: logger, GraphQL: a.GraphQL, Identity: a.Identity,

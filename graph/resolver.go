@@ -9,6 +9,7 @@ import (
 	portal "github.com/openportal/portal"
 	"github.com/openportal/portal/catalog"
 	"github.com/openportal/portal/dualwrite"
+	"github.com/openportal/portal/engine"
 	"github.com/openportal/portal/identity"
 	"github.com/openportal/portal/orders"
 	"github.com/openportal/portal/policies"
@@ -25,6 +26,8 @@ type Resolver struct {
 	Sync *dualwrite.Ops
 	// Extensions are added to the GraphQL handler (metrics).
 	Extensions []graphql.HandlerExtension
+	// Engine is the page engine (templates, pages, snippets, settings).
+	Engine *engine.Engine
 }
 
 // errNoSync answers the ERP sync's fields when the server was built

@@ -17,6 +17,7 @@ import (
 	"github.com/openportal/portal"
 	"github.com/openportal/portal/catalog"
 	"github.com/openportal/portal/dualwrite"
+	"github.com/openportal/portal/engine"
 	"github.com/openportal/portal/graph/model"
 	"github.com/openportal/portal/graph/scalar"
 	"github.com/openportal/portal/identity"
@@ -43,12 +44,15 @@ type ResolverRoot interface {
 	ErpEvent() ErpEventResolver
 	Invitation() InvitationResolver
 	Mutation() MutationResolver
+	PageTemplate() PageTemplateResolver
 	Product() ProductResolver
 	Query() QueryResolver
 	SalesOrder() SalesOrderResolver
 	SalesOrderLine() SalesOrderLineResolver
 	TablePermission() TablePermissionResolver
 	Viewer() ViewerResolver
+	WebPage() WebPageResolver
+	WebTemplate() WebTemplateResolver
 }
 
 type DirectiveRoot struct {
@@ -98,6 +102,7 @@ type ComplexityRoot struct {
 		Language           func(childComplexity int) int
 		LastName           func(childComplexity int) int
 		MissingOrderFields func(childComplexity int) int
+		Phone              func(childComplexity int) int
 		PriceList          func(childComplexity int) int
 		Roles              func(childComplexity int) int
 		ShipToCountry      func(childComplexity int) int
@@ -113,6 +118,13 @@ type ComplexityRoot struct {
 	ContactEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	ContentSnippet struct {
+		ID       func(childComplexity int) int
+		Language func(childComplexity int) int
+		Name     func(childComplexity int) int
+		Value    func(childComplexity int) int
 	}
 
 	CustomerAccount struct {
@@ -168,6 +180,14 @@ type ComplexityRoot struct {
 		Status     func(childComplexity int) int
 	}
 
+	InvitationCheck struct {
+		Email     func(childComplexity int) int
+		ExpiresAt func(childComplexity int) int
+		FirstName func(childComplexity int) int
+		Message   func(childComplexity int) int
+		Usable    func(childComplexity int) int
+	}
+
 	InvitationConnection struct {
 		Edges      func(childComplexity int) int
 		PageInfo   func(childComplexity int) int
@@ -194,14 +214,18 @@ type ComplexityRoot struct {
 	Mutation struct {
 		AddOrderLine           func(childComplexity int, orderID string, input orders.LineInput) int
 		AssignWebRole          func(childComplexity int, contactID string, roleID string) int
+		ChangePassword         func(childComplexity int, currentPassword string, newPassword string) int
 		CreateContact          func(childComplexity int, input identity.ContactInput) int
 		CreateDeliveryAddress  func(childComplexity int, customerAccountID string, input catalog.AddressInput) int
 		CreateOrder            func(childComplexity int, input orders.InformationInput) int
 		CreateWebRole          func(childComplexity int, input policies.WebRoleInput) int
+		DeleteContentSnippet   func(childComplexity int, name string, language *string) int
 		DeleteDeliveryAddress  func(childComplexity int, id string) int
 		DeleteDraftOrder       func(childComplexity int, orderID string) int
 		DeleteTablePermission  func(childComplexity int, id string) int
+		DeleteWebPage          func(childComplexity int, path string) int
 		DeleteWebRole          func(childComplexity int, id string) int
+		DeleteWebTemplate      func(childComplexity int, name string) int
 		DisableContact         func(childComplexity int, id string) int
 		EnableContact          func(childComplexity int, id string) int
 		InviteContact          func(childComplexity int, input identity.InviteInput) int
@@ -209,19 +233,28 @@ type ComplexityRoot struct {
 		RedeemInvitation       func(childComplexity int, code string, password string) int
 		RemoveOrderLine        func(childComplexity int, lineID string) int
 		ReplayErpEvent         func(childComplexity int, id string) int
+		RequestPasswordReset   func(childComplexity int, email string) int
+		ResetPassword          func(childComplexity int, token string, password string) int
 		RevokeInvitation       func(childComplexity int, id string) int
+		RollbackWebTemplate    func(childComplexity int, name string, version int) int
+		SaveContentSnippet     func(childComplexity int, name string, language *string, value string) int
 		SaveCustomerAccount    func(childComplexity int, input catalog.CustomerAccountInput) int
 		SaveLegalEntity        func(childComplexity int, input catalog.LegalEntityInput) int
+		SavePageTemplate       func(childComplexity int, input engine.PageTemplateInput) int
 		SavePriceList          func(childComplexity int, input catalog.PriceListInput) int
 		SaveProduct            func(childComplexity int, input catalog.ProductInput) int
+		SaveSiteSetting        func(childComplexity int, name string, value string) int
 		SaveTablePermission    func(childComplexity int, input policies.TablePermissionInput) int
 		SaveUnit               func(childComplexity int, input catalog.UnitInput) int
+		SaveWebPage            func(childComplexity int, input engine.WebPageInput) int
+		SaveWebTemplate        func(childComplexity int, name string, source string) int
 		SignIn                 func(childComplexity int, input model.SignInInput) int
 		SignOut                func(childComplexity int) int
 		SubmitOrder            func(childComplexity int, orderID string) int
 		UnassignWebRole        func(childComplexity int, contactID string, roleID string) int
 		UpdateContact          func(childComplexity int, id string, input identity.ContactInput) int
 		UpdateDeliveryAddress  func(childComplexity int, id string, input catalog.AddressInput) int
+		UpdateMyProfile        func(childComplexity int, input model.MyProfileInput) int
 		UpdateOrderInformation func(childComplexity int, orderID string, input orders.InformationInput) int
 		UpdateOrderLine        func(childComplexity int, lineID string, input orders.LineInput) int
 	}
@@ -229,6 +262,17 @@ type ComplexityRoot struct {
 	PageInfo struct {
 		EndCursor   func(childComplexity int) int
 		HasNextPage func(childComplexity int) int
+	}
+
+	PageTemplate struct {
+		ID          func(childComplexity int) int
+		Name        func(childComplexity int) int
+		WebTemplate func(childComplexity int) int
+	}
+
+	PasswordResetCheck struct {
+		Message func(childComplexity int) int
+		Usable  func(childComplexity int) int
 	}
 
 	PermissionDecision struct {
@@ -265,21 +309,30 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		AuditLog          func(childComplexity int, first *int, after *string, contactID *string) int
-		Contact           func(childComplexity int, id string) int
-		Contacts          func(childComplexity int, search *string, first *int, after *string) int
-		CustomerAccount   func(childComplexity int, id string) int
-		ErpEvents         func(childComplexity int, state *dualwrite.EventState, first *int, after *string) int
-		ExplainPermission func(childComplexity int, contactID string, table string, privilege policies.Privilege, recordID *string) int
-		Invitations       func(childComplexity int, first *int, after *string, contactID *string) int
-		LegalEntities     func(childComplexity int) int
-		Order             func(childComplexity int, id string) int
-		Orders            func(childComplexity int, first *int, after *string, filter *orders.Filter) int
-		Products          func(childComplexity int, search *string, first *int, after *string) int
-		TablePermissions  func(childComplexity int) int
-		Units             func(childComplexity int) int
-		Viewer            func(childComplexity int) int
-		WebRoles          func(childComplexity int) int
+		AuditLog           func(childComplexity int, first *int, after *string, contactID *string) int
+		Contact            func(childComplexity int, id string) int
+		Contacts           func(childComplexity int, search *string, first *int, after *string) int
+		ContentSnippets    func(childComplexity int) int
+		CustomerAccount    func(childComplexity int, id string) int
+		ErpEvents          func(childComplexity int, state *dualwrite.EventState, first *int, after *string) int
+		ExplainPermission  func(childComplexity int, contactID string, table string, privilege policies.Privilege, recordID *string) int
+		InvitationCheck    func(childComplexity int, code string) int
+		Invitations        func(childComplexity int, first *int, after *string, contactID *string) int
+		LegalEntities      func(childComplexity int) int
+		Order              func(childComplexity int, id string) int
+		Orders             func(childComplexity int, first *int, after *string, filter *orders.Filter) int
+		PageTemplates      func(childComplexity int) int
+		PasswordResetCheck func(childComplexity int, token string) int
+		PreviewWebTemplate func(childComplexity int, source string, path string, asContactID *string) int
+		Products           func(childComplexity int, search *string, first *int, after *string) int
+		SiteSettings       func(childComplexity int) int
+		TablePermissions   func(childComplexity int) int
+		Units              func(childComplexity int) int
+		Viewer             func(childComplexity int) int
+		WebPages           func(childComplexity int) int
+		WebRoles           func(childComplexity int) int
+		WebTemplate        func(childComplexity int, name string) int
+		WebTemplates       func(childComplexity int) int
 	}
 
 	SalesOrder struct {
@@ -334,6 +387,11 @@ type ComplexityRoot struct {
 		Viewer    func(childComplexity int) int
 	}
 
+	SiteSetting struct {
+		Name  func(childComplexity int) int
+		Value func(childComplexity int) int
+	}
+
 	TablePermission struct {
 		ID         func(childComplexity int) int
 		Name       func(childComplexity int) int
@@ -342,6 +400,10 @@ type ComplexityRoot struct {
 		Roles      func(childComplexity int) int
 		Scope      func(childComplexity int) int
 		Table      func(childComplexity int) int
+	}
+
+	TemplatePreview struct {
+		HTML func(childComplexity int) int
 	}
 
 	Unit struct {
@@ -356,11 +418,39 @@ type ComplexityRoot struct {
 		Roles           func(childComplexity int) int
 	}
 
+	WebPage struct {
+		ID           func(childComplexity int) int
+		InNav        func(childComplexity int) int
+		NavOrder     func(childComplexity int) int
+		PageTemplate func(childComplexity int) int
+		Path         func(childComplexity int) int
+		Public       func(childComplexity int) int
+		Roles        func(childComplexity int) int
+		Title        func(childComplexity int) int
+	}
+
 	WebRole struct {
 		BuiltIn     func(childComplexity int) int
 		Description func(childComplexity int) int
 		ID          func(childComplexity int) int
 		Name        func(childComplexity int) int
+	}
+
+	WebTemplate struct {
+		DefaultSource func(childComplexity int) int
+		Edited        func(childComplexity int) int
+		History       func(childComplexity int, first *int) int
+		ID            func(childComplexity int) int
+		Name          func(childComplexity int) int
+		Source        func(childComplexity int) int
+		UpdatedAt     func(childComplexity int) int
+		Version       func(childComplexity int) int
+	}
+
+	WebTemplateVersion struct {
+		SavedAt func(childComplexity int) int
+		Source  func(childComplexity int) int
+		Version func(childComplexity int) int
 	}
 }
 
@@ -383,6 +473,8 @@ type ContactResolver interface {
 	Roles(ctx context.Context, obj *identity.Contact) ([]*policies.WebRole, error)
 
 	SyncState(ctx context.Context, obj *identity.Contact) (model.SyncState, error)
+
+	Phone(ctx context.Context, obj *identity.Contact) (*string, error)
 }
 type CustomerAccountResolver interface {
 	Company(ctx context.Context, obj *catalog.CustomerAccount) (*catalog.LegalEntity, error)
@@ -413,6 +505,15 @@ type MutationResolver interface {
 	SaveProduct(ctx context.Context, input catalog.ProductInput) (*catalog.Product, error)
 	SavePriceList(ctx context.Context, input catalog.PriceListInput) (*catalog.PriceList, error)
 	SaveUnit(ctx context.Context, input catalog.UnitInput) (*catalog.Unit, error)
+	SaveWebTemplate(ctx context.Context, name string, source string) (*engine.WebTemplate, error)
+	RollbackWebTemplate(ctx context.Context, name string, version int) (*engine.WebTemplate, error)
+	DeleteWebTemplate(ctx context.Context, name string) (bool, error)
+	SavePageTemplate(ctx context.Context, input engine.PageTemplateInput) (*engine.PageTemplate, error)
+	SaveWebPage(ctx context.Context, input engine.WebPageInput) (*engine.WebPage, error)
+	DeleteWebPage(ctx context.Context, path string) (bool, error)
+	SaveContentSnippet(ctx context.Context, name string, language *string, value string) (*engine.ContentSnippet, error)
+	DeleteContentSnippet(ctx context.Context, name string, language *string) (bool, error)
+	SaveSiteSetting(ctx context.Context, name string, value string) (*engine.SiteSetting, error)
 	SignIn(ctx context.Context, input model.SignInInput) (*identity.SignIn, error)
 	SignOut(ctx context.Context) (bool, error)
 	RedeemInvitation(ctx context.Context, code string, password string) (*identity.SignIn, error)
@@ -435,7 +536,14 @@ type MutationResolver interface {
 	UnassignWebRole(ctx context.Context, contactID string, roleID string) (*identity.Contact, error)
 	SaveTablePermission(ctx context.Context, input policies.TablePermissionInput) (*policies.TablePermission, error)
 	DeleteTablePermission(ctx context.Context, id string) (bool, error)
+	RequestPasswordReset(ctx context.Context, email string) (bool, error)
+	ResetPassword(ctx context.Context, token string, password string) (bool, error)
+	UpdateMyProfile(ctx context.Context, input model.MyProfileInput) (*identity.Contact, error)
+	ChangePassword(ctx context.Context, currentPassword string, newPassword string) (bool, error)
 	ReplayErpEvent(ctx context.Context, id string) (*dualwrite.Event, error)
+}
+type PageTemplateResolver interface {
+	WebTemplate(ctx context.Context, obj *engine.PageTemplate) (*engine.WebTemplate, error)
 }
 type ProductResolver interface {
 	Company(ctx context.Context, obj *catalog.Product) (*catalog.LegalEntity, error)
@@ -448,6 +556,13 @@ type QueryResolver interface {
 	CustomerAccount(ctx context.Context, id string) (*catalog.CustomerAccount, error)
 	LegalEntities(ctx context.Context) ([]*catalog.LegalEntity, error)
 	Units(ctx context.Context) ([]*catalog.Unit, error)
+	WebTemplates(ctx context.Context) ([]*engine.WebTemplate, error)
+	WebTemplate(ctx context.Context, name string) (*engine.WebTemplate, error)
+	PageTemplates(ctx context.Context) ([]*engine.PageTemplate, error)
+	WebPages(ctx context.Context) ([]*engine.WebPage, error)
+	PreviewWebTemplate(ctx context.Context, source string, path string, asContactID *string) (*model.TemplatePreview, error)
+	ContentSnippets(ctx context.Context) ([]*engine.ContentSnippet, error)
+	SiteSettings(ctx context.Context) ([]*engine.SiteSetting, error)
 	Contact(ctx context.Context, id string) (*identity.Contact, error)
 	Contacts(ctx context.Context, search *string, first *int, after *string) (*model.ContactConnection, error)
 	Invitations(ctx context.Context, first *int, after *string, contactID *string) (*model.InvitationConnection, error)
@@ -457,6 +572,8 @@ type QueryResolver interface {
 	WebRoles(ctx context.Context) ([]*policies.WebRole, error)
 	TablePermissions(ctx context.Context) ([]*policies.TablePermission, error)
 	ExplainPermission(ctx context.Context, contactID string, table string, privilege policies.Privilege, recordID *string) (*policies.PermissionDecision, error)
+	PasswordResetCheck(ctx context.Context, token string) (*identity.PasswordResetCheck, error)
+	InvitationCheck(ctx context.Context, code string) (*identity.InvitationCheck, error)
 	ErpEvents(ctx context.Context, state *dualwrite.EventState, first *int, after *string) (*model.ErpEventConnection, error)
 }
 type SalesOrderResolver interface {
@@ -482,6 +599,16 @@ type ViewerResolver interface {
 	Contact(ctx context.Context, obj *portal.Viewer) (*identity.Contact, error)
 	Roles(ctx context.Context, obj *portal.Viewer) ([]*policies.WebRole, error)
 	IsAdministrator(ctx context.Context, obj *portal.Viewer) (bool, error)
+}
+type WebPageResolver interface {
+	PageTemplate(ctx context.Context, obj *engine.WebPage) (*engine.PageTemplate, error)
+
+	Roles(ctx context.Context, obj *engine.WebPage) ([]*policies.WebRole, error)
+}
+type WebTemplateResolver interface {
+	History(ctx context.Context, obj *engine.WebTemplate, first *int) ([]*engine.WebTemplateVersion, error)
+	Edited(ctx context.Context, obj *engine.WebTemplate) (bool, error)
+	DefaultSource(ctx context.Context, obj *engine.WebTemplate) (*string, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -686,6 +813,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Contact.MissingOrderFields(childComplexity), true
+	case "Contact.phone":
+		if e.ComplexityRoot.Contact.Phone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Contact.Phone(childComplexity), true
 	case "Contact.priceList":
 		if e.ComplexityRoot.Contact.PriceList == nil {
 			break
@@ -742,6 +875,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ContactEdge.Node(childComplexity), true
+
+	case "ContentSnippet.id":
+		if e.ComplexityRoot.ContentSnippet.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContentSnippet.ID(childComplexity), true
+	case "ContentSnippet.language":
+		if e.ComplexityRoot.ContentSnippet.Language == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContentSnippet.Language(childComplexity), true
+	case "ContentSnippet.name":
+		if e.ComplexityRoot.ContentSnippet.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContentSnippet.Name(childComplexity), true
+	case "ContentSnippet.value":
+		if e.ComplexityRoot.ContentSnippet.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContentSnippet.Value(childComplexity), true
 
 	case "CustomerAccount.accountNumber":
 		if e.ComplexityRoot.CustomerAccount.AccountNumber == nil {
@@ -981,6 +1139,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Invitation.Status(childComplexity), true
 
+	case "InvitationCheck.email":
+		if e.ComplexityRoot.InvitationCheck.Email == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InvitationCheck.Email(childComplexity), true
+	case "InvitationCheck.expiresAt":
+		if e.ComplexityRoot.InvitationCheck.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InvitationCheck.ExpiresAt(childComplexity), true
+	case "InvitationCheck.firstName":
+		if e.ComplexityRoot.InvitationCheck.FirstName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InvitationCheck.FirstName(childComplexity), true
+	case "InvitationCheck.message":
+		if e.ComplexityRoot.InvitationCheck.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InvitationCheck.Message(childComplexity), true
+	case "InvitationCheck.usable":
+		if e.ComplexityRoot.InvitationCheck.Usable == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InvitationCheck.Usable(childComplexity), true
+
 	case "InvitationConnection.edges":
 		if e.ComplexityRoot.InvitationConnection.Edges == nil {
 			break
@@ -1073,6 +1262,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AssignWebRole(childComplexity, args["contactId"].(string), args["roleId"].(string)), true
+	case "Mutation.changePassword":
+		if e.ComplexityRoot.Mutation.ChangePassword == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_changePassword_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ChangePassword(childComplexity, args["currentPassword"].(string), args["newPassword"].(string)), true
 	case "Mutation.createContact":
 		if e.ComplexityRoot.Mutation.CreateContact == nil {
 			break
@@ -1117,6 +1317,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateWebRole(childComplexity, args["input"].(policies.WebRoleInput)), true
+	case "Mutation.deleteContentSnippet":
+		if e.ComplexityRoot.Mutation.DeleteContentSnippet == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteContentSnippet_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteContentSnippet(childComplexity, args["name"].(string), args["language"].(*string)), true
 	case "Mutation.deleteDeliveryAddress":
 		if e.ComplexityRoot.Mutation.DeleteDeliveryAddress == nil {
 			break
@@ -1150,6 +1361,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteTablePermission(childComplexity, args["id"].(string)), true
+	case "Mutation.deleteWebPage":
+		if e.ComplexityRoot.Mutation.DeleteWebPage == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteWebPage_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteWebPage(childComplexity, args["path"].(string)), true
 	case "Mutation.deleteWebRole":
 		if e.ComplexityRoot.Mutation.DeleteWebRole == nil {
 			break
@@ -1161,6 +1383,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteWebRole(childComplexity, args["id"].(string)), true
+	case "Mutation.deleteWebTemplate":
+		if e.ComplexityRoot.Mutation.DeleteWebTemplate == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteWebTemplate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteWebTemplate(childComplexity, args["name"].(string)), true
 	case "Mutation.disableContact":
 		if e.ComplexityRoot.Mutation.DisableContact == nil {
 			break
@@ -1233,6 +1466,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ReplayErpEvent(childComplexity, args["id"].(string)), true
+	case "Mutation.requestPasswordReset":
+		if e.ComplexityRoot.Mutation.RequestPasswordReset == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_requestPasswordReset_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RequestPasswordReset(childComplexity, args["email"].(string)), true
+	case "Mutation.resetPassword":
+		if e.ComplexityRoot.Mutation.ResetPassword == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_resetPassword_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ResetPassword(childComplexity, args["token"].(string), args["password"].(string)), true
 	case "Mutation.revokeInvitation":
 		if e.ComplexityRoot.Mutation.RevokeInvitation == nil {
 			break
@@ -1244,6 +1499,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RevokeInvitation(childComplexity, args["id"].(string)), true
+	case "Mutation.rollbackWebTemplate":
+		if e.ComplexityRoot.Mutation.RollbackWebTemplate == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_rollbackWebTemplate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RollbackWebTemplate(childComplexity, args["name"].(string), args["version"].(int)), true
+	case "Mutation.saveContentSnippet":
+		if e.ComplexityRoot.Mutation.SaveContentSnippet == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_saveContentSnippet_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SaveContentSnippet(childComplexity, args["name"].(string), args["language"].(*string), args["value"].(string)), true
 	case "Mutation.saveCustomerAccount":
 		if e.ComplexityRoot.Mutation.SaveCustomerAccount == nil {
 			break
@@ -1266,6 +1543,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SaveLegalEntity(childComplexity, args["input"].(catalog.LegalEntityInput)), true
+	case "Mutation.savePageTemplate":
+		if e.ComplexityRoot.Mutation.SavePageTemplate == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_savePageTemplate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SavePageTemplate(childComplexity, args["input"].(engine.PageTemplateInput)), true
 	case "Mutation.savePriceList":
 		if e.ComplexityRoot.Mutation.SavePriceList == nil {
 			break
@@ -1288,6 +1576,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SaveProduct(childComplexity, args["input"].(catalog.ProductInput)), true
+	case "Mutation.saveSiteSetting":
+		if e.ComplexityRoot.Mutation.SaveSiteSetting == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_saveSiteSetting_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SaveSiteSetting(childComplexity, args["name"].(string), args["value"].(string)), true
 	case "Mutation.saveTablePermission":
 		if e.ComplexityRoot.Mutation.SaveTablePermission == nil {
 			break
@@ -1310,6 +1609,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SaveUnit(childComplexity, args["input"].(catalog.UnitInput)), true
+	case "Mutation.saveWebPage":
+		if e.ComplexityRoot.Mutation.SaveWebPage == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_saveWebPage_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SaveWebPage(childComplexity, args["input"].(engine.WebPageInput)), true
+	case "Mutation.saveWebTemplate":
+		if e.ComplexityRoot.Mutation.SaveWebTemplate == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_saveWebTemplate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SaveWebTemplate(childComplexity, args["name"].(string), args["source"].(string)), true
 	case "Mutation.signIn":
 		if e.ComplexityRoot.Mutation.SignIn == nil {
 			break
@@ -1371,6 +1692,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateDeliveryAddress(childComplexity, args["id"].(string), args["input"].(catalog.AddressInput)), true
+	case "Mutation.updateMyProfile":
+		if e.ComplexityRoot.Mutation.UpdateMyProfile == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateMyProfile_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateMyProfile(childComplexity, args["input"].(model.MyProfileInput)), true
 	case "Mutation.updateOrderInformation":
 		if e.ComplexityRoot.Mutation.UpdateOrderInformation == nil {
 			break
@@ -1406,6 +1738,38 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PageInfo.HasNextPage(childComplexity), true
+
+	case "PageTemplate.id":
+		if e.ComplexityRoot.PageTemplate.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PageTemplate.ID(childComplexity), true
+	case "PageTemplate.name":
+		if e.ComplexityRoot.PageTemplate.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PageTemplate.Name(childComplexity), true
+	case "PageTemplate.webTemplate":
+		if e.ComplexityRoot.PageTemplate.WebTemplate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PageTemplate.WebTemplate(childComplexity), true
+
+	case "PasswordResetCheck.message":
+		if e.ComplexityRoot.PasswordResetCheck.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PasswordResetCheck.Message(childComplexity), true
+	case "PasswordResetCheck.usable":
+		if e.ComplexityRoot.PasswordResetCheck.Usable == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PasswordResetCheck.Usable(childComplexity), true
 
 	case "PermissionDecision.allowed":
 		if e.ComplexityRoot.PermissionDecision.Allowed == nil {
@@ -1558,6 +1922,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Contacts(childComplexity, args["search"].(*string), args["first"].(*int), args["after"].(*string)), true
+	case "Query.contentSnippets":
+		if e.ComplexityRoot.Query.ContentSnippets == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.ContentSnippets(childComplexity), true
 	case "Query.customerAccount":
 		if e.ComplexityRoot.Query.CustomerAccount == nil {
 			break
@@ -1592,6 +1962,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.ExplainPermission(childComplexity, args["contactId"].(string), args["table"].(string), args["privilege"].(policies.Privilege), args["recordId"].(*string)), true
 
+	case "Query.invitationCheck":
+		if e.ComplexityRoot.Query.InvitationCheck == nil {
+			break
+		}
+
+		args, err := ec.field_Query_invitationCheck_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.InvitationCheck(childComplexity, args["code"].(string)), true
 	case "Query.invitations":
 		if e.ComplexityRoot.Query.Invitations == nil {
 			break
@@ -1631,6 +2012,34 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Orders(childComplexity, args["first"].(*int), args["after"].(*string), args["filter"].(*orders.Filter)), true
+	case "Query.pageTemplates":
+		if e.ComplexityRoot.Query.PageTemplates == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.PageTemplates(childComplexity), true
+	case "Query.passwordResetCheck":
+		if e.ComplexityRoot.Query.PasswordResetCheck == nil {
+			break
+		}
+
+		args, err := ec.field_Query_passwordResetCheck_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.PasswordResetCheck(childComplexity, args["token"].(string)), true
+	case "Query.previewWebTemplate":
+		if e.ComplexityRoot.Query.PreviewWebTemplate == nil {
+			break
+		}
+
+		args, err := ec.field_Query_previewWebTemplate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.PreviewWebTemplate(childComplexity, args["source"].(string), args["path"].(string), args["asContactId"].(*string)), true
 	case "Query.products":
 		if e.ComplexityRoot.Query.Products == nil {
 			break
@@ -1642,6 +2051,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Products(childComplexity, args["search"].(*string), args["first"].(*int), args["after"].(*string)), true
+	case "Query.siteSettings":
+		if e.ComplexityRoot.Query.SiteSettings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.SiteSettings(childComplexity), true
 	case "Query.tablePermissions":
 		if e.ComplexityRoot.Query.TablePermissions == nil {
 			break
@@ -1660,12 +2075,35 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Viewer(childComplexity), true
+	case "Query.webPages":
+		if e.ComplexityRoot.Query.WebPages == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.WebPages(childComplexity), true
 	case "Query.webRoles":
 		if e.ComplexityRoot.Query.WebRoles == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Query.WebRoles(childComplexity), true
+	case "Query.webTemplate":
+		if e.ComplexityRoot.Query.WebTemplate == nil {
+			break
+		}
+
+		args, err := ec.field_Query_webTemplate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.WebTemplate(childComplexity, args["name"].(string)), true
+	case "Query.webTemplates":
+		if e.ComplexityRoot.Query.WebTemplates == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.WebTemplates(childComplexity), true
 
 	case "SalesOrder.company":
 		if e.ComplexityRoot.SalesOrder.Company == nil {
@@ -1894,6 +2332,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SignInPayload.Viewer(childComplexity), true
 
+	case "SiteSetting.name":
+		if e.ComplexityRoot.SiteSetting.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SiteSetting.Name(childComplexity), true
+	case "SiteSetting.value":
+		if e.ComplexityRoot.SiteSetting.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SiteSetting.Value(childComplexity), true
+
 	case "TablePermission.id":
 		if e.ComplexityRoot.TablePermission.ID == nil {
 			break
@@ -1937,6 +2388,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.TablePermission.Table(childComplexity), true
 
+	case "TemplatePreview.html":
+		if e.ComplexityRoot.TemplatePreview.HTML == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TemplatePreview.HTML(childComplexity), true
+
 	case "Unit.code":
 		if e.ComplexityRoot.Unit.Code == nil {
 			break
@@ -1975,6 +2433,55 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Viewer.Roles(childComplexity), true
 
+	case "WebPage.id":
+		if e.ComplexityRoot.WebPage.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebPage.ID(childComplexity), true
+	case "WebPage.inNav":
+		if e.ComplexityRoot.WebPage.InNav == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebPage.InNav(childComplexity), true
+	case "WebPage.navOrder":
+		if e.ComplexityRoot.WebPage.NavOrder == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebPage.NavOrder(childComplexity), true
+	case "WebPage.pageTemplate":
+		if e.ComplexityRoot.WebPage.PageTemplate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebPage.PageTemplate(childComplexity), true
+	case "WebPage.path":
+		if e.ComplexityRoot.WebPage.Path == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebPage.Path(childComplexity), true
+	case "WebPage.public":
+		if e.ComplexityRoot.WebPage.Public == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebPage.Public(childComplexity), true
+	case "WebPage.roles":
+		if e.ComplexityRoot.WebPage.Roles == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebPage.Roles(childComplexity), true
+	case "WebPage.title":
+		if e.ComplexityRoot.WebPage.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebPage.Title(childComplexity), true
+
 	case "WebRole.builtIn":
 		if e.ComplexityRoot.WebRole.BuiltIn == nil {
 			break
@@ -2000,6 +2507,79 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.WebRole.Name(childComplexity), true
 
+	case "WebTemplate.defaultSource":
+		if e.ComplexityRoot.WebTemplate.DefaultSource == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebTemplate.DefaultSource(childComplexity), true
+	case "WebTemplate.edited":
+		if e.ComplexityRoot.WebTemplate.Edited == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebTemplate.Edited(childComplexity), true
+	case "WebTemplate.history":
+		if e.ComplexityRoot.WebTemplate.History == nil {
+			break
+		}
+
+		args, err := ec.field_WebTemplate_history_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.WebTemplate.History(childComplexity, args["first"].(*int)), true
+	case "WebTemplate.id":
+		if e.ComplexityRoot.WebTemplate.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebTemplate.ID(childComplexity), true
+	case "WebTemplate.name":
+		if e.ComplexityRoot.WebTemplate.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebTemplate.Name(childComplexity), true
+	case "WebTemplate.source":
+		if e.ComplexityRoot.WebTemplate.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebTemplate.Source(childComplexity), true
+	case "WebTemplate.updatedAt":
+		if e.ComplexityRoot.WebTemplate.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebTemplate.UpdatedAt(childComplexity), true
+	case "WebTemplate.version":
+		if e.ComplexityRoot.WebTemplate.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebTemplate.Version(childComplexity), true
+
+	case "WebTemplateVersion.savedAt":
+		if e.ComplexityRoot.WebTemplateVersion.SavedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebTemplateVersion.SavedAt(childComplexity), true
+	case "WebTemplateVersion.source":
+		if e.ComplexityRoot.WebTemplateVersion.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebTemplateVersion.Source(childComplexity), true
+	case "WebTemplateVersion.version":
+		if e.ComplexityRoot.WebTemplateVersion.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebTemplateVersion.Version(childComplexity), true
+
 	}
 	return 0, false
 }
@@ -2014,15 +2594,18 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CustomerAccountInput", ec.unmarshalInputCustomerAccountInput),
 			graphql.NewInputUnmarshaler("InviteInput", ec.unmarshalInputInviteInput),
 			graphql.NewInputUnmarshaler("LegalEntityInput", ec.unmarshalInputLegalEntityInput),
+			graphql.NewInputUnmarshaler("MyProfileInput", ec.unmarshalInputMyProfileInput),
 			graphql.NewInputUnmarshaler("OrderFilter", ec.unmarshalInputOrderFilter),
 			graphql.NewInputUnmarshaler("OrderInformationInput", ec.unmarshalInputOrderInformationInput),
 			graphql.NewInputUnmarshaler("OrderLineInput", ec.unmarshalInputOrderLineInput),
+			graphql.NewInputUnmarshaler("PageTemplateInput", ec.unmarshalInputPageTemplateInput),
 			graphql.NewInputUnmarshaler("PriceInput", ec.unmarshalInputPriceInput),
 			graphql.NewInputUnmarshaler("PriceListInput", ec.unmarshalInputPriceListInput),
 			graphql.NewInputUnmarshaler("ProductInput", ec.unmarshalInputProductInput),
 			graphql.NewInputUnmarshaler("SignInInput", ec.unmarshalInputSignInInput),
 			graphql.NewInputUnmarshaler("TablePermissionInput", ec.unmarshalInputTablePermissionInput),
 			graphql.NewInputUnmarshaler("UnitInput", ec.unmarshalInputUnitInput),
+			graphql.NewInputUnmarshaler("WebPageInput", ec.unmarshalInputWebPageInput),
 			graphql.NewInputUnmarshaler("WebRoleInput", ec.unmarshalInputWebRoleInput),
 		)
 	}
@@ -2465,6 +3048,162 @@ extend type Mutation {
     "the unit"
     input: UnitInput!
   ): Unit!
+}
+`, BuiltIn: false},
+	{Name: "../schema/engine.graphqls", Input: `# The page engine (issue 10): web templates, page templates, web pages,
+# content snippets and site settings, administered through GraphQL.
+
+"A stored pongo2 template of the customer site; every save makes a new version."
+type WebTemplate {
+  id: ID!
+  "a name like Layout or OrderList, used by include and extends"
+  name: String!
+  "pongo2 source"
+  source: String!
+  "the current version, 1 for a new template"
+  version: Int!
+  "when the current version was saved"
+  updatedAt: DateTime!
+  "earlier saved versions, newest first"
+  history("how many, at most 100" first: Int = 20): [WebTemplateVersion!]!
+  "true when an administrator changed it since it was seeded from the shipped default (upgrades then leave it alone)"
+  edited: Boolean!
+  "the default this release ships for it when that differs from the source (null when equal or none ships), to compare before adopting it"
+  defaultSource: String
+}
+
+"One earlier saved version of a web template."
+type WebTemplateVersion {
+  "its version number, for rollbackWebTemplate"
+  version: Int!
+  "the source as saved then"
+  source: String!
+  "when it was saved"
+  savedAt: DateTime!
+}
+
+"A kind of page (Home, Orders, ...) and the web template that renders it."
+type PageTemplate {
+  id: ID!
+  "e.g. Home"
+  name: String!
+  "the template that renders pages of this kind"
+  webTemplate: WebTemplate!
+}
+
+"A site path and the page template that answers it."
+type WebPage {
+  id: ID!
+  "site path, e.g. / or /orders/new"
+  path: String!
+  "the page's title (navigation and the browser tab)"
+  title: String!
+  "the page template that renders it"
+  pageTemplate: PageTemplate!
+  "anonymous visitors may open it"
+  public: Boolean!
+  "shown in the site navigation (to viewers who may open it)"
+  inNav: Boolean!
+  "position in the navigation, lowest first"
+  navOrder: Int!
+  "roles that may open it when it is not public; empty means any signed-in viewer"
+  roles: [WebRole!]!
+}
+
+"The result of rendering an unsaved template source."
+type TemplatePreview {
+  "the rendered page"
+  html: String!
+}
+
+"Site text an administrator edits without touching a template, per language."
+type ContentSnippet {
+  id: ID!
+  "e.g. footer; templates read it as snippets.footer"
+  name: String!
+  "BCP 47 language (en, de-CH), or empty for every language"
+  language: String!
+  "the text"
+  value: String!
+}
+
+"A named site-wide value; templates read it as settings.<name>."
+type SiteSetting {
+  "e.g. site_name or company_name"
+  name: String!
+  "the value"
+  value: String!
+}
+
+"Creates or repoints a page template by name."
+input PageTemplateInput {
+  "the page template's name, e.g. Home"
+  name: String!
+  "the web template that renders it"
+  webTemplateName: String!
+}
+
+"Creates or changes the web page at a path."
+input WebPageInput {
+  "a path pattern such as /about or /orders/{id}"
+  path: String!
+  "the page's title"
+  title: String!
+  "the page template that renders it"
+  pageTemplateName: String!
+  "anonymous visitors may open it"
+  public: Boolean!
+  "roles that may open it when not public (empty: any signed-in viewer); unchanged when omitted"
+  roleIds: [ID!]
+  "shown in navigation; unchanged when omitted (false for a new page)"
+  inNav: Boolean
+  "position in navigation; unchanged when omitted (0 for a new page)"
+  navOrder: Int
+}
+
+extend type Query {
+  "admin: every web template, by name"
+  webTemplates: [WebTemplate!]!
+  "admin: the web template with this name, or null"
+  webTemplate("the template's name" name: String!): WebTemplate
+  "admin: every page template, by name"
+  pageTemplates: [PageTemplate!]!
+  "admin: every web page, in navigation order"
+  webPages: [WebPage!]!
+  "admin: render a template source against a page and a viewer without saving it"
+  previewWebTemplate(
+    "the unsaved pongo2 source"
+    source: String!
+    "the site path to render it for, e.g. /orders/123"
+    path: String!
+    "the contact to render as (default: the administrator)"
+    asContactId: ID
+  ): TemplatePreview!
+  "admin: every content snippet, by name and language"
+  contentSnippets: [ContentSnippet!]!
+  "admin: every site setting, by name"
+  siteSettings: [SiteSetting!]!
+}
+
+extend type Mutation {
+  "refused with BAD_USER_INPUT, naming the line, when the source does not parse"
+  saveWebTemplate("the template's name" name: String!, "the pongo2 source" source: String!): WebTemplate!
+  "saves an earlier version's source as the newest version"
+  rollbackWebTemplate("the template's name" name: String!, "the version to go back to" version: Int!): WebTemplate!
+  "refused with CONFLICT while a page template uses it or another template includes or extends it"
+  deleteWebTemplate("the template's name" name: String!): Boolean!
+  "creates or repoints a page template"
+  savePageTemplate(input: PageTemplateInput!): PageTemplate!
+  "creates or changes the web page at input.path"
+  saveWebPage(input: WebPageInput!): WebPage!
+  "deletes the web page at a path"
+  deleteWebPage("the page's path" path: String!): Boolean!
+  "creates or changes a snippet"
+  saveContentSnippet("the snippet's name" name: String!, "BCP 47 language, empty for every language" language: String = "", "the text" value: String!): ContentSnippet!
+  "deletes a snippet"
+  deleteContentSnippet("the snippet's name" name: String!, "its language" language: String = ""): Boolean!
+  "creates or changes a site setting"
+  saveSiteSetting("the setting's name" name: String!, "its value" value: String!): SiteSetting!
 }
 `, BuiltIn: false},
 	{Name: "../schema/identity.graphqls", Input: `"Who a request acts for: a signed-in contact, or an anonymous visitor."
@@ -3110,6 +3849,102 @@ extend type Mutation {
   ): Boolean!
 }
 `, BuiltIn: false},
+	{Name: "../schema/self.graphqls", Input: `# Self-service for contacts: their own profile and password, forgotten
+# passwords, and a look at an invitation code before redeeming it.
+
+extend type Contact {
+  "the contact's phone number as they typed it on their profile; null when they gave none"
+  phone: String
+}
+
+"What a signed-in contact may change about itself."
+input MyProfileInput {
+  "required, at most 100 characters"
+  firstName: String!
+  "required, at most 100 characters"
+  lastName: String!
+  "digits and + - ( ) . x /, at most 40 characters; absent keeps it, empty clears it"
+  phone: String
+}
+
+"What the sign-up page shows before asking for a password: whom an invitation code is for, or why it cannot be used."
+type InvitationCheck {
+  "true when redeemInvitation would accept the code (with a good password)"
+  usable: Boolean!
+  "when not usable: what happened and what to do, e.g. ask the administrator for a new invitation"
+  message: String
+  "when usable: the email the invitation is for, which becomes the sign-in"
+  email: String
+  "when usable: the invitee's first name"
+  firstName: String
+  "when usable: when the code stops working"
+  expiresAt: DateTime
+}
+
+"Whether a password reset link still works, for the reset page to say so before asking for a password."
+type PasswordResetCheck {
+  "true when resetPassword would accept the token (with a good password)"
+  usable: Boolean!
+  "when not usable: what happened and what to do, e.g. ask for a new link"
+  message: String
+}
+
+extend type Query {
+  "look at a password reset token without using it; anyone holding the token may ask"
+  passwordResetCheck(
+    "the token query parameter of the reset link"
+    token: String!
+  ): PasswordResetCheck!
+
+  "look at an invitation code from a sign-up link without using it; anyone holding the code may ask"
+  invitationCheck(
+    "the code from the sign-up link (its code query parameter)"
+    code: String!
+  ): InvitationCheck!
+}
+
+extend type Mutation {
+  """
+  Mail a single-use password reset link (valid one hour) to the contact with this email, when it can sign in and an
+  SMTP server is configured. Answers true whatever the case, so it never reveals whether an email is known; only a
+  malformed email is refused (BAD_USER_INPUT on email), and too many requests in a minute (UNAUTHENTICATED,
+  extensions.reason RATE_LIMITED). A new request voids the earlier links of the contact.
+  """
+  requestPasswordReset(
+    "the email the contact signs in with"
+    email: String!
+  ): Boolean!
+
+  """
+  Set a new password with the token from a reset link; the link then stops working and every session of the contact
+  ends. Refused with BAD_USER_INPUT on token (unknown, used, replaced or expired link: the message says what to do)
+  or on password (shorter than 12 characters, or the email). Does not sign in: sign in with the new password.
+  """
+  resetPassword(
+    "the token query parameter of the reset link"
+    token: String!
+    "the new password: 12 characters or more, not the email"
+    password: String!
+  ): Boolean!
+
+  "Change the viewer's own name and phone number (any signed-in contact; UNAUTHENTICATED otherwise)."
+  updateMyProfile(
+    "the new values"
+    input: MyProfileInput!
+  ): Contact!
+
+  """
+  Change the viewer's own password; its other sessions end, this one stays. BAD_USER_INPUT on currentPassword when it
+  is wrong (these count toward the sign-in rate limit) and on newPassword when it breaks the policy or is unchanged.
+  """
+  changePassword(
+    "the password the viewer signs in with now"
+    currentPassword: String!
+    "12 characters or more, not the email, not the current one"
+    newPassword: String!
+  ): Boolean!
+}
+`, BuiltIn: false},
 	{Name: "../schema/sync.graphqls", Input: `# The ERP sync (dual-write) as administrators see it. Each order's and
 # contact's own syncState and the order's erpOrderNumber are on SalesOrder
 # and Contact.
@@ -3293,6 +4128,8 @@ func (ec *executionContext) childFields_Contact(ctx context.Context, field graph
 		return ec.fieldContext_Contact_missingOrderFields(ctx, field)
 	case "disabled":
 		return ec.fieldContext_Contact_disabled(ctx, field)
+	case "phone":
+		return ec.fieldContext_Contact_phone(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Contact", field.Name)
 }
@@ -3317,6 +4154,20 @@ func (ec *executionContext) childFields_ContactEdge(ctx context.Context, field g
 		return ec.fieldContext_ContactEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ContactEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_ContentSnippet(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ContentSnippet_id(ctx, field)
+	case "name":
+		return ec.fieldContext_ContentSnippet_name(ctx, field)
+	case "language":
+		return ec.fieldContext_ContentSnippet_language(ctx, field)
+	case "value":
+		return ec.fieldContext_ContentSnippet_value(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ContentSnippet", field.Name)
 }
 
 func (ec *executionContext) childFields_CustomerAccount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3425,6 +4276,22 @@ func (ec *executionContext) childFields_Invitation(ctx context.Context, field gr
 	return nil, fmt.Errorf("no field named %q was found under type Invitation", field.Name)
 }
 
+func (ec *executionContext) childFields_InvitationCheck(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "usable":
+		return ec.fieldContext_InvitationCheck_usable(ctx, field)
+	case "message":
+		return ec.fieldContext_InvitationCheck_message(ctx, field)
+	case "email":
+		return ec.fieldContext_InvitationCheck_email(ctx, field)
+	case "firstName":
+		return ec.fieldContext_InvitationCheck_firstName(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_InvitationCheck_expiresAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InvitationCheck", field.Name)
+}
+
 func (ec *executionContext) childFields_InvitationConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "edges":
@@ -3479,6 +4346,28 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 		return ec.fieldContext_PageInfo_endCursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
+}
+
+func (ec *executionContext) childFields_PageTemplate(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_PageTemplate_id(ctx, field)
+	case "name":
+		return ec.fieldContext_PageTemplate_name(ctx, field)
+	case "webTemplate":
+		return ec.fieldContext_PageTemplate_webTemplate(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PageTemplate", field.Name)
+}
+
+func (ec *executionContext) childFields_PasswordResetCheck(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "usable":
+		return ec.fieldContext_PasswordResetCheck_usable(ctx, field)
+	case "message":
+		return ec.fieldContext_PasswordResetCheck_message(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PasswordResetCheck", field.Name)
 }
 
 func (ec *executionContext) childFields_PermissionDecision(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3651,6 +4540,16 @@ func (ec *executionContext) childFields_SignInPayload(ctx context.Context, field
 	return nil, fmt.Errorf("no field named %q was found under type SignInPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_SiteSetting(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_SiteSetting_name(ctx, field)
+	case "value":
+		return ec.fieldContext_SiteSetting_value(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SiteSetting", field.Name)
+}
+
 func (ec *executionContext) childFields_TablePermission(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -3669,6 +4568,14 @@ func (ec *executionContext) childFields_TablePermission(ctx context.Context, fie
 		return ec.fieldContext_TablePermission_parent(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type TablePermission", field.Name)
+}
+
+func (ec *executionContext) childFields_TemplatePreview(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "html":
+		return ec.fieldContext_TemplatePreview_html(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TemplatePreview", field.Name)
 }
 
 func (ec *executionContext) childFields_Unit(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3695,6 +4602,28 @@ func (ec *executionContext) childFields_Viewer(ctx context.Context, field graphq
 	return nil, fmt.Errorf("no field named %q was found under type Viewer", field.Name)
 }
 
+func (ec *executionContext) childFields_WebPage(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_WebPage_id(ctx, field)
+	case "path":
+		return ec.fieldContext_WebPage_path(ctx, field)
+	case "title":
+		return ec.fieldContext_WebPage_title(ctx, field)
+	case "pageTemplate":
+		return ec.fieldContext_WebPage_pageTemplate(ctx, field)
+	case "public":
+		return ec.fieldContext_WebPage_public(ctx, field)
+	case "inNav":
+		return ec.fieldContext_WebPage_inNav(ctx, field)
+	case "navOrder":
+		return ec.fieldContext_WebPage_navOrder(ctx, field)
+	case "roles":
+		return ec.fieldContext_WebPage_roles(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WebPage", field.Name)
+}
+
 func (ec *executionContext) childFields_WebRole(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -3707,6 +4636,40 @@ func (ec *executionContext) childFields_WebRole(ctx context.Context, field graph
 		return ec.fieldContext_WebRole_builtIn(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type WebRole", field.Name)
+}
+
+func (ec *executionContext) childFields_WebTemplate(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_WebTemplate_id(ctx, field)
+	case "name":
+		return ec.fieldContext_WebTemplate_name(ctx, field)
+	case "source":
+		return ec.fieldContext_WebTemplate_source(ctx, field)
+	case "version":
+		return ec.fieldContext_WebTemplate_version(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_WebTemplate_updatedAt(ctx, field)
+	case "history":
+		return ec.fieldContext_WebTemplate_history(ctx, field)
+	case "edited":
+		return ec.fieldContext_WebTemplate_edited(ctx, field)
+	case "defaultSource":
+		return ec.fieldContext_WebTemplate_defaultSource(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WebTemplate", field.Name)
+}
+
+func (ec *executionContext) childFields_WebTemplateVersion(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "version":
+		return ec.fieldContext_WebTemplateVersion_version(ctx, field)
+	case "source":
+		return ec.fieldContext_WebTemplateVersion_source(ctx, field)
+	case "savedAt":
+		return ec.fieldContext_WebTemplateVersion_savedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WebTemplateVersion", field.Name)
 }
 
 func (ec *executionContext) childFields___Directive(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3891,6 +4854,28 @@ func (ec *executionContext) field_Mutation_assignWebRole_args(ctx context.Contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_changePassword_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "currentPassword",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["currentPassword"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "newPassword",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["newPassword"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createContact_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3955,6 +4940,28 @@ func (ec *executionContext) field_Mutation_createWebRole_args(ctx context.Contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_deleteContentSnippet_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "name",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["name"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "language",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["language"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_deleteDeliveryAddress_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3997,6 +5004,20 @@ func (ec *executionContext) field_Mutation_deleteTablePermission_args(ctx contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_deleteWebPage_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "path",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["path"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_deleteWebRole_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4008,6 +5029,20 @@ func (ec *executionContext) field_Mutation_deleteWebRole_args(ctx context.Contex
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_deleteWebTemplate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "name",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["name"] = arg0
 	return args, nil
 }
 
@@ -4103,6 +5138,42 @@ func (ec *executionContext) field_Mutation_replayErpEvent_args(ctx context.Conte
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_requestPasswordReset_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "email",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["email"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_resetPassword_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "token",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["token"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "password",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["password"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_revokeInvitation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4114,6 +5185,58 @@ func (ec *executionContext) field_Mutation_revokeInvitation_args(ctx context.Con
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_rollbackWebTemplate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "name",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["name"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "version",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["version"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_saveContentSnippet_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "name",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["name"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "language",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["language"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "value",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["value"] = arg2
 	return args, nil
 }
 
@@ -4137,6 +5260,20 @@ func (ec *executionContext) field_Mutation_saveLegalEntity_args(ctx context.Cont
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (catalog.LegalEntityInput, error) {
 			return ec.unmarshalNLegalEntityInput2githubᚗcomᚋopenportalᚋportalᚋcatalogᚐLegalEntityInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_savePageTemplate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (engine.PageTemplateInput, error) {
+			return ec.unmarshalNPageTemplateInput2githubᚗcomᚋopenportalᚋportalᚋengineᚐPageTemplateInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -4173,6 +5310,28 @@ func (ec *executionContext) field_Mutation_saveProduct_args(ctx context.Context,
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_saveSiteSetting_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "name",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["name"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "value",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["value"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_saveTablePermission_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4198,6 +5357,42 @@ func (ec *executionContext) field_Mutation_saveUnit_args(ctx context.Context, ra
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_saveWebPage_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (engine.WebPageInput, error) {
+			return ec.unmarshalNWebPageInput2githubᚗcomᚋopenportalᚋportalᚋengineᚐWebPageInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_saveWebTemplate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "name",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["name"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "source",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["source"] = arg1
 	return args, nil
 }
 
@@ -4292,6 +5487,20 @@ func (ec *executionContext) field_Mutation_updateDeliveryAddress_args(ctx contex
 		return nil, err
 	}
 	args["input"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateMyProfile_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.MyProfileInput, error) {
+			return ec.unmarshalNMyProfileInput2githubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐMyProfileInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
 	return args, nil
 }
 
@@ -4523,6 +5732,20 @@ func (ec *executionContext) field_Query_explainPermission_args(ctx context.Conte
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_invitationCheck_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "code",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["code"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_invitations_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4597,6 +5820,50 @@ func (ec *executionContext) field_Query_orders_args(ctx context.Context, rawArgs
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_passwordResetCheck_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "token",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["token"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_previewWebTemplate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "source",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["source"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "path",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["path"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "asContactId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["asContactId"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_products_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4624,6 +5891,34 @@ func (ec *executionContext) field_Query_products_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["after"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_webTemplate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "name",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["name"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_WebTemplate_history_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
 	return args, nil
 }
 
@@ -5555,6 +6850,29 @@ func (ec *executionContext) fieldContext_Contact_disabled(_ context.Context, fie
 	return graphql.NewScalarFieldContext("Contact", field, false, false, "Boolean")
 }
 
+func (ec *executionContext) _Contact_phone(ctx context.Context, field graphql.CollectedField, obj *identity.Contact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Contact_phone(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Contact().Phone(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Contact_phone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Contact", field, true, true, "String")
+}
+
 func (ec *executionContext) _ContactConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.ContactConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5695,6 +7013,98 @@ func (ec *executionContext) fieldContext_ContactEdge_node(_ context.Context, fie
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _ContentSnippet_id(ctx context.Context, field graphql.CollectedField, obj *engine.ContentSnippet) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContentSnippet_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ContentSnippet_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ContentSnippet", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ContentSnippet_name(ctx context.Context, field graphql.CollectedField, obj *engine.ContentSnippet) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContentSnippet_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ContentSnippet_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ContentSnippet", field, false, false, "String")
+}
+
+func (ec *executionContext) _ContentSnippet_language(ctx context.Context, field graphql.CollectedField, obj *engine.ContentSnippet) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContentSnippet_language(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Language, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ContentSnippet_language(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ContentSnippet", field, false, false, "String")
+}
+
+func (ec *executionContext) _ContentSnippet_value(ctx context.Context, field graphql.CollectedField, obj *engine.ContentSnippet) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContentSnippet_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Value, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ContentSnippet_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ContentSnippet", field, false, false, "String")
 }
 
 func (ec *executionContext) _CustomerAccount_id(ctx context.Context, field graphql.CollectedField, obj *catalog.CustomerAccount) (ret graphql.Marshaler) {
@@ -6682,6 +8092,121 @@ func (ec *executionContext) fieldContext_Invitation_invitedBy(_ context.Context,
 	return fc, nil
 }
 
+func (ec *executionContext) _InvitationCheck_usable(ctx context.Context, field graphql.CollectedField, obj *identity.InvitationCheck) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InvitationCheck_usable(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Usable, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InvitationCheck_usable(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InvitationCheck", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _InvitationCheck_message(ctx context.Context, field graphql.CollectedField, obj *identity.InvitationCheck) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InvitationCheck_message(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Message, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_InvitationCheck_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InvitationCheck", field, false, false, "String")
+}
+
+func (ec *executionContext) _InvitationCheck_email(ctx context.Context, field graphql.CollectedField, obj *identity.InvitationCheck) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InvitationCheck_email(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Email, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_InvitationCheck_email(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InvitationCheck", field, false, false, "String")
+}
+
+func (ec *executionContext) _InvitationCheck_firstName(ctx context.Context, field graphql.CollectedField, obj *identity.InvitationCheck) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InvitationCheck_firstName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FirstName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_InvitationCheck_firstName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InvitationCheck", field, false, false, "String")
+}
+
+func (ec *executionContext) _InvitationCheck_expiresAt(ctx context.Context, field graphql.CollectedField, obj *identity.InvitationCheck) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InvitationCheck_expiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_InvitationCheck_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InvitationCheck", field, false, false, "DateTime")
+}
+
 func (ec *executionContext) _InvitationConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.InvitationConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7340,6 +8865,402 @@ func (ec *executionContext) fieldContext_Mutation_saveUnit(ctx context.Context, 
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_saveUnit_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_saveWebTemplate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_saveWebTemplate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SaveWebTemplate(ctx, fc.Args["name"].(string), fc.Args["source"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *engine.WebTemplate) graphql.Marshaler {
+			return ec.marshalNWebTemplate2ᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐWebTemplate(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_saveWebTemplate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WebTemplate(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_saveWebTemplate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_rollbackWebTemplate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_rollbackWebTemplate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RollbackWebTemplate(ctx, fc.Args["name"].(string), fc.Args["version"].(int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *engine.WebTemplate) graphql.Marshaler {
+			return ec.marshalNWebTemplate2ᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐWebTemplate(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_rollbackWebTemplate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WebTemplate(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_rollbackWebTemplate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteWebTemplate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteWebTemplate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteWebTemplate(ctx, fc.Args["name"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteWebTemplate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteWebTemplate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_savePageTemplate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_savePageTemplate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SavePageTemplate(ctx, fc.Args["input"].(engine.PageTemplateInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *engine.PageTemplate) graphql.Marshaler {
+			return ec.marshalNPageTemplate2ᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐPageTemplate(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_savePageTemplate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageTemplate(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_savePageTemplate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_saveWebPage(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_saveWebPage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SaveWebPage(ctx, fc.Args["input"].(engine.WebPageInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *engine.WebPage) graphql.Marshaler {
+			return ec.marshalNWebPage2ᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐWebPage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_saveWebPage(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WebPage(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_saveWebPage_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteWebPage(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteWebPage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteWebPage(ctx, fc.Args["path"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteWebPage(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteWebPage_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_saveContentSnippet(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_saveContentSnippet(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SaveContentSnippet(ctx, fc.Args["name"].(string), fc.Args["language"].(*string), fc.Args["value"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *engine.ContentSnippet) graphql.Marshaler {
+			return ec.marshalNContentSnippet2ᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐContentSnippet(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_saveContentSnippet(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ContentSnippet(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_saveContentSnippet_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteContentSnippet(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteContentSnippet(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteContentSnippet(ctx, fc.Args["name"].(string), fc.Args["language"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteContentSnippet(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteContentSnippet_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_saveSiteSetting(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_saveSiteSetting(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SaveSiteSetting(ctx, fc.Args["name"].(string), fc.Args["value"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *engine.SiteSetting) graphql.Marshaler {
+			return ec.marshalNSiteSetting2ᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐSiteSetting(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_saveSiteSetting(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SiteSetting(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_saveSiteSetting_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -8293,6 +10214,182 @@ func (ec *executionContext) fieldContext_Mutation_deleteTablePermission(ctx cont
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_requestPasswordReset(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_requestPasswordReset(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RequestPasswordReset(ctx, fc.Args["email"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_requestPasswordReset(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_requestPasswordReset_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_resetPassword(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_resetPassword(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ResetPassword(ctx, fc.Args["token"].(string), fc.Args["password"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_resetPassword(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_resetPassword_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateMyProfile(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateMyProfile(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateMyProfile(ctx, fc.Args["input"].(model.MyProfileInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *identity.Contact) graphql.Marshaler {
+			return ec.marshalNContact2ᚖgithubᚗcomᚋopenportalᚋportalᚋidentityᚐContact(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateMyProfile(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Contact(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateMyProfile_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_changePassword(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_changePassword(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ChangePassword(ctx, fc.Args["currentPassword"].(string), fc.Args["newPassword"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_changePassword(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_changePassword_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_replayErpEvent(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8381,6 +10478,130 @@ func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "String")
+}
+
+func (ec *executionContext) _PageTemplate_id(ctx context.Context, field graphql.CollectedField, obj *engine.PageTemplate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PageTemplate_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PageTemplate_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PageTemplate", field, false, false, "ID")
+}
+
+func (ec *executionContext) _PageTemplate_name(ctx context.Context, field graphql.CollectedField, obj *engine.PageTemplate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PageTemplate_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PageTemplate_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PageTemplate", field, false, false, "String")
+}
+
+func (ec *executionContext) _PageTemplate_webTemplate(ctx context.Context, field graphql.CollectedField, obj *engine.PageTemplate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PageTemplate_webTemplate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.PageTemplate().WebTemplate(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *engine.WebTemplate) graphql.Marshaler {
+			return ec.marshalNWebTemplate2ᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐWebTemplate(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PageTemplate_webTemplate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PageTemplate",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WebTemplate(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PasswordResetCheck_usable(ctx context.Context, field graphql.CollectedField, obj *identity.PasswordResetCheck) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PasswordResetCheck_usable(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Usable, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PasswordResetCheck_usable(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PasswordResetCheck", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _PasswordResetCheck_message(ctx context.Context, field graphql.CollectedField, obj *identity.PasswordResetCheck) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PasswordResetCheck_message(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Message, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PasswordResetCheck_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PasswordResetCheck", field, false, false, "String")
 }
 
 func (ec *executionContext) _PermissionDecision_allowed(ctx context.Context, field graphql.CollectedField, obj *policies.PermissionDecision) (ret graphql.Marshaler) {
@@ -9047,6 +11268,254 @@ func (ec *executionContext) fieldContext_Query_units(_ context.Context, field gr
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_webTemplates(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_webTemplates(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().WebTemplates(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*engine.WebTemplate) graphql.Marshaler {
+			return ec.marshalNWebTemplate2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐWebTemplateᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_webTemplates(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WebTemplate(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_webTemplate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_webTemplate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().WebTemplate(ctx, fc.Args["name"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *engine.WebTemplate) graphql.Marshaler {
+			return ec.marshalOWebTemplate2ᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐWebTemplate(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_webTemplate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WebTemplate(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_webTemplate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_pageTemplates(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_pageTemplates(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().PageTemplates(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*engine.PageTemplate) graphql.Marshaler {
+			return ec.marshalNPageTemplate2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐPageTemplateᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_pageTemplates(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageTemplate(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_webPages(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_webPages(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().WebPages(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*engine.WebPage) graphql.Marshaler {
+			return ec.marshalNWebPage2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐWebPageᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_webPages(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WebPage(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_previewWebTemplate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_previewWebTemplate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().PreviewWebTemplate(ctx, fc.Args["source"].(string), fc.Args["path"].(string), fc.Args["asContactId"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.TemplatePreview) graphql.Marshaler {
+			return ec.marshalNTemplatePreview2ᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐTemplatePreview(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_previewWebTemplate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TemplatePreview(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_previewWebTemplate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_contentSnippets(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_contentSnippets(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().ContentSnippets(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*engine.ContentSnippet) graphql.Marshaler {
+			return ec.marshalNContentSnippet2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐContentSnippetᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_contentSnippets(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ContentSnippet(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_siteSettings(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_siteSettings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().SiteSettings(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*engine.SiteSetting) graphql.Marshaler {
+			return ec.marshalNSiteSetting2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐSiteSettingᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_siteSettings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SiteSetting(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_contact(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9413,6 +11882,94 @@ func (ec *executionContext) fieldContext_Query_explainPermission(ctx context.Con
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_explainPermission_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_passwordResetCheck(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_passwordResetCheck(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().PasswordResetCheck(ctx, fc.Args["token"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *identity.PasswordResetCheck) graphql.Marshaler {
+			return ec.marshalNPasswordResetCheck2ᚖgithubᚗcomᚋopenportalᚋportalᚋidentityᚐPasswordResetCheck(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_passwordResetCheck(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PasswordResetCheck(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_passwordResetCheck_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_invitationCheck(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_invitationCheck(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().InvitationCheck(ctx, fc.Args["code"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *identity.InvitationCheck) graphql.Marshaler {
+			return ec.marshalNInvitationCheck2ᚖgithubᚗcomᚋopenportalᚋportalᚋidentityᚐInvitationCheck(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_invitationCheck(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InvitationCheck(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_invitationCheck_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -10489,6 +13046,52 @@ func (ec *executionContext) fieldContext_SignInPayload_expiresAt(_ context.Conte
 	return graphql.NewScalarFieldContext("SignInPayload", field, false, false, "DateTime")
 }
 
+func (ec *executionContext) _SiteSetting_name(ctx context.Context, field graphql.CollectedField, obj *engine.SiteSetting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SiteSetting_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SiteSetting_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SiteSetting", field, false, false, "String")
+}
+
+func (ec *executionContext) _SiteSetting_value(ctx context.Context, field graphql.CollectedField, obj *engine.SiteSetting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SiteSetting_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Value, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SiteSetting_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SiteSetting", field, false, false, "String")
+}
+
 func (ec *executionContext) _TablePermission_id(ctx context.Context, field graphql.CollectedField, obj *policies.TablePermission) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10668,6 +13271,29 @@ func (ec *executionContext) fieldContext_TablePermission_parent(_ context.Contex
 	return fc, nil
 }
 
+func (ec *executionContext) _TemplatePreview_html(ctx context.Context, field graphql.CollectedField, obj *model.TemplatePreview) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TemplatePreview_html(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HTML, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TemplatePreview_html(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TemplatePreview", field, false, false, "String")
+}
+
 func (ec *executionContext) _Unit_code(ctx context.Context, field graphql.CollectedField, obj *catalog.Unit) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10824,6 +13450,208 @@ func (ec *executionContext) fieldContext_Viewer_isAdministrator(_ context.Contex
 	return graphql.NewScalarFieldContext("Viewer", field, true, true, "Boolean")
 }
 
+func (ec *executionContext) _WebPage_id(ctx context.Context, field graphql.CollectedField, obj *engine.WebPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebPage_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebPage_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebPage", field, false, false, "ID")
+}
+
+func (ec *executionContext) _WebPage_path(ctx context.Context, field graphql.CollectedField, obj *engine.WebPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebPage_path(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Path, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebPage_path(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebPage", field, false, false, "String")
+}
+
+func (ec *executionContext) _WebPage_title(ctx context.Context, field graphql.CollectedField, obj *engine.WebPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebPage_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebPage_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebPage", field, false, false, "String")
+}
+
+func (ec *executionContext) _WebPage_pageTemplate(ctx context.Context, field graphql.CollectedField, obj *engine.WebPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebPage_pageTemplate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.WebPage().PageTemplate(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *engine.PageTemplate) graphql.Marshaler {
+			return ec.marshalNPageTemplate2ᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐPageTemplate(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebPage_pageTemplate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WebPage",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageTemplate(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WebPage_public(ctx context.Context, field graphql.CollectedField, obj *engine.WebPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebPage_public(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Public, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebPage_public(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebPage", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _WebPage_inNav(ctx context.Context, field graphql.CollectedField, obj *engine.WebPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebPage_inNav(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.InNav, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebPage_inNav(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebPage", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _WebPage_navOrder(ctx context.Context, field graphql.CollectedField, obj *engine.WebPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebPage_navOrder(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NavOrder, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebPage_navOrder(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebPage", field, false, false, "Int")
+}
+
+func (ec *executionContext) _WebPage_roles(ctx context.Context, field graphql.CollectedField, obj *engine.WebPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebPage_roles(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.WebPage().Roles(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*policies.WebRole) graphql.Marshaler {
+			return ec.marshalNWebRole2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐWebRoleᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebPage_roles(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WebPage",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WebRole(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _WebRole_id(ctx context.Context, field graphql.CollectedField, obj *policies.WebRole) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10914,6 +13742,280 @@ func (ec *executionContext) _WebRole_builtIn(ctx context.Context, field graphql.
 }
 func (ec *executionContext) fieldContext_WebRole_builtIn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("WebRole", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _WebTemplate_id(ctx context.Context, field graphql.CollectedField, obj *engine.WebTemplate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebTemplate_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebTemplate_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebTemplate", field, false, false, "ID")
+}
+
+func (ec *executionContext) _WebTemplate_name(ctx context.Context, field graphql.CollectedField, obj *engine.WebTemplate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebTemplate_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebTemplate_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebTemplate", field, false, false, "String")
+}
+
+func (ec *executionContext) _WebTemplate_source(ctx context.Context, field graphql.CollectedField, obj *engine.WebTemplate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebTemplate_source(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Source, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebTemplate_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebTemplate", field, false, false, "String")
+}
+
+func (ec *executionContext) _WebTemplate_version(ctx context.Context, field graphql.CollectedField, obj *engine.WebTemplate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebTemplate_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebTemplate_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebTemplate", field, false, false, "Int")
+}
+
+func (ec *executionContext) _WebTemplate_updatedAt(ctx context.Context, field graphql.CollectedField, obj *engine.WebTemplate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebTemplate_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebTemplate_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebTemplate", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _WebTemplate_history(ctx context.Context, field graphql.CollectedField, obj *engine.WebTemplate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebTemplate_history(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.WebTemplate().History(ctx, obj, fc.Args["first"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*engine.WebTemplateVersion) graphql.Marshaler {
+			return ec.marshalNWebTemplateVersion2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐWebTemplateVersionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebTemplate_history(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WebTemplate",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WebTemplateVersion(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_WebTemplate_history_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WebTemplate_edited(ctx context.Context, field graphql.CollectedField, obj *engine.WebTemplate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebTemplate_edited(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.WebTemplate().Edited(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebTemplate_edited(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebTemplate", field, true, true, "Boolean")
+}
+
+func (ec *executionContext) _WebTemplate_defaultSource(ctx context.Context, field graphql.CollectedField, obj *engine.WebTemplate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebTemplate_defaultSource(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.WebTemplate().DefaultSource(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_WebTemplate_defaultSource(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebTemplate", field, true, true, "String")
+}
+
+func (ec *executionContext) _WebTemplateVersion_version(ctx context.Context, field graphql.CollectedField, obj *engine.WebTemplateVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebTemplateVersion_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebTemplateVersion_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebTemplateVersion", field, false, false, "Int")
+}
+
+func (ec *executionContext) _WebTemplateVersion_source(ctx context.Context, field graphql.CollectedField, obj *engine.WebTemplateVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebTemplateVersion_source(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Source, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebTemplateVersion_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebTemplateVersion", field, false, false, "String")
+}
+
+func (ec *executionContext) _WebTemplateVersion_savedAt(ctx context.Context, field graphql.CollectedField, obj *engine.WebTemplateVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebTemplateVersion_savedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SavedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebTemplateVersion_savedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebTemplateVersion", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
@@ -12364,6 +15466,62 @@ func UnmarshalLegalEntityInput(ctx context.Context, raw any) (catalog.LegalEntit
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputMyProfileInput(ctx context.Context, obj any) (model.MyProfileInput, error) {
+	var it model.MyProfileInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"firstName", "lastName", "phone"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "firstName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("firstName"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FirstName = data
+		case "lastName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastName"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastName = data
+		case "phone":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("phone"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Phone = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalMyProfileInput unmarshals raw into the MyProfileInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalMyProfileInput(ctx context.Context, raw any) (model.MyProfileInput, error) {
+	var out model.MyProfileInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "MyProfileInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputOrderFilter(ctx context.Context, obj any) (orders.Filter, error) {
 	var it orders.Filter
 	if obj == nil {
@@ -12557,6 +15715,55 @@ func (ec *executionContext) unmarshalInputOrderLineInput(ctx context.Context, ob
 func UnmarshalOrderLineInput(ctx context.Context, raw any) (orders.LineInput, error) {
 	var out orders.LineInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "OrderLineInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputPageTemplateInput(ctx context.Context, obj any) (engine.PageTemplateInput, error) {
+	var it engine.PageTemplateInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "webTemplateName"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "webTemplateName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("webTemplateName"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WebTemplateName = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalPageTemplateInput unmarshals raw into the PageTemplateInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalPageTemplateInput(ctx context.Context, raw any) (engine.PageTemplateInput, error) {
+	var out engine.PageTemplateInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "PageTemplateInput", raw, &out)
 	return out, err
 }
 
@@ -12938,6 +16145,90 @@ func UnmarshalUnitInput(ctx context.Context, raw any) (catalog.UnitInput, error)
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputWebPageInput(ctx context.Context, obj any) (engine.WebPageInput, error) {
+	var it engine.WebPageInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"path", "title", "pageTemplateName", "public", "roleIds", "inNav", "navOrder"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "path":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("path"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Path = data
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "pageTemplateName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pageTemplateName"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PageTemplateName = data
+		case "public":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("public"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Public = data
+		case "roleIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("roleIds"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RoleIDs = data
+		case "inNav":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("inNav"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InNav = data
+		case "navOrder":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("navOrder"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NavOrder = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalWebPageInput unmarshals raw into the WebPageInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalWebPageInput(ctx context.Context, raw any) (engine.WebPageInput, error) {
+	var out engine.WebPageInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "WebPageInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputWebRoleInput(ctx context.Context, obj any) (policies.WebRoleInput, error) {
 	var it policies.WebRoleInput
 	if obj == nil {
@@ -13296,6 +16587,12 @@ func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, 
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "phone":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Contact_phone(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -13374,6 +16671,54 @@ func (ec *executionContext) _ContactEdge(ctx context.Context, sel ast.SelectionS
 			}
 		case "node":
 			out.Values[i] = ec._ContactEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var contentSnippetImplementors = []string{"ContentSnippet"}
+
+func (ec *executionContext) _ContentSnippet(ctx context.Context, sel ast.SelectionSet, obj *engine.ContentSnippet) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, contentSnippetImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ContentSnippet")
+		case "id":
+			out.Values[i] = ec._ContentSnippet_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._ContentSnippet_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "language":
+			out.Values[i] = ec._ContentSnippet_language(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "value":
+			out.Values[i] = ec._ContentSnippet_value(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -13734,6 +17079,59 @@ func (ec *executionContext) _Invitation(ctx context.Context, sel ast.SelectionSe
 	return out
 }
 
+var invitationCheckImplementors = []string{"InvitationCheck"}
+
+func (ec *executionContext) _InvitationCheck(ctx context.Context, sel ast.SelectionSet, obj *identity.InvitationCheck) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, invitationCheckImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InvitationCheck")
+		case "usable":
+			out.Values[i] = ec._InvitationCheck_usable(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "message":
+			out.Values[i] = ec._InvitationCheck_message(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "email":
+			out.Values[i] = ec._InvitationCheck_email(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "firstName":
+			out.Values[i] = ec._InvitationCheck_firstName(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "expiresAt":
+			out.Values[i] = ec._InvitationCheck_expiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var invitationConnectionImplementors = []string{"InvitationConnection"}
 
 func (ec *executionContext) _InvitationConnection(ctx context.Context, sel ast.SelectionSet, obj *model.InvitationConnection) graphql.Marshaler {
@@ -13983,6 +17381,69 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "saveWebTemplate":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_saveWebTemplate(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rollbackWebTemplate":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_rollbackWebTemplate(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteWebTemplate":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteWebTemplate(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "savePageTemplate":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_savePageTemplate(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "saveWebPage":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_saveWebPage(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteWebPage":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteWebPage(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "saveContentSnippet":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_saveContentSnippet(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteContentSnippet":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteContentSnippet(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "saveSiteSetting":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_saveSiteSetting(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "signIn":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_signIn(ctx, field)
@@ -14137,6 +17598,34 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "requestPasswordReset":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_requestPasswordReset(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "resetPassword":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_resetPassword(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateMyProfile":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateMyProfile(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "changePassword":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_changePassword(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "replayErpEvent":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_replayErpEvent(ctx, field)
@@ -14179,6 +17668,88 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 			}
 		case "endCursor":
 			out.Values[i] = ec._PageInfo_endCursor(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var pageTemplateImplementors = []string{"PageTemplate"}
+
+func (ec *executionContext) _PageTemplate(ctx context.Context, sel ast.SelectionSet, obj *engine.PageTemplate) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, pageTemplateImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PageTemplate")
+		case "id":
+			out.Values[i] = ec._PageTemplate_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "name":
+			out.Values[i] = ec._PageTemplate_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "webTemplate":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._PageTemplate_webTemplate(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var passwordResetCheckImplementors = []string{"PasswordResetCheck"}
+
+func (ec *executionContext) _PasswordResetCheck(ctx context.Context, sel ast.SelectionSet, obj *identity.PasswordResetCheck) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, passwordResetCheckImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PasswordResetCheck")
+		case "usable":
+			out.Values[i] = ec._PasswordResetCheck_usable(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "message":
+			out.Values[i] = ec._PasswordResetCheck_message(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
@@ -14480,6 +18051,48 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_units(ctx, field)
 				})
+		case "webTemplates":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_webTemplates(ctx, field)
+				})
+		case "webTemplate":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_webTemplate(ctx, field)
+				})
+		case "pageTemplates":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_pageTemplates(ctx, field)
+				})
+		case "webPages":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_webPages(ctx, field)
+				})
+		case "previewWebTemplate":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_previewWebTemplate(ctx, field)
+				})
+		case "contentSnippets":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_contentSnippets(ctx, field)
+				})
+		case "siteSettings":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_siteSettings(ctx, field)
+				})
 		case "contact":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, false,
@@ -14533,6 +18146,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_explainPermission(ctx, field)
+				})
+		case "passwordResetCheck":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_passwordResetCheck(ctx, field)
+				})
+		case "invitationCheck":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_invitationCheck(ctx, field)
 				})
 		case "erpEvents":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -14904,6 +18529,44 @@ func (ec *executionContext) _SignInPayload(ctx context.Context, sel ast.Selectio
 	return out
 }
 
+var siteSettingImplementors = []string{"SiteSetting"}
+
+func (ec *executionContext) _SiteSetting(ctx context.Context, sel ast.SelectionSet, obj *engine.SiteSetting) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, siteSettingImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SiteSetting")
+		case "name":
+			out.Values[i] = ec._SiteSetting_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "value":
+			out.Values[i] = ec._SiteSetting_value(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var tablePermissionImplementors = []string{"TablePermission"}
 
 func (ec *executionContext) _TablePermission(ctx context.Context, sel ast.SelectionSet, obj *policies.TablePermission) graphql.Marshaler {
@@ -14952,6 +18615,39 @@ func (ec *executionContext) _TablePermission(ctx context.Context, sel ast.Select
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._TablePermission_parent(ctx, field, obj)
 				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var templatePreviewImplementors = []string{"TemplatePreview"}
+
+func (ec *executionContext) _TemplatePreview(ctx context.Context, sel ast.SelectionSet, obj *model.TemplatePreview) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, templatePreviewImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TemplatePreview")
+		case "html":
+			out.Values[i] = ec._TemplatePreview_html(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -15058,6 +18754,76 @@ func (ec *executionContext) _Viewer(ctx context.Context, sel ast.SelectionSet, o
 	return out
 }
 
+var webPageImplementors = []string{"WebPage"}
+
+func (ec *executionContext) _WebPage(ctx context.Context, sel ast.SelectionSet, obj *engine.WebPage) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, webPageImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("WebPage")
+		case "id":
+			out.Values[i] = ec._WebPage_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "path":
+			out.Values[i] = ec._WebPage_path(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "title":
+			out.Values[i] = ec._WebPage_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "pageTemplate":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._WebPage_pageTemplate(ctx, field, obj)
+				})
+		case "public":
+			out.Values[i] = ec._WebPage_public(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "inNav":
+			out.Values[i] = ec._WebPage_inNav(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "navOrder":
+			out.Values[i] = ec._WebPage_navOrder(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "roles":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._WebPage_roles(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var webRoleImplementors = []string{"WebRole"}
 
 func (ec *executionContext) _WebRole(ctx context.Context, sel ast.SelectionSet, obj *policies.WebRole) graphql.Marshaler {
@@ -15086,6 +18852,120 @@ func (ec *executionContext) _WebRole(ctx context.Context, sel ast.SelectionSet, 
 			}
 		case "builtIn":
 			out.Values[i] = ec._WebRole_builtIn(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var webTemplateImplementors = []string{"WebTemplate"}
+
+func (ec *executionContext) _WebTemplate(ctx context.Context, sel ast.SelectionSet, obj *engine.WebTemplate) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, webTemplateImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("WebTemplate")
+		case "id":
+			out.Values[i] = ec._WebTemplate_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "name":
+			out.Values[i] = ec._WebTemplate_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "source":
+			out.Values[i] = ec._WebTemplate_source(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "version":
+			out.Values[i] = ec._WebTemplate_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._WebTemplate_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "history":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._WebTemplate_history(ctx, field, obj)
+				})
+		case "edited":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._WebTemplate_edited(ctx, field, obj)
+				})
+		case "defaultSource":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._WebTemplate_defaultSource(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var webTemplateVersionImplementors = []string{"WebTemplateVersion"}
+
+func (ec *executionContext) _WebTemplateVersion(ctx context.Context, sel ast.SelectionSet, obj *engine.WebTemplateVersion) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, webTemplateVersionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("WebTemplateVersion")
+		case "version":
+			out.Values[i] = ec._WebTemplateVersion_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "source":
+			out.Values[i] = ec._WebTemplateVersion_source(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "savedAt":
+			out.Values[i] = ec._WebTemplateVersion_savedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -15601,6 +19481,30 @@ func (ec *executionContext) unmarshalNContactInput2githubᚗcomᚋopenportalᚋp
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNContentSnippet2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐContentSnippetᚄ(ctx context.Context, sel ast.SelectionSet, v []*engine.ContentSnippet) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNContentSnippet2ᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐContentSnippet(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNContentSnippet2ᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐContentSnippet(ctx context.Context, sel ast.SelectionSet, v *engine.ContentSnippet) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ContentSnippet!")
+		return graphql.Null
+	}
+	return ec._ContentSnippet(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNCustomerAccount2ᚖgithubᚗcomᚋopenportalᚋportalᚋcatalogᚐCustomerAccount(ctx context.Context, sel ast.SelectionSet, v *catalog.CustomerAccount) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "CustomerAccount!")
@@ -15776,6 +19680,14 @@ func (ec *executionContext) marshalNInvitation2ᚖgithubᚗcomᚋopenportalᚋpo
 	return ec._Invitation(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNInvitationCheck2ᚖgithubᚗcomᚋopenportalᚋportalᚋidentityᚐInvitationCheck(ctx context.Context, sel ast.SelectionSet, v *identity.InvitationCheck) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "InvitationCheck!")
+		return graphql.Null
+	}
+	return ec._InvitationCheck(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNInvitationConnection2ᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐInvitationConnection(ctx context.Context, sel ast.SelectionSet, v *model.InvitationConnection) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "InvitationConnection!")
@@ -15860,6 +19772,11 @@ func (ec *executionContext) unmarshalNLegalEntityInput2githubᚗcomᚋopenportal
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNMyProfileInput2githubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐMyProfileInput(ctx context.Context, v any) (model.MyProfileInput, error) {
+	res, err := ec.unmarshalInputMyProfileInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNOrderInformationInput2githubᚗcomᚋopenportalᚋportalᚋordersᚐInformationInput(ctx context.Context, v any) (orders.InformationInput, error) {
 	res, err := ec.unmarshalInputOrderInformationInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -15891,6 +19808,43 @@ func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋopenportalᚋport
 		return graphql.Null
 	}
 	return ec._PageInfo(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPageTemplate2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐPageTemplateᚄ(ctx context.Context, sel ast.SelectionSet, v []*engine.PageTemplate) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPageTemplate2ᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐPageTemplate(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPageTemplate2ᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐPageTemplate(ctx context.Context, sel ast.SelectionSet, v *engine.PageTemplate) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PageTemplate!")
+		return graphql.Null
+	}
+	return ec._PageTemplate(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNPageTemplateInput2githubᚗcomᚋopenportalᚋportalᚋengineᚐPageTemplateInput(ctx context.Context, v any) (engine.PageTemplateInput, error) {
+	res, err := ec.unmarshalInputPageTemplateInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPasswordResetCheck2ᚖgithubᚗcomᚋopenportalᚋportalᚋidentityᚐPasswordResetCheck(ctx context.Context, sel ast.SelectionSet, v *identity.PasswordResetCheck) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PasswordResetCheck!")
+		return graphql.Null
+	}
+	return ec._PasswordResetCheck(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNPermissionDecision2ᚖgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐPermissionDecision(ctx context.Context, sel ast.SelectionSet, v *policies.PermissionDecision) graphql.Marshaler {
@@ -16115,6 +20069,30 @@ func (ec *executionContext) marshalNSignInPayload2ᚖgithubᚗcomᚋopenportal�
 	return ec._SignInPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNSiteSetting2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐSiteSettingᚄ(ctx context.Context, sel ast.SelectionSet, v []*engine.SiteSetting) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSiteSetting2ᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐSiteSetting(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSiteSetting2ᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐSiteSetting(ctx context.Context, sel ast.SelectionSet, v *engine.SiteSetting) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SiteSetting!")
+		return graphql.Null
+	}
+	return ec._SiteSetting(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalString(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -16197,6 +20175,14 @@ func (ec *executionContext) unmarshalNTablePermissionInput2githubᚗcomᚋopenpo
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNTemplatePreview2ᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐTemplatePreview(ctx context.Context, sel ast.SelectionSet, v *model.TemplatePreview) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TemplatePreview!")
+		return graphql.Null
+	}
+	return ec._TemplatePreview(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNUnit2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋcatalogᚐUnitᚄ(ctx context.Context, sel ast.SelectionSet, v []*catalog.Unit) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -16234,6 +20220,35 @@ func (ec *executionContext) marshalNViewer2ᚖgithubᚗcomᚋopenportalᚋportal
 	return ec._Viewer(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNWebPage2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐWebPageᚄ(ctx context.Context, sel ast.SelectionSet, v []*engine.WebPage) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNWebPage2ᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐWebPage(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNWebPage2ᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐWebPage(ctx context.Context, sel ast.SelectionSet, v *engine.WebPage) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "WebPage!")
+		return graphql.Null
+	}
+	return ec._WebPage(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNWebPageInput2githubᚗcomᚋopenportalᚋportalᚋengineᚐWebPageInput(ctx context.Context, v any) (engine.WebPageInput, error) {
+	res, err := ec.unmarshalInputWebPageInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNWebRole2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐWebRoleᚄ(ctx context.Context, sel ast.SelectionSet, v []*policies.WebRole) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -16261,6 +20276,54 @@ func (ec *executionContext) marshalNWebRole2ᚖgithubᚗcomᚋopenportalᚋporta
 func (ec *executionContext) unmarshalNWebRoleInput2githubᚗcomᚋopenportalᚋportalᚋpoliciesᚐWebRoleInput(ctx context.Context, v any) (policies.WebRoleInput, error) {
 	res, err := ec.unmarshalInputWebRoleInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNWebTemplate2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐWebTemplateᚄ(ctx context.Context, sel ast.SelectionSet, v []*engine.WebTemplate) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNWebTemplate2ᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐWebTemplate(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNWebTemplate2ᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐWebTemplate(ctx context.Context, sel ast.SelectionSet, v *engine.WebTemplate) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "WebTemplate!")
+		return graphql.Null
+	}
+	return ec._WebTemplate(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNWebTemplateVersion2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐWebTemplateVersionᚄ(ctx context.Context, sel ast.SelectionSet, v []*engine.WebTemplateVersion) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNWebTemplateVersion2ᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐWebTemplateVersion(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNWebTemplateVersion2ᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐWebTemplateVersion(ctx context.Context, sel ast.SelectionSet, v *engine.WebTemplateVersion) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "WebTemplateVersion!")
+		return graphql.Null
+	}
+	return ec._WebTemplateVersion(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx context.Context, sel ast.SelectionSet, v introspection.Directive) graphql.Marshaler {
@@ -16547,6 +20610,41 @@ func (ec *executionContext) marshalOErpEventState2ᚖgithubᚗcomᚋopenportal�
 	return res
 }
 
+func (ec *executionContext) unmarshalOID2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNID2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOID2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNID2string(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalOID2ᚖstring(ctx context.Context, v any) (*string, error) {
 	if v == nil {
 		return nil, nil
@@ -16671,6 +20769,13 @@ func (ec *executionContext) marshalOTablePermission2ᚖgithubᚗcomᚋopenportal
 		return graphql.Null
 	}
 	return ec._TablePermission(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOWebTemplate2ᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐWebTemplate(ctx context.Context, sel ast.SelectionSet, v *engine.WebTemplate) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._WebTemplate(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.EnumValue) graphql.Marshaler {

@@ -90,6 +90,16 @@ type InvitationEdge struct {
 type Mutation struct {
 }
 
+// What a signed-in contact may change about itself.
+type MyProfileInput struct {
+	// required, at most 100 characters
+	FirstName string `json:"firstName"`
+	// required, at most 100 characters
+	LastName string `json:"lastName"`
+	// digits and + - ( ) . x /, at most 40 characters; absent keeps it, empty clears it
+	Phone *string `json:"phone,omitempty"`
+}
+
 // Where a page of a list ends, for fetching the next one (Relay cursor connections).
 type PageInfo struct {
 	// true when there are rows after this page: ask again with after: endCursor
@@ -144,6 +154,12 @@ type SignInInput struct {
 	Email string `json:"email"`
 	// the contact's password
 	Password string `json:"password"`
+}
+
+// The result of rendering an unsaved template source.
+type TemplatePreview struct {
+	// the rendered page
+	HTML string `json:"html"`
 }
 
 // Where an invitation stands.
