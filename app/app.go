@@ -26,6 +26,7 @@ import (
 	"github.com/openportal/portal/engine"
 	"github.com/openportal/portal/graph"
 	"github.com/openportal/portal/identity"
+	"github.com/openportal/portal/manage"
 	"github.com/openportal/portal/metrics"
 	"github.com/openportal/portal/orders"
 	"github.com/openportal/portal/pagetemplates"
@@ -106,8 +107,11 @@ type App struct {
 	// on "/"; nil for one-shot commands.
 	Site *site.Running
 
-	// Upcoming parts add their field here, e.g.
-	//	Manage *manage.UI        // /manage: a server.Route "/manage/"
+	// Manage is the administration app at /manage/ (administrators only;
+	// it works through /graphql).
+	Manage *manage.UI
+
+	// Upcoming parts add their field here.
 
 	// Server is the HTTP surface; Handler is Server.Handler(), what
 	// http.Server serves.
@@ -185,6 +189,12 @@ func New(ctx context.Context, db *bun.DB, cfg Config, logger *slog.Logger) (*App
 		a.onClose(a.Site.Close)
 		routes = append(routes, server.Route{Pattern: "/", Handler: a.Site, Viewer: true})
 	}
+
+	if a.Manage, err = manage.New(); err != nil {
+		a.Close()
+		return nil, err
+	}
+	routes = append(routes, server.Route{Pattern: manage.Prefix, Handler: a.Manage, Viewer: true})
 
 	a.Server = &server.Server{DB: db, Logger: logger, GraphQL: a.GraphQL, Identity: a.Identity,
 		SecureCookies:  cfg.SecureCookies,

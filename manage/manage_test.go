@@ -1,0 +1,128 @@
+package manage
+
+import (
+	"bufio"
+	"crypto/sha256"
+	"encoding/hex"
+	"io/fs"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	portal "github.com/openportal/portal"
+)
+
+// TestDistIsBuilt fails when manage/dist was not rebuilt after a change
+// under manage/ui: the build records the sha256 of each input in
+// dist/sources.txt, and this compares them with the files as they are
+// (without Node: it only hashes).
+func TestDistIsBuilt(t *testing.T) {
+	recorded := map[string]string{}
+	f, err := os.Open("dist/sources.txt")
+	if err != nil {
+		t.Fatalf("%v: build the app: cd manage/ui && npm ci && npm run build", err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		sum, name, ok := strings.Cut(sc.Text(), "  ")
+		if !ok {
+			t.Fatalf("dist/sources.txt: bad line %q", sc.Text())
+		}
+		recorded[name] = sum
+	}
+	current := map[string]string{}
+	add := func(name string) {
+		b, err := os.ReadFile(filepath.Join("ui", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := sha256.Sum256(b)
+		current[name] = hex.EncodeToString(s[:])
+	}
+	for _, n := range []string{"package.json", "package-lock.json", "build.mjs"} {
+		add(n)
+	}
+	err = filepath.WalkDir("ui/src", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel("ui", p)
+		add(filepath.ToSlash(rel))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stale []string
+	for n, s := range current {
+		if recorded[n] != s {
+			stale = append(stale, n+" (changed or new)")
+		}
+	}
+	for n := range recorded {
+		if _, ok := current[n]; !ok {
+			stale = append(stale, n+" (deleted)")
+		}
+	}
+	sort.Strings(stale)
+	if len(stale) > 0 {
+		t.Errorf("manage/dist is out of date with manage/ui: %s.\nRebuild and commit it: cd manage/ui && npm ci && npm run build && git add ../dist",
+			strings.Join(stale, ", "))
+	}
+}
+
+// TestAccess: only administrators get the app or any of its files.
+func TestAccess(t *testing.T) {
+	u, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	anon := &portal.Viewer{}
+	customer := &portal.Viewer{ContactID: "c1", RoleKeys: []string{portal.RoleAuthenticatedUsers}}
+	admin := &portal.Viewer{ContactID: "a1", RoleKeys: []string{portal.RoleAuthenticatedUsers, portal.RoleAdministrators}}
+	tests := []struct {
+		name     string
+		viewer   *portal.Viewer
+		method   string
+		path     string
+		status   int
+		location string
+		body     string
+	}{
+		{"anonymous index goes to sign-in", anon, "GET", "/manage/", http.StatusSeeOther, "/signin?next=%2Fmanage%2F", ""},
+		{"anonymous asset goes to sign-in", anon, "GET", "/manage/app.js", http.StatusSeeOther, "/signin?next=%2Fmanage%2F", ""},
+		{"customer gets 403 page", customer, "GET", "/manage/", http.StatusForbidden, "", "Administrators only"},
+		{"customer gets no asset", customer, "GET", "/manage/app.js", http.StatusForbidden, "", "Administrators only"},
+		{"admin gets the shell", admin, "GET", "/manage/", http.StatusOK, "", `<main id="main"`},
+		{"admin gets the script", admin, "GET", "/manage/app.js", http.StatusOK, "", ""},
+		{"admin gets the styles", admin, "GET", "/manage/app.css", http.StatusOK, "", ":root"},
+		{"unknown file", admin, "GET", "/manage/nope.js", http.StatusNotFound, "", ""},
+		{"sources list is not served", admin, "GET", "/manage/sources.txt", http.StatusNotFound, "", ""},
+		{"post refused", admin, "POST", "/manage/", http.StatusMethodNotAllowed, "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := httptest.NewRequest(tt.method, tt.path, nil)
+			r = r.WithContext(portal.WithViewer(r.Context(), tt.viewer))
+			w := httptest.NewRecorder()
+			u.ServeHTTP(w, r)
+			if w.Code != tt.status {
+				t.Fatalf("status %d, want %d: %s", w.Code, tt.status, w.Body)
+			}
+			if got := w.Header().Get("Location"); got != tt.location {
+				t.Errorf("Location %q, want %q", got, tt.location)
+			}
+			if !strings.Contains(w.Body.String(), tt.body) {
+				t.Errorf("body lacks %q: %s", tt.body, w.Body)
+			}
+			if tt.status == http.StatusOK && w.Header().Get("Content-Security-Policy") == "" {
+				t.Error("no Content-Security-Policy")
+			}
+		})
+	}
+}
