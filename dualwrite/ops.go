@@ -152,3 +152,30 @@ func (o *Ops) Replay(ctx context.Context, id string) (*Event, error) {
 	}
 	return &out, nil
 }
+
+// EventsAbout lists, for each of these orders or contacts, the events about
+// it, newest first: the ERP's last answers on an order's page.
+func (o *Ops) EventsAbout(ctx context.Context, aggregateIDs []string) ([][]*Event, error) {
+	if err := requireAdmin(ctx); err != nil {
+		return nil, err
+	}
+	out := make([][]*Event, len(aggregateIDs))
+	valid := db.ValidIDs(aggregateIDs)
+	if len(valid) == 0 {
+		return out, nil
+	}
+	var rows []*Event
+	if err := o.DB.NewRaw("SELECT "+eventColumns+" FROM outbox_event WHERE aggregate_id IN (?) ORDER BY created_at DESC, id DESC",
+		bun.List(valid)).Scan(ctx, &rows); err != nil {
+		return nil, err
+	}
+	for i, id := range aggregateIDs {
+		out[i] = []*Event{}
+		for _, e := range rows {
+			if e.AggregateID == id {
+				out[i] = append(out[i], e)
+			}
+		}
+	}
+	return out, nil
+}

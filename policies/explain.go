@@ -15,6 +15,7 @@ import (
 // PermissionDecision answers "may this contact do this": whether it may,
 // the permissions that grant it, and a sentence saying why (not).
 type PermissionDecision struct {
+	Privilege   Privilege
 	Allowed     bool
 	GrantedBy   []*TablePermission
 	Explanation string
@@ -78,7 +79,7 @@ func (a *Admin) Explain(ctx context.Context, contactID, table string, priv Privi
 	}
 	v := &portal.Viewer{ContactID: contactID, CustomerAccount: c.CustomerAccountID.String}
 	subs := s.subjects(v)
-	d := &PermissionDecision{GrantedBy: []*TablePermission{}}
+	d := &PermissionDecision{Privilege: priv, GrantedBy: []*TablePermission{}}
 	if c.Disabled {
 		d.Explanation = fmt.Sprintf("%s is disabled and cannot sign in, so it can do nothing.", c.Email)
 		return d, nil

@@ -52,7 +52,9 @@ type ResolverRoot interface {
 	TablePermission() TablePermissionResolver
 	Viewer() ViewerResolver
 	WebPage() WebPageResolver
+	WebRole() WebRoleResolver
 	WebTemplate() WebTemplateResolver
+	OrderFilter() OrderFilterResolver
 }
 
 type DirectiveRoot struct {
@@ -139,6 +141,17 @@ type ComplexityRoot struct {
 		Name              func(childComplexity int) int
 		PriceList         func(childComplexity int) int
 		ShipToCountry     func(childComplexity int) int
+	}
+
+	CustomerAccountConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	CustomerAccountEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	ErpEvent struct {
@@ -257,6 +270,7 @@ type ComplexityRoot struct {
 		UpdateMyProfile        func(childComplexity int, input model.MyProfileInput) int
 		UpdateOrderInformation func(childComplexity int, orderID string, input orders.InformationInput) int
 		UpdateOrderLine        func(childComplexity int, lineID string, input orders.LineInput) int
+		UpdateWebRole          func(childComplexity int, id string, input policies.WebRoleInput) int
 	}
 
 	PageInfo struct {
@@ -279,6 +293,14 @@ type ComplexityRoot struct {
 		Allowed     func(childComplexity int) int
 		Explanation func(childComplexity int) int
 		GrantedBy   func(childComplexity int) int
+		Privilege   func(childComplexity int) int
+	}
+
+	PermissionTable struct {
+		Name   func(childComplexity int) int
+		Noun   func(childComplexity int) int
+		Parent func(childComplexity int) int
+		Scopes func(childComplexity int) int
 	}
 
 	PriceList struct {
@@ -309,30 +331,35 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		AuditLog           func(childComplexity int, first *int, after *string, contactID *string) int
-		Contact            func(childComplexity int, id string) int
-		Contacts           func(childComplexity int, search *string, first *int, after *string) int
-		ContentSnippets    func(childComplexity int) int
-		CustomerAccount    func(childComplexity int, id string) int
-		ErpEvents          func(childComplexity int, state *dualwrite.EventState, first *int, after *string) int
-		ExplainPermission  func(childComplexity int, contactID string, table string, privilege policies.Privilege, recordID *string) int
-		InvitationCheck    func(childComplexity int, code string) int
-		Invitations        func(childComplexity int, first *int, after *string, contactID *string) int
-		LegalEntities      func(childComplexity int) int
-		Order              func(childComplexity int, id string) int
-		Orders             func(childComplexity int, first *int, after *string, filter *orders.Filter) int
-		PageTemplates      func(childComplexity int) int
-		PasswordResetCheck func(childComplexity int, token string) int
-		PreviewWebTemplate func(childComplexity int, source string, path string, asContactID *string) int
-		Products           func(childComplexity int, search *string, first *int, after *string) int
-		SiteSettings       func(childComplexity int) int
-		TablePermissions   func(childComplexity int) int
-		Units              func(childComplexity int) int
-		Viewer             func(childComplexity int) int
-		WebPages           func(childComplexity int) int
-		WebRoles           func(childComplexity int) int
-		WebTemplate        func(childComplexity int, name string) int
-		WebTemplates       func(childComplexity int) int
+		AuditActions        func(childComplexity int) int
+		AuditLog            func(childComplexity int, first *int, after *string, contactID *string, action *string, from *time.Time, to *time.Time) int
+		Contact             func(childComplexity int, id string) int
+		ContactAccess       func(childComplexity int, contactID string) int
+		Contacts            func(childComplexity int, search *string, first *int, after *string) int
+		ContentSnippets     func(childComplexity int) int
+		CustomerAccount     func(childComplexity int, id string) int
+		CustomerAccounts    func(childComplexity int, company *string, search *string, first *int, after *string) int
+		ErpEvents           func(childComplexity int, state *dualwrite.EventState, first *int, after *string) int
+		ExplainPermission   func(childComplexity int, contactID string, table string, privilege policies.Privilege, recordID *string) int
+		InvitationCheck     func(childComplexity int, code string) int
+		Invitations         func(childComplexity int, first *int, after *string, contactID *string) int
+		LegalEntities       func(childComplexity int) int
+		Order               func(childComplexity int, id string) int
+		Orders              func(childComplexity int, first *int, after *string, filter *orders.Filter) int
+		PageTemplates       func(childComplexity int) int
+		PasswordResetCheck  func(childComplexity int, token string) int
+		PermissionTables    func(childComplexity int) int
+		PreviewTemplateEdit func(childComplexity int, name string, source string, path string, asContactID *string) int
+		PreviewWebTemplate  func(childComplexity int, source string, path string, asContactID *string) int
+		Products            func(childComplexity int, search *string, first *int, after *string) int
+		SiteSettings        func(childComplexity int) int
+		TablePermissions    func(childComplexity int) int
+		Units               func(childComplexity int) int
+		Viewer              func(childComplexity int) int
+		WebPages            func(childComplexity int) int
+		WebRoles            func(childComplexity int) int
+		WebTemplate         func(childComplexity int, name string) int
+		WebTemplates        func(childComplexity int) int
 	}
 
 	SalesOrder struct {
@@ -343,6 +370,7 @@ type ComplexityRoot struct {
 		CustomerAccount            func(childComplexity int) int
 		CustomerRequisition        func(childComplexity int) int
 		DeliveryAddressDescription func(childComplexity int) int
+		ErpEvents                  func(childComplexity int) int
 		ErpOrderNumber             func(childComplexity int) int
 		ID                         func(childComplexity int) int
 		InvoiceAccount             func(childComplexity int) int
@@ -392,6 +420,11 @@ type ComplexityRoot struct {
 		Value func(childComplexity int) int
 	}
 
+	TableAccess struct {
+		Decisions func(childComplexity int) int
+		Table     func(childComplexity int) int
+	}
+
 	TablePermission struct {
 		ID         func(childComplexity int) int
 		Name       func(childComplexity int) int
@@ -433,6 +466,7 @@ type ComplexityRoot struct {
 		BuiltIn     func(childComplexity int) int
 		Description func(childComplexity int) int
 		ID          func(childComplexity int) int
+		Members     func(childComplexity int, search *string, first *int, after *string) int
 		Name        func(childComplexity int) int
 	}
 
@@ -523,6 +557,7 @@ type MutationResolver interface {
 	EnableContact(ctx context.Context, id string) (*identity.Contact, error)
 	InviteContact(ctx context.Context, input identity.InviteInput) (*identity.InvitationPayload, error)
 	RevokeInvitation(ctx context.Context, id string) (*identity.Invitation, error)
+	UpdateWebRole(ctx context.Context, id string, input policies.WebRoleInput) (*policies.WebRole, error)
 	CreateOrder(ctx context.Context, input orders.InformationInput) (*orders.Order, error)
 	UpdateOrderInformation(ctx context.Context, orderID string, input orders.InformationInput) (*orders.Order, error)
 	AddOrderLine(ctx context.Context, orderID string, input orders.LineInput) (*orders.Order, error)
@@ -566,7 +601,12 @@ type QueryResolver interface {
 	Contact(ctx context.Context, id string) (*identity.Contact, error)
 	Contacts(ctx context.Context, search *string, first *int, after *string) (*model.ContactConnection, error)
 	Invitations(ctx context.Context, first *int, after *string, contactID *string) (*model.InvitationConnection, error)
-	AuditLog(ctx context.Context, first *int, after *string, contactID *string) (*model.AuditEntryConnection, error)
+	AuditLog(ctx context.Context, first *int, after *string, contactID *string, action *string, from *time.Time, to *time.Time) (*model.AuditEntryConnection, error)
+	PermissionTables(ctx context.Context) ([]*policies.PermissionTable, error)
+	ContactAccess(ctx context.Context, contactID string) ([]*policies.TableAccess, error)
+	CustomerAccounts(ctx context.Context, company *string, search *string, first *int, after *string) (*model.CustomerAccountConnection, error)
+	AuditActions(ctx context.Context) ([]string, error)
+	PreviewTemplateEdit(ctx context.Context, name string, source string, path string, asContactID *string) (*model.TemplatePreview, error)
 	Orders(ctx context.Context, first *int, after *string, filter *orders.Filter) (*model.SalesOrderConnection, error)
 	Order(ctx context.Context, id string) (*orders.Order, error)
 	WebRoles(ctx context.Context) ([]*policies.WebRole, error)
@@ -587,6 +627,8 @@ type SalesOrderResolver interface {
 	PriceList(ctx context.Context, obj *orders.Order) (*catalog.PriceList, error)
 
 	Lines(ctx context.Context, obj *orders.Order) ([]*orders.Line, error)
+
+	ErpEvents(ctx context.Context, obj *orders.Order) ([]*dualwrite.Event, error)
 }
 type SalesOrderLineResolver interface {
 	Product(ctx context.Context, obj *orders.Line) (*catalog.Product, error)
@@ -605,10 +647,17 @@ type WebPageResolver interface {
 
 	Roles(ctx context.Context, obj *engine.WebPage) ([]*policies.WebRole, error)
 }
+type WebRoleResolver interface {
+	Members(ctx context.Context, obj *policies.WebRole, search *string, first *int, after *string) (*model.ContactConnection, error)
+}
 type WebTemplateResolver interface {
 	History(ctx context.Context, obj *engine.WebTemplate, first *int) ([]*engine.WebTemplateVersion, error)
 	Edited(ctx context.Context, obj *engine.WebTemplate) (bool, error)
 	DefaultSource(ctx context.Context, obj *engine.WebTemplate) (*string, error)
+}
+
+type OrderFilterResolver interface {
+	SyncState(ctx context.Context, obj *orders.Filter, data []model.SyncState) error
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -972,6 +1021,38 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CustomerAccount.ShipToCountry(childComplexity), true
+
+	case "CustomerAccountConnection.edges":
+		if e.ComplexityRoot.CustomerAccountConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerAccountConnection.Edges(childComplexity), true
+	case "CustomerAccountConnection.pageInfo":
+		if e.ComplexityRoot.CustomerAccountConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerAccountConnection.PageInfo(childComplexity), true
+	case "CustomerAccountConnection.totalCount":
+		if e.ComplexityRoot.CustomerAccountConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerAccountConnection.TotalCount(childComplexity), true
+
+	case "CustomerAccountEdge.cursor":
+		if e.ComplexityRoot.CustomerAccountEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerAccountEdge.Cursor(childComplexity), true
+	case "CustomerAccountEdge.node":
+		if e.ComplexityRoot.CustomerAccountEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerAccountEdge.Node(childComplexity), true
 
 	case "ErpEvent.aggregateId":
 		if e.ComplexityRoot.ErpEvent.AggregateID == nil {
@@ -1725,6 +1806,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateOrderLine(childComplexity, args["lineId"].(string), args["input"].(orders.LineInput)), true
+	case "Mutation.updateWebRole":
+		if e.ComplexityRoot.Mutation.UpdateWebRole == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateWebRole_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateWebRole(childComplexity, args["id"].(string), args["input"].(policies.WebRoleInput)), true
 
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
@@ -1789,6 +1881,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PermissionDecision.GrantedBy(childComplexity), true
+	case "PermissionDecision.privilege":
+		if e.ComplexityRoot.PermissionDecision.Privilege == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PermissionDecision.Privilege(childComplexity), true
+
+	case "PermissionTable.name":
+		if e.ComplexityRoot.PermissionTable.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PermissionTable.Name(childComplexity), true
+	case "PermissionTable.noun":
+		if e.ComplexityRoot.PermissionTable.Noun == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PermissionTable.Noun(childComplexity), true
+	case "PermissionTable.parent":
+		if e.ComplexityRoot.PermissionTable.Parent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PermissionTable.Parent(childComplexity), true
+	case "PermissionTable.scopes":
+		if e.ComplexityRoot.PermissionTable.Scopes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PermissionTable.Scopes(childComplexity), true
 
 	case "PriceList.code":
 		if e.ComplexityRoot.PriceList.Code == nil {
@@ -1889,6 +2012,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ProductEdge.Node(childComplexity), true
 
+	case "Query.auditActions":
+		if e.ComplexityRoot.Query.AuditActions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.AuditActions(childComplexity), true
 	case "Query.auditLog":
 		if e.ComplexityRoot.Query.AuditLog == nil {
 			break
@@ -1899,7 +2028,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.AuditLog(childComplexity, args["first"].(*int), args["after"].(*string), args["contactId"].(*string)), true
+		return e.ComplexityRoot.Query.AuditLog(childComplexity, args["first"].(*int), args["after"].(*string), args["contactId"].(*string), args["action"].(*string), args["from"].(*time.Time), args["to"].(*time.Time)), true
 	case "Query.contact":
 		if e.ComplexityRoot.Query.Contact == nil {
 			break
@@ -1911,6 +2040,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Contact(childComplexity, args["id"].(string)), true
+	case "Query.contactAccess":
+		if e.ComplexityRoot.Query.ContactAccess == nil {
+			break
+		}
+
+		args, err := ec.field_Query_contactAccess_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ContactAccess(childComplexity, args["contactId"].(string)), true
 	case "Query.contacts":
 		if e.ComplexityRoot.Query.Contacts == nil {
 			break
@@ -1939,6 +2079,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.CustomerAccount(childComplexity, args["id"].(string)), true
+	case "Query.customerAccounts":
+		if e.ComplexityRoot.Query.CustomerAccounts == nil {
+			break
+		}
+
+		args, err := ec.field_Query_customerAccounts_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.CustomerAccounts(childComplexity, args["company"].(*string), args["search"].(*string), args["first"].(*int), args["after"].(*string)), true
 	case "Query.erpEvents":
 		if e.ComplexityRoot.Query.ErpEvents == nil {
 			break
@@ -2029,6 +2180,23 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.PasswordResetCheck(childComplexity, args["token"].(string)), true
+	case "Query.permissionTables":
+		if e.ComplexityRoot.Query.PermissionTables == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.PermissionTables(childComplexity), true
+	case "Query.previewTemplateEdit":
+		if e.ComplexityRoot.Query.PreviewTemplateEdit == nil {
+			break
+		}
+
+		args, err := ec.field_Query_previewTemplateEdit_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.PreviewTemplateEdit(childComplexity, args["name"].(string), args["source"].(string), args["path"].(string), args["asContactId"].(*string)), true
 	case "Query.previewWebTemplate":
 		if e.ComplexityRoot.Query.PreviewWebTemplate == nil {
 			break
@@ -2147,6 +2315,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SalesOrder.DeliveryAddressDescription(childComplexity), true
+	case "SalesOrder.erpEvents":
+		if e.ComplexityRoot.SalesOrder.ErpEvents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SalesOrder.ErpEvents(childComplexity), true
 	case "SalesOrder.erpOrderNumber":
 		if e.ComplexityRoot.SalesOrder.ErpOrderNumber == nil {
 			break
@@ -2345,6 +2519,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SiteSetting.Value(childComplexity), true
 
+	case "TableAccess.decisions":
+		if e.ComplexityRoot.TableAccess.Decisions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TableAccess.Decisions(childComplexity), true
+	case "TableAccess.table":
+		if e.ComplexityRoot.TableAccess.Table == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TableAccess.Table(childComplexity), true
+
 	case "TablePermission.id":
 		if e.ComplexityRoot.TablePermission.ID == nil {
 			break
@@ -2500,6 +2687,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.WebRole.ID(childComplexity), true
+	case "WebRole.members":
+		if e.ComplexityRoot.WebRole.Members == nil {
+			break
+		}
+
+		args, err := ec.field_WebRole_members_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.WebRole.Members(childComplexity, args["search"].(*string), args["first"].(*int), args["after"].(*string)), true
 	case "WebRole.name":
 		if e.ComplexityRoot.WebRole.Name == nil {
 			break
@@ -3465,6 +3663,12 @@ extend type Query {
     after: String
     "only what this contact did or had done to it"
     contactId: ID
+    "only this action (e.g. contact.created), or every action starting with it when it ends in a dot (e.g. contact.)"
+    action: String
+    "only entries on or after this day (UTC)"
+    from: Date
+    "only entries on or before this day (UTC)"
+    to: Date
   ): AuditEntryConnection!
 }
 
@@ -3516,6 +3720,130 @@ extend type Mutation {
     "the invitation's id"
     id: ID!
   ): Invitation!
+}
+`, BuiltIn: false},
+	{Name: "../schema/manage.graphqls", Input: `# What the administration screens at /manage need beyond the rest of the
+# API (issue 12): renaming roles and listing their members, the permission
+# editor's table list, a contact's access to every table, order filters for
+# administrators, an order's ERP events, customer accounts to pick from, and
+# the audit log's actions. Permissions are checked in the domain packages.
+
+"A table that table permissions govern, with what a permission on it may be: what the permission editor offers."
+type PermissionTable {
+  "the table's name, as on TablePermission.table"
+  name: String!
+  "what one of its rows is called in sentences, e.g. order"
+  noun: String!
+  "the scopes a permission on this table may have"
+  scopes: [PermissionScope!]!
+  "the table whose permission a PARENT permission on this table follows; null when PARENT does not apply"
+  parent: String
+}
+
+"What a contact may do to one table, privilege by privilege, and why."
+type TableAccess {
+  "the table"
+  table: PermissionTable!
+  "one decision per privilege, in the order READ, CREATE, WRITE, DELETE, APPEND, APPEND_TO"
+  decisions: [PermissionDecision!]!
+}
+
+extend type PermissionDecision {
+  "the privilege decided"
+  privilege: Privilege!
+}
+
+extend type WebRole {
+  "contacts assigned this role, by last name (READ on web_role and on those contacts). Authenticated users and Anonymous users have no members: they apply to every signed-in contact and every visitor"
+  members(
+    "matches first name, last name or email, case-insensitively, anywhere in them"
+    search: String
+    "page size, 0 to 100"
+    first: Int = 20
+    "the endCursor of the previous page; absent for the first page"
+    after: String
+  ): ContactConnection!
+}
+
+extend input OrderFilter {
+  "only orders in one of these sync states"
+  syncState: [SyncState!]
+  "only orders of this customer account"
+  customerAccountId: ID
+  "matches the order number or the ERP order number, case-insensitively, anywhere in it"
+  number: String
+}
+
+extend type SalesOrder {
+  "the events sent to the ERP about this order, newest first, each with the ERP's last answer. Administrators only (FORBIDDEN otherwise)"
+  erpEvents: [ErpEvent!]
+}
+
+"A page of customer accounts (Relay connection)."
+type CustomerAccountConnection {
+  "the accounts of this page, by company and account number"
+  edges: [CustomerAccountEdge!]!
+  "whether more pages follow, and the cursor to fetch the next"
+  pageInfo: PageInfo!
+  "how many accounts match in all pages"
+  totalCount: Int!
+}
+
+"A customer account in a page, with its cursor."
+type CustomerAccountEdge {
+  "pass as after to continue after this account"
+  cursor: String!
+  "the account"
+  node: CustomerAccount!
+}
+
+extend type Query {
+  "the tables table permissions govern, by name, with the scopes each may have (READ on table_permission)"
+  permissionTables: [PermissionTable!]!
+  "what the contact may do to every table, privilege by privilege, each decided and explained as explainPermission does (READ on table_permission)"
+  contactAccess(
+    "the contact asked about"
+    contactId: ID!
+  ): [TableAccess!]!
+  "customer accounts the viewer may read, by company code and account number"
+  customerAccounts(
+    "only this company's accounts (legal entity code)"
+    company: String
+    "matches the account number or name, case-insensitively, anywhere in them"
+    search: String
+    "page size, 0 to 100"
+    first: Int = 20
+    "the endCursor of the previous page; absent for the first page"
+    after: String
+  ): CustomerAccountConnection!
+  "the actions the audit log holds, by name, for filtering it (READ on audit_log)"
+  auditActions: [String!]!
+}
+
+extend type Mutation {
+  "renames a web role or changes its description (WRITE on web_role). Built-in roles keep their names (CONFLICT); their descriptions may change"
+  updateWebRole(
+    "the role's id"
+    id: ID!
+    "the new name and description"
+    input: WebRoleInput!
+  ): WebRole!
+}
+`, BuiltIn: false},
+	{Name: "../schema/manage_templates.graphqls", Input: `# The /manage template editor (issue 12).
+
+extend type Query {
+  "admin: render the page at path as a contact with the web template name replaced by an unsaved source; unlike previewWebTemplate the template need not be the page's own, so a layout or an included template is previewed on any page using it. A source that does not compile is refused like saveWebTemplate (BAD_USER_INPUT, extensions line and column), so it doubles as the editor's check before saving."
+  previewTemplateEdit(
+    "the web template being edited, e.g. Layout"
+    name: String!
+    "its unsaved pongo2 source"
+    source: String!
+    "the site path to render, e.g. / or /orders/123"
+    path: String!
+    "the contact to render as (default: the administrator)"
+    asContactId: ID
+  ): TemplatePreview!
 }
 `, BuiltIn: false},
 	{Name: "../schema/orders.graphqls", Input: `"The ERP's processing statuses after SUBMITTED; they only move forward, or to CANCELLED."
@@ -4198,6 +4526,28 @@ func (ec *executionContext) childFields_CustomerAccount(ctx context.Context, fie
 	return nil, fmt.Errorf("no field named %q was found under type CustomerAccount", field.Name)
 }
 
+func (ec *executionContext) childFields_CustomerAccountConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_CustomerAccountConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_CustomerAccountConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_CustomerAccountConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CustomerAccountConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_CustomerAccountEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_CustomerAccountEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_CustomerAccountEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CustomerAccountEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_ErpEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -4378,8 +4728,24 @@ func (ec *executionContext) childFields_PermissionDecision(ctx context.Context, 
 		return ec.fieldContext_PermissionDecision_grantedBy(ctx, field)
 	case "explanation":
 		return ec.fieldContext_PermissionDecision_explanation(ctx, field)
+	case "privilege":
+		return ec.fieldContext_PermissionDecision_privilege(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PermissionDecision", field.Name)
+}
+
+func (ec *executionContext) childFields_PermissionTable(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_PermissionTable_name(ctx, field)
+	case "noun":
+		return ec.fieldContext_PermissionTable_noun(ctx, field)
+	case "scopes":
+		return ec.fieldContext_PermissionTable_scopes(ctx, field)
+	case "parent":
+		return ec.fieldContext_PermissionTable_parent(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PermissionTable", field.Name)
 }
 
 func (ec *executionContext) childFields_PriceList(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4478,6 +4844,8 @@ func (ec *executionContext) childFields_SalesOrder(ctx context.Context, field gr
 		return ec.fieldContext_SalesOrder_createdAt(ctx, field)
 	case "submittedAt":
 		return ec.fieldContext_SalesOrder_submittedAt(ctx, field)
+	case "erpEvents":
+		return ec.fieldContext_SalesOrder_erpEvents(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SalesOrder", field.Name)
 }
@@ -4548,6 +4916,16 @@ func (ec *executionContext) childFields_SiteSetting(ctx context.Context, field g
 		return ec.fieldContext_SiteSetting_value(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SiteSetting", field.Name)
+}
+
+func (ec *executionContext) childFields_TableAccess(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "table":
+		return ec.fieldContext_TableAccess_table(ctx, field)
+	case "decisions":
+		return ec.fieldContext_TableAccess_decisions(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TableAccess", field.Name)
 }
 
 func (ec *executionContext) childFields_TablePermission(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4634,6 +5012,8 @@ func (ec *executionContext) childFields_WebRole(ctx context.Context, field graph
 		return ec.fieldContext_WebRole_description(ctx, field)
 	case "builtIn":
 		return ec.fieldContext_WebRole_builtIn(ctx, field)
+	case "members":
+		return ec.fieldContext_WebRole_members(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type WebRole", field.Name)
 }
@@ -5548,6 +5928,28 @@ func (ec *executionContext) field_Mutation_updateOrderLine_args(ctx context.Cont
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_updateWebRole_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (policies.WebRoleInput, error) {
+			return ec.unmarshalNWebRoleInput2githubᚗcomᚋopenportalᚋportalᚋpoliciesᚐWebRoleInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Product_price_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -5603,6 +6005,44 @@ func (ec *executionContext) field_Query_auditLog_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["contactId"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "action",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["action"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "from",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["from"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "to",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["to"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_contactAccess_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "contactId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["contactId"] = arg0
 	return args, nil
 }
 
@@ -5661,6 +6101,44 @@ func (ec *executionContext) field_Query_customerAccount_args(ctx context.Context
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_customerAccounts_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "company",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["company"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "search",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["search"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg3
 	return args, nil
 }
 
@@ -5834,6 +6312,44 @@ func (ec *executionContext) field_Query_passwordResetCheck_args(ctx context.Cont
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_previewTemplateEdit_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "name",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["name"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "source",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["source"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "path",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["path"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "asContactId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["asContactId"] = arg3
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_previewWebTemplate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -5905,6 +6421,36 @@ func (ec *executionContext) field_Query_webTemplate_args(ctx context.Context, ra
 		return nil, err
 	}
 	args["name"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_WebRole_members_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "search",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["search"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
 	return args, nil
 }
 
@@ -7413,6 +7959,148 @@ func (ec *executionContext) fieldContext_CustomerAccount_contacts(ctx context.Co
 	if fc.Args, err = ec.field_CustomerAccount_contacts_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CustomerAccountConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.CustomerAccountConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerAccountConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.CustomerAccountEdge) graphql.Marshaler {
+			return ec.marshalNCustomerAccountEdge2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐCustomerAccountEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerAccountConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CustomerAccountConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CustomerAccountEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CustomerAccountConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.CustomerAccountConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerAccountConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerAccountConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CustomerAccountConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CustomerAccountConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.CustomerAccountConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerAccountConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerAccountConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerAccountConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CustomerAccountEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.CustomerAccountEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerAccountEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerAccountEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerAccountEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _CustomerAccountEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.CustomerAccountEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerAccountEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *catalog.CustomerAccount) graphql.Marshaler {
+			return ec.marshalNCustomerAccount2ᚖgithubᚗcomᚋopenportalᚋportalᚋcatalogᚐCustomerAccount(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerAccountEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CustomerAccountEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CustomerAccount(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -9642,6 +10330,50 @@ func (ec *executionContext) fieldContext_Mutation_revokeInvitation(ctx context.C
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_updateWebRole(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateWebRole(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateWebRole(ctx, fc.Args["id"].(string), fc.Args["input"].(policies.WebRoleInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *policies.WebRole) graphql.Marshaler {
+			return ec.marshalNWebRole2ᚖgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐWebRole(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateWebRole(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WebRole(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateWebRole_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_createOrder(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10682,6 +11414,121 @@ func (ec *executionContext) fieldContext_PermissionDecision_explanation(_ contex
 	return graphql.NewScalarFieldContext("PermissionDecision", field, false, false, "String")
 }
 
+func (ec *executionContext) _PermissionDecision_privilege(ctx context.Context, field graphql.CollectedField, obj *policies.PermissionDecision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PermissionDecision_privilege(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Privilege, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v policies.Privilege) graphql.Marshaler {
+			return ec.marshalNPrivilege2githubᚗcomᚋopenportalᚋportalᚋpoliciesᚐPrivilege(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PermissionDecision_privilege(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PermissionDecision", field, false, false, "Privilege")
+}
+
+func (ec *executionContext) _PermissionTable_name(ctx context.Context, field graphql.CollectedField, obj *policies.PermissionTable) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PermissionTable_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PermissionTable_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PermissionTable", field, false, false, "String")
+}
+
+func (ec *executionContext) _PermissionTable_noun(ctx context.Context, field graphql.CollectedField, obj *policies.PermissionTable) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PermissionTable_noun(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Noun, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PermissionTable_noun(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PermissionTable", field, false, false, "String")
+}
+
+func (ec *executionContext) _PermissionTable_scopes(ctx context.Context, field graphql.CollectedField, obj *policies.PermissionTable) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PermissionTable_scopes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Scopes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []policies.PermissionScope) graphql.Marshaler {
+			return ec.marshalNPermissionScope2ᚕgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐPermissionScopeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PermissionTable_scopes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PermissionTable", field, false, false, "PermissionScope")
+}
+
+func (ec *executionContext) _PermissionTable_parent(ctx context.Context, field graphql.CollectedField, obj *policies.PermissionTable) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PermissionTable_parent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Parent, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PermissionTable_parent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PermissionTable", field, false, false, "String")
+}
+
 func (ec *executionContext) _PriceList_id(ctx context.Context, field graphql.CollectedField, obj *catalog.PriceList) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11658,7 +12505,7 @@ func (ec *executionContext) _Query_auditLog(ctx context.Context, field graphql.C
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().AuditLog(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["contactId"].(*string))
+			return ec.Resolvers.Query().AuditLog(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["contactId"].(*string), fc.Args["action"].(*string), fc.Args["from"].(*time.Time), fc.Args["to"].(*time.Time))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.AuditEntryConnection) graphql.Marshaler {
@@ -11686,6 +12533,193 @@ func (ec *executionContext) fieldContext_Query_auditLog(ctx context.Context, fie
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_auditLog_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_permissionTables(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_permissionTables(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().PermissionTables(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*policies.PermissionTable) graphql.Marshaler {
+			return ec.marshalNPermissionTable2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐPermissionTableᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_permissionTables(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PermissionTable(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_contactAccess(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_contactAccess(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ContactAccess(ctx, fc.Args["contactId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*policies.TableAccess) graphql.Marshaler {
+			return ec.marshalNTableAccess2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐTableAccessᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_contactAccess(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TableAccess(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_contactAccess_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_customerAccounts(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_customerAccounts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().CustomerAccounts(ctx, fc.Args["company"].(*string), fc.Args["search"].(*string), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CustomerAccountConnection) graphql.Marshaler {
+			return ec.marshalNCustomerAccountConnection2ᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐCustomerAccountConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_customerAccounts(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CustomerAccountConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_customerAccounts_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_auditActions(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_auditActions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().AuditActions(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_auditActions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Query", field, true, true, "String")
+}
+
+func (ec *executionContext) _Query_previewTemplateEdit(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_previewTemplateEdit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().PreviewTemplateEdit(ctx, fc.Args["name"].(string), fc.Args["source"].(string), fc.Args["path"].(string), fc.Args["asContactId"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.TemplatePreview) graphql.Marshaler {
+			return ec.marshalNTemplatePreview2ᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐTemplatePreview(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_previewTemplateEdit(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TemplatePreview(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_previewTemplateEdit_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -12610,6 +13644,38 @@ func (ec *executionContext) fieldContext_SalesOrder_submittedAt(_ context.Contex
 	return graphql.NewScalarFieldContext("SalesOrder", field, false, false, "DateTime")
 }
 
+func (ec *executionContext) _SalesOrder_erpEvents(ctx context.Context, field graphql.CollectedField, obj *orders.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SalesOrder_erpEvents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.SalesOrder().ErpEvents(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*dualwrite.Event) graphql.Marshaler {
+			return ec.marshalOErpEvent2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋdualwriteᚐEventᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SalesOrder_erpEvents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SalesOrder",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ErpEvent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _SalesOrderConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.SalesOrderConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13090,6 +14156,70 @@ func (ec *executionContext) _SiteSetting_value(ctx context.Context, field graphq
 }
 func (ec *executionContext) fieldContext_SiteSetting_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SiteSetting", field, false, false, "String")
+}
+
+func (ec *executionContext) _TableAccess_table(ctx context.Context, field graphql.CollectedField, obj *policies.TableAccess) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TableAccess_table(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Table, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *policies.PermissionTable) graphql.Marshaler {
+			return ec.marshalNPermissionTable2ᚖgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐPermissionTable(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TableAccess_table(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TableAccess",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PermissionTable(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TableAccess_decisions(ctx context.Context, field graphql.CollectedField, obj *policies.TableAccess) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TableAccess_decisions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Decisions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*policies.PermissionDecision) graphql.Marshaler {
+			return ec.marshalNPermissionDecision2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐPermissionDecisionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TableAccess_decisions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TableAccess",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PermissionDecision(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _TablePermission_id(ctx context.Context, field graphql.CollectedField, obj *policies.TablePermission) (ret graphql.Marshaler) {
@@ -13742,6 +14872,50 @@ func (ec *executionContext) _WebRole_builtIn(ctx context.Context, field graphql.
 }
 func (ec *executionContext) fieldContext_WebRole_builtIn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("WebRole", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _WebRole_members(ctx context.Context, field graphql.CollectedField, obj *policies.WebRole) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebRole_members(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.WebRole().Members(ctx, obj, fc.Args["search"].(*string), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ContactConnection) graphql.Marshaler {
+			return ec.marshalNContactConnection2ᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐContactConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebRole_members(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WebRole",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ContactConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_WebRole_members_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _WebTemplate_id(ctx context.Context, field graphql.CollectedField, obj *engine.WebTemplate) (ret graphql.Marshaler) {
@@ -15533,7 +16707,7 @@ func (ec *executionContext) unmarshalInputOrderFilter(ctx context.Context, obj a
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"status", "contactId", "submittedFrom", "submittedTo"}
+	fieldsInOrder := [...]string{"status", "contactId", "submittedFrom", "submittedTo", "syncState", "customerAccountId", "number"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -15568,6 +16742,29 @@ func (ec *executionContext) unmarshalInputOrderFilter(ctx context.Context, obj a
 				return it, err
 			}
 			it.SubmittedTo = data
+		case "syncState":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("syncState"))
+			data, err := ec.unmarshalOSyncState2ᚕgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐSyncStateᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			if err = ec.Resolvers.OrderFilter().SyncState(ctx, &it, data); err != nil {
+				return it, err
+			}
+		case "customerAccountId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerAccountId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomerAccountID = data
+		case "number":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("number"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Number = data
 		}
 	}
 	return it, nil
@@ -16827,6 +18024,87 @@ func (ec *executionContext) _CustomerAccount(ctx context.Context, sel ast.Select
 	return out
 }
 
+var customerAccountConnectionImplementors = []string{"CustomerAccountConnection"}
+
+func (ec *executionContext) _CustomerAccountConnection(ctx context.Context, sel ast.SelectionSet, obj *model.CustomerAccountConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, customerAccountConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CustomerAccountConnection")
+		case "edges":
+			out.Values[i] = ec._CustomerAccountConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._CustomerAccountConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._CustomerAccountConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var customerAccountEdgeImplementors = []string{"CustomerAccountEdge"}
+
+func (ec *executionContext) _CustomerAccountEdge(ctx context.Context, sel ast.SelectionSet, obj *model.CustomerAccountEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, customerAccountEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CustomerAccountEdge")
+		case "cursor":
+			out.Values[i] = ec._CustomerAccountEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._CustomerAccountEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var erpEventImplementors = []string{"ErpEvent"}
 
 func (ec *executionContext) _ErpEvent(ctx context.Context, sel ast.SelectionSet, obj *dualwrite.Event) graphql.Marshaler {
@@ -17507,6 +18785,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "updateWebRole":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateWebRole(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "createOrder":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createOrder(ctx, field)
@@ -17794,6 +19079,59 @@ func (ec *executionContext) _PermissionDecision(ctx context.Context, sel ast.Sel
 		case "explanation":
 			out.Values[i] = ec._PermissionDecision_explanation(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "privilege":
+			out.Values[i] = ec._PermissionDecision_privilege(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var permissionTableImplementors = []string{"PermissionTable"}
+
+func (ec *executionContext) _PermissionTable(ctx context.Context, sel ast.SelectionSet, obj *policies.PermissionTable) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, permissionTableImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PermissionTable")
+		case "name":
+			out.Values[i] = ec._PermissionTable_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "noun":
+			out.Values[i] = ec._PermissionTable_noun(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "scopes":
+			out.Values[i] = ec._PermissionTable_scopes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "parent":
+			out.Values[i] = ec._PermissionTable_parent(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -18117,6 +19455,36 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_auditLog(ctx, field)
 				})
+		case "permissionTables":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_permissionTables(ctx, field)
+				})
+		case "contactAccess":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_contactAccess(ctx, field)
+				})
+		case "customerAccounts":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_customerAccounts(ctx, field)
+				})
+		case "auditActions":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_auditActions(ctx, field)
+				})
+		case "previewTemplateEdit":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_previewTemplateEdit(ctx, field)
+				})
 		case "orders":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -18314,6 +19682,12 @@ func (ec *executionContext) _SalesOrder(ctx context.Context, sel ast.SelectionSe
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "erpEvents":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SalesOrder_erpEvents(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -18547,6 +19921,44 @@ func (ec *executionContext) _SiteSetting(ctx context.Context, sel ast.SelectionS
 			}
 		case "value":
 			out.Values[i] = ec._SiteSetting_value(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var tableAccessImplementors = []string{"TableAccess"}
+
+func (ec *executionContext) _TableAccess(ctx context.Context, sel ast.SelectionSet, obj *policies.TableAccess) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, tableAccessImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TableAccess")
+		case "table":
+			out.Values[i] = ec._TableAccess_table(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "decisions":
+			out.Values[i] = ec._TableAccess_decisions(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -18838,23 +20250,29 @@ func (ec *executionContext) _WebRole(ctx context.Context, sel ast.SelectionSet, 
 		case "id":
 			out.Values[i] = ec._WebRole_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "name":
 			out.Values[i] = ec._WebRole_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "description":
 			out.Values[i] = ec._WebRole_description(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "builtIn":
 			out.Values[i] = ec._WebRole_builtIn(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "members":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._WebRole_members(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -19513,6 +20931,38 @@ func (ec *executionContext) marshalNCustomerAccount2ᚖgithubᚗcomᚋopenportal
 	return ec._CustomerAccount(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNCustomerAccountConnection2ᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐCustomerAccountConnection(ctx context.Context, sel ast.SelectionSet, v *model.CustomerAccountConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CustomerAccountConnection!")
+		return graphql.Null
+	}
+	return ec._CustomerAccountConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCustomerAccountEdge2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐCustomerAccountEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CustomerAccountEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCustomerAccountEdge2ᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐCustomerAccountEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCustomerAccountEdge2ᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐCustomerAccountEdge(ctx context.Context, sel ast.SelectionSet, v *model.CustomerAccountEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CustomerAccountEdge!")
+		return graphql.Null
+	}
+	return ec._CustomerAccountEdge(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNCustomerAccountInput2githubᚗcomᚋopenportalᚋportalᚋcatalogᚐCustomerAccountInput(ctx context.Context, v any) (catalog.CustomerAccountInput, error) {
 	res, err := ec.unmarshalInputCustomerAccountInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -19847,6 +21297,22 @@ func (ec *executionContext) marshalNPasswordResetCheck2ᚖgithubᚗcomᚋopenpor
 	return ec._PasswordResetCheck(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNPermissionDecision2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐPermissionDecisionᚄ(ctx context.Context, sel ast.SelectionSet, v []*policies.PermissionDecision) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPermissionDecision2ᚖgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐPermissionDecision(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNPermissionDecision2ᚖgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐPermissionDecision(ctx context.Context, sel ast.SelectionSet, v *policies.PermissionDecision) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "PermissionDecision!")
@@ -19868,6 +21334,60 @@ func (ec *executionContext) marshalNPermissionScope2githubᚗcomᚋopenportalᚋ
 		graphql.AddInvalidNullFromMarshaler(ctx, "PermissionScope!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNPermissionScope2ᚕgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐPermissionScopeᚄ(ctx context.Context, v any) ([]policies.PermissionScope, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]policies.PermissionScope, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNPermissionScope2githubᚗcomᚋopenportalᚋportalᚋpoliciesᚐPermissionScope(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNPermissionScope2ᚕgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐPermissionScopeᚄ(ctx context.Context, sel ast.SelectionSet, v []policies.PermissionScope) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPermissionScope2githubᚗcomᚋopenportalᚋportalᚋpoliciesᚐPermissionScope(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPermissionTable2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐPermissionTableᚄ(ctx context.Context, sel ast.SelectionSet, v []*policies.PermissionTable) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPermissionTable2ᚖgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐPermissionTable(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPermissionTable2ᚖgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐPermissionTable(ctx context.Context, sel ast.SelectionSet, v *policies.PermissionTable) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PermissionTable!")
+		return graphql.Null
+	}
+	return ec._PermissionTable(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNPriceInput2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋcatalogᚐPriceInputᚄ(ctx context.Context, v any) ([]*catalog.PriceInput, error) {
@@ -20144,6 +21664,30 @@ func (ec *executionContext) unmarshalNSyncState2githubᚗcomᚋopenportalᚋport
 
 func (ec *executionContext) marshalNSyncState2githubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐSyncState(ctx context.Context, sel ast.SelectionSet, v model.SyncState) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) marshalNTableAccess2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐTableAccessᚄ(ctx context.Context, sel ast.SelectionSet, v []*policies.TableAccess) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTableAccess2ᚖgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐTableAccess(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNTableAccess2ᚖgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐTableAccess(ctx context.Context, sel ast.SelectionSet, v *policies.TableAccess) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TableAccess!")
+		return graphql.Null
+	}
+	return ec._TableAccess(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNTablePermission2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐTablePermissionᚄ(ctx context.Context, sel ast.SelectionSet, v []*policies.TablePermission) graphql.Marshaler {
@@ -20591,6 +22135,25 @@ func (ec *executionContext) marshalODecimal2ᚖgithubᚗcomᚋshopspringᚋdecim
 	return res
 }
 
+func (ec *executionContext) marshalOErpEvent2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋdualwriteᚐEventᚄ(ctx context.Context, sel ast.SelectionSet, v []*dualwrite.Event) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNErpEvent2ᚖgithubᚗcomᚋopenportalᚋportalᚋdualwriteᚐEvent(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalOErpEventState2ᚖgithubᚗcomᚋopenportalᚋportalᚋdualwriteᚐEventState(ctx context.Context, v any) (*dualwrite.EventState, error) {
 	if v == nil {
 		return nil, nil
@@ -20762,6 +22325,42 @@ func (ec *executionContext) marshalOString2ᚖstring(ctx context.Context, sel as
 	_ = ctx
 	res := graphql.MarshalString(*v)
 	return res
+}
+
+func (ec *executionContext) unmarshalOSyncState2ᚕgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐSyncStateᚄ(ctx context.Context, v any) ([]model.SyncState, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]model.SyncState, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNSyncState2githubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐSyncState(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOSyncState2ᚕgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐSyncStateᚄ(ctx context.Context, sel ast.SelectionSet, v []model.SyncState) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSyncState2githubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐSyncState(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalOTablePermission2ᚖgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐTablePermission(ctx context.Context, sel ast.SelectionSet, v *policies.TablePermission) graphql.Marshaler {

@@ -50,6 +50,24 @@ type ContactEdge struct {
 	Node *identity.Contact `json:"node"`
 }
 
+// A page of customer accounts (Relay connection).
+type CustomerAccountConnection struct {
+	// the accounts of this page, by company and account number
+	Edges []*CustomerAccountEdge `json:"edges"`
+	// whether more pages follow, and the cursor to fetch the next
+	PageInfo *PageInfo `json:"pageInfo"`
+	// how many accounts match in all pages
+	TotalCount int `json:"totalCount"`
+}
+
+// A customer account in a page, with its cursor.
+type CustomerAccountEdge struct {
+	// pass as after to continue after this account
+	Cursor string `json:"cursor"`
+	// the account
+	Node *catalog.CustomerAccount `json:"node"`
+}
+
 // A page of ERP events.
 type ErpEventConnection struct {
 	// the events of this page
