@@ -616,14 +616,22 @@ func (e *Engine) Overlay(s *Snapshot, name, source string) (*Snapshot, error) {
 }
 
 // Previewer renders the page at path as the contact asContactID (the
-// viewer of ctx when empty) with the page's template replaced by source.
-// The site provides it.
-type Previewer func(ctx context.Context, source, path, asContactID string) ([]byte, error)
+// viewer of ctx when empty) with the web template name (the page's own
+// when empty) replaced by source. The site provides it.
+type Previewer func(ctx context.Context, name, source, path, asContactID string) ([]byte, error)
 
 type renderingKey struct{}
 
 // PreviewSource renders unsaved source for a path (administrators only).
 func (e *Engine) PreviewSource(ctx context.Context, source, path string, asContactID *string) ([]byte, error) {
+	return e.PreviewTemplate(ctx, "", source, path, asContactID)
+}
+
+// PreviewTemplate renders the page at path with the web template name
+// replaced by an unsaved source (administrators only): a layout or an
+// included template is previewed on any page that uses it. name "" means
+// the page's own template.
+func (e *Engine) PreviewTemplate(ctx context.Context, name, source, path string, asContactID *string) ([]byte, error) {
 	if ctx.Value(renderingKey{}) != nil {
 		// A template's own {% graphql %} asking for a preview would compile
 		// inside a render: refused rather than waited for.
@@ -646,5 +654,8 @@ func (e *Engine) PreviewSource(ctx context.Context, source, path string, asConta
 	if asContactID != nil {
 		as = *asContactID
 	}
-	return e.Previewer(ctx, source, path, as)
+	if name != "" && !ValidName(name) {
+		return nil, portal.FieldErrorf("name", "A template name starts with a letter and has only letters, digits and _ (at most 64), like OrderList; got %q.", name)
+	}
+	return e.Previewer(ctx, name, source, path, as)
 }

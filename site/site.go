@@ -271,7 +271,7 @@ func validCSRF(r *http.Request) bool {
 
 // preview renders the page at p as a chosen contact with its template
 // replaced by source (previewWebTemplate).
-func (s *Site) preview(ctx context.Context, source, p, asContactID string) ([]byte, error) {
+func (s *Site) preview(ctx context.Context, name, source, p, asContactID string) ([]byte, error) {
 	u, err := url.Parse(p)
 	if err != nil || !strings.HasPrefix(u.Path, "/") {
 		return nil, portal.FieldErrorf("path", "The path must be a site path such as /orders.")
@@ -285,7 +285,10 @@ func (s *Site) preview(ctx context.Context, source, p, asContactID string) ([]by
 	if page.WebTemplateName == "" {
 		return nil, portal.FieldErrorf("path", "The page at %s has no template.", u.Path)
 	}
-	over, err := s.cfg.Engine.Overlay(snap, page.WebTemplateName, source)
+	if name == "" {
+		name = page.WebTemplateName
+	}
+	over, err := s.cfg.Engine.Overlay(snap, name, source)
 	if err != nil {
 		return nil, err
 	}

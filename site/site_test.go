@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -418,6 +419,40 @@ func TestTemplateAPI(t *testing.T) {
 		out = gql(alice, q, vars)
 		if errs, _ := out["errors"].([]any); len(errs) == 0 || errs[0].(map[string]any)["extensions"].(map[string]any)["code"] != "FORBIDDEN" {
 			t.Fatalf("%v", out)
+		}
+	})
+	t.Run("previewTemplateEdit previews a layout on a page and names the line of an error", func(t *testing.T) {
+		q := `query($n: String!, $s: String!, $p: String!) { previewTemplateEdit(name: $n, source: $s, path: $p) { html } }`
+		tests := []struct {
+			name, template, source, path, want, line string
+		}{
+			{"layout change on the home page", "Layout", `<p>edited layout</p>{% block content %}{% endblock %}`, "/", "edited layout", ""},
+			{"the page's own template", "Home", `{% extends "Layout" %}{% block content %}own home{% endblock %}`, "/", "own home", ""},
+			{"parse error at its line", "Layout", "ok\nok\n{% if %}", "/", "", "3"},
+			{"unknown path", "Layout", `x`, "/nope", "", ""},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				out := gql(admin, q, map[string]any{"n": tt.template, "s": tt.source, "p": tt.path})
+				errs, _ := out["errors"].([]any)
+				if tt.want != "" {
+					data, _ := out["data"].(map[string]any)
+					if len(errs) > 0 || !strings.Contains(data["previewTemplateEdit"].(map[string]any)["html"].(string), tt.want) {
+						t.Fatalf("%v", out)
+					}
+					return
+				}
+				if len(errs) != 1 {
+					t.Fatalf("no error: %v", out)
+				}
+				ext := errs[0].(map[string]any)["extensions"].(map[string]any)
+				if ext["code"] != "BAD_USER_INPUT" || (tt.line != "" && fmt.Sprint(ext["line"]) != tt.line) {
+					t.Fatalf("%v", errs[0])
+				}
+			})
+		}
+		if _, body, _ := ts.client().get("/"); strings.Contains(body, "edited layout") || strings.Contains(body, "own home") {
+			t.Fatal("the preview was saved")
 		}
 	})
 	t.Run("pages, snippets and settings", func(t *testing.T) {

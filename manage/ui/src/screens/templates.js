@@ -1,10 +1,235 @@
-import { h, clear } from '../ui.js';
+// Templates: the lists of web templates, page templates and web pages, and
+// the web template editor (source and live preview side by side, errors at
+// their line, history with a diff and rollback).
+import { gql } from '../api.js';
+import { h, clear, pager, toast, confirmAction } from '../ui.js';
+import { createEditor } from '../editor.js';
+import { diffLines, hunks } from '../diff.js';
+
+const LISTS = `{
+  webTemplates { name version updatedAt edited defaultSource }
+  pageTemplates { name webTemplate { name } }
+  webPages { path title public inNav navOrder pageTemplate { name } roles { name } }
+}`;
+
+function fmtTime(s) {
+  return s ? new Date(s).toLocaleString() : '';
+}
+
+async function renderLists(el, ctx) {
+  const tab = ctx.params[0] === 'page-templates' || ctx.params[0] === 'pages' ? ctx.params[0] : 'web';
+  const d = await gql(LISTS);
+  const tabs = [['web', 'Web templates'], ['page-templates', 'Page templates'], ['pages', 'Web pages']];
+  const body = h('div');
+  clear(el,
+    h('h1', {}, 'Templates'),
+    h('p', { class: 'muted' }, 'Web templates are the pongo2 sources of the site; a page template names the web template that renders a kind of page; a web page puts a page template at a path.'),
+    h('div', { class: 'tabs', role: 'tablist' }, tabs.map(([id, label]) =>
+      h('button', { role: 'tab', 'aria-selected': String(id === tab), onclick: () => ctx.navigate('templates/' + (id === 'web' ? '' : id)) }, label))),
+    body);
+  if (tab === 'web') {
+    const { rows, nav } = pager(d.webTemplates, (t) => h('tr', {},
+      h('td', {}, h('a', { href: '#/templates/edit/' + encodeURIComponent(t.name) }, t.name)),
+      h('td', {}, 'v' + t.version),
+      h('td', {}, fmtTime(t.updatedAt)),
+      h('td', {}, t.edited ? h('span', { class: 'badge' }, 'edited') : h('span', { class: 'muted' }, 'as shipped'),
+        ' ', t.defaultSource != null && t.edited ? h('span', { class: 'badge badge-warn', title: 'This release ships a different default' }, 'new default available') : null)));
+    clear(body, h('table', { class: 'table' },
+      h('thead', {}, h('tr', {}, h('th', {}, 'Name'), h('th', {}, 'Version'), h('th', {}, 'Saved'), h('th', {}, 'State'))), rows), nav);
+  } else if (tab === 'page-templates') {
+    const { rows, nav } = pager(d.pageTemplates, (p) => h('tr', {},
+      h('td', {}, p.name),
+      h('td', {}, h('a', { href: '#/templates/edit/' + encodeURIComponent(p.webTemplate.name) }, p.webTemplate.name))));
+    clear(body, h('table', { class: 'table' },
+      h('thead', {}, h('tr', {}, h('th', {}, 'Page template'), h('th', {}, 'Rendered by web template'))), rows), nav);
+  } else {
+    const { rows, nav } = pager(d.webPages, (p) => h('tr', {},
+      h('td', {}, h('a', { href: '#/pages/edit/' + encodeURIComponent(p.path) }, p.path)),
+      h('td', {}, p.title),
+      h('td', {}, p.pageTemplate.name),
+      h('td', {}, p.public ? 'everyone' : p.roles.length ? p.roles.map((r) => r.name).join(', ') : 'signed-in contacts'),
+      h('td', {}, p.inNav ? 'yes (' + p.navOrder + ')' : 'no')));
+    clear(body,
+      h('div', { class: 'toolbar' }, h('span', { class: 'spacer' }), h('a', { class: 'btn btn-primary', href: '#/pages/new' }, 'Create page')),
+      h('table', { class: 'table' },
+        h('thead', {}, h('tr', {}, h('th', {}, 'Path'), h('th', {}, 'Title'), h('th', {}, 'Page template'), h('th', {}, 'Who may open it'), h('th', {}, 'In navigation'))), rows), nav);
+  }
+}
+
+const TEMPLATE = `query($name: String!) {
+  webTemplate(name: $name) { name source version updatedAt edited defaultSource history(first: 100) { version source savedAt } }
+  webPages { path title pageTemplate { name webTemplate { name } } }
+  contacts(first: 100) { edges { node { id firstName lastName email } } }
+}`;
+
+const PREVIEW = `query($name: String!, $source: String!, $path: String!, $as: ID) {
+  previewTemplateEdit(name: $name, source: $source, path: $path, asContactId: $as) { html }
+}`;
+
+let dirty = false;
+function beforeUnload(e) {
+  if (dirty) { e.preventDefault(); e.returnValue = ''; }
+}
+
+async function renderEditor(el, ctx, name) {
+  const d = await gql(TEMPLATE, { name });
+  const t = d.webTemplate;
+  if (!t) {
+    clear(el, h('h1', {}, name), h('div', { class: 'form-error' }, `There is no web template named ${name}.`), h('a', { href: '#/templates' }, '← Templates'));
+    return;
+  }
+  dirty = false;
+  // Pages rendered by this template directly come first; any page can
+  // preview a layout or an included template.
+  const own = d.webPages.filter((p) => p.pageTemplate.webTemplate.name === name);
+  const pages = [...own, ...d.webPages.filter((p) => !own.includes(p) && !p.path.includes('{'))];
+  const pageSel = h('select', { name: 'path', 'aria-label': 'Preview page' },
+    pages.map((p) => h('option', { value: p.path }, `${p.path} — ${p.title}`)));
+  const asSel = h('select', { name: 'as', 'aria-label': 'Preview as' },
+    h('option', { value: '' }, 'as me (administrator)'),
+    d.contacts.edges.map(({ node: c }) => h('option', { value: c.id }, `as ${c.firstName} ${c.lastName} <${c.email}>`)));
+  const status = h('div', { class: 'form-error', role: 'alert', hidden: true, id: 'template-error' });
+  const versionBadge = h('span', { class: 'badge' });
+  const dirtyBadge = h('span', { class: 'badge badge-warn', hidden: true }, 'unsaved changes');
+  const frame = h('iframe', { class: 'preview-frame', title: 'Preview', sandbox: '' });
+  const edPane = h('div', { class: 'editor-pane' });
+  const side = h('div', { class: 'editor-pane' }, frame);
+  const histBox = h('div', { class: 'card', hidden: true });
+  let source = t.source, version = t.version, history = t.history;
+  const setVersion = () => { versionBadge.textContent = 'v' + version; };
+  setVersion();
+
+  const showError = (err) => {
+    const e = err.errors?.[0] || { message: String(err.message || err) };
+    const ext = e.extensions || {};
+    status.hidden = false;
+    if (ext.line && (!ext.template || ext.template === name)) {
+      status.textContent = `Line ${ext.line}${ext.column ? ', column ' + ext.column : ''}: ${e.message}`;
+      editor.markError(ext.line, ext.column, e.message);
+    } else {
+      status.textContent = e.message;
+      editor.clearErrors();
+    }
+  };
+  const ok = () => { status.hidden = true; status.textContent = ''; editor.clearErrors(); };
+
+  let seq = 0;
+  const preview = async () => {
+    if (!pageSel.value) return;
+    const mine = ++seq;
+    try {
+      const r = await gql(PREVIEW, { name, source: editor.value(), path: pageSel.value, as: asSel.value || null });
+      if (mine !== seq) return;
+      ok();
+      frame.srcdoc = r.previewTemplateEdit.html;
+    } catch (err) {
+      if (mine === seq) showError(err);
+    }
+  };
+  let timer;
+  const schedule = () => { clearTimeout(timer); timer = setTimeout(preview, 600); };
+  const save = async () => {
+    try {
+      const r = await gql(`mutation($name: String!, $source: String!) { saveWebTemplate(name: $name, source: $source) { version source history(first: 100) { version source savedAt } } }`,
+        { name, source: editor.value() });
+      ok();
+      ({ source, version, history } = r.saveWebTemplate);
+      setVersion();
+      markDirty();
+      toast(`Saved ${name} as version ${version}.`);
+      if (!histBox.hidden) showHistory();
+    } catch (err) {
+      showError(err);
+      toast('Not saved: ' + (err.errors?.[0]?.message || err.message), 'error');
+    }
+    return true;
+  };
+  const markDirty = () => {
+    dirty = editor.value() !== source;
+    dirtyBadge.hidden = !dirty;
+  };
+  const editor = createEditor(edPane, t.source, {
+    onChange: () => { markDirty(); schedule(); },
+    keys: [{ key: 'Mod-s', preventDefault: true, run: () => { save(); return true; } },
+      { key: 'Mod-Enter', run: () => { preview(); return true; } }],
+  });
+
+  const showHistory = () => {
+    histBox.hidden = false;
+    const versions = [{ version, source, savedAt: null, current: true }, ...history];
+    const opt = (v) => h('option', { value: v.version }, `v${v.version}${v.current ? ' (current)' : ' — ' + fmtTime(v.savedAt)}`);
+    const fromSel = h('select', { 'aria-label': 'Compare from' }, versions.map(opt));
+    const toSel = h('select', { 'aria-label': 'Compare to' }, versions.map(opt));
+    if (versions.length > 1) fromSel.value = String(versions[1].version);
+    const diffBox = h('div', { class: 'diff', id: 'diff' });
+    const showDiff = () => {
+      const a = versions.find((v) => String(v.version) === fromSel.value).source;
+      const b = versions.find((v) => String(v.version) === toSel.value).source;
+      const hs = hunks(diffLines(a, b));
+      clear(diffBox, hs.length && hs.some((x) => x.op !== '@') ?
+        hs.map((x) => h('div', { class: { '+': 'add', '-': 'del', '@': 'hunk', ' ': '' }[x.op] }, (x.op === '@' ? '' : x.op + ' ') + x.text)) :
+        h('div', { class: 'hunk' }, 'The two versions are the same.'));
+    };
+    fromSel.onchange = toSel.onchange = showDiff;
+    const rollback = async (v) => {
+      if (!await confirmAction(`Make version ${v} the current source of ${name}? The current version stays in the history.${dirty ? ' Your unsaved changes are lost.' : ''}`, `Roll back to v${v}`)) return;
+      try {
+        const r = await gql(`mutation($name: String!, $v: Int!) { rollbackWebTemplate(name: $name, version: $v) { version source history(first: 100) { version source savedAt } } }`, { name, v });
+        ({ source, version, history } = r.rollbackWebTemplate);
+        editor.setValue(source);
+        setVersion();
+        markDirty();
+        ok();
+        toast(`Rolled back: version ${v} is now version ${version}.`);
+        showHistory();
+        preview();
+      } catch (err) {
+        showError(err);
+      }
+    };
+    const { rows, nav } = pager(history, (v) => h('tr', {},
+      h('td', {}, 'v' + v.version), h('td', {}, fmtTime(v.savedAt)),
+      h('td', {}, h('button', { class: 'btn btn-small', onclick: () => { fromSel.value = String(v.version); toSel.value = String(version); showDiff(); } }, 'Compare with current'), ' ',
+        h('button', { class: 'btn btn-small btn-danger', 'data-rollback': v.version, onclick: () => rollback(v.version) }, 'Roll back to this'))), 10);
+    clear(histBox,
+      h('div', { class: 'toolbar' }, h('h2', { style: 'margin:0' }, 'History'), h('span', { class: 'spacer' }),
+        h('button', { class: 'btn btn-small', onclick: () => { histBox.hidden = true; } }, 'Close')),
+      history.length ? [h('table', { class: 'table' }, h('thead', {}, h('tr', {}, h('th', {}, 'Version'), h('th', {}, 'Saved'), h('th', {}, ''))), rows), nav,
+        h('div', { class: 'toolbar' }, 'Compare ', fromSel, ' with ', toSel), diffBox] :
+        h('p', { class: 'muted' }, 'No earlier versions yet: every save keeps the one before.'));
+    if (history.length) showDiff();
+  };
+
+  pageSel.onchange = preview;
+  asSel.onchange = preview;
+  clear(el,
+    h('div', { class: 'toolbar' },
+      h('a', { href: '#/templates' }, '← Templates'),
+      h('h1', { style: 'margin:0 8px' }, name), versionBadge, dirtyBadge,
+      t.edited ? null : h('span', { class: 'badge' }, 'as shipped'),
+      h('span', { class: 'spacer' }),
+      h('button', { class: 'btn', onclick: () => (histBox.hidden ? showHistory() : (histBox.hidden = true)) }, 'History'),
+      h('button', { class: 'btn', title: 'Ctrl+Enter', onclick: preview }, 'Check & preview'),
+      h('button', { class: 'btn btn-primary', id: 'save', title: 'Ctrl+S', onclick: save }, 'Save')),
+    h('div', { class: 'toolbar' }, h('span', { class: 'muted' }, 'Preview'), pageSel, asSel,
+      h('span', { class: 'muted' }, 'Ctrl+F search · Ctrl+S save · Ctrl+Enter check')),
+    status, histBox,
+    h('div', { class: 'editor-split' }, edPane, side));
+  window.addEventListener('beforeunload', beforeUnload);
+  editor.focus();
+  preview();
+}
 
 export default {
   id: 'templates',
   title: 'Templates',
   group: 'Site',
-  async render(el) {
-    clear(el, h('h1', {}, 'Templates'), h('p', { class: 'muted' }, 'Coming soon.'));
+  async render(el, ctx) {
+    if (ctx.params[0] === 'edit' && ctx.params[1]) return renderEditor(el, ctx, ctx.params[1]);
+    return renderLists(el, ctx);
+  },
+  leave() {
+    window.removeEventListener('beforeunload', beforeUnload);
+    dirty = false;
   },
 };
