@@ -2,7 +2,7 @@
 // the web template editor (source and live preview side by side, errors at
 // their line, history with a diff and rollback).
 import { gql } from '../api.js';
-import { h, clear, pager, toast, confirmAction } from '../ui.js';
+import { h, clear, pager, toast, confirmAction, showErrors, clearErrors } from '../ui.js';
 import { createEditor } from '../editor.js';
 import { diffLines, hunks } from '../diff.js';
 
@@ -28,13 +28,32 @@ async function renderLists(el, ctx) {
       h('button', { role: 'tab', 'aria-selected': String(id === tab), onclick: () => ctx.navigate('templates/' + (id === 'web' ? '' : id)) }, label))),
     body);
   if (tab === 'web') {
+    const nameIn = h('input', { name: 'name', placeholder: 'Promotions', 'aria-label': 'New template name', style: 'width:14em' });
+    const newForm = h('form', { class: 'toolbar' }, h('span', { class: 'spacer' }), nameIn,
+      h('button', { class: 'btn btn-primary', type: 'submit' }, 'New template'),
+      h('div', { class: 'field-error', hidden: true, 'data-for': 'name' }));
+    newForm.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      clearErrors(newForm);
+      const name = nameIn.value.trim();
+      try {
+        // A new template starts as a page of the Layout, with a page
+        // template of the same name, so a page can use it at once.
+        await gql(`mutation($n: String!, $s: String!) { saveWebTemplate(name: $n, source: $s) { name } savePageTemplate(input: {name: $n, webTemplateName: $n}) { name } }`,
+          { n: name, s: `{% extends "Layout" %}\n{% block content %}\n<p>Write the page here.</p>\n{% endblock %}\n` });
+        toast(`Created template ${name} and page template ${name}.`);
+        ctx.navigate('templates/edit/' + encodeURIComponent(name));
+      } catch (err) {
+        showErrors(newForm, err);
+      }
+    });
     const { rows, nav } = pager(d.webTemplates, (t) => h('tr', {},
       h('td', {}, h('a', { href: '#/templates/edit/' + encodeURIComponent(t.name) }, t.name)),
       h('td', {}, 'v' + t.version),
       h('td', {}, fmtTime(t.updatedAt)),
       h('td', {}, t.edited ? h('span', { class: 'badge' }, 'edited') : h('span', { class: 'muted' }, 'as shipped'),
         ' ', t.defaultSource != null && t.edited ? h('span', { class: 'badge badge-warn', title: 'This release ships a different default' }, 'new default available') : null)));
-    clear(body, h('table', { class: 'table' },
+    clear(body, newForm, h('table', { class: 'table' },
       h('thead', {}, h('tr', {}, h('th', {}, 'Name'), h('th', {}, 'Version'), h('th', {}, 'Saved'), h('th', {}, 'State'))), rows), nav);
   } else if (tab === 'page-templates') {
     const { rows, nav } = pager(d.pageTemplates, (p) => h('tr', {},
