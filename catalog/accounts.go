@@ -47,7 +47,8 @@ func (s *Service) CustomerAccounts(ctx context.Context, f AccountFilter) (paging
 	if err := s.DB.NewRaw("SELECT count(*)"+from, args...).Scan(ctx, &total); err != nil {
 		return page, err
 	}
-	q := "SELECT a.*, le.code AS company_code" + from
+	q := "SELECT a.id, a.legal_entity_id, a.account_number, a.name, a.invoice_account_id, a.currency, a.price_list_id, " +
+		"a.ship_to_country, a.language, le.code AS company_code" + from
 	if hasAfter {
 		q += " AND (le.code, a.account_number) > (?, ?)"
 		args = append(args, aCompany, aNumber)
