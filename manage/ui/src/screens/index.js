@@ -8,6 +8,11 @@ import tiles from './tiles.js';
 import snippets from './snippets.js';
 import settings from './settings.js';
 // Access & operations: imports
+import roles from './roles.js';
+import explorer from './explorer.js';
+import contacts from './contacts.js';
+import orders from './orders.js';
+import audit from './audit.js';
 // Access & operations: end imports
 
 export const screens = [
@@ -17,5 +22,10 @@ export const screens = [
   snippets,
   settings,
   // Access & operations: entries
+  roles,
+  explorer,
+  contacts,
+  orders,
+  audit,
   // Access & operations: end entries
 ];
