@@ -3,7 +3,7 @@
 // only to administrators.
 import './app.css';
 import { screens } from './screens/index.js';
-import { h, clear } from './ui.js';
+import { h, clear, toast } from './ui.js';
 
 const main = document.getElementById('main');
 const nav = document.getElementById('nav');
@@ -39,6 +39,10 @@ async function route() {
   }
   main.focus({ preventScroll: true });
 }
+
+// A failure no screen caught still says something rather than nothing.
+window.addEventListener('error', (e) => toast('Unexpected error: ' + e.message, 'error'));
+window.addEventListener('unhandledrejection', (e) => toast('Unexpected error: ' + (e.reason?.message || e.reason), 'error'));
 
 buildNav();
 window.addEventListener('hashchange', route);

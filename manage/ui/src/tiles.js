@@ -15,9 +15,9 @@ const lit = (s) => '"' + String(s).replace(/\\/g, '\\\\').replace(/"/g, '\\"') +
 
 /** condition is the pongo2 test for who sees a tile: roles are web role
  * names; the built-in Anonymous users and Authenticated users test
- * signing in, the others membership. No role: everyone. */
+ * signing in, the others membership. No role: everyone (no test). */
 export function condition(roles) {
-  if (!roles.length) return 'true';
+  if (!roles.length) return '';
   return roles.map((r) => r === 'Anonymous users' ? 'not viewer.signedIn'
     : r === 'Authenticated users' ? 'viewer.signedIn'
       : `${lit(r)} in viewer.roles`).join(' or ');
@@ -29,10 +29,10 @@ export function writeTile(t) {
     .replace(/#\}/g, '#\\u007d');
   return [
     `{# tile ${json} #}`,
-    `{% if ${condition(t.roles)} %}<li class="tile${t.primary ? ' tile-primary' : ''}"><a href="${esc(t.link)}">` +
+    (t.roles.length ? `{% if ${condition(t.roles)} %}` : '') + `<li class="tile${t.primary ? ' tile-primary' : ''}"><a href="${esc(t.link)}">` +
     `<span class="tile-icon" aria-hidden="true">${esc(t.icon)}</span>` +
     `<strong class="tile-title">${esc(t.title)}</strong>` +
-    `<span class="tile-text">${esc(t.text)}</span></a></li>{% endif %}`,
+    `<span class="tile-text">${esc(t.text)}</span></a></li>` + (t.roles.length ? '{% endif %}' : ''),
   ].join('\n');
 }
 

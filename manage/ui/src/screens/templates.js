@@ -173,6 +173,7 @@ async function renderEditor(el, ctx, name) {
       { key: 'Mod-Enter', run: () => { preview(); return true; } }],
   });
 
+  edPane.editor = editor; // for the browser tests
   const showHistory = () => {
     histBox.hidden = false;
     const versions = [{ version, source, savedAt: null, current: true }, ...history];
@@ -227,7 +228,10 @@ async function renderEditor(el, ctx, name) {
       h('h1', { style: 'margin:0 8px' }, name), versionBadge, dirtyBadge,
       t.edited ? null : h('span', { class: 'badge' }, 'as shipped'),
       h('span', { class: 'spacer' }),
-      h('button', { class: 'btn', onclick: () => (histBox.hidden ? showHistory() : (histBox.hidden = true)) }, 'History'),
+      h('button', { class: 'btn', id: 'history', 'aria-expanded': 'false', onclick: (e) => {
+        if (histBox.hidden) showHistory(); else histBox.hidden = true;
+        e.currentTarget.setAttribute('aria-expanded', String(!histBox.hidden));
+      } }, 'History'),
       h('button', { class: 'btn', title: 'Ctrl+Enter', onclick: preview }, 'Check & preview'),
       h('button', { class: 'btn btn-primary', id: 'save', title: 'Ctrl+S', onclick: save }, 'Save')),
     h('div', { class: 'toolbar' }, h('span', { class: 'muted' }, 'Preview'), pageSel, asSel,

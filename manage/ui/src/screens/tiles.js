@@ -30,7 +30,7 @@ async function render(el, ctx) {
   const tiles = parsed.missing ? [] : parsed.tiles;
   const roleNames = d.webRoles.map((r) => r.name);
   const list = h('div');
-  const form = h('form', {});
+  const form = h('form', { novalidate: true });
 
   const draw = () => {
     clear(list, tiles.length ? null : h('p', { class: 'muted' }, 'No managed tiles yet: add one.'),
@@ -63,8 +63,11 @@ async function render(el, ctx) {
     }
     return '';
   };
-  form.addEventListener('submit', async (e) => {
+  form.addEventListener('submit', (e) => {
     e.preventDefault();
+    save().catch((err) => showErrors(form, err));
+  });
+  const save = async () => {
     const problem = validate();
     if (problem) { showErrors(form, { errors: [{ message: problem }] }); return; }
     tiles.forEach((t) => { t.title = t.title.trim(); t.link = t.link.trim(); t.text = t.text.trim(); t.icon = t.icon.trim(); });
@@ -82,7 +85,7 @@ async function render(el, ctx) {
     } catch (err) {
       showErrors(form, err);
     }
-  });
+  };
   clear(form, list,
     h('datalist', { id: 'tile-icons' }, ICONS.map((i) => h('option', { value: i }))),
     h('div', { class: 'toolbar' },
