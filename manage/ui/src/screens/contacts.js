@@ -118,7 +118,7 @@ function inviteCard(c, d, onInvited) {
     group('Roles it gets on signing up', 'roleIds', roles),
     field('Valid for (hours)', hours, '1 to 720; 168 is a week. A new invitation withdraws the open ones.'),
     h('div', { class: 'actions', style: 'justify-content:flex-start' },
-      h('button', { class: 'btn btn-primary', type: 'submit', disabled: c.missingOrderFields.length > 0 }, 'Create invitation')),
+      h('button', { class: 'btn btn-primary', type: 'submit', 'data-action': 'invite', disabled: c.missingOrderFields.length > 0 }, 'Create invitation')),
     link);
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
