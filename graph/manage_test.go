@@ -33,7 +33,9 @@ func TestManageWebRoles(t *testing.T) {
 
 	const update = `mutation($id: ID!, $n: String!, $d: String!) { updateWebRole(id: $id, input: {name: $n, description: $d}) { id name description builtIn } }`
 	t.Run("rename", func(t *testing.T) {
-		var d struct{ UpdateWebRole struct{ Name, Description string } }
+		var d struct {
+			UpdateWebRole struct{ Name, Description string }
+		}
 		a.ok(update, map[string]any{"id": id, "n": " Purchasers ", "d": "Buys for the account"}, &d)
 		if d.UpdateWebRole.Name != "Purchasers" || d.UpdateWebRole.Description != "Buys for the account" {
 			t.Fatalf("got %+v", d.UpdateWebRole)
@@ -58,7 +60,9 @@ func TestManageWebRoles(t *testing.T) {
 		})
 	}
 	t.Run("built-in description may change", func(t *testing.T) {
-		var d struct{ UpdateWebRole struct{ Name, Description string } }
+		var d struct {
+			UpdateWebRole struct{ Name, Description string }
+		}
 		a.ok(update, map[string]any{"id": roles["Administrators"], "n": "Administrators", "d": "Run the portal"}, &d)
 		if d.UpdateWebRole.Description != "Run the portal" {
 			t.Fatalf("got %+v", d.UpdateWebRole)
