@@ -235,4 +235,42 @@ func TestManageAccess(t *testing.T) {
 		admin.seesNot("Replay")
 		admin.shot("order-replayed")
 	})
+
+	t.Run("roles, contacts, ERP events and the audit log list and filter", func(t *testing.T) {
+		admin.t = t
+		admin.open(s.url + "/manage/#/roles")
+		admin.waitText("Customer representative")
+		admin.click(`a[href^="#/roles/"]:not([href*=permissions])`)
+		admin.waitText("Members")
+		admin.shot("roles")
+		admin.open(s.url + "/manage/#/roles")
+		admin.waitText("Customer representative")
+		admin.do("open Authorized user", chromedp.Evaluate[chromedp.Void](`[...document.querySelectorAll('a')].find(a => a.textContent === 'Authorized user').click()`))
+		admin.waitText("gina@forest.example")
+		admin.sees("alice@forest.example", "bob@forest.example")
+		admin.shot("role-members")
+
+		admin.open(s.url + "/manage/#/contacts")
+		admin.waitText("Walker, Alice")
+		admin.fill(`input[name=search]`, "gina")
+		admin.do("search", chromedp.Evaluate[chromedp.Void](`document.querySelector('input[name=search]').dispatchEvent(new Event('input'))`))
+		admin.waitJS("searched", `document.body.innerText.includes('1 in all') && document.body.innerText.includes('Green, Gina')`)
+		admin.shot("contacts")
+
+		admin.open(s.url + "/manage/#/orders/events/ALL")
+		admin.waitText("salesorder.submitted")
+		admin.sees("DELIVERED")
+		admin.shot("erp-events")
+
+		admin.open(s.url + "/manage/#/audit")
+		admin.waitText("Page 1 of")
+		admin.setSelect(`select[name=action]`, "invitation.")
+		admin.waitJS("invitation actions only", `(t => t.includes('invitation.redeemed') && !t.includes('session.signed_in'))(document.querySelector('.table').innerText)`)
+		admin.shot("audit")
+		admin.fill(`input[name=from]`, "2026-01-02")
+		admin.fill(`input[name=to]`, "2026-01-01")
+		admin.click(`form.filters button[type=submit]`)
+		admin.waitJS("error at to", `(document.querySelector('.field-error[data-for=to]')?.textContent || '').includes('before')`)
+		admin.shot("audit-bad-dates")
+	})
 }

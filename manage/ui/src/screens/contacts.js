@@ -54,7 +54,7 @@ function contactForm(c, d, ctx) {
   const email = inp('email', c?.email, { required: true, type: 'email' });
   const company = h('select', { name: 'company', required: true }, h('option', { value: '' }, 'Choose a company'),
     d.legalEntities.map((le) => h('option', { value: le.code, selected: c?.company?.code === le.code }, `${le.code} · ${le.name}`)));
-  const account = h('select', { name: 'accountNumber', required: true });
+  const account = h('select', { name: 'accountNumber', required: true }, h('option', { value: '' }, 'Loading accounts…'));
   const accountSearch = h('input', { type: 'search', placeholder: 'search accounts', 'aria-label': 'Search accounts' });
   const loadAccounts = async () => {
     if (!company.value) { clear(account, h('option', { value: '' }, 'Choose a company first')); return; }

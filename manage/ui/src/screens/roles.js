@@ -6,7 +6,7 @@
 // CONFLICT with a sentence, shown where the change was asked for.
 import './access.css';
 import { gql } from '../api.js';
-import { h, clear, field, toast, confirmAction, showErrors, clearErrors } from '../ui.js';
+import { h, clear, field, toast, confirmAction, showErrors, clearErrors, pager } from '../ui.js';
 import { serverList, contactPicker, plainFields, group, checks } from './lists.js';
 
 export const SCOPE_HELP = {
@@ -58,13 +58,14 @@ async function renderRoles(el, ctx, selected) {
       ctx.navigate('roles/' + r.createWebRole.id);
     } catch (err) { showErrors(create, err); }
   });
+  let roleRows;
   const list = h('table', { class: 'table' },
     h('thead', {}, h('tr', {}, h('th', {}, 'Role'), h('th', {}, 'Members'), h('th', {}, 'Description'))),
-    h('tbody', {}, d.webRoles.map((r) => h('tr', { class: r === role ? 'selected' : '' },
+    (roleRows = pager(d.webRoles, (r) => h('tr', { class: r === role ? 'selected' : '' },
       h('td', {}, h('a', { href: '#/roles/' + r.id }, r.name), r.builtIn ? [' ', h('span', { class: 'badge' }, 'built in')] : null),
       h('td', {}, IMPLICIT.includes(r.name) ? h('span', { class: 'muted' }, 'everyone ' + (r.name.startsWith('Anon') ? 'not signed in' : 'signed in')) : String(r.members.totalCount)),
-      h('td', {}, r.description)))));
-  clear(el, h('div', { class: 'split' }, h('div', {}, list, create), role ? roleDetail(role, ctx) : h('p', { class: 'muted' }, 'Pick a role to rename it, delete it or change its members.')));
+      h('td', {}, r.description)))).rows);
+  clear(el, h('div', { class: 'split' }, h('div', {}, list, roleRows.nav, create), role ? roleDetail(role, ctx) : h('p', { class: 'muted' }, 'Pick a role to rename it, delete it or change its members.')));
 }
 
 function roleDetail(role, ctx) {
@@ -138,15 +139,25 @@ async function renderPermissions(el, ctx, selected) {
   const d = await gql(`{ permissionTables { name noun scopes parent } webRoles { id name }
     tablePermissions { id name table scope privileges roles { id name } parent { id name } } }`);
   const perm = selected === 'new' ? null : d.tablePermissions.find((p) => p.id === selected);
-  const rows = d.tablePermissions.map((p) => h('tr', { class: p === perm ? 'selected' : '' },
-    h('td', {}, h('a', { href: '#/roles/permissions/' + p.id }, p.name)),
-    h('td', {}, p.table), h('td', {}, h('span', { class: 'badge', title: SCOPE_HELP[p.scope] }, p.scope)),
-    h('td', {}, p.privileges.join(', ')), h('td', {}, p.roles.map((r) => r.name).join(', ') || h('span', { class: 'muted' }, 'no role')),
-    h('td', {}, p.parent ? p.parent.name : '')));
-  const table = h('table', { class: 'table' }, h('thead', {}, h('tr', {}, ['Permission', 'Table', 'Scope', 'Privileges', 'Roles', 'Parent'].map((t) => h('th', {}, t)))),
-    h('tbody', {}, rows));
-  clear(el, h('div', { class: 'toolbar' }, h('a', { class: 'btn btn-primary', href: '#/roles/permissions/new' }, 'New table permission'), h('span', { class: 'spacer' })),
-    selected ? permissionForm(perm, d, ctx) : null, table);
+  // The list is long: it shows one table's permissions, the selected one's
+  // table to begin with.
+  const only = h('select', { 'aria-label': 'Show the permissions of', name: 'showTable' }, h('option', { value: '' }, 'every table'),
+    d.permissionTables.map((t) => h('option', { value: t.name, selected: perm?.table === t.name }, t.name)));
+  const listBox = h('div');
+  const showList = () => {
+    const { rows, nav } = pager(d.tablePermissions.filter((p) => !only.value || p.table === only.value), (p) => h('tr', { class: p === perm ? 'selected' : '' },
+      h('td', {}, h('a', { href: '#/roles/permissions/' + p.id }, p.name)),
+      h('td', {}, p.table), h('td', {}, h('span', { class: 'badge', title: SCOPE_HELP[p.scope] }, p.scope)),
+      h('td', {}, p.privileges.join(', ')), h('td', {}, p.roles.map((r) => r.name).join(', ') || h('span', { class: 'muted' }, 'no role')),
+      h('td', {}, p.parent ? p.parent.name : '')));
+    clear(listBox, h('table', { class: 'table' }, h('thead', {}, h('tr', {}, ['Permission', 'Table', 'Scope', 'Privileges', 'Roles', 'Parent'].map((t) => h('th', {}, t)))),
+      rows), nav);
+  };
+  only.addEventListener('change', showList);
+  showList();
+  clear(el, h('div', { class: 'toolbar' }, h('a', { class: 'btn btn-primary', href: '#/roles/permissions/new' }, 'New table permission'), h('span', { class: 'spacer' }),
+    h('label', {}, 'Show ', only)),
+    selected ? permissionForm(perm, d, ctx) : null, listBox);
 }
 
 function permissionForm(perm, d, ctx) {
@@ -166,7 +177,7 @@ function permissionForm(perm, d, ctx) {
     scopeHelp.textContent = SCOPE_HELP[scope.value] || '';
     const parents = d.tablePermissions.filter((x) => x.table === t.parent);
     clear(parent, h('option', { value: '' }, '—'), parents.map((x) => h('option', { value: x.id, selected: p.parent?.id === x.id }, `${x.name} (${x.scope})`)));
-    parentRow.hidden = scope.value !== 'PARENT';
+    parentRow.style.display = scope.value === 'PARENT' ? '' : 'none'; // .field's display would override hidden
   };
   table.addEventListener('change', sync);
   scope.addEventListener('change', sync);
