@@ -90,7 +90,7 @@ func TestManage(t *testing.T) {
 	t.Run("admin edits Home, sees the preview change, saves, and the site shows it", func(t *testing.T) {
 		admin.t = t
 		before = homeVersion(t, s.url, adminToken)
-		admin.open(s.url + "/manage/#/templates/edit/Home")
+		admin.openApp(s.url + "/manage/#/templates/edit/Home")
 		admin.waitJS("editor", `!!document.querySelector('.cm-content')`)
 		admin.waitPreview("Welcome back")
 		admin.do("edit", chromedp.Evaluate[chromedp.Void](editor+`.setValue(`+editor+`.value().replace('Welcome back,', 'Hello from the editor,'))`))
@@ -142,7 +142,7 @@ func TestManage(t *testing.T) {
 
 	t.Run("rollback restores the previous version", func(t *testing.T) {
 		admin.t = t
-		admin.open(s.url + "/manage/#/templates/edit/Home")
+		admin.openApp(s.url + "/manage/#/templates/edit/Home")
 		admin.waitJS("editor", `!!document.querySelector('.cm-content')`)
 		admin.click(`#history`)
 		admin.waitJS("history", `!!document.getElementById('diff')`)
@@ -164,7 +164,7 @@ func TestManage(t *testing.T) {
 
 	t.Run("a tile added in the tiles form shows on the site for the chosen roles only", func(t *testing.T) {
 		admin.t = t
-		admin.open(s.url + "/manage/#/tiles")
+		admin.openApp(s.url + "/manage/#/tiles")
 		admin.waitJS("tiles form", `!!document.getElementById('add-tile')`)
 		admin.shot("tiles-empty")
 		admin.click(`#add-tile`)
@@ -181,7 +181,7 @@ func TestManage(t *testing.T) {
 		admin.shot("tiles-filled")
 		admin.click(`#save-tiles`)
 		admin.waitJS("tiles saved", `document.body.innerText.includes('Saved the tiles')`)
-		admin.open(s.url + "/manage/#/tiles")
+		admin.openApp(s.url + "/manage/#/tiles")
 		admin.waitJS("tiles read back", `[...document.querySelectorAll('.tile-card input[name=title]')].map(i => i.value).join() === 'Everyone tile,Rep corner'`)
 		admin.shot("tiles-read-back")
 
@@ -206,7 +206,7 @@ func TestManage(t *testing.T) {
 		d := gqlOK(t, s.url, adminToken, `{ webTemplate(name: "Home") { source } }`, nil)
 		src := strings.Replace(d["webTemplate"].(map[string]any)["source"].(string), "Rep corner</strong>", "Rep corner!</strong>", 1)
 		gqlOK(t, s.url, adminToken, `mutation($s: String!) { saveWebTemplate(name: "Home", source: $s) { version } }`, map[string]any{"s": src})
-		admin.open(s.url + "/manage/#/tiles")
+		admin.openApp(s.url + "/manage/#/tiles")
 		admin.waitJS("hand edit reported", `document.body.innerText.includes('edited by hand')`)
 		admin.seesNot("Save tiles")
 		admin.shot("tiles-hand-edited")
@@ -214,7 +214,7 @@ func TestManage(t *testing.T) {
 
 	t.Run("create a page for a role; snippets and settings", func(t *testing.T) {
 		admin.t = t
-		admin.open(s.url + "/manage/#/pages/new")
+		admin.openApp(s.url + "/manage/#/pages/new")
 		admin.waitJS("page form", `!!document.querySelector('input[name=path]')`)
 		admin.submit0(`form button[type=submit]`)
 		admin.waitJS("field errors", `!!document.querySelector('[aria-invalid=true]')`)
@@ -236,14 +236,14 @@ func TestManage(t *testing.T) {
 		rep.open(s.url + "/rep-news")
 		rep.sees("Rep news")
 
-		admin.open(s.url + "/manage/#/snippets")
+		admin.openApp(s.url + "/manage/#/snippets")
 		admin.waitJS("snippets", `!!document.querySelector('textarea[name=value]')`)
 		admin.fill(`input[name=name]`, "home_intro")
 		admin.fill(`textarea[name=value]`, "Managed intro text.")
 		admin.submit0(`form button[type=submit]`)
 		admin.waitJS("snippet saved", `document.body.innerText.includes('Saved snippet home_intro')`)
 		admin.shot("snippets")
-		admin.open(s.url + "/manage/#/settings/edit/site_name")
+		admin.openApp(s.url + "/manage/#/settings/edit/site_name")
 		admin.waitJS("settings", `document.querySelector('input[name=value]')?.value !== ''`)
 		admin.fill(`input[name=value]`, "Managed portal")
 		admin.submit0(`form button[type=submit]`)
@@ -254,6 +254,19 @@ func TestManage(t *testing.T) {
 			t.Errorf("the home page lacks the snippet or the setting:\n%s", res)
 		}
 	})
+}
+
+// openApp opens a /manage URL so that its screen is drawn afresh: opening
+// the hash the app is already at would keep the screen as it is. (It goes
+// by another hash rather than another page: leaving the editor with
+// unsaved changes asks first.)
+func (u *user) openApp(url string) {
+	u.t.Helper()
+	if strings.Contains(u.location(), "/manage/") {
+		u.do("reset screen", chromedp.Evaluate[chromedp.Void](`location.hash = '#/templates/reset'`))
+		u.waitJS("screen reset", `!document.querySelector('.cm-content')`)
+	}
+	u.open(url)
 }
 
 // jsAwait evaluates an expression that returns a promise of a string.

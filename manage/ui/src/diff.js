@@ -23,8 +23,9 @@ export function diffLines(a, b) {
     let i = 0, j = 0;
     while (i < n || j < m) {
       if (i < n && j < m && xs[i] === ys[j]) { out.push({ op: ' ', text: xs[i] }); i++; j++; }
-      else if (j < m && (i >= n || L[i][j + 1] >= L[i + 1][j])) { out.push({ op: '+', text: ys[j] }); j++; }
-      else { out.push({ op: '-', text: xs[i] }); i++; }
+      // Removed lines before added ones, as diffs read.
+      else if (i < n && (j >= m || L[i + 1][j] >= L[i][j + 1])) { out.push({ op: '-', text: xs[i] }); i++; }
+      else { out.push({ op: '+', text: ys[j] }); j++; }
     }
   }
   x.slice(x.length - suf).forEach((text) => out.push({ op: ' ', text }));

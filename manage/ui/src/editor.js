@@ -19,7 +19,7 @@ export function createEditor(parent, source, { onChange = () => {}, keys = [] } 
       extensions: [
         lineNumbers(), highlightActiveLineGutter(), highlightActiveLine(), drawSelection(), history(),
         bracketMatching(), highlightSelectionMatches(), search({ top: true }), lintGutter(),
-        html(), syntaxHighlighting(defaultHighlightStyle, { fallback: true }),
+        EditorView.lineWrapping, html(), syntaxHighlighting(defaultHighlightStyle, { fallback: true }),
         keymap.of([...keys, ...searchKeymap, ...historyKeymap, ...defaultKeymap]),
         EditorView.updateListener.of((u) => { if (u.docChanged) onChange(); }),
         EditorView.contentAttributes.of({ 'aria-label': 'Template source' }),

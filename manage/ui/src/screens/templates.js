@@ -123,7 +123,8 @@ async function renderEditor(el, ctx, name) {
     const ext = e.extensions || {};
     status.hidden = false;
     if (ext.line && (!ext.template || ext.template === name)) {
-      status.textContent = `Line ${ext.line}${ext.column ? ', column ' + ext.column : ''}: ${e.message}`;
+      // The message starts "Home, line 4, column 45: …": say it once.
+      status.textContent = `Line ${ext.line}${ext.column ? ', column ' + ext.column : ''}: ${e.message.replace(/^.*?line \d+(, column \d+)?: /, '')}`;
       editor.markError(ext.line, ext.column, e.message);
     } else {
       status.textContent = e.message;

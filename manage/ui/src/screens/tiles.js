@@ -53,7 +53,7 @@ async function render(el, ctx) {
           h('div', { class: 'tile-row' }, field('Text', text), field('Icon', icon, 'One character or emoji.')),
           h('div', { class: 'field' }, h('label', {}, 'Who sees it'), h('div', { class: 'checks' }, roles),
             h('div', { class: 'hint' }, 'None ticked: everyone. Anonymous users are visitors who are not signed in.')),
-          h('label', {}, h('input', { type: 'checkbox', checked: tile.primary, onchange: (e) => { tile.primary = e.target.checked; } }), ' Highlight (primary colour)'));
+          h('label', { class: 'choice' }, h('input', { type: 'checkbox', checked: tile.primary, onchange: (e) => { tile.primary = e.target.checked; } }), ' Highlight (primary colour)'));
       }));
   };
   const validate = () => {
