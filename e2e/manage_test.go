@@ -142,7 +142,9 @@ func TestManage(t *testing.T) {
 
 	t.Run("rollback restores the previous version", func(t *testing.T) {
 		admin.t = t
-		admin.openApp(s.url + "/manage/#/templates/edit/Home")
+		if !admin.openApp(s.url + "/manage/#/templates/edit/Home") {
+			t.Error("leaving the editor with unsaved changes did not ask first")
+		}
 		admin.waitJS("editor", `!!document.querySelector('.cm-content')`)
 		admin.click(`#history`)
 		admin.waitJS("history", `!!document.getElementById('diff')`)
@@ -260,13 +262,21 @@ func TestManage(t *testing.T) {
 // the hash the app is already at would keep the screen as it is. (It goes
 // by another hash rather than another page: leaving the editor with
 // unsaved changes asks first.)
-func (u *user) openApp(url string) {
+// It reports whether the app asked to leave unsaved changes (and left).
+func (u *user) openApp(url string) (asked bool) {
 	u.t.Helper()
 	if strings.Contains(u.location(), "/manage/") {
 		u.do("reset screen", chromedp.Evaluate[chromedp.Void](`location.hash = '#/templates/reset'`))
-		u.waitJS("screen reset", `!document.querySelector('.cm-content')`)
+		u.waitJS("screen reset or asked", `!document.querySelector('.cm-content') || !!document.querySelector('dialog[open]')`)
+		if u.js(`document.querySelector('dialog[open]')?.innerText || ''`) != "" {
+			asked = true
+			u.shot("leave-unsaved-confirm")
+			u.confirm()
+			u.waitJS("screen reset", `!document.querySelector('.cm-content')`)
+		}
 	}
 	u.open(url)
+	return asked
 }
 
 // jsAwait evaluates an expression that returns a promise of a string.

@@ -20,7 +20,17 @@ function buildNav() {
 }
 
 let current = null;
+let shown = location.hash;
+let reverting = false;
 async function route() {
+  if (reverting) { reverting = false; return; }
+  // A screen with unsaved work (the editor) may keep the administrator on it.
+  if (current?.canLeave && !(await current.canLeave())) {
+    reverting = true;
+    location.hash = shown;
+    return;
+  }
+  shown = location.hash;
   const parts = location.hash.replace(/^#\/?/, '').split('/').map(decodeURIComponent);
   const screen = screens.find((s) => s.id === parts[0]) || screens[0];
   nav.querySelectorAll('a').forEach((a) => a.setAttribute('aria-current', a.dataset.screen === screen.id ? 'page' : 'false'));

@@ -252,6 +252,9 @@ export default {
     if (ctx.params[0] === 'edit' && ctx.params[1]) return renderEditor(el, ctx, ctx.params[1]);
     return renderLists(el, ctx);
   },
+  canLeave() {
+    return dirty ? confirmAction('The template has unsaved changes. Leave and lose them?', 'Leave without saving') : true;
+  },
   leave() {
     window.removeEventListener('beforeunload', beforeUnload);
     dirty = false;
