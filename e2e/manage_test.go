@@ -171,7 +171,7 @@ func TestManage(t *testing.T) {
 		admin.shot("tiles-empty")
 		admin.click(`#add-tile`)
 		admin.fill(`.tile-card input[name=title]`, "Rep corner")
-		admin.fill(`.tile-card input[name=text]`, "Only for customer representatives")
+		admin.fill(`.tile-card input[name=text]`, `For <reps> & "co" {{ viewer.email }}`)
 		admin.fill(`.tile-card input[name=link]`, "/account")
 		admin.do("input events", chromedp.Evaluate[chromedp.Void](`document.querySelectorAll('.tile-card input[name]').forEach(i => i.dispatchEvent(new Event('input')))`))
 		admin.click(`.tile-card input[value="Customer representative"]`)
@@ -190,7 +190,7 @@ func TestManage(t *testing.T) {
 		rep := newUser(t, browser, "rep")
 		rep.signIn(s.url, "rep@forest.example", repPass)
 		rep.open(s.url + "/")
-		rep.sees("Rep corner", "Everyone tile")
+		rep.sees("Rep corner", "Everyone tile", `For <reps> & "co" {{ viewer.email }}`) // text stays text
 		rep.shot("home-rep-tiles")
 		alice := newUser(t, browser, "alice2")
 		alice.signIn(s.url, "alice@forest.example", alicePass)

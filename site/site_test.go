@@ -454,6 +454,12 @@ func TestTemplateAPI(t *testing.T) {
 		if _, body, _ := ts.client().get("/"); strings.Contains(body, "edited layout") || strings.Contains(body, "own home") {
 			t.Fatal("the preview was saved")
 		}
+		alice := ts.client()
+		alice.signIn("alice")
+		out := gql(alice, q, map[string]any{"n": "Layout", "s": "x", "p": "/"})
+		if errs, _ := out["errors"].([]any); len(errs) == 0 || errs[0].(map[string]any)["extensions"].(map[string]any)["code"] != "FORBIDDEN" {
+			t.Fatalf("a customer previewed a template: %v", out)
+		}
 	})
 	t.Run("pages, snippets and settings", func(t *testing.T) {
 		out := gql(admin, `mutation { saveWebPage(input: {path: "/about", title: "About", pageTemplateName: "Home", public: true, inNav: true, navOrder: 5}) { path pageTemplate { webTemplate { name } } } saveContentSnippet(name: "footer", value: "New footer") { value } saveSiteSetting(name: "site_name", value: "Renamed") { value } }`, nil)

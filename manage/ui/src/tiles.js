@@ -8,7 +8,10 @@ export const BEGIN = '{# tiles:begin — written by Manage → Home tiles; edit 
 export const END = '{# tiles:end #}';
 const TILE = /^\{# tile (\{.*\}) #\}$/;
 
-const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+// HTML-escaped, and braces as character references so that text such as
+// "{{ x }}" stays text instead of becoming a template tag.
+const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
+  .replace(/\{/g, '&#123;').replace(/\}/g, '&#125;');
 // A pongo2 string literal; {{ and {% cannot occur in it unescaped because
 // the value only ever sits inside {% if %}.
 const lit = (s) => '"' + String(s).replace(/\\/g, '\\\\').replace(/"/g, '\\"') + '"';
