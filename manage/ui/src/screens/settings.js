@@ -1,7 +1,7 @@
 // Site settings: named site-wide values templates read as settings.<name>
 // (site name, company name…).
 import { gql } from '../api.js';
-import { h, clear, field, pager, toast, showErrors, clearErrors } from '../ui.js';
+import { h, clear, field, pager, toast, confirmAction, showErrors, clearErrors } from '../ui.js';
 
 async function render(el, ctx) {
   const d = await gql(`{ siteSettings { name value } }`);
@@ -19,6 +19,8 @@ async function render(el, ctx) {
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     clearErrors(form);
+    const clash = !editing && d.siteSettings.find((x) => x.name === nameIn.value.trim());
+    if (clash && !await confirmAction(`The setting ${clash.name} exists already (value "${clash.value}"). Replace it?`, 'Replace')) return;
     try {
       await gql(`mutation($n: String!, $v: String!) { saveSiteSetting(name: $n, value: $v) { name } }`, { n: nameIn.value.trim(), v: valueIn.value });
       toast(`Saved ${nameIn.value.trim()}; the site shows it now.`);

@@ -21,6 +21,8 @@ async function render(el, ctx) {
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     clearErrors(form);
+    const clash = !editing && d.contentSnippets.find((x) => x.name === nameIn.value.trim() && x.language === langIn.value.trim());
+    if (clash && !await confirmAction(`A snippet ${clash.name}${clash.language ? ' (' + clash.language + ')' : ''} exists already ("${clash.value.slice(0, 60)}"). Replace its text?`, 'Replace')) return;
     try {
       await gql(`mutation($n: String!, $l: String, $v: String!) { saveContentSnippet(name: $n, language: $l, value: $v) { name } }`,
         { n: nameIn.value.trim(), l: langIn.value.trim(), v: valueIn.value });

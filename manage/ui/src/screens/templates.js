@@ -104,9 +104,24 @@ async function renderEditor(el, ctx, name) {
   const pages = [...own, ...d.webPages.filter((p) => !own.includes(p) && !p.path.includes('{'))];
   const pageSel = h('select', { name: 'path', 'aria-label': 'Preview page' },
     pages.map((p) => h('option', { value: p.path }, `${p.path} — ${p.title}`)));
-  const asSel = h('select', { name: 'as', 'aria-label': 'Preview as' },
-    h('option', { value: '' }, 'as me (administrator)'),
-    d.contacts.edges.map(({ node: c }) => h('option', { value: c.id }, `as ${c.firstName} ${c.lastName} <${c.email}>`)));
+  const asSel = h('select', { name: 'as', 'aria-label': 'Preview as' });
+  const fillContacts = (edges) => {
+    const keep = asSel.value;
+    clear(asSel, h('option', { value: '' }, 'as me (administrator)'),
+      edges.map(({ node: c }) => h('option', { value: c.id }, `as ${c.firstName} ${c.lastName} <${c.email}>`)));
+    if ([...asSel.options].some((o) => o.value === keep)) asSel.value = keep;
+  };
+  fillContacts(d.contacts.edges);
+  // The list holds the first 100 contacts; a search finds the others.
+  let findTimer;
+  const findIn = h('input', { type: 'search', placeholder: 'find a contact…', 'aria-label': 'Find a contact to preview as', style: 'width:12em',
+    oninput: () => {
+      clearTimeout(findTimer);
+      findTimer = setTimeout(async () => {
+        const r = await gql(`query($s: String) { contacts(search: $s, first: 100) { edges { node { id firstName lastName email } } } }`, { s: findIn.value.trim() || null });
+        fillContacts(r.contacts.edges);
+      }, 300);
+    } });
   const status = h('div', { class: 'form-error', role: 'alert', hidden: true, id: 'template-error' });
   const versionBadge = h('span', { class: 'badge' });
   const dirtyBadge = h('span', { class: 'badge badge-warn', hidden: true }, 'unsaved changes');
@@ -233,9 +248,20 @@ async function renderEditor(el, ctx, name) {
         if (histBox.hidden) showHistory(); else histBox.hidden = true;
         e.currentTarget.setAttribute('aria-expanded', String(!histBox.hidden));
       } }, 'History'),
+      h('button', { class: 'btn btn-danger', onclick: async () => {
+        if (!await confirmAction(`Delete the web template ${name} and its history? Refused while a page template uses it or another template includes or extends it.`, 'Delete template')) return;
+        try {
+          await gql(`mutation($n: String!) { deleteWebTemplate(name: $n) }`, { n: name });
+          dirty = false;
+          toast(`Deleted ${name}.`);
+          ctx.navigate('templates');
+        } catch (err) {
+          showError(err);
+        }
+      } }, 'Delete'),
       h('button', { class: 'btn', title: 'Ctrl+Enter', onclick: preview }, 'Check & preview'),
       h('button', { class: 'btn btn-primary', id: 'save', title: 'Ctrl+S', onclick: save }, 'Save')),
-    h('div', { class: 'toolbar' }, h('span', { class: 'muted' }, 'Preview'), pageSel, asSel,
+    h('div', { class: 'toolbar' }, h('span', { class: 'muted' }, 'Preview'), pageSel, asSel, findIn,
       h('span', { class: 'muted' }, 'Ctrl+F search · Ctrl+S save · Ctrl+Enter check')),
     status, histBox,
     h('div', { class: 'editor-split' }, edPane, side));
