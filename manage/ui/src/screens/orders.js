@@ -69,7 +69,7 @@ async function renderOrders(el) {
       h('td', {}, when(o.submittedAt)), h('td', { style: 'text-align:right' }, `${o.totalAmount} ${o.currency}`)),
   });
   form = h('form', { class: 'card filters', role: 'search' },
-    field('Status', status), field('Sync state', sync), field('Account', account), field('Submitted from', from), field('to', to), field('Number', number),
+    field('Status', status), field('Sync state', sync), field('Account', account), field('Submitted from', from), field('Submitted to', to), field('Number', number),
     h('button', { class: 'btn btn-primary', type: 'submit' }, 'Filter'));
   form.addEventListener('submit', (e) => { e.preventDefault(); list.reload(); });
   for (const s of [status, sync, account, from, to]) s.addEventListener('change', () => list.reload());
