@@ -146,6 +146,7 @@ func TestManage(t *testing.T) {
 			t.Error("leaving the editor with unsaved changes did not ask first")
 		}
 		admin.waitJS("editor", `!!document.querySelector('.cm-content')`)
+		admin.seesNot("unsaved changes")
 		admin.click(`#history`)
 		admin.waitJS("history", `!!document.getElementById('diff')`)
 		admin.sees("Hello from the editor")
