@@ -17,6 +17,10 @@ import (
 	"github.com/openportal/portal/policies"
 )
 
+func (r *contactResolver) OwnPriceList(ctx context.Context, obj *identity.Contact) (*catalog.PriceList, error) {
+	return load(ctx, r.loadersFor(ctx).priceList, obj.OwnPriceListID)
+}
+
 func (r *mutationResolver) UpdateWebRole(ctx context.Context, id string, input policies.WebRoleInput) (*policies.WebRole, error) {
 	return r.Permissions.UpdateWebRole(ctx, id, input)
 }

@@ -402,3 +402,29 @@ func TestManageAuditFilters(t *testing.T) {
 	a.fails(`{ auditActions }`, nil, "FORBIDDEN")
 	a.fails(q, map[string]any{"a": "contact."}, "FORBIDDEN")
 }
+
+// TestManageContactOwnTerms: the contact form must tell the contact's own
+// terms from those it inherits, or saving it would pin (or drop) them.
+func TestManageContactOwnTerms(t *testing.T) {
+	a := newAPI(t)
+	w := world(a)
+	a.as(w, "admin")
+	var d struct {
+		CreateContact struct {
+			Currency, Language       string
+			OwnCurrency, OwnLanguage *string
+			OwnShipToCountry         *string
+			OwnPriceList, PriceList  *struct{ Code string }
+		}
+	}
+	a.ok(`mutation { createContact(input: {firstName: "Olga", lastName: "Own", email: "olga@example.com", company: "USMF",
+		accountNumber: "US-001", currency: "USD", priceListCode: "RETAIL"}) {
+		currency language ownCurrency ownLanguage ownShipToCountry ownPriceList { code } priceList { code } } }`, nil, &d)
+	c := d.CreateContact
+	if c.OwnCurrency == nil || *c.OwnCurrency != "USD" || c.OwnPriceList == nil || c.OwnPriceList.Code != "RETAIL" {
+		t.Fatalf("own terms given are not own: %+v", c)
+	}
+	if c.OwnLanguage != nil || c.OwnShipToCountry != nil || c.Language != "en-US" || c.PriceList == nil {
+		t.Fatalf("inherited terms read as own: %+v", c)
+	}
+}

@@ -104,6 +104,10 @@ type ComplexityRoot struct {
 		Language           func(childComplexity int) int
 		LastName           func(childComplexity int) int
 		MissingOrderFields func(childComplexity int) int
+		OwnCurrency        func(childComplexity int) int
+		OwnLanguage        func(childComplexity int) int
+		OwnPriceList       func(childComplexity int) int
+		OwnShipToCountry   func(childComplexity int) int
 		Phone              func(childComplexity int) int
 		PriceList          func(childComplexity int) int
 		Roles              func(childComplexity int) int
@@ -508,6 +512,7 @@ type ContactResolver interface {
 
 	SyncState(ctx context.Context, obj *identity.Contact) (model.SyncState, error)
 
+	OwnPriceList(ctx context.Context, obj *identity.Contact) (*catalog.PriceList, error)
 	Phone(ctx context.Context, obj *identity.Contact) (*string, error)
 }
 type CustomerAccountResolver interface {
@@ -862,6 +867,30 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Contact.MissingOrderFields(childComplexity), true
+	case "Contact.ownCurrency":
+		if e.ComplexityRoot.Contact.OwnCurrency == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Contact.OwnCurrency(childComplexity), true
+	case "Contact.ownLanguage":
+		if e.ComplexityRoot.Contact.OwnLanguage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Contact.OwnLanguage(childComplexity), true
+	case "Contact.ownPriceList":
+		if e.ComplexityRoot.Contact.OwnPriceList == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Contact.OwnPriceList(childComplexity), true
+	case "Contact.ownShipToCountry":
+		if e.ComplexityRoot.Contact.OwnShipToCountry == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Contact.OwnShipToCountry(childComplexity), true
 	case "Contact.phone":
 		if e.ComplexityRoot.Contact.Phone == nil {
 			break
@@ -3829,6 +3858,17 @@ extend type Mutation {
     input: WebRoleInput!
   ): WebRole!
 }
+
+extend type Contact {
+  "the contact's own ISO 4217 currency; null when it uses its account's (currency is the one in force). What a contact form shows and sends back"
+  ownCurrency: String
+  "the contact's own ISO 3166-1 alpha-2 ship-to country; null when it uses its account's"
+  ownShipToCountry: String
+  "the contact's own BCP 47 language tag; null when it uses its account's"
+  ownLanguage: String
+  "the contact's own price list; null when it uses its account's"
+  ownPriceList: PriceList
+}
 `, BuiltIn: false},
 	{Name: "../schema/manage_templates.graphqls", Input: `# The /manage template editor (issue 12).
 
@@ -4456,6 +4496,14 @@ func (ec *executionContext) childFields_Contact(ctx context.Context, field graph
 		return ec.fieldContext_Contact_missingOrderFields(ctx, field)
 	case "disabled":
 		return ec.fieldContext_Contact_disabled(ctx, field)
+	case "ownCurrency":
+		return ec.fieldContext_Contact_ownCurrency(ctx, field)
+	case "ownShipToCountry":
+		return ec.fieldContext_Contact_ownShipToCountry(ctx, field)
+	case "ownLanguage":
+		return ec.fieldContext_Contact_ownLanguage(ctx, field)
+	case "ownPriceList":
+		return ec.fieldContext_Contact_ownPriceList(ctx, field)
 	case "phone":
 		return ec.fieldContext_Contact_phone(ctx, field)
 	}
@@ -7394,6 +7442,107 @@ func (ec *executionContext) _Contact_disabled(ctx context.Context, field graphql
 }
 func (ec *executionContext) fieldContext_Contact_disabled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Contact", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Contact_ownCurrency(ctx context.Context, field graphql.CollectedField, obj *identity.Contact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Contact_ownCurrency(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OwnCurrency, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Contact_ownCurrency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Contact", field, false, false, "String")
+}
+
+func (ec *executionContext) _Contact_ownShipToCountry(ctx context.Context, field graphql.CollectedField, obj *identity.Contact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Contact_ownShipToCountry(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OwnShipToCountry, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Contact_ownShipToCountry(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Contact", field, false, false, "String")
+}
+
+func (ec *executionContext) _Contact_ownLanguage(ctx context.Context, field graphql.CollectedField, obj *identity.Contact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Contact_ownLanguage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OwnLanguage, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Contact_ownLanguage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Contact", field, false, false, "String")
+}
+
+func (ec *executionContext) _Contact_ownPriceList(ctx context.Context, field graphql.CollectedField, obj *identity.Contact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Contact_ownPriceList(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Contact().OwnPriceList(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *catalog.PriceList) graphql.Marshaler {
+			return ec.marshalOPriceList2ᚖgithubᚗcomᚋopenportalᚋportalᚋcatalogᚐPriceList(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Contact_ownPriceList(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Contact",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PriceList(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Contact_phone(ctx context.Context, field graphql.CollectedField, obj *identity.Contact) (ret graphql.Marshaler) {
@@ -17784,6 +17933,27 @@ func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, 
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "ownCurrency":
+			out.Values[i] = ec._Contact_ownCurrency(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "ownShipToCountry":
+			out.Values[i] = ec._Contact_ownShipToCountry(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "ownLanguage":
+			out.Values[i] = ec._Contact_ownLanguage(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "ownPriceList":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Contact_ownPriceList(ctx, field, obj)
+				})
 		case "phone":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, false,
