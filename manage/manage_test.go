@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
@@ -21,42 +22,101 @@ import (
 // dist/sources.txt, and this compares them with the files as they are
 // (without Node: it only hashes).
 func TestDistIsBuilt(t *testing.T) {
-	recorded := map[string]string{}
-	f, err := os.Open("dist/sources.txt")
+	stale, err := staleSources("ui", "dist/sources.txt")
 	if err != nil {
 		t.Fatalf("%v: build the app: cd manage/ui && npm ci && npm run build", err)
+	}
+	if len(stale) > 0 {
+		t.Errorf("manage/dist is out of date with manage/ui: %s.\nRebuild and commit it: cd manage/ui && npm ci && npm run build && git add ../dist",
+			strings.Join(stale, ", "))
+	}
+}
+
+// TestStaleSources: the check notices a changed, a new and a deleted source.
+func TestStaleSources(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) {
+		p := filepath.Join(dir, "ui", filepath.FromSlash(name))
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sum := func(body string) string { s := sha256.Sum256([]byte(body)); return hex.EncodeToString(s[:]) }
+	for _, n := range []string{"package.json", "package-lock.json", "build.mjs", "src/main.js", "src/gone.js"} {
+		write(n, n)
+	}
+	var manifest strings.Builder
+	for _, n := range []string{"build.mjs", "package-lock.json", "package.json", "src/gone.js", "src/main.js"} {
+		manifest.WriteString(sum(n) + "  " + n + "\n")
+	}
+	sources := filepath.Join(dir, "sources.txt")
+	os.WriteFile(sources, []byte(manifest.String()), 0o644)
+	tests := []struct {
+		name   string
+		change func()
+		want   string
+	}{
+		{"up to date", func() {}, ""},
+		{"changed", func() { write("src/main.js", "changed") }, "src/main.js (changed or new)"},
+		{"new", func() { write("src/screens/new.js", "x") }, "src/main.js (changed or new), src/screens/new.js (changed or new)"},
+		{"deleted", func() { os.Remove(filepath.Join(dir, "ui", "src", "gone.js")) }, "src/gone.js (deleted), src/main.js (changed or new), src/screens/new.js (changed or new)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.change()
+			stale, err := staleSources(filepath.Join(dir, "ui"), sources)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Join(stale, ", "); got != tt.want {
+				t.Errorf("stale %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// staleSources compares the inputs under ui with the manifest the build
+// wrote: the names of those changed, new or deleted since, sorted.
+func staleSources(ui, manifest string) ([]string, error) {
+	recorded := map[string]string{}
+	f, err := os.Open(manifest)
+	if err != nil {
+		return nil, err
 	}
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		sum, name, ok := strings.Cut(sc.Text(), "  ")
 		if !ok {
-			t.Fatalf("dist/sources.txt: bad line %q", sc.Text())
+			return nil, fmt.Errorf("%s: bad line %q", manifest, sc.Text())
 		}
 		recorded[name] = sum
 	}
 	current := map[string]string{}
-	add := func(name string) {
-		b, err := os.ReadFile(filepath.Join("ui", name))
+	add := func(name string) error {
+		b, err := os.ReadFile(filepath.Join(ui, filepath.FromSlash(name)))
 		if err != nil {
-			t.Fatal(err)
+			return err
 		}
 		s := sha256.Sum256(b)
 		current[name] = hex.EncodeToString(s[:])
+		return nil
 	}
 	for _, n := range []string{"package.json", "package-lock.json", "build.mjs"} {
-		add(n)
+		if err := add(n); err != nil {
+			return nil, err
+		}
 	}
-	err = filepath.WalkDir("ui/src", func(p string, d fs.DirEntry, err error) error {
+	err = filepath.WalkDir(filepath.Join(ui, "src"), func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
-		rel, _ := filepath.Rel("ui", p)
-		add(filepath.ToSlash(rel))
-		return nil
+		rel, _ := filepath.Rel(ui, p)
+		return add(filepath.ToSlash(rel))
 	})
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	var stale []string
 	for n, s := range current {
@@ -70,10 +130,7 @@ func TestDistIsBuilt(t *testing.T) {
 		}
 	}
 	sort.Strings(stale)
-	if len(stale) > 0 {
-		t.Errorf("manage/dist is out of date with manage/ui: %s.\nRebuild and commit it: cd manage/ui && npm ci && npm run build && git add ../dist",
-			strings.Join(stale, ", "))
-	}
+	return stale, nil
 }
 
 // TestAccess: only administrators get the app or any of its files.
