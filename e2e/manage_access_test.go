@@ -241,8 +241,15 @@ func TestManageAccess(t *testing.T) {
 		admin.open(s.url + "/manage/#/roles")
 		admin.waitText("Customer representative")
 		admin.click(`a[href^="#/roles/"]:not([href*=permissions])`)
-		admin.waitText("Members")
+		admin.waitText("admin@portal.example")
 		admin.shot("roles")
+		// The lock-out guard, as a sentence where the change was asked for.
+		admin.do("remove the last administrator", chromedp.Evaluate[chromedp.Void](
+			`[...document.querySelectorAll('tr')].find(r => r.innerText.includes('admin@portal.example')).querySelector('button').click()`))
+		admin.confirm()
+		admin.waitText("This is the last administrator who can sign in")
+		admin.sees("admin@portal.example")
+		admin.shot("roles-last-administrator")
 		admin.open(s.url + "/manage/#/roles")
 		admin.waitText("Customer representative")
 		admin.do("open Authorized user", chromedp.Evaluate[chromedp.Void](`[...document.querySelectorAll('a')].find(a => a.textContent === 'Authorized user').click()`))

@@ -8,6 +8,7 @@ import { h, clear, field, toast, confirmAction, showErrors, clearErrors } from '
 import { serverList, when, plainFields, group, checks } from './lists.js';
 
 const CONTACT = `id firstName lastName email disabled hasSignIn syncState missingOrderFields currency shipToCountry language
+  ownCurrency ownShipToCountry ownLanguage ownPriceList { code }
   company { code name } customerAccount { id accountNumber name } priceList { code } roles { id name }`;
 
 async function render(el, ctx) {
@@ -71,10 +72,12 @@ function contactForm(c, d, ctx) {
   accountSearch.addEventListener('input', () => { clearTimeout(timer); timer = setTimeout(loadAccounts, 250); });
   loadAccounts();
   const own = 'Empty: the account\'s.';
-  const priceList = inp('priceListCode', '', { placeholder: c?.priceList ? 'now ' + c.priceList.code : '' });
-  const currency = inp('currency', '', { placeholder: c?.currency ? 'now ' + c.currency : 'e.g. USD', style: 'width:8em' });
-  const country = inp('shipToCountry', '', { placeholder: c?.shipToCountry ? 'now ' + c.shipToCountry : 'e.g. US', style: 'width:8em' });
-  const language = inp('language', '', { placeholder: c?.language ? 'now ' + c.language : 'e.g. en-US', style: 'width:8em' });
+  // Own values fill the inputs; inherited ones only show as placeholders,
+  // so saving keeps inheriting them.
+  const priceList = inp('priceListCode', c?.ownPriceList?.code, { placeholder: c?.priceList ? 'account\'s: ' + c.priceList.code : '' });
+  const currency = inp('currency', c?.ownCurrency, { placeholder: c?.currency ? 'account\'s: ' + c.currency : 'e.g. USD', style: 'width:9em' });
+  const country = inp('shipToCountry', c?.ownShipToCountry, { placeholder: c?.shipToCountry ? 'account\'s: ' + c.shipToCountry : 'e.g. US', style: 'width:9em' });
+  const language = inp('language', c?.ownLanguage, { placeholder: c?.language ? 'account\'s: ' + c.language : 'e.g. en-US', style: 'width:9em' });
   const form = h('form', { class: 'card' }, h('h2', { style: 'margin-top:0' }, c ? `${c.firstName} ${c.lastName}` : 'New contact'),
     c?.missingOrderFields.length ? h('div', { class: 'form-error', role: 'status' },
       `Before it can be invited this contact needs: ${c.missingOrderFields.join(', ')}.`) : null,
@@ -83,7 +86,7 @@ function contactForm(c, d, ctx) {
     field('Company', company),
     h('div', { class: 'field' }, h('label', { for: 'acct-pick' }, 'Customer account'), accountSearch,
       Object.assign(account, { id: 'acct-pick' }), h('div', { class: 'field-error', role: 'alert', hidden: true, 'data-for': 'accountNumber' })),
-    h('details', {}, h('summary', {}, 'Own order terms (optional; else the account\'s)'),
+    h('details', { open: !!(c && (c.ownCurrency || c.ownShipToCountry || c.ownLanguage || c.ownPriceList)) }, h('summary', {}, 'Own order terms (optional; else the account\'s)'),
       h('div', { class: 'filters' }, field('Price list code', priceList, own), field('Currency', currency, own), field('Ship-to country', country, own), field('Language', language, own))),
     h('div', { class: 'actions', style: 'justify-content:flex-start' }, h('button', { class: 'btn btn-primary', type: 'submit' }, c ? 'Save contact' : 'Create contact')));
   form.addEventListener('submit', async (e) => {
