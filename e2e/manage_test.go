@@ -81,6 +81,9 @@ func TestManage(t *testing.T) {
 			t.Fatalf("after sign-in: %s", loc)
 		}
 		admin.shot("templates-list")
+		admin.click(`.tabs button:nth-child(2)`)
+		admin.waitJS("page templates tab", `document.body.innerText.includes('Save page template')`)
+		admin.shot("templates-page-templates")
 		admin.click(`.tabs button:nth-child(3)`)
 		admin.waitJS("pages tab", `document.body.innerText.includes('Who may open it')`)
 		admin.shot("templates-web-pages")
@@ -149,7 +152,7 @@ func TestManage(t *testing.T) {
 		admin.seesNot("unsaved changes")
 		admin.click(`#history`)
 		admin.waitJS("history", `!!document.getElementById('diff')`)
-		admin.sees("Hello from the editor")
+		admin.sees("Hello from the editor", "ships a different default")
 		admin.shot("history-diff")
 		admin.click(fmt.Sprintf(`button[data-rollback="%d"]`, before))
 		admin.shot("rollback-confirm")

@@ -56,10 +56,31 @@ async function renderLists(el, ctx) {
     clear(body, newForm, h('table', { class: 'table' },
       h('thead', {}, h('tr', {}, h('th', {}, 'Name'), h('th', {}, 'Version'), h('th', {}, 'Saved'), h('th', {}, 'State'))), rows), nav);
   } else if (tab === 'page-templates') {
+    const ptName = h('input', { name: 'name', placeholder: 'Promotions', 'aria-label': 'Page template name', style: 'width:14em' });
+    const ptWeb = h('select', { name: 'webTemplateName', 'aria-label': 'Web template' },
+      d.webTemplates.map((w) => h('option', { value: w.name }, w.name)));
+    const ptForm = h('form', { class: 'toolbar' }, h('span', { class: 'spacer' }), ptName, ' rendered by ', ptWeb,
+      h('button', { class: 'btn btn-primary', type: 'submit' }, 'Save page template'),
+      h('div', { class: 'field-error', hidden: true, 'data-for': 'name' }), h('div', { class: 'field-error', hidden: true, 'data-for': 'webTemplateName' }));
+    ptForm.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      clearErrors(ptForm);
+      const name = ptName.value.trim();
+      const old = d.pageTemplates.find((p) => p.name === name);
+      if (old && old.webTemplate.name !== ptWeb.value &&
+        !await confirmAction(`Pages of the kind ${name} are rendered by ${old.webTemplate.name}. Render them by ${ptWeb.value} instead?`, 'Repoint')) return;
+      try {
+        await gql(`mutation($input: PageTemplateInput!) { savePageTemplate(input: $input) { name } }`, { input: { name, webTemplateName: ptWeb.value } });
+        toast(`Saved page template ${name}.`);
+        renderLists(el, ctx);
+      } catch (err) {
+        showErrors(ptForm, err);
+      }
+    });
     const { rows, nav } = pager(d.pageTemplates, (p) => h('tr', {},
-      h('td', {}, p.name),
+      h('td', {}, h('a', { href: '#', onclick: (e) => { e.preventDefault(); ptName.value = p.name; ptWeb.value = p.webTemplate.name; ptName.focus(); } }, p.name)),
       h('td', {}, h('a', { href: '#/templates/edit/' + encodeURIComponent(p.webTemplate.name) }, p.webTemplate.name))));
-    clear(body, h('table', { class: 'table' },
+    clear(body, ptForm, h('table', { class: 'table' },
       h('thead', {}, h('tr', {}, h('th', {}, 'Page template'), h('th', {}, 'Rendered by web template'))), rows), nav);
   } else {
     const { rows, nav } = pager(d.webPages, (p) => h('tr', {},
@@ -193,7 +214,9 @@ async function renderEditor(el, ctx, name) {
   const showHistory = () => {
     histBox.hidden = false;
     const versions = [{ version, source, savedAt: null, current: true }, ...history];
-    const opt = (v) => h('option', { value: v.version }, `v${v.version}${v.current ? ' (current)' : ' — ' + fmtTime(v.savedAt)}`);
+    // The default this release ships, when it differs: compare before adopting it.
+    if (t.defaultSource != null) versions.push({ version: 'default', source: t.defaultSource, shipped: true });
+    const opt = (v) => h('option', { value: v.version }, v.shipped ? 'shipped default' : `v${v.version}${v.current ? ' (current)' : ' — ' + fmtTime(v.savedAt)}`);
     const fromSel = h('select', { 'aria-label': 'Compare from' }, versions.map(opt));
     const toSel = h('select', { 'aria-label': 'Compare to' }, versions.map(opt));
     if (versions.length > 1) fromSel.value = String(versions[1].version);
@@ -230,10 +253,18 @@ async function renderEditor(el, ctx, name) {
     clear(histBox,
       h('div', { class: 'toolbar' }, h('h2', { style: 'margin:0' }, 'History'), h('span', { class: 'spacer' }),
         h('button', { class: 'btn btn-small', onclick: () => { histBox.hidden = true; } }, 'Close')),
-      history.length ? [h('table', { class: 'table' }, h('thead', {}, h('tr', {}, h('th', {}, 'Version'), h('th', {}, 'Saved'), h('th', {}, ''))), rows), nav,
+      t.defaultSource != null ? h('div', { class: 'toolbar' },
+        h('span', { class: 'badge badge-warn' }, 'This release ships a different default for this template.'),
+        h('button', { class: 'btn btn-small', onclick: () => { fromSel.value = String(version); toSel.value = 'default'; showDiff(); } }, 'Compare current with the default'),
+        h('button', { class: 'btn btn-small', onclick: async () => {
+          if (dirty && !await confirmAction('Replace your unsaved changes in the editor with the shipped default?', 'Replace')) return;
+          editor.setValue(t.defaultSource);
+          toast('The shipped default is in the editor: check the preview, then Save to adopt it.');
+        } }, 'Load the default into the editor')) : null,
+      versions.length > 1 ? [h('table', { class: 'table' }, h('thead', {}, h('tr', {}, h('th', {}, 'Version'), h('th', {}, 'Saved'), h('th', {}, ''))), rows), nav,
         h('div', { class: 'toolbar' }, 'Compare ', fromSel, ' with ', toSel), diffBox] :
         h('p', { class: 'muted' }, 'No earlier versions yet: every save keeps the one before.'));
-    if (history.length) showDiff();
+    if (versions.length > 1) showDiff();
   };
 
   pageSel.onchange = preview;
