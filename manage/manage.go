@@ -8,6 +8,7 @@ package manage
 
 import (
 	"bytes"
+	"compress/gzip"
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
@@ -35,8 +36,8 @@ type UI struct {
 }
 
 type asset struct {
-	body  []byte
-	ctype string
+	body, gzipped []byte
+	ctype         string
 }
 
 // New loads the embedded build.
@@ -52,7 +53,15 @@ func New() (*UI, error) {
 		if strings.HasSuffix(name, ".css") {
 			ctype = "text/css; charset=utf-8"
 		}
-		u.assets[name] = asset{body: b, ctype: ctype}
+		// Compressed once here: the script is mostly CodeMirror, a third
+		// of its size gzipped.
+		var gz bytes.Buffer
+		zw, _ := gzip.NewWriterLevel(&gz, gzip.BestCompression)
+		zw.Write(b)
+		if err := zw.Close(); err != nil {
+			return nil, err
+		}
+		u.assets[name] = asset{body: b, gzipped: gz.Bytes(), ctype: ctype}
 		h.Write(b)
 	}
 	u.version = hex.EncodeToString(h.Sum(nil))[:12]
@@ -129,5 +138,23 @@ func (u *UI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "private, max-age=31536000, immutable")
 	}
 	w.Header().Set("Content-Type", a.ctype)
+	w.Header().Set("Vary", "Accept-Encoding")
+	if acceptsGzip(r) {
+		w.Header().Set("Content-Encoding", "gzip")
+		w.Write(a.gzipped)
+		return
+	}
 	w.Write(a.body)
+}
+
+// acceptsGzip: the client takes gzip (and did not refuse it with q=0).
+func acceptsGzip(r *http.Request) bool {
+	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
+		enc, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if strings.EqualFold(strings.TrimSpace(enc), "gzip") {
+			q := strings.ReplaceAll(params, " ", "")
+			return q != "q=0" && q != "q=0.0" && q != "q=0.00" && q != "q=0.000"
+		}
+	}
+	return false
 }

@@ -2,9 +2,12 @@ package manage
 
 import (
 	"bufio"
+	"bytes"
+	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
@@ -71,6 +74,54 @@ func TestStaleSources(t *testing.T) {
 			}
 			if got := strings.Join(stale, ", "); got != tt.want {
 				t.Errorf("stale %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestGzip: the script goes compressed to clients that take gzip, and
+// decompresses to the same bytes.
+func TestGzip(t *testing.T) {
+	u, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin := &portal.Viewer{ContactID: "a1", RoleKeys: []string{portal.RoleAdministrators}}
+	get := func(accept string) *httptest.ResponseRecorder {
+		r := httptest.NewRequest("GET", "/manage/app.js", nil)
+		if accept != "" {
+			r.Header.Set("Accept-Encoding", accept)
+		}
+		w := httptest.NewRecorder()
+		u.ServeHTTP(w, r.WithContext(portal.WithViewer(r.Context(), admin)))
+		return w
+	}
+	plain := get("")
+	tests := []struct {
+		accept string
+		gzip   bool
+	}{{"", false}, {"gzip, deflate, br", true}, {"br;q=1, GZIP;q=0.5", true}, {"gzip;q=0", false}, {"identity", false}}
+	for _, tt := range tests {
+		t.Run(tt.accept, func(t *testing.T) {
+			w := get(tt.accept)
+			if got := w.Header().Get("Content-Encoding") == "gzip"; got != tt.gzip {
+				t.Fatalf("gzip %v, want %v", got, tt.gzip)
+			}
+			body := w.Body.Bytes()
+			if tt.gzip {
+				zr, err := gzip.NewReader(w.Body)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if body, err = io.ReadAll(zr); err != nil {
+					t.Fatal(err)
+				}
+				if w.Body.Len() > plain.Body.Len()/2 {
+					t.Errorf("compressed %d of %d bytes", w.Body.Len(), plain.Body.Len())
+				}
+			}
+			if !bytes.Equal(body, plain.Body.Bytes()) {
+				t.Error("the body differs from the plain script")
 			}
 		})
 	}
