@@ -121,6 +121,46 @@ func TestManageWebRoles(t *testing.T) {
 		}
 	})
 
+	t.Run("changes are audited", func(t *testing.T) {
+		alice := w.Contacts["alice"].ID
+		a.ok(`mutation($c: ID!, $r: ID!) { assignWebRole(contactId: $c, roleId: $r) { id } }`, map[string]any{"c": alice, "r": id}, nil)
+		a.ok(`mutation($c: ID!, $r: ID!) { assignWebRole(contactId: $c, roleId: $r) { id } }`, map[string]any{"c": alice, "r": id}, nil)
+		a.ok(`mutation($c: ID!, $r: ID!) { unassignWebRole(contactId: $c, roleId: $r) { id } }`, map[string]any{"c": alice, "r": id}, nil)
+		var d struct {
+			AuditLog struct {
+				Edges []struct {
+					Node struct {
+						Action, SubjectID, Detail string
+						Actor                     *struct{ Email string }
+					}
+				}
+			}
+		}
+		a.ok(`query($c: ID) { auditLog(first: 100, contactId: $c, action: "web_role.") { edges { node { action subjectId detail actor { email } } } } }`,
+			map[string]any{"c": alice}, &d)
+		var got []string
+		for _, e := range d.AuditLog.Edges {
+			got = append(got, e.Node.Action)
+			if e.Node.Actor == nil || e.Node.Actor.Email != "admin@example.com" || !strings.Contains(e.Node.Detail, "Purchasers") {
+				t.Errorf("entry %+v", e.Node)
+			}
+		}
+		// Newest first; the second assign changed nothing and is not logged.
+		if strings.Join(got, " ") != "web_role.unassigned web_role.assigned" {
+			t.Fatalf("alice's role changes: %v", got)
+		}
+		a.ok(`{ auditLog(first: 100, action: "web_role.") { edges { node { action subjectId detail actor { email } } } } }`, nil, &d)
+		got = nil
+		for _, e := range d.AuditLog.Edges {
+			if e.Node.SubjectID == id {
+				got = append(got, e.Node.Action)
+			}
+		}
+		if strings.Join(got, " ") != "web_role.updated web_role.created" {
+			t.Fatalf("the role's changes: %v", got)
+		}
+	})
+
 	t.Run("customers are refused", func(t *testing.T) {
 		a.as(w, "alice")
 		a.fails(update, map[string]any{"id": id, "n": "Mine", "d": ""}, "FORBIDDEN")

@@ -6,7 +6,10 @@ import { gql } from '../api.js';
 import { h, clear, field, showErrors, clearErrors } from '../ui.js';
 import { serverList, contactPicker, when } from './lists.js';
 
-async function render(el, ctx) {
+// Where a record of each kind is shown.
+const LINKS = { contact: '#/contacts/', sales_order: '#/orders/', web_role: '#/roles/', table_permission: '#/roles/permissions/' };
+
+async function render(el) {
   const d = await gql(`{ auditActions }`);
   const families = [...new Set(d.auditActions.map((a) => a.split('.')[0] + '.'))];
   const action = h('select', { name: 'action' }, h('option', { value: '' }, 'any action'),
@@ -40,7 +43,7 @@ async function render(el, ctx) {
       h('td', { style: 'white-space:nowrap' }, when(e.at)),
       h('td', {}, e.actor ? h('a', { href: '#/contacts/' + e.actor.id }, e.actor.email) : h('span', { class: 'muted' }, 'visitor or system')),
       h('td', {}, e.action),
-      h('td', {}, e.subjectType === 'contact' ? h('a', { href: '#/contacts/' + e.subjectId }, 'contact') : e.subjectType === 'sales_order' ? h('a', { href: '#/orders/' + e.subjectId }, 'order') : e.subjectType,
+      h('td', {}, LINKS[e.subjectType] ? h('a', { href: LINKS[e.subjectType] + e.subjectId }, e.subjectType.replace('_', ' ')) : e.subjectType,
         h('div', { class: 'muted', style: 'font-size:11px' }, e.subjectId)),
       h('td', {}, e.clientIp),
       h('td', {}, e.detail === '{}' ? '' : h('code', { style: 'font-size:12px;word-break:break-all' }, e.detail))),
