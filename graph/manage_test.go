@@ -468,3 +468,21 @@ func TestManageContactOwnTerms(t *testing.T) {
 		t.Fatalf("inherited terms read as own: %+v", c)
 	}
 }
+
+// BenchmarkManageContactAccess: the permission explorer's overview, every
+// table and privilege explained for one contact, as one request.
+func BenchmarkManageContactAccess(b *testing.B) {
+	a := newAPI(b)
+	w := world(a)
+	a.as(w, "admin")
+	vars := map[string]any{"c": w.Contacts["alice"].ID}
+	const q = `query($c: ID!) { contactAccess(contactId: $c) { table { name } decisions { privilege allowed explanation } } }`
+	a.ok(q, vars, nil)
+	before := a.queries.n.Load()
+	a.ok(q, vars, nil)
+	queries := a.queries.n.Load() - before
+	for b.Loop() {
+		a.ok(q, vars, nil)
+	}
+	b.ReportMetric(float64(queries), "queries/op")
+}

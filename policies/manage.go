@@ -56,11 +56,18 @@ func permissionTables() []*PermissionTable {
 // as Explain decides one: the permission explorer's overview.
 // Returns what Explain returns.
 func (a *Admin) Access(ctx context.Context, contactID string) ([]*TableAccess, error) {
+	if err := a.Policy.Require(ctx, TableTablePermission, Read); err != nil {
+		return nil, err
+	}
+	c, err := a.explainee(ctx, contactID)
+	if err != nil {
+		return nil, err
+	}
 	var out []*TableAccess
 	for _, t := range permissionTables() {
 		ta := &TableAccess{Table: t}
 		for _, priv := range Privileges {
-			d, err := a.Explain(ctx, contactID, t.Name, priv, nil)
+			d, err := a.explain(ctx, c, t.Name, Tables[t.Name], priv, nil)
 			if err != nil {
 				return nil, err
 			}
