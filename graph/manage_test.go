@@ -210,7 +210,13 @@ func TestManageContactAccess(t *testing.T) {
 			}
 		}
 	}
+	before := a.queries.n.Load()
 	a.ok(access, map[string]any{"c": w.Contacts["alice"].ID}, &d)
+	// The contact is read once, not once per table and privilege (it was
+	// 204 queries); the grants' names come from the policy in memory.
+	if n := a.queries.n.Load() - before; n > 3 {
+		t.Errorf("contactAccess ran %d queries, want at most 3", n)
+	}
 	if len(d.ContactAccess) != len(tables.PermissionTables) {
 		t.Fatalf("%d tables, want %d", len(d.ContactAccess), len(tables.PermissionTables))
 	}
