@@ -104,7 +104,9 @@ func TestManage(t *testing.T) {
 		admin.do("preview as alice", chromedp.Evaluate[chromedp.Void](`(() => { const s = document.querySelector('select[name=as]'); s.value = [...s.options].find(o => o.text.includes('alice@')).value; s.dispatchEvent(new Event('change')); })()`))
 		admin.waitPreview("Hello from the editor, Alice")
 		admin.shot("editor-preview-as-alice")
-		admin.click(`#save`)
+		// Saved from the keyboard: Ctrl+S in the editor.
+		admin.do("focus editor", chromedp.Evaluate[chromedp.Void](`document.querySelector('.cm-content').focus()`))
+		admin.do("ctrl+s", chromedp.KeyEvent("s", chromedp.KeyModifiers(chromedp.ModifierCtrl)))
 		admin.waitJS("saved", `document.body.innerText.includes('Saved Home as version')`)
 		if v := homeVersion(t, s.url, adminToken); v != before+1 {
 			t.Fatalf("version %d after save, want %d", v, before+1)
