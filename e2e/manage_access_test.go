@@ -277,7 +277,7 @@ func TestManageAccess(t *testing.T) {
 		admin.fill(`input[name=from]`, "2026-01-02")
 		admin.fill(`input[name=to]`, "2026-01-01")
 		admin.click(`form.filters button[type=submit]`)
-		admin.waitJS("error at to", `(document.querySelector('.field-error[data-for=to]')?.textContent || '').includes('before')`)
+		admin.waitJS("error at to", `(document.querySelector('.field-error[data-for=to]')?.textContent || '').includes('is before the first')`)
 		admin.shot("audit-bad-dates")
 	})
 }

@@ -101,7 +101,7 @@ func (s *Service) AuditLog(ctx context.Context, f AuditFilter) (paging.Page[*Aud
 		}
 	}
 	if f.From != nil && f.To != nil && startOfDay(*f.To).Before(startOfDay(*f.From)) {
-		return page, portal.FieldErrorf("to", "to %s is before from %s.", f.To.Format(time.DateOnly), f.From.Format(time.DateOnly))
+		return page, portal.FieldErrorf("to", "The last day, %s, is before the first, %s; choose a later last day.", f.To.Format(time.DateOnly), f.From.Format(time.DateOnly))
 	}
 	where := func(q *bun.SelectQuery) *bun.SelectQuery {
 		if a := strings.TrimSpace(deref(f.Action)); a != "" {
