@@ -52,7 +52,7 @@ func newEnvOn(t testing.TB, d *bun.DB, opts ...engine.Option) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { policy.Close() })
-	roles := &policies.Roles{DB: d}
+	roles := &policies.Roles{DB: d, Policy: policy}
 	cat := &catalog.Service{DB: d, Policy: policy}
 	ids := &identity.Service{DB: d, Policy: policy, Roles: roles, Catalog: cat}
 	r := &graph.Resolver{Catalog: cat, Identity: ids, Roles: roles, Permissions: &policies.Admin{DB: d, Policy: policy},

@@ -3282,6 +3282,7 @@ extend type Mutation {
 
 "A stored pongo2 template of the customer site; every save makes a new version."
 type WebTemplate {
+  "opaque identifier of this template"
   id: ID!
   "a name like Layout or OrderList, used by include and extends"
   name: String!
@@ -3311,6 +3312,7 @@ type WebTemplateVersion {
 
 "A kind of page (Home, Orders, ...) and the web template that renders it."
 type PageTemplate {
+  "opaque identifier of this page template"
   id: ID!
   "e.g. Home"
   name: String!
@@ -3320,6 +3322,7 @@ type PageTemplate {
 
 "A site path and the page template that answers it."
 type WebPage {
+  "opaque identifier of this page"
   id: ID!
   "site path, e.g. / or /orders/new"
   path: String!
@@ -3345,6 +3348,7 @@ type TemplatePreview {
 
 "Site text an administrator edits without touching a template, per language."
 type ContentSnippet {
+  "opaque identifier of this snippet"
   id: ID!
   "e.g. footer; templates read it as snippets.footer"
   name: String!
@@ -3420,9 +3424,9 @@ extend type Mutation {
   "refused with CONFLICT while a page template uses it or another template includes or extends it"
   deleteWebTemplate("the template's name" name: String!): Boolean!
   "creates or repoints a page template"
-  savePageTemplate(input: PageTemplateInput!): PageTemplate!
+  savePageTemplate("the page template's name and the web template it renders with" input: PageTemplateInput!): PageTemplate!
   "creates or changes the web page at input.path"
-  saveWebPage(input: WebPageInput!): WebPage!
+  saveWebPage("the page's path, title, page template and who may open it" input: WebPageInput!): WebPage!
   "deletes the web page at a path"
   deleteWebPage("the page's path" path: String!): Boolean!
   "creates or changes a snippet"
