@@ -10,21 +10,30 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/netip"
 	"time"
 
+	gqlgraphql "github.com/99designs/gqlgen/graphql"
 	"github.com/uptrace/bun"
 
 	"github.com/openportal/portal/catalog"
+	"github.com/openportal/portal/dualwrite"
+	"github.com/openportal/portal/engine"
 	"github.com/openportal/portal/graph"
 	"github.com/openportal/portal/identity"
+	"github.com/openportal/portal/manage"
+	"github.com/openportal/portal/metrics"
 	"github.com/openportal/portal/orders"
+	"github.com/openportal/portal/pagetemplates"
 	"github.com/openportal/portal/policies"
 	"github.com/openportal/portal/server"
+	"github.com/openportal/portal/site"
 )
 
 // Config is what the services need from the command line and environment.
@@ -55,6 +64,23 @@ type Config struct {
 	// SessionTTL bounds how long a cached session or viewer is trusted
 	// without a NOTIFY; zero: identity's default.
 	SessionTTL time.Duration
+	// ERP is the ERP sync: its URL and Secret (PORTAL_ERP_URL,
+	// PORTAL_ERP_SECRET) and delivery settings. The secret also checks the
+	// ERP's inbound events.
+	ERP dualwrite.Config
+	// RunWorker delivers events to the ERP from this process (serve), when
+	// ERP.URL is set and the App is not OneShot. DatabaseURL is db's URL:
+	// the worker opens its own pgx pool (LISTEN).
+	RunWorker   bool
+	DatabaseURL string
+	// MetricsToken is the bearer token /metrics requires; empty: only
+	// unproxied requests from the machine itself.
+	MetricsToken string
+	// EngineOptions tune how the page engine follows template changes (tests).
+	EngineOptions []engine.Option
+	// SiteAssets is the default site to seed and serve static files from;
+	// nil means pagetemplates.FS (tests give a small site of their own).
+	SiteAssets fs.FS
 }
 
 // App is Portal over one database: the domain services, the GraphQL API
@@ -69,6 +95,11 @@ type App struct {
 	Roles       *policies.Roles
 	Permissions *policies.Admin
 	Orders      *orders.Service
+	// Sync is the ERP sync's operations view; Metrics the process's
+	// Prometheus registry (/metrics).
+	Sync        *dualwrite.Ops
+	Metrics     *metrics.Metrics
+	SyncMetrics *dualwrite.Metrics
 
 	// Resolver is the GraphQL API's root; GraphQL its /graphql endpoint,
 	// which runs for the viewer in the request's context (tests put one
@@ -76,10 +107,15 @@ type App struct {
 	Resolver *graph.Resolver
 	GraphQL  http.Handler
 
-	// Upcoming parts add their field here, e.g.
-	//	Worker *dualwrite.Worker // ERP sync: started in New unless cfg.OneShot, stopped by Close
-	//	Site   *site.Site        // page engine: a server.Route "/"
-	//	Manage *manage.UI        // /manage: a server.Route "/manage/"
+	// Site is the customer site on the page engine (Site.Engine), mounted
+	// on "/"; nil for one-shot commands.
+	Site *site.Running
+
+	// Manage is the administration app at /manage/ (administrators only;
+	// it works through /graphql).
+	Manage *manage.UI
+
+	// Upcoming parts add their field here.
 
 	// Server is the HTTP surface; Handler is Server.Handler(), what
 	// http.Server serves.
@@ -125,19 +161,54 @@ func New(ctx context.Context, db *bun.DB, cfg Config, logger *slog.Logger) (*App
 	}
 	a.Orders = &orders.Service{DB: db, Policy: a.Policy}
 
+	a.Metrics = metrics.New()
+	a.Metrics.Token = cfg.MetricsToken
+	a.Metrics.DB("portal", db.DB)
+	a.SyncMetrics = dualwrite.NewMetrics(a.Metrics.Registry, db)
+	a.Sync = &dualwrite.Ops{DB: db}
+
 	a.Resolver = &graph.Resolver{Catalog: a.Catalog, Identity: a.Identity, Roles: a.Roles,
-		Permissions: a.Permissions, Orders: a.Orders}
+		Permissions: a.Permissions, Orders: a.Orders, Sync: a.Sync,
+		Extensions: []gqlgraphql.HandlerExtension{a.Metrics.GraphQL()}}
 	a.GraphQL = graph.NewHandler(a.Resolver, logger, graph.AllowIntrospection(cfg.AllowIntrospection))
 
 	// Upcoming parts are built here, after the services they use, e.g.
-	//	if !cfg.OneShot { a.Worker = dualwrite.Start(ctx, db, a.Orders, logger); a.onClose(a.Worker.Close) }
 	//	a.Site = site.New(a.Catalog, a.Orders, ...)
 	// and add their routes to routes below.
-	var routes []server.Route
+	routes := []server.Route{{Pattern: "/erp/events", MaxBody: dualwrite.MaxInboundBody,
+		Handler: dualwrite.InboundHandler(db, cfg.ERP.Secret, a.Catalog, a.Orders, logger)}}
+	if !cfg.OneShot && cfg.RunWorker && cfg.ERP.URL != "" {
+		erp := cfg.ERP
+		erp.Logger, erp.Metrics = logger, a.SyncMetrics
+		stop, err := dualwrite.Start(ctx, db, cfg.DatabaseURL, erp)
+		if err != nil {
+			a.Close()
+			return nil, err
+		}
+		a.onClose(stop)
+	}
+	if !cfg.OneShot {
+		// Seeds the default site (never over an administrator's edit) and
+		// sets a.Resolver.Engine, so /graphql administers the templates.
+		a.Site, err = site.Start(ctx, site.Options{DB: db, Policy: a.Policy, Resolver: a.Resolver, Identity: a.Identity,
+			Assets: cmp.Or[fs.FS](cfg.SiteAssets, pagetemplates.FS), Logger: logger, SecureCookies: cfg.SecureCookies, EngineOptions: cfg.EngineOptions})
+		if err != nil {
+			a.Close()
+			return nil, err
+		}
+		a.onClose(a.Site.Close)
+		routes = append(routes, server.Route{Pattern: "/", Handler: a.Site, Viewer: true})
+	}
+
+	if a.Manage, err = manage.New(); err != nil {
+		a.Close()
+		return nil, err
+	}
+	routes = append(routes, server.Route{Pattern: manage.Prefix, Handler: a.Manage, Viewer: true})
 
 	a.Server = &server.Server{DB: db, Logger: logger, GraphQL: a.GraphQL, Identity: a.Identity,
 		SecureCookies:  cfg.SecureCookies,
-		TrustedProxies: cfg.TrustedProxies, Routes: routes}
+		TrustedProxies: cfg.TrustedProxies, Routes: routes, Metrics: a.Metrics}
 	a.Handler = a.Server.Handler()
 	return a, nil
 }

@@ -26,7 +26,7 @@ func (s *Service) SaveLegalEntity(ctx context.Context, in LegalEntityInput) (*Le
 	if v.err != nil {
 		return nil, v.err
 	}
-	found, err := exists(ctx, s.DB, "SELECT 1 FROM legal_entity WHERE code = ?", code)
+	found, err := exists(ctx, db.IDB(ctx, s.DB), "SELECT 1 FROM legal_entity WHERE code = ?", code)
 	if err != nil {
 		return nil, err
 	}
@@ -34,7 +34,7 @@ func (s *Service) SaveLegalEntity(ctx context.Context, in LegalEntityInput) (*Le
 		return nil, err
 	}
 	le := &LegalEntity{}
-	err = s.DB.NewRaw(`
+	err = db.IDB(ctx, s.DB).NewRaw(`
 		INSERT INTO legal_entity (code, name) VALUES (?, ?)
 		ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, updated_at = now()
 		RETURNING *`, code, name).Scan(ctx, le)

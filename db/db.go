@@ -75,8 +75,28 @@ func NotFound(err error, format string, args ...any) error {
 	return err
 }
 
+type txKey struct{}
+
+// WithTx returns a context in which Tx joins tx instead of starting a
+// transaction of its own, and IDB answers tx. The ERP's inbound events use
+// it to apply a change through the domain services and record the event in
+// one transaction.
+func WithTx(ctx context.Context, tx bun.Tx) context.Context {
+	return context.WithValue(ctx, txKey{}, tx)
+}
+
+// IDB is the transaction ctx carries (see WithTx), or db.
+func IDB(ctx context.Context, db *bun.DB) bun.IDB {
+	if tx, ok := ctx.Value(txKey{}).(bun.Tx); ok {
+		return tx
+	}
+	return db
+}
+
 // Tx runs fn in a transaction, retrying a few times when PostgreSQL reports a
 // serialization failure or deadlock, which are safe to retry as a whole.
+// Inside a transaction carried by ctx (WithTx) it runs fn in that one, and
+// the owner of that transaction retries.
 func Tx(ctx context.Context, db *bun.DB, fn func(ctx context.Context, tx bun.Tx) error) error {
 	_, err := TxValue(ctx, db, func(ctx context.Context, tx bun.Tx) (struct{}, error) {
 		return struct{}{}, fn(ctx, tx)
@@ -89,6 +109,9 @@ func Tx(ctx context.Context, db *bun.DB, fn func(ctx context.Context, tx bun.Tx)
 // every exported method the same tail (declare out, assign it inside,
 // check err, return out).
 func TxValue[T any](ctx context.Context, db *bun.DB, fn func(ctx context.Context, tx bun.Tx) (T, error)) (T, error) {
+	if tx, ok := ctx.Value(txKey{}).(bun.Tx); ok {
+		return fn(ctx, tx)
+	}
 	var zero T
 	var err error
 	for attempt := 0; attempt < 5; attempt++ {

@@ -389,7 +389,7 @@ func TestContactChecksUnderLock(t *testing.T) {
 			}}
 			hooked := w.db.WithQueryHook(hook)
 			cat := &catalog.Service{DB: hooked, Policy: w.policy}
-			ids := &identity.Service{DB: hooked, Policy: w.policy, Roles: &policies.Roles{DB: hooked}, Catalog: cat}
+			ids := &identity.Service{DB: hooked, Policy: w.policy, Roles: &policies.Roles{DB: hooked, Policy: w.policy}, Catalog: cat}
 			ctx := context.WithValue(portal.WithViewer(context.Background(), w.rep), raceKey{}, true)
 			var err error
 			if op == "update" {

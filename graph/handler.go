@@ -53,6 +53,9 @@ func NewHandler(r *Resolver, logger *slog.Logger, opts ...HandlerOption) http.Ha
 	srv.Use(&extension.ComplexityLimit{Func: costLimit})
 	srv.AroundOperations(refuseBadText)
 	srv.SetErrorPresenter(errorPresenter(logger))
+	for _, e := range r.Extensions {
+		srv.Use(e)
+	}
 	srv.SetRecoverFunc(func(ctx context.Context, p any) error {
 		logger.ErrorContext(ctx, "panic in resolver", "panic", fmt.Sprint(p), "request", portal.RequestID(ctx))
 		return fmt.Errorf("panic: %v", p)

@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/json"
 	"strconv"
+	"time"
 
 	"github.com/openportal/portal"
 	"github.com/openportal/portal/catalog"
@@ -143,8 +144,8 @@ func (r *queryResolver) Invitations(ctx context.Context, first *int, after *stri
 		}), nil
 }
 
-func (r *queryResolver) AuditLog(ctx context.Context, first *int, after *string, contactID *string) (*model.AuditEntryConnection, error) {
-	page, err := r.Identity.AuditLog(ctx, identity.AuditFilter{ContactID: contactID, Args: paging.Args{First: first, After: after}})
+func (r *queryResolver) AuditLog(ctx context.Context, first *int, after *string, contactID *string, action *string, from *time.Time, to *time.Time) (*model.AuditEntryConnection, error) {
+	page, err := r.Identity.AuditLog(ctx, identity.AuditFilter{ContactID: contactID, Action: action, From: from, To: to, Args: paging.Args{First: first, After: after}})
 	if err != nil {
 		return nil, err
 	}
@@ -179,9 +180,12 @@ func (r *Resolver) Invitation() generated.InvitationResolver { return &invitatio
 
 func (r *Resolver) Viewer() generated.ViewerResolver { return &viewerResolver{r} }
 
+func (r *Resolver) WebRole() generated.WebRoleResolver { return &webRoleResolver{r} }
+
 type (
 	auditEntryResolver struct{ *Resolver }
 	contactResolver    struct{ *Resolver }
 	invitationResolver struct{ *Resolver }
 	viewerResolver     struct{ *Resolver }
+	webRoleResolver    struct{ *Resolver }
 )

@@ -89,7 +89,8 @@ func TestInvitationPath(t *testing.T) {
 	}
 	admin.ok(createContact, contactInput("Alice@Forest.example", "US-001"), &created)
 	c := created.CreateContact
-	if c.HasSignIn || c.SyncState != "NOT_SENT" || len(c.MissingOrderFields) != 0 || c.Currency != "USD" ||
+	// PENDING: its event for the ERP is on its way (package dualwrite).
+	if c.HasSignIn || c.SyncState != "PENDING" || len(c.MissingOrderFields) != 0 || c.Currency != "USD" ||
 		c.ShipToCountry != "US" || c.Language != "en-US" || c.Company.Code != "USMF" ||
 		c.CustomerAccount.AccountNumber != "US-001" || c.PriceList.Code != "RETAIL" {
 		t.Fatalf("created contact = %+v", c)

@@ -121,7 +121,10 @@ func (r *Resolver) SalesOrderLine() generated.SalesOrderLineResolver {
 	return &salesOrderLineResolver{r}
 }
 
+func (r *Resolver) OrderFilter() generated.OrderFilterResolver { return &orderFilterResolver{r} }
+
 type (
 	salesOrderResolver     struct{ *Resolver }
 	salesOrderLineResolver struct{ *Resolver }
+	orderFilterResolver    struct{ *Resolver }
 )

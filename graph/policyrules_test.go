@@ -45,8 +45,9 @@ func TestPolicyRulesThroughGraphQL(t *testing.T) {
 	}{
 		{"admin", "alice", 1},
 		{"alice", "alice", 1},
-		{"rep", "alice", 0},
+		{"rep", "alice", 1}, // a readable contact's roles: the Account page
 		{"rep", "rep", 1},
+		{"alice", "bob", 0}, // bob is not readable to alice
 	} {
 		t.Run("roles/"+tt.viewer+"/"+tt.contact, func(t *testing.T) {
 			var out struct {

@@ -3,6 +3,7 @@ package identity
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -69,6 +70,11 @@ func auditAs(ctx context.Context, idb bun.IDB, actor, action, subjectType, subje
 type AuditFilter struct {
 	// ContactID limits the log to what this contact did or had done to it.
 	ContactID *string
+	// Action is one action, or every action starting with it when it ends
+	// in a dot ("contact.").
+	Action *string
+	// From and To are whole days (UTC), both included.
+	From, To *time.Time
 	paging.Args
 }
 
@@ -86,7 +92,33 @@ func (s *Service) AuditLog(ctx context.Context, f AuditFilter) (paging.Page[*Aud
 	if err != nil {
 		return page, err
 	}
+	for _, d := range []struct {
+		field string
+		t     *time.Time
+	}{{"from", f.From}, {"to", f.To}} {
+		if d.t != nil && (d.t.Year() < 1 || d.t.Year() > 9999) {
+			return page, portal.FieldErrorf(d.field, "%s is not a day between 0001-01-01 and 9999-12-31.", d.t.Format(time.DateOnly))
+		}
+	}
+	if f.From != nil && f.To != nil && startOfDay(*f.To).Before(startOfDay(*f.From)) {
+		return page, portal.FieldErrorf("to", "The last day, %s, is before the first, %s; choose a later last day.", f.To.Format(time.DateOnly), f.From.Format(time.DateOnly))
+	}
 	where := func(q *bun.SelectQuery) *bun.SelectQuery {
+		if a := strings.TrimSpace(deref(f.Action)); a != "" {
+			if strings.HasSuffix(a, ".") {
+				q = q.Where("action LIKE ?", db.EscapeLike(a)+"%")
+			} else {
+				q = q.Where("action = ?", a)
+			}
+		}
+		if f.From != nil {
+			q = q.Where("at >= ?", startOfDay(*f.From))
+		}
+		if f.To != nil {
+			if next := startOfDay(*f.To).AddDate(0, 0, 1); next.Year() <= 9999 {
+				q = q.Where("at < ?", next)
+			}
+		}
 		if f.ContactID != nil {
 			if !db.ValidID(*f.ContactID) {
 				return q.Where("FALSE")
@@ -108,4 +140,22 @@ func (s *Service) AuditLog(ctx context.Context, f AuditFilter) (paging.Page[*Aud
 		return page, err
 	}
 	return paging.Trim(rows, limit, func(e *AuditEntry) string { return paging.Cursor(e.At, e.ID) }, int(total)), nil
+}
+
+// startOfDay is the UTC midnight that starts t's date.
+func startOfDay(t time.Time) time.Time {
+	y, m, d := t.Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
+
+// AuditActions lists the actions the audit log holds, by name, for
+// filtering it. Returns EUNAUTHENTICATED/EFORBIDDEN without READ on
+// audit_log.
+func (s *Service) AuditActions(ctx context.Context) ([]string, error) {
+	if err := s.Policy.Require(ctx, policies.TableAuditLog, policies.Read); err != nil {
+		return nil, err
+	}
+	out := []string{}
+	err := s.DB.NewRaw("SELECT DISTINCT action FROM audit_log ORDER BY action").Scan(ctx, &out)
+	return out, err
 }

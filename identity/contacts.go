@@ -15,6 +15,9 @@ type ContactFilter struct {
 	AccountID *string
 	// Search matches first name, last name or email, case-insensitively.
 	Search *string
+	// RoleID limits the list to the members of one web role; it needs
+	// the ReadRoles decision (EFORBIDDEN otherwise).
+	RoleID *string
 	paging.Args
 }
 
@@ -30,6 +33,11 @@ func (s *Service) Contacts(ctx context.Context, f ContactFilter) (paging.Page[*C
 	if hasAfter && !db.ValidID(aID) {
 		return page, paging.ErrBadCursor(f.Args)
 	}
+	if f.RoleID != nil {
+		if err := s.Policy.RequireDecision(ctx, policies.ReadRoles); err != nil {
+			return page, err
+		}
+	}
 	scope := s.Policy.ReadScope(ctx, policies.TableContact)
 	if scope.None() {
 		return paging.Page[*Contact]{Items: []*Contact{}}, nil
@@ -42,6 +50,13 @@ func (s *Service) Contacts(ctx context.Context, f ContactFilter) (paging.Page[*C
 		}
 		where = append(where, "c.customer_account_id = ?")
 		args = append(args, *f.AccountID)
+	}
+	if f.RoleID != nil {
+		if !db.ValidID(*f.RoleID) {
+			return paging.Page[*Contact]{Items: []*Contact{}}, nil
+		}
+		where = append(where, "EXISTS (SELECT 1 FROM contact_web_role cwr WHERE cwr.contact_id = c.id AND cwr.web_role_id = ?)")
+		args = append(args, *f.RoleID)
 	}
 	if f.Search != nil && strings.TrimSpace(*f.Search) != "" {
 		where = append(where, "(c.first_name || ' ' || c.last_name || ' ' || c.email) ILIKE ?")

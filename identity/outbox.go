@@ -2,22 +2,27 @@ package identity
 
 import (
 	"context"
+	"encoding/json"
 
 	"github.com/uptrace/bun"
+
+	"github.com/openportal/portal/outbox"
 )
 
 // EventContactUpserted is the outbox event type for a created or changed
-// contact (DESIGN §7).
-const EventContactUpserted = "contact.upserted"
+// contact (package dualwrite documents the protocol).
+const EventContactUpserted = outbox.ContactUpserted
 
-// recordContactEvent writes, in the transaction that changed the contact,
-// what the ERP sync will send: the contact as the ERP knows it, by company
-// and account number. The contact's syncState stays NOT_SENT until a worker
-// delivers the event (the ERP sync issue).
+// recordContactEvent records, in the transaction that changed the contact,
+// what the ERP sync sends: the contact as the ERP knows it, by company and
+// account number. The contact is PENDING until the event is delivered.
 func recordContactEvent(ctx context.Context, tx bun.IDB, contactID string) error {
-	_, err := tx.ExecContext(ctx, `
-		INSERT INTO outbox_event (type, aggregate_id, payload)
-		SELECT ?, c.id, jsonb_build_object(
+	if _, err := tx.ExecContext(ctx, "UPDATE contact SET sync_state = 'PENDING' WHERE id = ?", contactID); err != nil {
+		return err
+	}
+	var data string
+	err := tx.NewRaw(`
+		SELECT jsonb_build_object(
 			'id', c.id, 'firstName', c.first_name, 'lastName', c.last_name, 'email', c.email,
 			'company', le.code, 'accountNumber', a.account_number,
 			'priceListCode', pl.code, 'currency', c.currency, 'shipToCountry', c.ship_to_country,
@@ -26,6 +31,10 @@ func recordContactEvent(ctx context.Context, tx bun.IDB, contactID string) error
 		LEFT JOIN legal_entity le ON le.id = c.legal_entity_id
 		LEFT JOIN customer_account a ON a.id = c.customer_account_id
 		LEFT JOIN price_list pl ON pl.id = c.price_list_id
-		WHERE c.id = ?`, EventContactUpserted, contactID)
+		WHERE c.id = ?`, contactID).Scan(ctx, &data)
+	if err != nil {
+		return err
+	}
+	_, err = outbox.Enqueue(ctx, tx, outbox.Event{Type: EventContactUpserted, AggregateID: contactID, Data: json.RawMessage(data)})
 	return err
 }

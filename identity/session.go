@@ -177,7 +177,7 @@ func addressKey(ip string) string {
 // recorded. It refuses when a limited key already has MaxSignInFailures
 // within the last minute; the email key is only counted, and its count
 // within the last minute (this attempt excluded) is returned with the ids
-// of the rows written.
+// of the rows written. An empty emailKey counts nothing but the limited keys.
 func (s *Service) claimAttempt(ctx context.Context, limited []string, emailKey string) (ids []int64, emailFailures int, err error) {
 	limited = slices.Sorted(slices.Values(limited)) // one lock order: no deadlocks
 	type claim struct {
@@ -205,11 +205,15 @@ func (s *Service) claimAttempt(ctx context.Context, limited []string, emailKey s
 				Message: "Too many failed sign-ins from this address. Wait a minute, then try again.",
 				Details: map[string]any{"reason": "RATE_LIMITED", "retryAfterSeconds": 60}}
 		}
-		if err := tx.NewRaw("SELECT count(*) FROM sign_in_failure WHERE key = ? AND at > now() - interval '1 minute'",
-			emailKey).Scan(ctx, &c.failures); err != nil {
-			return c, err
+		keys := limited
+		if emailKey != "" {
+			if err := tx.NewRaw("SELECT count(*) FROM sign_in_failure WHERE key = ? AND at > now() - interval '1 minute'",
+				emailKey).Scan(ctx, &c.failures); err != nil {
+				return c, err
+			}
+			keys = append(slices.Clip(limited), emailKey)
 		}
-		for _, k := range append(limited, emailKey) {
+		for _, k := range keys {
 			var id int64
 			if err := tx.NewRaw("INSERT INTO sign_in_failure (key) VALUES (?) RETURNING id", k).Scan(ctx, &id); err != nil {
 				return c, err

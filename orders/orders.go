@@ -146,6 +146,12 @@ type Filter struct {
 	// SubmittedFrom and SubmittedTo are whole days (UTC), both included.
 	SubmittedFrom *time.Time
 	SubmittedTo   *time.Time
+	// SyncStates are sync states (NOT_SENT, PENDING, SYNCED, FAILED); the
+	// order must be in one of them.
+	SyncStates        []string
+	CustomerAccountID *string
+	// Number matches the order number or the ERP's, anywhere in them.
+	Number *string
 }
 
 // Limits on free text, so an order stays a size the ERP accepts.

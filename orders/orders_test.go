@@ -12,6 +12,7 @@ import (
 	"github.com/openportal/portal/app"
 	"github.com/openportal/portal/catalog"
 	"github.com/openportal/portal/db/dbtest"
+	"github.com/openportal/portal/dualwrite"
 	"github.com/openportal/portal/identity"
 	"github.com/openportal/portal/orders"
 	"github.com/openportal/portal/paging"
@@ -142,7 +143,13 @@ func TestAdvance(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	system := context.Background()
+	// The ERP's own principal, as the inbound endpoint acts; anybody else
+	// needs WRITE on the order like for any change (it bypassed the
+	// permissions before).
+	system, err := dualwrite.ERPViewer(context.Background(), f.svc.DB)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if _, err := f.svc.Advance(system, "JPMF", o.Number, orders.Confirmed, ""); portal.ErrorCode(err) != portal.ECONFLICT {
 		t.Fatalf("advancing a draft: %v, want conflict", err)
 	}
@@ -151,6 +158,11 @@ func TestAdvance(t *testing.T) {
 	}
 	if _, err := f.svc.Submit(f.ctx, o.ID); err != nil {
 		t.Fatal(err)
+	}
+	for name, ctx := range map[string]context.Context{"anonymous": context.Background(), "the customer": f.ctx} {
+		if _, err := f.svc.Advance(ctx, "JPMF", o.Number, orders.Confirmed, "X"); portal.ErrorCode(err) != portal.EFORBIDDEN && portal.ErrorCode(err) != portal.ENOTFOUND {
+			t.Errorf("%s advancing the order: %v, want forbidden", name, err)
+		}
 	}
 	steps := []struct {
 		name   string

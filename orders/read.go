@@ -60,6 +60,22 @@ func (s *Service) Orders(ctx context.Context, f Filter, args paging.Args) (pagin
 		where = append(where, "o.contact_id = ?")
 		whereArgs = append(whereArgs, *f.ContactID)
 	}
+	if len(f.SyncStates) > 0 {
+		where = append(where, "o.sync_state IN (?)")
+		whereArgs = append(whereArgs, bun.List(f.SyncStates))
+	}
+	if f.CustomerAccountID != nil {
+		if !db.ValidID(*f.CustomerAccountID) {
+			return page, portal.FieldErrorf("customerAccountId", "%q is not a customer account id.", *f.CustomerAccountID)
+		}
+		where = append(where, "o.customer_account_id = ?")
+		whereArgs = append(whereArgs, *f.CustomerAccountID)
+	}
+	if n := strings.TrimSpace(deref(f.Number)); n != "" {
+		where = append(where, "(o.number ILIKE ? OR o.erp_order_number ILIKE ?)")
+		like := "%" + db.EscapeLike(n) + "%"
+		whereArgs = append(whereArgs, like, like)
+	}
 	if f.SubmittedFrom != nil {
 		where = append(where, "o.submitted_at >= ?")
 		whereArgs = append(whereArgs, day(*f.SubmittedFrom))
@@ -275,4 +291,11 @@ func reload(ctx context.Context, idb bun.IDB, id string) (*Order, error) {
 func readLines(ctx context.Context, idb bun.IDB, o *Order) error {
 	o.Lines = []*Line{}
 	return idb.NewSelect().Model(&o.Lines).Where("sales_order_id = ?", o.ID).Order("line_number").Scan(ctx)
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }

@@ -10,6 +10,7 @@ import (
 
 	portal "github.com/openportal/portal"
 	"github.com/openportal/portal/db"
+	"github.com/openportal/portal/policies"
 )
 
 // progress ranks the statuses an order moves through; a status may only
@@ -45,11 +46,13 @@ func CanAdvance(from, to Status) bool {
 // this company code and number, and its ERP order number when given
 // (empty keeps the one stored). Reporting the status the order already has
 // changes nothing but the ERP number, so a redelivered event is harmless.
-// It acts as the ERP sync, not as a viewer: the caller (the signed inbound
-// endpoint) has authenticated the ERP. An order the ERP reports on is
-// synced.
+// The viewer is the ERP's own principal (package dualwrite, after the
+// inbound endpoint checked the signature), which needs GLOBAL WRITE on
+// sales_order; the endpoint audits the change under it. An order the
+// ERP reports on is synced.
 // Returns EINVALID for a status the ERP may not set, ENOTFOUND for an
-// unknown order, ECONFLICT for a move backwards or out of a final status.
+// unknown order, EFORBIDDEN when the viewer may not change it, ECONFLICT
+// for a move backwards or out of a final status.
 func (s *Service) Advance(ctx context.Context, company, number string, status Status, erpNumber string) (*Order, error) {
 	if !status.Valid() || status == Draft || status == Submitted {
 		return nil, portal.FieldErrorf("status", "Status %q is not an ERP processing status; use CONFIRMED, PICKED, PARTIALLY_DELIVERED, DELIVERED, PARTIALLY_INVOICED, INVOICED or CANCELLED.", status)
@@ -65,6 +68,11 @@ func (s *Service) Advance(ctx context.Context, company, number string, status St
 		}
 		if err != nil {
 			return err
+		}
+		// Processing statuses are the ERP's: a customer's WRITE on its own
+		// orders (for its drafts) does not reach them.
+		if !s.Policy.Scope(ctx, policies.TableSalesOrder, policies.Write).All {
+			return portal.Errorf(portal.EFORBIDDEN, "Only the ERP sync sets the processing status of order %s.", number)
 		}
 		if o.Status != status && !CanAdvance(o.Status, status) {
 			return portal.Errorf(portal.ECONFLICT, "Order %s is %s and cannot become %s: statuses only move forward.", number, o.Status, status)

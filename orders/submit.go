@@ -2,7 +2,6 @@ package orders
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -12,11 +11,12 @@ import (
 
 	portal "github.com/openportal/portal"
 	"github.com/openportal/portal/db"
+	"github.com/openportal/portal/outbox"
 	"github.com/openportal/portal/policies"
 )
 
 // EventSubmitted is the outbox event type of a submitted order.
-const EventSubmitted = "salesorder.submitted"
+const EventSubmitted = outbox.SalesOrderSubmitted
 
 // Submit is wizard step 3: it checks that the draft is complete (every
 // column the ERP requires on the header and the lines, at least one line, a
@@ -216,12 +216,9 @@ func writeSubmittedEvent(ctx context.Context, idb bun.IDB, o *Order) error {
 			Unit: l.Unit, UnitPrice: l.UnitPrice, Amount: l.Amount, ShipToCountry: l.ShipToCountry,
 			DeliveryAddressDescription: l.DeliveryAddressDescription})
 	}
-	payload, err := json.Marshal(e)
-	if err != nil {
-		return err
-	}
-	_, err = idb.ExecContext(ctx, "INSERT INTO outbox_event (type, aggregate_id, payload) VALUES (?, ?, ?)",
-		EventSubmitted, o.ID, string(payload))
+	// After the contact: the ERP must know the contact person before the
+	// first order naming it.
+	_, err = outbox.Enqueue(ctx, idb, outbox.Event{Type: EventSubmitted, AggregateID: o.ID, AfterID: e.ContactPerson.ID, Data: e})
 	return err
 }
 

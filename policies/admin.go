@@ -180,7 +180,10 @@ func (a *Admin) CreateWebRole(ctx context.Context, in WebRoleInput) (*WebRole, e
 			return &portal.Error{Code: portal.ECONFLICT, Field: "name",
 				Message: fmt.Sprintf("A web role named %q already exists; names are unique regardless of case.", r.Name)}
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		return audit(ctx, tx, ActionRoleCreated, "web_role", r.ID, map[string]any{"name": r.Name})
 	})
 	if err != nil {
 		return nil, err
@@ -204,8 +207,10 @@ func (a *Admin) DeleteWebRole(ctx context.Context, id string) error {
 		if r.BuiltIn {
 			return portal.Errorf(portal.ECONFLICT, "Web role %q is built in and cannot be deleted; change its permissions instead.", r.Name)
 		}
-		_, err = tx.ExecContext(ctx, "DELETE FROM web_role WHERE id = ?", id)
-		return err
+		if _, err = tx.ExecContext(ctx, "DELETE FROM web_role WHERE id = ?", id); err != nil {
+			return err
+		}
+		return audit(ctx, tx, ActionRoleDeleted, "web_role", id, map[string]any{"name": r.Name})
 	})
 }
 
@@ -270,12 +275,25 @@ func (a *Admin) membership(ctx context.Context, contactID, roleID string, assign
 		if key := deref(r.Key); key == portal.RoleAuthenticatedUsers || key == portal.RoleAnonymousUsers {
 			return portal.FieldErrorf("roleId", "Nobody is assigned %q: every signed-in contact holds Authenticated users and every visitor Anonymous users.", r.Name)
 		}
+		detail := map[string]any{"role": r.Name, "roleId": r.ID}
 		if assign {
-			_, err = tx.ExecContext(ctx, "INSERT INTO contact_web_role (contact_id, web_role_id) VALUES (?, ?) ON CONFLICT DO NOTHING", contactID, roleID)
+			res, err := tx.ExecContext(ctx, "INSERT INTO contact_web_role (contact_id, web_role_id) VALUES (?, ?) ON CONFLICT DO NOTHING", contactID, roleID)
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				return nil // held it already: nothing changed
+			}
+			return audit(ctx, tx, ActionRoleAssigned, "contact", contactID, detail)
+		}
+		res, err := tx.ExecContext(ctx, "DELETE FROM contact_web_role WHERE contact_id = ? AND web_role_id = ?", contactID, roleID)
+		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, "DELETE FROM contact_web_role WHERE contact_id = ? AND web_role_id = ?", contactID, roleID); err != nil {
-			return err
+		if n, _ := res.RowsAffected(); n > 0 {
+			if err := audit(ctx, tx, ActionRoleUnassigned, "contact", contactID, detail); err != nil {
+				return err
+			}
 		}
 		if deref(r.Key) != portal.RoleAdministrators {
 			return nil
@@ -400,6 +418,10 @@ func (a *Admin) SaveTablePermission(ctx context.Context, in TablePermissionInput
 			if err != nil {
 				return err
 			}
+		}
+		if err := audit(ctx, tx, ActionPermissionSaved, "table_permission", p.ID, map[string]any{"name": p.Name, "table": p.Table,
+			"scope": p.Scope, "privileges": p.Privileges, "roleIds": p.RoleIDs, "parentId": p.ParentID}); err != nil {
+			return err
 		}
 		return checkAdminsKeepControl(ctx, tx)
 	})
@@ -576,6 +598,9 @@ func (a *Admin) DeleteTablePermission(ctx context.Context, id string) error {
 			return portal.Errorf(portal.ECONFLICT, "Permissions %s follow %q as their parent; delete or change them first.", quoteAll(children), name)
 		}
 		if _, err := tx.ExecContext(ctx, "DELETE FROM table_permission WHERE id = ?", id); err != nil {
+			return err
+		}
+		if err := audit(ctx, tx, ActionPermissionDeleted, "table_permission", id, map[string]any{"name": name}); err != nil {
 			return err
 		}
 		return checkAdminsKeepControl(ctx, tx)

@@ -177,7 +177,8 @@ func TestScopeAllocatesNothing(t *testing.T) {
 }
 
 // TestRolesAskThePolicy: role reads show every role and membership to a
-// viewer with ReadRoles and only its own roles to others; Assign needs
+// viewer with ReadRoles, and to others the memberships of the contacts they
+// may read (a representative its account's; alice only its own); Assign needs
 // AssignRoles, which the command line's Operator holds and a visitor or
 // an authorized user does not.
 func TestRolesAskThePolicy(t *testing.T) {
@@ -196,7 +197,7 @@ func TestRolesAskThePolicy(t *testing.T) {
 		members [][]string // of alice and rep
 	}{
 		{"admin", [][]string{{"Authorized user"}, {"Customer representative"}}},
-		{"rep", [][]string{{}, {"Customer representative"}}},
+		{"rep", [][]string{{"Authorized user"}, {"Customer representative"}}},
 		{"alice", [][]string{{"Authorized user"}, {}}},
 		{"anonymous", [][]string{{}, {}}},
 	} {

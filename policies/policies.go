@@ -68,6 +68,8 @@ const (
 	TableWebTemplate     = "web_template"
 	TablePageTemplate    = "page_template"
 	TableWebPage         = "web_page"
+	TableContentSnippet  = "content_snippet"
+	TableSiteSetting     = "site_setting"
 )
 
 // TableInfo is what permissions may say about one table.
@@ -97,6 +99,8 @@ var Tables = map[string]TableInfo{
 	TableWebTemplate:     {Scopes: []PermissionScope{Global}, Noun: "web template"},
 	TablePageTemplate:    {Scopes: []PermissionScope{Global}, Noun: "page template"},
 	TableWebPage:         {Scopes: []PermissionScope{Global}, Noun: "web page"},
+	TableContentSnippet:  {Scopes: []PermissionScope{Global}, Noun: "content snippet"},
+	TableSiteSetting:     {Scopes: []PermissionScope{Global}, Noun: "site setting"},
 }
 
 // Scope returns the rows of table on which the viewer of ctx may exercise

@@ -2,7 +2,6 @@ package policies
 
 import (
 	"context"
-	"slices"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -65,21 +64,28 @@ func (r *Roles) ByKey(ctx context.Context, keys ...string) ([]*WebRole, error) {
 
 // OfContacts returns the roles assigned to each contact, by name, in the
 // order of contactIDs: for every contact with ReadRoles, else for the
-// viewer's own contact only (others get none).
+// contacts the viewer may read (a representative sees which colleagues may
+// order, as the Account page shows; a contact with SELF read sees its own).
+// Others get none.
 func (r *Roles) OfContacts(ctx context.Context, contactIDs []string) ([][]*WebRole, error) {
 	var rows []struct {
 		ContactID string
 		WebRole
 	}
 	valid := db.ValidIDs(contactIDs)
+	where, args := "TRUE", []any(nil)
 	if !r.Policy.May(ctx, ReadRoles) {
-		self := portal.ViewerFrom(ctx).ContactID
-		valid = slices.DeleteFunc(valid, func(id string) bool { return self == "" || id != self })
+		scope := r.Policy.Scope(ctx, TableContact, Read)
+		if scope.None() {
+			valid = nil
+		}
+		where, args = scope.Where(ContactColumns("c"))
 	}
 	if len(valid) > 0 {
 		err := r.DB.NewRaw(`SELECT cwr.contact_id, wr.* FROM contact_web_role cwr
 			JOIN web_role wr ON wr.id = cwr.web_role_id
-			WHERE cwr.contact_id IN (?) ORDER BY wr.name`, bun.List(valid)).Scan(ctx, &rows)
+			JOIN contact c ON c.id = cwr.contact_id
+			WHERE cwr.contact_id IN (?) AND (`+where+`) ORDER BY wr.name`, append([]any{bun.List(valid)}, args...)...).Scan(ctx, &rows)
 		if err != nil {
 			return nil, err
 		}

@@ -24,6 +24,7 @@ import (
 	"github.com/openportal/portal/db"
 	"github.com/openportal/portal/graph/graphiql"
 	"github.com/openportal/portal/identity"
+	"github.com/openportal/portal/metrics"
 )
 
 // Server is Portal's HTTP handler and what it needs. Package app builds it.
@@ -44,6 +45,9 @@ type Server struct {
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
 	// believed; from anyone else the peer address is the client's.
 	TrustedProxies []netip.Prefix
+	// Metrics, when set, is served at /metrics and counts every request
+	// (it wraps the mux, whose matched pattern is the route label).
+	Metrics *metrics.Metrics
 
 	forwardedWarning sync.Once // see warnUntrustedForwarding
 }
@@ -81,6 +85,10 @@ func (s *Server) Handler() http.Handler {
 		writeJSON(w, http.StatusOK, map[string]any{"status": "ok"})
 	})
 	mux.HandleFunc("GET /readyz", s.ready)
+	if s.Metrics != nil {
+		mux.Handle("GET /metrics", s.Metrics.Handler())
+		return s.middleware(s.Metrics.HTTP(mux))
+	}
 	return s.middleware(mux)
 }
 

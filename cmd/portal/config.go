@@ -29,6 +29,9 @@ type config struct {
 	LogLevel      string
 	LogFormat     string
 	PprofAddr     string
+	ERP           erpConfig
+	// MetricsToken guards /metrics (PORTAL_METRICS_TOKEN).
+	MetricsToken string
 }
 
 // dbFlags registers the settings every command that touches the database
@@ -94,6 +97,7 @@ func (c *config) logger(w io.Writer) (*slog.Logger, error) {
 // database is an open database and, when Portal runs its own, the cluster.
 type database struct {
 	DB      *bun.DB
+	URL     string
 	cluster *pgcluster.Cluster
 }
 
@@ -114,6 +118,7 @@ func openDatabase(ctx context.Context, c *config, logger *slog.Logger) (*databas
 		url = d.cluster.URL("portal")
 	}
 	var err error
+	d.URL = url
 	d.DB, err = db.Open(ctx, url)
 	if err != nil {
 		d.Close()

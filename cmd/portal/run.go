@@ -20,6 +20,8 @@ const usage = `portal — a self-hosted B2B customer portal
 
 Usage:
   portal serve [--addr 127.0.0.1:8080] [--data-dir DIR] [--demo]   run the web server
+  portal worker                                                     deliver events to the ERP (serve does too)
+  portal erp-sim [--addr 127.0.0.1:9090] [--portal-url URL]         a simulated ERP for demos and tests
   portal migrate [status]                                           apply migrations, or list them
   portal demo                                                       load demo data into an empty database
   portal admin create --email EMAIL                                 create an administrator
@@ -41,6 +43,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	switch args[0] {
 	case "serve":
 		err = cmdServe(ctx, args[1:], getenv, stdout, stderr)
+	case "worker":
+		err = cmdWorker(ctx, args[1:], getenv, stdout, stderr)
+	case "erp-sim":
+		err = cmdERPSim(ctx, args[1:], getenv, stdout, stderr)
 	case "migrate":
 		err = cmdMigrate(ctx, args[1:], getenv, stdout, stderr)
 	case "demo":

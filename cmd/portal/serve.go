@@ -35,6 +35,8 @@ type Main struct {
 	// pprof serves profiles when Config.PprofAddr is set.
 	pprof   *http.Server
 	pprofLn net.Listener
+	// stopDemoERP stops the in-process ERP simulator of serve --demo.
+	stopDemoERP func()
 }
 
 // Open connects to (or starts) the database, migrates it, loads demo data
@@ -61,9 +63,14 @@ func (m *Main) Open(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", m.Config.Addr, err)
 	}
+	if err := m.openSync(); err != nil {
+		return err
+	}
 	cfg := app.Config{BaseURL: m.Config.BaseURL, SMTPURL: m.Config.SMTPURL, TrustedProxies: proxies,
 		AllowIntrospection: m.Config.Introspection,
-		SecureCookies:      strings.HasPrefix(strings.ToLower(m.Config.BaseURL), "https://")}
+		SecureCookies:      strings.HasPrefix(strings.ToLower(m.Config.BaseURL), "https://"),
+		ERP:                m.Config.ERP.worker(), RunWorker: m.Config.ERP.Worker, DatabaseURL: m.db.URL,
+		MetricsToken: m.Config.MetricsToken}
 	if cfg.BaseURL == "" {
 		cfg.BaseURL = "http://" + m.ln.Addr().String()
 	}
@@ -90,6 +97,27 @@ func (m *Main) Open(ctx context.Context) error {
 		ErrorLog:          slog.NewLogLogger(m.Logger.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
+	return nil
+}
+
+// openSync completes the ERP settings: serve --demo without an ERP starts
+// the simulator in-process (with a random secret unless one is set).
+func (m *Main) openSync() error {
+	c := &m.Config.ERP
+	if !m.Config.Demo || c.URL != "" {
+		if c.URL != "" && c.Secret == "" {
+			return errors.New("PORTAL_ERP_URL is set but PORTAL_ERP_SECRET is not: events to the ERP must be signed")
+		}
+		return nil
+	}
+	if c.Secret == "" {
+		c.Secret = randomSecret()
+	}
+	url, stop, err := demoERP(c, "http://"+m.ln.Addr().String(), m.Logger)
+	if err != nil {
+		return err
+	}
+	c.URL, m.stopDemoERP = url, stop
 	return nil
 }
 
@@ -130,6 +158,9 @@ func (m *Main) Close() error {
 	if m.app != nil {
 		errs = append(errs, m.app.Close())
 	}
+	if m.stopDemoERP != nil {
+		m.stopDemoERP()
+	}
 	if m.db != nil {
 		errs = append(errs, m.db.Close())
 	}
@@ -153,10 +184,13 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 		"serve Go profiles (/debug/pprof/) on this loopback address, e.g. 127.0.0.1:6060 (env PORTAL_PPROF_ADDR); empty: off")
 	fs.BoolVar(&m.Config.Introspection, "introspection", envBool(getenv("PORTAL_INTROSPECTION")),
 		"let every caller introspect the GraphQL schema; off: administrators only (env PORTAL_INTROSPECTION)")
+	fs.BoolVar(&m.Config.ERP.Worker, "worker", true, "also deliver events to the ERP from this process (see portal worker)")
 	dbFlags(fs, &m.Config, getenv)
+	erpFlags(fs, &m.Config.ERP, getenv)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	m.Config.MetricsToken = getenv("PORTAL_METRICS_TOKEN")
 	var err error
 	if m.Logger, err = m.Config.logger(stderr); err != nil {
 		return err

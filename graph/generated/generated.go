@@ -16,6 +16,8 @@ import (
 	"github.com/99designs/gqlgen/graphql/introspection"
 	"github.com/openportal/portal"
 	"github.com/openportal/portal/catalog"
+	"github.com/openportal/portal/dualwrite"
+	"github.com/openportal/portal/engine"
 	"github.com/openportal/portal/graph/model"
 	"github.com/openportal/portal/graph/scalar"
 	"github.com/openportal/portal/identity"
@@ -39,14 +41,20 @@ type ResolverRoot interface {
 	AuditEntry() AuditEntryResolver
 	Contact() ContactResolver
 	CustomerAccount() CustomerAccountResolver
+	ErpEvent() ErpEventResolver
 	Invitation() InvitationResolver
 	Mutation() MutationResolver
+	PageTemplate() PageTemplateResolver
 	Product() ProductResolver
 	Query() QueryResolver
 	SalesOrder() SalesOrderResolver
 	SalesOrderLine() SalesOrderLineResolver
 	TablePermission() TablePermissionResolver
 	Viewer() ViewerResolver
+	WebPage() WebPageResolver
+	WebRole() WebRoleResolver
+	WebTemplate() WebTemplateResolver
+	OrderFilter() OrderFilterResolver
 }
 
 type DirectiveRoot struct {
@@ -96,6 +104,11 @@ type ComplexityRoot struct {
 		Language           func(childComplexity int) int
 		LastName           func(childComplexity int) int
 		MissingOrderFields func(childComplexity int) int
+		OwnCurrency        func(childComplexity int) int
+		OwnLanguage        func(childComplexity int) int
+		OwnPriceList       func(childComplexity int) int
+		OwnShipToCountry   func(childComplexity int) int
+		Phone              func(childComplexity int) int
 		PriceList          func(childComplexity int) int
 		Roles              func(childComplexity int) int
 		ShipToCountry      func(childComplexity int) int
@@ -113,6 +126,13 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	ContentSnippet struct {
+		ID       func(childComplexity int) int
+		Language func(childComplexity int) int
+		Name     func(childComplexity int) int
+		Value    func(childComplexity int) int
+	}
+
 	CustomerAccount struct {
 		AccountNumber     func(childComplexity int) int
 		Company           func(childComplexity int) int
@@ -127,6 +147,44 @@ type ComplexityRoot struct {
 		ShipToCountry     func(childComplexity int) int
 	}
 
+	CustomerAccountConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	CustomerAccountEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	ErpEvent struct {
+		AggregateID   func(childComplexity int) int
+		Attempts      func(childComplexity int) int
+		CreatedAt     func(childComplexity int) int
+		Data          func(childComplexity int) int
+		DeliveredAt   func(childComplexity int) int
+		ID            func(childComplexity int) int
+		LastAnswer    func(childComplexity int) int
+		LastAttemptAt func(childComplexity int) int
+		LastError     func(childComplexity int) int
+		LastStatus    func(childComplexity int) int
+		NextAttemptAt func(childComplexity int) int
+		State         func(childComplexity int) int
+		Type          func(childComplexity int) int
+	}
+
+	ErpEventConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	ErpEventEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	Invitation struct {
 		Contact    func(childComplexity int) int
 		CreatedAt  func(childComplexity int) int
@@ -137,6 +195,14 @@ type ComplexityRoot struct {
 		RevokedAt  func(childComplexity int) int
 		Roles      func(childComplexity int) int
 		Status     func(childComplexity int) int
+	}
+
+	InvitationCheck struct {
+		Email     func(childComplexity int) int
+		ExpiresAt func(childComplexity int) int
+		FirstName func(childComplexity int) int
+		Message   func(childComplexity int) int
+		Usable    func(childComplexity int) int
 	}
 
 	InvitationConnection struct {
@@ -165,35 +231,50 @@ type ComplexityRoot struct {
 	Mutation struct {
 		AddOrderLine           func(childComplexity int, orderID string, input orders.LineInput) int
 		AssignWebRole          func(childComplexity int, contactID string, roleID string) int
+		ChangePassword         func(childComplexity int, currentPassword string, newPassword string) int
 		CreateContact          func(childComplexity int, input identity.ContactInput) int
 		CreateDeliveryAddress  func(childComplexity int, customerAccountID string, input catalog.AddressInput) int
 		CreateOrder            func(childComplexity int, input orders.InformationInput) int
 		CreateWebRole          func(childComplexity int, input policies.WebRoleInput) int
+		DeleteContentSnippet   func(childComplexity int, name string, language *string) int
 		DeleteDeliveryAddress  func(childComplexity int, id string) int
 		DeleteDraftOrder       func(childComplexity int, orderID string) int
 		DeleteTablePermission  func(childComplexity int, id string) int
+		DeleteWebPage          func(childComplexity int, path string) int
 		DeleteWebRole          func(childComplexity int, id string) int
+		DeleteWebTemplate      func(childComplexity int, name string) int
 		DisableContact         func(childComplexity int, id string) int
 		EnableContact          func(childComplexity int, id string) int
 		InviteContact          func(childComplexity int, input identity.InviteInput) int
 		Ping                   func(childComplexity int) int
 		RedeemInvitation       func(childComplexity int, code string, password string) int
 		RemoveOrderLine        func(childComplexity int, lineID string) int
+		ReplayErpEvent         func(childComplexity int, id string) int
+		RequestPasswordReset   func(childComplexity int, email string) int
+		ResetPassword          func(childComplexity int, token string, password string) int
 		RevokeInvitation       func(childComplexity int, id string) int
+		RollbackWebTemplate    func(childComplexity int, name string, version int) int
+		SaveContentSnippet     func(childComplexity int, name string, language *string, value string) int
 		SaveCustomerAccount    func(childComplexity int, input catalog.CustomerAccountInput) int
 		SaveLegalEntity        func(childComplexity int, input catalog.LegalEntityInput) int
+		SavePageTemplate       func(childComplexity int, input engine.PageTemplateInput) int
 		SavePriceList          func(childComplexity int, input catalog.PriceListInput) int
 		SaveProduct            func(childComplexity int, input catalog.ProductInput) int
+		SaveSiteSetting        func(childComplexity int, name string, value string) int
 		SaveTablePermission    func(childComplexity int, input policies.TablePermissionInput) int
 		SaveUnit               func(childComplexity int, input catalog.UnitInput) int
+		SaveWebPage            func(childComplexity int, input engine.WebPageInput) int
+		SaveWebTemplate        func(childComplexity int, name string, source string) int
 		SignIn                 func(childComplexity int, input model.SignInInput) int
 		SignOut                func(childComplexity int) int
 		SubmitOrder            func(childComplexity int, orderID string) int
 		UnassignWebRole        func(childComplexity int, contactID string, roleID string) int
 		UpdateContact          func(childComplexity int, id string, input identity.ContactInput) int
 		UpdateDeliveryAddress  func(childComplexity int, id string, input catalog.AddressInput) int
+		UpdateMyProfile        func(childComplexity int, input model.MyProfileInput) int
 		UpdateOrderInformation func(childComplexity int, orderID string, input orders.InformationInput) int
 		UpdateOrderLine        func(childComplexity int, lineID string, input orders.LineInput) int
+		UpdateWebRole          func(childComplexity int, id string, input policies.WebRoleInput) int
 	}
 
 	PageInfo struct {
@@ -201,10 +282,29 @@ type ComplexityRoot struct {
 		HasNextPage func(childComplexity int) int
 	}
 
+	PageTemplate struct {
+		ID          func(childComplexity int) int
+		Name        func(childComplexity int) int
+		WebTemplate func(childComplexity int) int
+	}
+
+	PasswordResetCheck struct {
+		Message func(childComplexity int) int
+		Usable  func(childComplexity int) int
+	}
+
 	PermissionDecision struct {
 		Allowed     func(childComplexity int) int
 		Explanation func(childComplexity int) int
 		GrantedBy   func(childComplexity int) int
+		Privilege   func(childComplexity int) int
+	}
+
+	PermissionTable struct {
+		Name   func(childComplexity int) int
+		Noun   func(childComplexity int) int
+		Parent func(childComplexity int) int
+		Scopes func(childComplexity int) int
 	}
 
 	PriceList struct {
@@ -235,20 +335,35 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		AuditLog          func(childComplexity int, first *int, after *string, contactID *string) int
-		Contact           func(childComplexity int, id string) int
-		Contacts          func(childComplexity int, search *string, first *int, after *string) int
-		CustomerAccount   func(childComplexity int, id string) int
-		ExplainPermission func(childComplexity int, contactID string, table string, privilege policies.Privilege, recordID *string) int
-		Invitations       func(childComplexity int, first *int, after *string, contactID *string) int
-		LegalEntities     func(childComplexity int) int
-		Order             func(childComplexity int, id string) int
-		Orders            func(childComplexity int, first *int, after *string, filter *orders.Filter) int
-		Products          func(childComplexity int, search *string, first *int, after *string) int
-		TablePermissions  func(childComplexity int) int
-		Units             func(childComplexity int) int
-		Viewer            func(childComplexity int) int
-		WebRoles          func(childComplexity int) int
+		AuditActions        func(childComplexity int) int
+		AuditLog            func(childComplexity int, first *int, after *string, contactID *string, action *string, from *time.Time, to *time.Time) int
+		Contact             func(childComplexity int, id string) int
+		ContactAccess       func(childComplexity int, contactID string) int
+		Contacts            func(childComplexity int, search *string, first *int, after *string) int
+		ContentSnippets     func(childComplexity int) int
+		CustomerAccount     func(childComplexity int, id string) int
+		CustomerAccounts    func(childComplexity int, company *string, search *string, first *int, after *string) int
+		ErpEvents           func(childComplexity int, state *dualwrite.EventState, first *int, after *string) int
+		ExplainPermission   func(childComplexity int, contactID string, table string, privilege policies.Privilege, recordID *string) int
+		InvitationCheck     func(childComplexity int, code string) int
+		Invitations         func(childComplexity int, first *int, after *string, contactID *string) int
+		LegalEntities       func(childComplexity int) int
+		Order               func(childComplexity int, id string) int
+		Orders              func(childComplexity int, first *int, after *string, filter *orders.Filter) int
+		PageTemplates       func(childComplexity int) int
+		PasswordResetCheck  func(childComplexity int, token string) int
+		PermissionTables    func(childComplexity int) int
+		PreviewTemplateEdit func(childComplexity int, name string, source string, path string, asContactID *string) int
+		PreviewWebTemplate  func(childComplexity int, source string, path string, asContactID *string) int
+		Products            func(childComplexity int, search *string, first *int, after *string) int
+		SiteSettings        func(childComplexity int) int
+		TablePermissions    func(childComplexity int) int
+		Units               func(childComplexity int) int
+		Viewer              func(childComplexity int) int
+		WebPages            func(childComplexity int) int
+		WebRoles            func(childComplexity int) int
+		WebTemplate         func(childComplexity int, name string) int
+		WebTemplates        func(childComplexity int) int
 	}
 
 	SalesOrder struct {
@@ -259,6 +374,7 @@ type ComplexityRoot struct {
 		CustomerAccount            func(childComplexity int) int
 		CustomerRequisition        func(childComplexity int) int
 		DeliveryAddressDescription func(childComplexity int) int
+		ErpEvents                  func(childComplexity int) int
 		ErpOrderNumber             func(childComplexity int) int
 		ID                         func(childComplexity int) int
 		InvoiceAccount             func(childComplexity int) int
@@ -303,6 +419,16 @@ type ComplexityRoot struct {
 		Viewer    func(childComplexity int) int
 	}
 
+	SiteSetting struct {
+		Name  func(childComplexity int) int
+		Value func(childComplexity int) int
+	}
+
+	TableAccess struct {
+		Decisions func(childComplexity int) int
+		Table     func(childComplexity int) int
+	}
+
 	TablePermission struct {
 		ID         func(childComplexity int) int
 		Name       func(childComplexity int) int
@@ -311,6 +437,10 @@ type ComplexityRoot struct {
 		Roles      func(childComplexity int) int
 		Scope      func(childComplexity int) int
 		Table      func(childComplexity int) int
+	}
+
+	TemplatePreview struct {
+		HTML func(childComplexity int) int
 	}
 
 	Unit struct {
@@ -325,11 +455,40 @@ type ComplexityRoot struct {
 		Roles           func(childComplexity int) int
 	}
 
+	WebPage struct {
+		ID           func(childComplexity int) int
+		InNav        func(childComplexity int) int
+		NavOrder     func(childComplexity int) int
+		PageTemplate func(childComplexity int) int
+		Path         func(childComplexity int) int
+		Public       func(childComplexity int) int
+		Roles        func(childComplexity int) int
+		Title        func(childComplexity int) int
+	}
+
 	WebRole struct {
 		BuiltIn     func(childComplexity int) int
 		Description func(childComplexity int) int
 		ID          func(childComplexity int) int
+		Members     func(childComplexity int, search *string, first *int, after *string) int
 		Name        func(childComplexity int) int
+	}
+
+	WebTemplate struct {
+		DefaultSource func(childComplexity int) int
+		Edited        func(childComplexity int) int
+		History       func(childComplexity int, first *int) int
+		ID            func(childComplexity int) int
+		Name          func(childComplexity int) int
+		Source        func(childComplexity int) int
+		UpdatedAt     func(childComplexity int) int
+		Version       func(childComplexity int) int
+	}
+
+	WebTemplateVersion struct {
+		SavedAt func(childComplexity int) int
+		Source  func(childComplexity int) int
+		Version func(childComplexity int) int
 	}
 }
 
@@ -352,6 +511,9 @@ type ContactResolver interface {
 	Roles(ctx context.Context, obj *identity.Contact) ([]*policies.WebRole, error)
 
 	SyncState(ctx context.Context, obj *identity.Contact) (model.SyncState, error)
+
+	OwnPriceList(ctx context.Context, obj *identity.Contact) (*catalog.PriceList, error)
+	Phone(ctx context.Context, obj *identity.Contact) (*string, error)
 }
 type CustomerAccountResolver interface {
 	Company(ctx context.Context, obj *catalog.CustomerAccount) (*catalog.LegalEntity, error)
@@ -361,6 +523,9 @@ type CustomerAccountResolver interface {
 
 	DeliveryAddresses(ctx context.Context, obj *catalog.CustomerAccount) ([]*catalog.Address, error)
 	Contacts(ctx context.Context, obj *catalog.CustomerAccount, first *int, after *string) (*model.ContactConnection, error)
+}
+type ErpEventResolver interface {
+	Data(ctx context.Context, obj *dualwrite.Event) (string, error)
 }
 type InvitationResolver interface {
 	Contact(ctx context.Context, obj *identity.Invitation) (*identity.Contact, error)
@@ -379,6 +544,15 @@ type MutationResolver interface {
 	SaveProduct(ctx context.Context, input catalog.ProductInput) (*catalog.Product, error)
 	SavePriceList(ctx context.Context, input catalog.PriceListInput) (*catalog.PriceList, error)
 	SaveUnit(ctx context.Context, input catalog.UnitInput) (*catalog.Unit, error)
+	SaveWebTemplate(ctx context.Context, name string, source string) (*engine.WebTemplate, error)
+	RollbackWebTemplate(ctx context.Context, name string, version int) (*engine.WebTemplate, error)
+	DeleteWebTemplate(ctx context.Context, name string) (bool, error)
+	SavePageTemplate(ctx context.Context, input engine.PageTemplateInput) (*engine.PageTemplate, error)
+	SaveWebPage(ctx context.Context, input engine.WebPageInput) (*engine.WebPage, error)
+	DeleteWebPage(ctx context.Context, path string) (bool, error)
+	SaveContentSnippet(ctx context.Context, name string, language *string, value string) (*engine.ContentSnippet, error)
+	DeleteContentSnippet(ctx context.Context, name string, language *string) (bool, error)
+	SaveSiteSetting(ctx context.Context, name string, value string) (*engine.SiteSetting, error)
 	SignIn(ctx context.Context, input model.SignInInput) (*identity.SignIn, error)
 	SignOut(ctx context.Context) (bool, error)
 	RedeemInvitation(ctx context.Context, code string, password string) (*identity.SignIn, error)
@@ -388,6 +562,7 @@ type MutationResolver interface {
 	EnableContact(ctx context.Context, id string) (*identity.Contact, error)
 	InviteContact(ctx context.Context, input identity.InviteInput) (*identity.InvitationPayload, error)
 	RevokeInvitation(ctx context.Context, id string) (*identity.Invitation, error)
+	UpdateWebRole(ctx context.Context, id string, input policies.WebRoleInput) (*policies.WebRole, error)
 	CreateOrder(ctx context.Context, input orders.InformationInput) (*orders.Order, error)
 	UpdateOrderInformation(ctx context.Context, orderID string, input orders.InformationInput) (*orders.Order, error)
 	AddOrderLine(ctx context.Context, orderID string, input orders.LineInput) (*orders.Order, error)
@@ -401,6 +576,14 @@ type MutationResolver interface {
 	UnassignWebRole(ctx context.Context, contactID string, roleID string) (*identity.Contact, error)
 	SaveTablePermission(ctx context.Context, input policies.TablePermissionInput) (*policies.TablePermission, error)
 	DeleteTablePermission(ctx context.Context, id string) (bool, error)
+	RequestPasswordReset(ctx context.Context, email string) (bool, error)
+	ResetPassword(ctx context.Context, token string, password string) (bool, error)
+	UpdateMyProfile(ctx context.Context, input model.MyProfileInput) (*identity.Contact, error)
+	ChangePassword(ctx context.Context, currentPassword string, newPassword string) (bool, error)
+	ReplayErpEvent(ctx context.Context, id string) (*dualwrite.Event, error)
+}
+type PageTemplateResolver interface {
+	WebTemplate(ctx context.Context, obj *engine.PageTemplate) (*engine.WebTemplate, error)
 }
 type ProductResolver interface {
 	Company(ctx context.Context, obj *catalog.Product) (*catalog.LegalEntity, error)
@@ -413,15 +596,30 @@ type QueryResolver interface {
 	CustomerAccount(ctx context.Context, id string) (*catalog.CustomerAccount, error)
 	LegalEntities(ctx context.Context) ([]*catalog.LegalEntity, error)
 	Units(ctx context.Context) ([]*catalog.Unit, error)
+	WebTemplates(ctx context.Context) ([]*engine.WebTemplate, error)
+	WebTemplate(ctx context.Context, name string) (*engine.WebTemplate, error)
+	PageTemplates(ctx context.Context) ([]*engine.PageTemplate, error)
+	WebPages(ctx context.Context) ([]*engine.WebPage, error)
+	PreviewWebTemplate(ctx context.Context, source string, path string, asContactID *string) (*model.TemplatePreview, error)
+	ContentSnippets(ctx context.Context) ([]*engine.ContentSnippet, error)
+	SiteSettings(ctx context.Context) ([]*engine.SiteSetting, error)
 	Contact(ctx context.Context, id string) (*identity.Contact, error)
 	Contacts(ctx context.Context, search *string, first *int, after *string) (*model.ContactConnection, error)
 	Invitations(ctx context.Context, first *int, after *string, contactID *string) (*model.InvitationConnection, error)
-	AuditLog(ctx context.Context, first *int, after *string, contactID *string) (*model.AuditEntryConnection, error)
+	AuditLog(ctx context.Context, first *int, after *string, contactID *string, action *string, from *time.Time, to *time.Time) (*model.AuditEntryConnection, error)
+	PermissionTables(ctx context.Context) ([]*policies.PermissionTable, error)
+	ContactAccess(ctx context.Context, contactID string) ([]*policies.TableAccess, error)
+	CustomerAccounts(ctx context.Context, company *string, search *string, first *int, after *string) (*model.CustomerAccountConnection, error)
+	AuditActions(ctx context.Context) ([]string, error)
+	PreviewTemplateEdit(ctx context.Context, name string, source string, path string, asContactID *string) (*model.TemplatePreview, error)
 	Orders(ctx context.Context, first *int, after *string, filter *orders.Filter) (*model.SalesOrderConnection, error)
 	Order(ctx context.Context, id string) (*orders.Order, error)
 	WebRoles(ctx context.Context) ([]*policies.WebRole, error)
 	TablePermissions(ctx context.Context) ([]*policies.TablePermission, error)
 	ExplainPermission(ctx context.Context, contactID string, table string, privilege policies.Privilege, recordID *string) (*policies.PermissionDecision, error)
+	PasswordResetCheck(ctx context.Context, token string) (*identity.PasswordResetCheck, error)
+	InvitationCheck(ctx context.Context, code string) (*identity.InvitationCheck, error)
+	ErpEvents(ctx context.Context, state *dualwrite.EventState, first *int, after *string) (*model.ErpEventConnection, error)
 }
 type SalesOrderResolver interface {
 	SyncState(ctx context.Context, obj *orders.Order) (model.SyncState, error)
@@ -434,6 +632,8 @@ type SalesOrderResolver interface {
 	PriceList(ctx context.Context, obj *orders.Order) (*catalog.PriceList, error)
 
 	Lines(ctx context.Context, obj *orders.Order) ([]*orders.Line, error)
+
+	ErpEvents(ctx context.Context, obj *orders.Order) ([]*dualwrite.Event, error)
 }
 type SalesOrderLineResolver interface {
 	Product(ctx context.Context, obj *orders.Line) (*catalog.Product, error)
@@ -446,6 +646,23 @@ type ViewerResolver interface {
 	Contact(ctx context.Context, obj *portal.Viewer) (*identity.Contact, error)
 	Roles(ctx context.Context, obj *portal.Viewer) ([]*policies.WebRole, error)
 	IsAdministrator(ctx context.Context, obj *portal.Viewer) (bool, error)
+}
+type WebPageResolver interface {
+	PageTemplate(ctx context.Context, obj *engine.WebPage) (*engine.PageTemplate, error)
+
+	Roles(ctx context.Context, obj *engine.WebPage) ([]*policies.WebRole, error)
+}
+type WebRoleResolver interface {
+	Members(ctx context.Context, obj *policies.WebRole, search *string, first *int, after *string) (*model.ContactConnection, error)
+}
+type WebTemplateResolver interface {
+	History(ctx context.Context, obj *engine.WebTemplate, first *int) ([]*engine.WebTemplateVersion, error)
+	Edited(ctx context.Context, obj *engine.WebTemplate) (bool, error)
+	DefaultSource(ctx context.Context, obj *engine.WebTemplate) (*string, error)
+}
+
+type OrderFilterResolver interface {
+	SyncState(ctx context.Context, obj *orders.Filter, data []model.SyncState) error
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -650,6 +867,36 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Contact.MissingOrderFields(childComplexity), true
+	case "Contact.ownCurrency":
+		if e.ComplexityRoot.Contact.OwnCurrency == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Contact.OwnCurrency(childComplexity), true
+	case "Contact.ownLanguage":
+		if e.ComplexityRoot.Contact.OwnLanguage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Contact.OwnLanguage(childComplexity), true
+	case "Contact.ownPriceList":
+		if e.ComplexityRoot.Contact.OwnPriceList == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Contact.OwnPriceList(childComplexity), true
+	case "Contact.ownShipToCountry":
+		if e.ComplexityRoot.Contact.OwnShipToCountry == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Contact.OwnShipToCountry(childComplexity), true
+	case "Contact.phone":
+		if e.ComplexityRoot.Contact.Phone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Contact.Phone(childComplexity), true
 	case "Contact.priceList":
 		if e.ComplexityRoot.Contact.PriceList == nil {
 			break
@@ -706,6 +953,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ContactEdge.Node(childComplexity), true
+
+	case "ContentSnippet.id":
+		if e.ComplexityRoot.ContentSnippet.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContentSnippet.ID(childComplexity), true
+	case "ContentSnippet.language":
+		if e.ComplexityRoot.ContentSnippet.Language == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContentSnippet.Language(childComplexity), true
+	case "ContentSnippet.name":
+		if e.ComplexityRoot.ContentSnippet.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContentSnippet.Name(childComplexity), true
+	case "ContentSnippet.value":
+		if e.ComplexityRoot.ContentSnippet.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ContentSnippet.Value(childComplexity), true
 
 	case "CustomerAccount.accountNumber":
 		if e.ComplexityRoot.CustomerAccount.AccountNumber == nil {
@@ -779,6 +1051,149 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CustomerAccount.ShipToCountry(childComplexity), true
 
+	case "CustomerAccountConnection.edges":
+		if e.ComplexityRoot.CustomerAccountConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerAccountConnection.Edges(childComplexity), true
+	case "CustomerAccountConnection.pageInfo":
+		if e.ComplexityRoot.CustomerAccountConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerAccountConnection.PageInfo(childComplexity), true
+	case "CustomerAccountConnection.totalCount":
+		if e.ComplexityRoot.CustomerAccountConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerAccountConnection.TotalCount(childComplexity), true
+
+	case "CustomerAccountEdge.cursor":
+		if e.ComplexityRoot.CustomerAccountEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerAccountEdge.Cursor(childComplexity), true
+	case "CustomerAccountEdge.node":
+		if e.ComplexityRoot.CustomerAccountEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerAccountEdge.Node(childComplexity), true
+
+	case "ErpEvent.aggregateId":
+		if e.ComplexityRoot.ErpEvent.AggregateID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErpEvent.AggregateID(childComplexity), true
+	case "ErpEvent.attempts":
+		if e.ComplexityRoot.ErpEvent.Attempts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErpEvent.Attempts(childComplexity), true
+	case "ErpEvent.createdAt":
+		if e.ComplexityRoot.ErpEvent.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErpEvent.CreatedAt(childComplexity), true
+	case "ErpEvent.data":
+		if e.ComplexityRoot.ErpEvent.Data == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErpEvent.Data(childComplexity), true
+	case "ErpEvent.deliveredAt":
+		if e.ComplexityRoot.ErpEvent.DeliveredAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErpEvent.DeliveredAt(childComplexity), true
+	case "ErpEvent.id":
+		if e.ComplexityRoot.ErpEvent.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErpEvent.ID(childComplexity), true
+	case "ErpEvent.lastAnswer":
+		if e.ComplexityRoot.ErpEvent.LastAnswer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErpEvent.LastAnswer(childComplexity), true
+	case "ErpEvent.lastAttemptAt":
+		if e.ComplexityRoot.ErpEvent.LastAttemptAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErpEvent.LastAttemptAt(childComplexity), true
+	case "ErpEvent.lastError":
+		if e.ComplexityRoot.ErpEvent.LastError == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErpEvent.LastError(childComplexity), true
+	case "ErpEvent.lastStatus":
+		if e.ComplexityRoot.ErpEvent.LastStatus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErpEvent.LastStatus(childComplexity), true
+	case "ErpEvent.nextAttemptAt":
+		if e.ComplexityRoot.ErpEvent.NextAttemptAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErpEvent.NextAttemptAt(childComplexity), true
+	case "ErpEvent.state":
+		if e.ComplexityRoot.ErpEvent.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErpEvent.State(childComplexity), true
+	case "ErpEvent.type":
+		if e.ComplexityRoot.ErpEvent.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErpEvent.Type(childComplexity), true
+
+	case "ErpEventConnection.edges":
+		if e.ComplexityRoot.ErpEventConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErpEventConnection.Edges(childComplexity), true
+	case "ErpEventConnection.pageInfo":
+		if e.ComplexityRoot.ErpEventConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErpEventConnection.PageInfo(childComplexity), true
+	case "ErpEventConnection.totalCount":
+		if e.ComplexityRoot.ErpEventConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErpEventConnection.TotalCount(childComplexity), true
+
+	case "ErpEventEdge.cursor":
+		if e.ComplexityRoot.ErpEventEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErpEventEdge.Cursor(childComplexity), true
+	case "ErpEventEdge.node":
+		if e.ComplexityRoot.ErpEventEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErpEventEdge.Node(childComplexity), true
+
 	case "Invitation.contact":
 		if e.ComplexityRoot.Invitation.Contact == nil {
 			break
@@ -833,6 +1248,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Invitation.Status(childComplexity), true
+
+	case "InvitationCheck.email":
+		if e.ComplexityRoot.InvitationCheck.Email == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InvitationCheck.Email(childComplexity), true
+	case "InvitationCheck.expiresAt":
+		if e.ComplexityRoot.InvitationCheck.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InvitationCheck.ExpiresAt(childComplexity), true
+	case "InvitationCheck.firstName":
+		if e.ComplexityRoot.InvitationCheck.FirstName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InvitationCheck.FirstName(childComplexity), true
+	case "InvitationCheck.message":
+		if e.ComplexityRoot.InvitationCheck.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InvitationCheck.Message(childComplexity), true
+	case "InvitationCheck.usable":
+		if e.ComplexityRoot.InvitationCheck.Usable == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InvitationCheck.Usable(childComplexity), true
 
 	case "InvitationConnection.edges":
 		if e.ComplexityRoot.InvitationConnection.Edges == nil {
@@ -926,6 +1372,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AssignWebRole(childComplexity, args["contactId"].(string), args["roleId"].(string)), true
+	case "Mutation.changePassword":
+		if e.ComplexityRoot.Mutation.ChangePassword == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_changePassword_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ChangePassword(childComplexity, args["currentPassword"].(string), args["newPassword"].(string)), true
 	case "Mutation.createContact":
 		if e.ComplexityRoot.Mutation.CreateContact == nil {
 			break
@@ -970,6 +1427,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateWebRole(childComplexity, args["input"].(policies.WebRoleInput)), true
+	case "Mutation.deleteContentSnippet":
+		if e.ComplexityRoot.Mutation.DeleteContentSnippet == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteContentSnippet_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteContentSnippet(childComplexity, args["name"].(string), args["language"].(*string)), true
 	case "Mutation.deleteDeliveryAddress":
 		if e.ComplexityRoot.Mutation.DeleteDeliveryAddress == nil {
 			break
@@ -1003,6 +1471,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteTablePermission(childComplexity, args["id"].(string)), true
+	case "Mutation.deleteWebPage":
+		if e.ComplexityRoot.Mutation.DeleteWebPage == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteWebPage_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteWebPage(childComplexity, args["path"].(string)), true
 	case "Mutation.deleteWebRole":
 		if e.ComplexityRoot.Mutation.DeleteWebRole == nil {
 			break
@@ -1014,6 +1493,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteWebRole(childComplexity, args["id"].(string)), true
+	case "Mutation.deleteWebTemplate":
+		if e.ComplexityRoot.Mutation.DeleteWebTemplate == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteWebTemplate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteWebTemplate(childComplexity, args["name"].(string)), true
 	case "Mutation.disableContact":
 		if e.ComplexityRoot.Mutation.DisableContact == nil {
 			break
@@ -1075,6 +1565,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RemoveOrderLine(childComplexity, args["lineId"].(string)), true
+	case "Mutation.replayErpEvent":
+		if e.ComplexityRoot.Mutation.ReplayErpEvent == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_replayErpEvent_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReplayErpEvent(childComplexity, args["id"].(string)), true
+	case "Mutation.requestPasswordReset":
+		if e.ComplexityRoot.Mutation.RequestPasswordReset == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_requestPasswordReset_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RequestPasswordReset(childComplexity, args["email"].(string)), true
+	case "Mutation.resetPassword":
+		if e.ComplexityRoot.Mutation.ResetPassword == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_resetPassword_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ResetPassword(childComplexity, args["token"].(string), args["password"].(string)), true
 	case "Mutation.revokeInvitation":
 		if e.ComplexityRoot.Mutation.RevokeInvitation == nil {
 			break
@@ -1086,6 +1609,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RevokeInvitation(childComplexity, args["id"].(string)), true
+	case "Mutation.rollbackWebTemplate":
+		if e.ComplexityRoot.Mutation.RollbackWebTemplate == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_rollbackWebTemplate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RollbackWebTemplate(childComplexity, args["name"].(string), args["version"].(int)), true
+	case "Mutation.saveContentSnippet":
+		if e.ComplexityRoot.Mutation.SaveContentSnippet == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_saveContentSnippet_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SaveContentSnippet(childComplexity, args["name"].(string), args["language"].(*string), args["value"].(string)), true
 	case "Mutation.saveCustomerAccount":
 		if e.ComplexityRoot.Mutation.SaveCustomerAccount == nil {
 			break
@@ -1108,6 +1653,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SaveLegalEntity(childComplexity, args["input"].(catalog.LegalEntityInput)), true
+	case "Mutation.savePageTemplate":
+		if e.ComplexityRoot.Mutation.SavePageTemplate == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_savePageTemplate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SavePageTemplate(childComplexity, args["input"].(engine.PageTemplateInput)), true
 	case "Mutation.savePriceList":
 		if e.ComplexityRoot.Mutation.SavePriceList == nil {
 			break
@@ -1130,6 +1686,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SaveProduct(childComplexity, args["input"].(catalog.ProductInput)), true
+	case "Mutation.saveSiteSetting":
+		if e.ComplexityRoot.Mutation.SaveSiteSetting == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_saveSiteSetting_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SaveSiteSetting(childComplexity, args["name"].(string), args["value"].(string)), true
 	case "Mutation.saveTablePermission":
 		if e.ComplexityRoot.Mutation.SaveTablePermission == nil {
 			break
@@ -1152,6 +1719,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SaveUnit(childComplexity, args["input"].(catalog.UnitInput)), true
+	case "Mutation.saveWebPage":
+		if e.ComplexityRoot.Mutation.SaveWebPage == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_saveWebPage_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SaveWebPage(childComplexity, args["input"].(engine.WebPageInput)), true
+	case "Mutation.saveWebTemplate":
+		if e.ComplexityRoot.Mutation.SaveWebTemplate == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_saveWebTemplate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SaveWebTemplate(childComplexity, args["name"].(string), args["source"].(string)), true
 	case "Mutation.signIn":
 		if e.ComplexityRoot.Mutation.SignIn == nil {
 			break
@@ -1213,6 +1802,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateDeliveryAddress(childComplexity, args["id"].(string), args["input"].(catalog.AddressInput)), true
+	case "Mutation.updateMyProfile":
+		if e.ComplexityRoot.Mutation.UpdateMyProfile == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateMyProfile_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateMyProfile(childComplexity, args["input"].(model.MyProfileInput)), true
 	case "Mutation.updateOrderInformation":
 		if e.ComplexityRoot.Mutation.UpdateOrderInformation == nil {
 			break
@@ -1235,6 +1835,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateOrderLine(childComplexity, args["lineId"].(string), args["input"].(orders.LineInput)), true
+	case "Mutation.updateWebRole":
+		if e.ComplexityRoot.Mutation.UpdateWebRole == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateWebRole_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateWebRole(childComplexity, args["id"].(string), args["input"].(policies.WebRoleInput)), true
 
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
@@ -1248,6 +1859,38 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PageInfo.HasNextPage(childComplexity), true
+
+	case "PageTemplate.id":
+		if e.ComplexityRoot.PageTemplate.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PageTemplate.ID(childComplexity), true
+	case "PageTemplate.name":
+		if e.ComplexityRoot.PageTemplate.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PageTemplate.Name(childComplexity), true
+	case "PageTemplate.webTemplate":
+		if e.ComplexityRoot.PageTemplate.WebTemplate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PageTemplate.WebTemplate(childComplexity), true
+
+	case "PasswordResetCheck.message":
+		if e.ComplexityRoot.PasswordResetCheck.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PasswordResetCheck.Message(childComplexity), true
+	case "PasswordResetCheck.usable":
+		if e.ComplexityRoot.PasswordResetCheck.Usable == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PasswordResetCheck.Usable(childComplexity), true
 
 	case "PermissionDecision.allowed":
 		if e.ComplexityRoot.PermissionDecision.Allowed == nil {
@@ -1267,6 +1910,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PermissionDecision.GrantedBy(childComplexity), true
+	case "PermissionDecision.privilege":
+		if e.ComplexityRoot.PermissionDecision.Privilege == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PermissionDecision.Privilege(childComplexity), true
+
+	case "PermissionTable.name":
+		if e.ComplexityRoot.PermissionTable.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PermissionTable.Name(childComplexity), true
+	case "PermissionTable.noun":
+		if e.ComplexityRoot.PermissionTable.Noun == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PermissionTable.Noun(childComplexity), true
+	case "PermissionTable.parent":
+		if e.ComplexityRoot.PermissionTable.Parent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PermissionTable.Parent(childComplexity), true
+	case "PermissionTable.scopes":
+		if e.ComplexityRoot.PermissionTable.Scopes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PermissionTable.Scopes(childComplexity), true
 
 	case "PriceList.code":
 		if e.ComplexityRoot.PriceList.Code == nil {
@@ -1367,6 +2041,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ProductEdge.Node(childComplexity), true
 
+	case "Query.auditActions":
+		if e.ComplexityRoot.Query.AuditActions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.AuditActions(childComplexity), true
 	case "Query.auditLog":
 		if e.ComplexityRoot.Query.AuditLog == nil {
 			break
@@ -1377,7 +2057,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.AuditLog(childComplexity, args["first"].(*int), args["after"].(*string), args["contactId"].(*string)), true
+		return e.ComplexityRoot.Query.AuditLog(childComplexity, args["first"].(*int), args["after"].(*string), args["contactId"].(*string), args["action"].(*string), args["from"].(*time.Time), args["to"].(*time.Time)), true
 	case "Query.contact":
 		if e.ComplexityRoot.Query.Contact == nil {
 			break
@@ -1389,6 +2069,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Contact(childComplexity, args["id"].(string)), true
+	case "Query.contactAccess":
+		if e.ComplexityRoot.Query.ContactAccess == nil {
+			break
+		}
+
+		args, err := ec.field_Query_contactAccess_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ContactAccess(childComplexity, args["contactId"].(string)), true
 	case "Query.contacts":
 		if e.ComplexityRoot.Query.Contacts == nil {
 			break
@@ -1400,6 +2091,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Contacts(childComplexity, args["search"].(*string), args["first"].(*int), args["after"].(*string)), true
+	case "Query.contentSnippets":
+		if e.ComplexityRoot.Query.ContentSnippets == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.ContentSnippets(childComplexity), true
 	case "Query.customerAccount":
 		if e.ComplexityRoot.Query.CustomerAccount == nil {
 			break
@@ -1411,6 +2108,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.CustomerAccount(childComplexity, args["id"].(string)), true
+	case "Query.customerAccounts":
+		if e.ComplexityRoot.Query.CustomerAccounts == nil {
+			break
+		}
+
+		args, err := ec.field_Query_customerAccounts_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.CustomerAccounts(childComplexity, args["company"].(*string), args["search"].(*string), args["first"].(*int), args["after"].(*string)), true
+	case "Query.erpEvents":
+		if e.ComplexityRoot.Query.ErpEvents == nil {
+			break
+		}
+
+		args, err := ec.field_Query_erpEvents_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ErpEvents(childComplexity, args["state"].(*dualwrite.EventState), args["first"].(*int), args["after"].(*string)), true
 	case "Query.explainPermission":
 		if e.ComplexityRoot.Query.ExplainPermission == nil {
 			break
@@ -1423,6 +2142,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.ExplainPermission(childComplexity, args["contactId"].(string), args["table"].(string), args["privilege"].(policies.Privilege), args["recordId"].(*string)), true
 
+	case "Query.invitationCheck":
+		if e.ComplexityRoot.Query.InvitationCheck == nil {
+			break
+		}
+
+		args, err := ec.field_Query_invitationCheck_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.InvitationCheck(childComplexity, args["code"].(string)), true
 	case "Query.invitations":
 		if e.ComplexityRoot.Query.Invitations == nil {
 			break
@@ -1462,6 +2192,51 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Orders(childComplexity, args["first"].(*int), args["after"].(*string), args["filter"].(*orders.Filter)), true
+	case "Query.pageTemplates":
+		if e.ComplexityRoot.Query.PageTemplates == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.PageTemplates(childComplexity), true
+	case "Query.passwordResetCheck":
+		if e.ComplexityRoot.Query.PasswordResetCheck == nil {
+			break
+		}
+
+		args, err := ec.field_Query_passwordResetCheck_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.PasswordResetCheck(childComplexity, args["token"].(string)), true
+	case "Query.permissionTables":
+		if e.ComplexityRoot.Query.PermissionTables == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.PermissionTables(childComplexity), true
+	case "Query.previewTemplateEdit":
+		if e.ComplexityRoot.Query.PreviewTemplateEdit == nil {
+			break
+		}
+
+		args, err := ec.field_Query_previewTemplateEdit_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.PreviewTemplateEdit(childComplexity, args["name"].(string), args["source"].(string), args["path"].(string), args["asContactId"].(*string)), true
+	case "Query.previewWebTemplate":
+		if e.ComplexityRoot.Query.PreviewWebTemplate == nil {
+			break
+		}
+
+		args, err := ec.field_Query_previewWebTemplate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.PreviewWebTemplate(childComplexity, args["source"].(string), args["path"].(string), args["asContactId"].(*string)), true
 	case "Query.products":
 		if e.ComplexityRoot.Query.Products == nil {
 			break
@@ -1473,6 +2248,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Products(childComplexity, args["search"].(*string), args["first"].(*int), args["after"].(*string)), true
+	case "Query.siteSettings":
+		if e.ComplexityRoot.Query.SiteSettings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.SiteSettings(childComplexity), true
 	case "Query.tablePermissions":
 		if e.ComplexityRoot.Query.TablePermissions == nil {
 			break
@@ -1491,12 +2272,35 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Viewer(childComplexity), true
+	case "Query.webPages":
+		if e.ComplexityRoot.Query.WebPages == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.WebPages(childComplexity), true
 	case "Query.webRoles":
 		if e.ComplexityRoot.Query.WebRoles == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Query.WebRoles(childComplexity), true
+	case "Query.webTemplate":
+		if e.ComplexityRoot.Query.WebTemplate == nil {
+			break
+		}
+
+		args, err := ec.field_Query_webTemplate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.WebTemplate(childComplexity, args["name"].(string)), true
+	case "Query.webTemplates":
+		if e.ComplexityRoot.Query.WebTemplates == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.WebTemplates(childComplexity), true
 
 	case "SalesOrder.company":
 		if e.ComplexityRoot.SalesOrder.Company == nil {
@@ -1540,6 +2344,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SalesOrder.DeliveryAddressDescription(childComplexity), true
+	case "SalesOrder.erpEvents":
+		if e.ComplexityRoot.SalesOrder.ErpEvents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SalesOrder.ErpEvents(childComplexity), true
 	case "SalesOrder.erpOrderNumber":
 		if e.ComplexityRoot.SalesOrder.ErpOrderNumber == nil {
 			break
@@ -1725,6 +2535,32 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SignInPayload.Viewer(childComplexity), true
 
+	case "SiteSetting.name":
+		if e.ComplexityRoot.SiteSetting.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SiteSetting.Name(childComplexity), true
+	case "SiteSetting.value":
+		if e.ComplexityRoot.SiteSetting.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SiteSetting.Value(childComplexity), true
+
+	case "TableAccess.decisions":
+		if e.ComplexityRoot.TableAccess.Decisions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TableAccess.Decisions(childComplexity), true
+	case "TableAccess.table":
+		if e.ComplexityRoot.TableAccess.Table == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TableAccess.Table(childComplexity), true
+
 	case "TablePermission.id":
 		if e.ComplexityRoot.TablePermission.ID == nil {
 			break
@@ -1768,6 +2604,13 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.TablePermission.Table(childComplexity), true
 
+	case "TemplatePreview.html":
+		if e.ComplexityRoot.TemplatePreview.HTML == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TemplatePreview.HTML(childComplexity), true
+
 	case "Unit.code":
 		if e.ComplexityRoot.Unit.Code == nil {
 			break
@@ -1806,6 +2649,55 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Viewer.Roles(childComplexity), true
 
+	case "WebPage.id":
+		if e.ComplexityRoot.WebPage.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebPage.ID(childComplexity), true
+	case "WebPage.inNav":
+		if e.ComplexityRoot.WebPage.InNav == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebPage.InNav(childComplexity), true
+	case "WebPage.navOrder":
+		if e.ComplexityRoot.WebPage.NavOrder == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebPage.NavOrder(childComplexity), true
+	case "WebPage.pageTemplate":
+		if e.ComplexityRoot.WebPage.PageTemplate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebPage.PageTemplate(childComplexity), true
+	case "WebPage.path":
+		if e.ComplexityRoot.WebPage.Path == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebPage.Path(childComplexity), true
+	case "WebPage.public":
+		if e.ComplexityRoot.WebPage.Public == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebPage.Public(childComplexity), true
+	case "WebPage.roles":
+		if e.ComplexityRoot.WebPage.Roles == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebPage.Roles(childComplexity), true
+	case "WebPage.title":
+		if e.ComplexityRoot.WebPage.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebPage.Title(childComplexity), true
+
 	case "WebRole.builtIn":
 		if e.ComplexityRoot.WebRole.BuiltIn == nil {
 			break
@@ -1824,12 +2716,96 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.WebRole.ID(childComplexity), true
+	case "WebRole.members":
+		if e.ComplexityRoot.WebRole.Members == nil {
+			break
+		}
+
+		args, err := ec.field_WebRole_members_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.WebRole.Members(childComplexity, args["search"].(*string), args["first"].(*int), args["after"].(*string)), true
 	case "WebRole.name":
 		if e.ComplexityRoot.WebRole.Name == nil {
 			break
 		}
 
 		return e.ComplexityRoot.WebRole.Name(childComplexity), true
+
+	case "WebTemplate.defaultSource":
+		if e.ComplexityRoot.WebTemplate.DefaultSource == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebTemplate.DefaultSource(childComplexity), true
+	case "WebTemplate.edited":
+		if e.ComplexityRoot.WebTemplate.Edited == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebTemplate.Edited(childComplexity), true
+	case "WebTemplate.history":
+		if e.ComplexityRoot.WebTemplate.History == nil {
+			break
+		}
+
+		args, err := ec.field_WebTemplate_history_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.WebTemplate.History(childComplexity, args["first"].(*int)), true
+	case "WebTemplate.id":
+		if e.ComplexityRoot.WebTemplate.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebTemplate.ID(childComplexity), true
+	case "WebTemplate.name":
+		if e.ComplexityRoot.WebTemplate.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebTemplate.Name(childComplexity), true
+	case "WebTemplate.source":
+		if e.ComplexityRoot.WebTemplate.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebTemplate.Source(childComplexity), true
+	case "WebTemplate.updatedAt":
+		if e.ComplexityRoot.WebTemplate.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebTemplate.UpdatedAt(childComplexity), true
+	case "WebTemplate.version":
+		if e.ComplexityRoot.WebTemplate.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebTemplate.Version(childComplexity), true
+
+	case "WebTemplateVersion.savedAt":
+		if e.ComplexityRoot.WebTemplateVersion.SavedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebTemplateVersion.SavedAt(childComplexity), true
+	case "WebTemplateVersion.source":
+		if e.ComplexityRoot.WebTemplateVersion.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebTemplateVersion.Source(childComplexity), true
+	case "WebTemplateVersion.version":
+		if e.ComplexityRoot.WebTemplateVersion.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WebTemplateVersion.Version(childComplexity), true
 
 	}
 	return 0, false
@@ -1845,15 +2821,18 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CustomerAccountInput", ec.unmarshalInputCustomerAccountInput),
 			graphql.NewInputUnmarshaler("InviteInput", ec.unmarshalInputInviteInput),
 			graphql.NewInputUnmarshaler("LegalEntityInput", ec.unmarshalInputLegalEntityInput),
+			graphql.NewInputUnmarshaler("MyProfileInput", ec.unmarshalInputMyProfileInput),
 			graphql.NewInputUnmarshaler("OrderFilter", ec.unmarshalInputOrderFilter),
 			graphql.NewInputUnmarshaler("OrderInformationInput", ec.unmarshalInputOrderInformationInput),
 			graphql.NewInputUnmarshaler("OrderLineInput", ec.unmarshalInputOrderLineInput),
+			graphql.NewInputUnmarshaler("PageTemplateInput", ec.unmarshalInputPageTemplateInput),
 			graphql.NewInputUnmarshaler("PriceInput", ec.unmarshalInputPriceInput),
 			graphql.NewInputUnmarshaler("PriceListInput", ec.unmarshalInputPriceListInput),
 			graphql.NewInputUnmarshaler("ProductInput", ec.unmarshalInputProductInput),
 			graphql.NewInputUnmarshaler("SignInInput", ec.unmarshalInputSignInInput),
 			graphql.NewInputUnmarshaler("TablePermissionInput", ec.unmarshalInputTablePermissionInput),
 			graphql.NewInputUnmarshaler("UnitInput", ec.unmarshalInputUnitInput),
+			graphql.NewInputUnmarshaler("WebPageInput", ec.unmarshalInputWebPageInput),
 			graphql.NewInputUnmarshaler("WebRoleInput", ec.unmarshalInputWebRoleInput),
 		)
 	}
@@ -2298,6 +3277,166 @@ extend type Mutation {
   ): Unit!
 }
 `, BuiltIn: false},
+	{Name: "../schema/engine.graphqls", Input: `# The page engine (issue 10): web templates, page templates, web pages,
+# content snippets and site settings, administered through GraphQL.
+
+"A stored pongo2 template of the customer site; every save makes a new version."
+type WebTemplate {
+  "opaque identifier of this template"
+  id: ID!
+  "a name like Layout or OrderList, used by include and extends"
+  name: String!
+  "pongo2 source"
+  source: String!
+  "the current version, 1 for a new template"
+  version: Int!
+  "when the current version was saved"
+  updatedAt: DateTime!
+  "earlier saved versions, newest first"
+  history("how many, at most 100" first: Int = 20): [WebTemplateVersion!]!
+  "true when an administrator changed it since it was seeded from the shipped default (upgrades then leave it alone)"
+  edited: Boolean!
+  "the default this release ships for it when that differs from the source (null when equal or none ships), to compare before adopting it"
+  defaultSource: String
+}
+
+"One earlier saved version of a web template."
+type WebTemplateVersion {
+  "its version number, for rollbackWebTemplate"
+  version: Int!
+  "the source as saved then"
+  source: String!
+  "when it was saved"
+  savedAt: DateTime!
+}
+
+"A kind of page (Home, Orders, ...) and the web template that renders it."
+type PageTemplate {
+  "opaque identifier of this page template"
+  id: ID!
+  "e.g. Home"
+  name: String!
+  "the template that renders pages of this kind"
+  webTemplate: WebTemplate!
+}
+
+"A site path and the page template that answers it."
+type WebPage {
+  "opaque identifier of this page"
+  id: ID!
+  "site path, e.g. / or /orders/new"
+  path: String!
+  "the page's title (navigation and the browser tab)"
+  title: String!
+  "the page template that renders it"
+  pageTemplate: PageTemplate!
+  "anonymous visitors may open it"
+  public: Boolean!
+  "shown in the site navigation (to viewers who may open it)"
+  inNav: Boolean!
+  "position in the navigation, lowest first"
+  navOrder: Int!
+  "roles that may open it when it is not public; empty means any signed-in viewer"
+  roles: [WebRole!]!
+}
+
+"The result of rendering an unsaved template source."
+type TemplatePreview {
+  "the rendered page"
+  html: String!
+}
+
+"Site text an administrator edits without touching a template, per language."
+type ContentSnippet {
+  "opaque identifier of this snippet"
+  id: ID!
+  "e.g. footer; templates read it as snippets.footer"
+  name: String!
+  "BCP 47 language (en, de-CH), or empty for every language"
+  language: String!
+  "the text"
+  value: String!
+}
+
+"A named site-wide value; templates read it as settings.<name>."
+type SiteSetting {
+  "e.g. site_name or company_name"
+  name: String!
+  "the value"
+  value: String!
+}
+
+"Creates or repoints a page template by name."
+input PageTemplateInput {
+  "the page template's name, e.g. Home"
+  name: String!
+  "the web template that renders it"
+  webTemplateName: String!
+}
+
+"Creates or changes the web page at a path."
+input WebPageInput {
+  "a path pattern such as /about or /orders/{id}"
+  path: String!
+  "the page's title"
+  title: String!
+  "the page template that renders it"
+  pageTemplateName: String!
+  "anonymous visitors may open it"
+  public: Boolean!
+  "roles that may open it when not public (empty: any signed-in viewer); unchanged when omitted"
+  roleIds: [ID!]
+  "shown in navigation; unchanged when omitted (false for a new page)"
+  inNav: Boolean
+  "position in navigation; unchanged when omitted (0 for a new page)"
+  navOrder: Int
+}
+
+extend type Query {
+  "admin: every web template, by name"
+  webTemplates: [WebTemplate!]!
+  "admin: the web template with this name, or null"
+  webTemplate("the template's name" name: String!): WebTemplate
+  "admin: every page template, by name"
+  pageTemplates: [PageTemplate!]!
+  "admin: every web page, in navigation order"
+  webPages: [WebPage!]!
+  "admin: render a template source against a page and a viewer without saving it"
+  previewWebTemplate(
+    "the unsaved pongo2 source"
+    source: String!
+    "the site path to render it for, e.g. /orders/123"
+    path: String!
+    "the contact to render as (default: the administrator)"
+    asContactId: ID
+  ): TemplatePreview!
+  "admin: every content snippet, by name and language"
+  contentSnippets: [ContentSnippet!]!
+  "admin: every site setting, by name"
+  siteSettings: [SiteSetting!]!
+}
+
+extend type Mutation {
+  "refused with BAD_USER_INPUT, naming the line, when the source does not parse"
+  saveWebTemplate("the template's name" name: String!, "the pongo2 source" source: String!): WebTemplate!
+  "saves an earlier version's source as the newest version"
+  rollbackWebTemplate("the template's name" name: String!, "the version to go back to" version: Int!): WebTemplate!
+  "refused with CONFLICT while a page template uses it or another template includes or extends it"
+  deleteWebTemplate("the template's name" name: String!): Boolean!
+  "creates or repoints a page template"
+  savePageTemplate("the page template's name and the web template it renders with" input: PageTemplateInput!): PageTemplate!
+  "creates or changes the web page at input.path"
+  saveWebPage("the page's path, title, page template and who may open it" input: WebPageInput!): WebPage!
+  "deletes the web page at a path"
+  deleteWebPage("the page's path" path: String!): Boolean!
+  "creates or changes a snippet"
+  saveContentSnippet("the snippet's name" name: String!, "BCP 47 language, empty for every language" language: String = "", "the text" value: String!): ContentSnippet!
+  "deletes a snippet"
+  deleteContentSnippet("the snippet's name" name: String!, "its language" language: String = ""): Boolean!
+  "creates or changes a site setting"
+  saveSiteSetting("the setting's name" name: String!, "its value" value: String!): SiteSetting!
+}
+`, BuiltIn: false},
 	{Name: "../schema/identity.graphqls", Input: `"Who a request acts for: a signed-in contact, or an anonymous visitor."
 type Viewer {
   "the signed-in contact; null for an anonymous visitor"
@@ -2557,6 +3696,12 @@ extend type Query {
     after: String
     "only what this contact did or had done to it"
     contactId: ID
+    "only this action (e.g. contact.created), or every action starting with it when it ends in a dot (e.g. contact.)"
+    action: String
+    "only entries on or after this day (UTC)"
+    from: Date
+    "only entries on or before this day (UTC)"
+    to: Date
   ): AuditEntryConnection!
 }
 
@@ -2608,6 +3753,141 @@ extend type Mutation {
     "the invitation's id"
     id: ID!
   ): Invitation!
+}
+`, BuiltIn: false},
+	{Name: "../schema/manage.graphqls", Input: `# What the administration screens at /manage need beyond the rest of the
+# API (issue 12): renaming roles and listing their members, the permission
+# editor's table list, a contact's access to every table, order filters for
+# administrators, an order's ERP events, customer accounts to pick from, and
+# the audit log's actions. Permissions are checked in the domain packages.
+
+"A table that table permissions govern, with what a permission on it may be: what the permission editor offers."
+type PermissionTable {
+  "the table's name, as on TablePermission.table"
+  name: String!
+  "what one of its rows is called in sentences, e.g. order"
+  noun: String!
+  "the scopes a permission on this table may have"
+  scopes: [PermissionScope!]!
+  "the table whose permission a PARENT permission on this table follows; null when PARENT does not apply"
+  parent: String
+}
+
+"What a contact may do to one table, privilege by privilege, and why."
+type TableAccess {
+  "the table"
+  table: PermissionTable!
+  "one decision per privilege, in the order READ, CREATE, WRITE, DELETE, APPEND, APPEND_TO"
+  decisions: [PermissionDecision!]!
+}
+
+extend type PermissionDecision {
+  "the privilege decided"
+  privilege: Privilege!
+}
+
+extend type WebRole {
+  "contacts assigned this role, by last name (READ on web_role and on those contacts). Authenticated users and Anonymous users have no members: they apply to every signed-in contact and every visitor"
+  members(
+    "matches first name, last name or email, case-insensitively, anywhere in them"
+    search: String
+    "page size, 0 to 100"
+    first: Int = 20
+    "the endCursor of the previous page; absent for the first page"
+    after: String
+  ): ContactConnection!
+}
+
+extend input OrderFilter {
+  "only orders in one of these sync states"
+  syncState: [SyncState!]
+  "only orders of this customer account"
+  customerAccountId: ID
+  "matches the order number or the ERP order number, case-insensitively, anywhere in it"
+  number: String
+}
+
+extend type SalesOrder {
+  "the events sent to the ERP about this order, newest first, each with the ERP's last answer. Administrators only (FORBIDDEN otherwise)"
+  erpEvents: [ErpEvent!]
+}
+
+"A page of customer accounts (Relay connection)."
+type CustomerAccountConnection {
+  "the accounts of this page, by company and account number"
+  edges: [CustomerAccountEdge!]!
+  "whether more pages follow, and the cursor to fetch the next"
+  pageInfo: PageInfo!
+  "how many accounts match in all pages"
+  totalCount: Int!
+}
+
+"A customer account in a page, with its cursor."
+type CustomerAccountEdge {
+  "pass as after to continue after this account"
+  cursor: String!
+  "the account"
+  node: CustomerAccount!
+}
+
+extend type Query {
+  "the tables table permissions govern, by name, with the scopes each may have (READ on table_permission)"
+  permissionTables: [PermissionTable!]!
+  "what the contact may do to every table, privilege by privilege, each decided and explained as explainPermission does (READ on table_permission)"
+  contactAccess(
+    "the contact asked about"
+    contactId: ID!
+  ): [TableAccess!]!
+  "customer accounts the viewer may read, by company code and account number"
+  customerAccounts(
+    "only this company's accounts (legal entity code)"
+    company: String
+    "matches the account number or name, case-insensitively, anywhere in them"
+    search: String
+    "page size, 0 to 100"
+    first: Int = 20
+    "the endCursor of the previous page; absent for the first page"
+    after: String
+  ): CustomerAccountConnection!
+  "the actions the audit log holds, by name, for filtering it (READ on audit_log)"
+  auditActions: [String!]!
+}
+
+extend type Mutation {
+  "renames a web role or changes its description (WRITE on web_role). Built-in roles keep their names (CONFLICT); their descriptions may change"
+  updateWebRole(
+    "the role's id"
+    id: ID!
+    "the new name and description"
+    input: WebRoleInput!
+  ): WebRole!
+}
+
+extend type Contact {
+  "the contact's own ISO 4217 currency; null when it uses its account's (currency is the one in force). What a contact form shows and sends back"
+  ownCurrency: String
+  "the contact's own ISO 3166-1 alpha-2 ship-to country; null when it uses its account's"
+  ownShipToCountry: String
+  "the contact's own BCP 47 language tag; null when it uses its account's"
+  ownLanguage: String
+  "the contact's own price list; null when it uses its account's"
+  ownPriceList: PriceList
+}
+`, BuiltIn: false},
+	{Name: "../schema/manage_templates.graphqls", Input: `# The /manage template editor (issue 12).
+
+extend type Query {
+  "admin: render the page at path as a contact with the web template name replaced by an unsaved source; unlike previewWebTemplate the template need not be the page's own, so a layout or an included template is previewed on any page using it. A source that does not compile is refused like saveWebTemplate (BAD_USER_INPUT, extensions line and column), so it doubles as the editor's check before saving."
+  previewTemplateEdit(
+    "the web template being edited, e.g. Layout"
+    name: String!
+    "its unsaved pongo2 source"
+    source: String!
+    "the site path to render, e.g. / or /orders/123"
+    path: String!
+    "the contact to render as (default: the administrator)"
+    asContactId: ID
+  ): TemplatePreview!
 }
 `, BuiltIn: false},
 	{Name: "../schema/orders.graphqls", Input: `"The ERP's processing statuses after SUBMITTED; they only move forward, or to CANCELLED."
@@ -2941,6 +4221,184 @@ extend type Mutation {
   ): Boolean!
 }
 `, BuiltIn: false},
+	{Name: "../schema/self.graphqls", Input: `# Self-service for contacts: their own profile and password, forgotten
+# passwords, and a look at an invitation code before redeeming it.
+
+extend type Contact {
+  "the contact's phone number as they typed it on their profile; null when they gave none"
+  phone: String
+}
+
+"What a signed-in contact may change about itself."
+input MyProfileInput {
+  "required, at most 100 characters"
+  firstName: String!
+  "required, at most 100 characters"
+  lastName: String!
+  "digits and + - ( ) . x /, at most 40 characters; absent keeps it, empty clears it"
+  phone: String
+}
+
+"What the sign-up page shows before asking for a password: whom an invitation code is for, or why it cannot be used."
+type InvitationCheck {
+  "true when redeemInvitation would accept the code (with a good password)"
+  usable: Boolean!
+  "when not usable: what happened and what to do, e.g. ask the administrator for a new invitation"
+  message: String
+  "when usable: the email the invitation is for, which becomes the sign-in"
+  email: String
+  "when usable: the invitee's first name"
+  firstName: String
+  "when usable: when the code stops working"
+  expiresAt: DateTime
+}
+
+"Whether a password reset link still works, for the reset page to say so before asking for a password."
+type PasswordResetCheck {
+  "true when resetPassword would accept the token (with a good password)"
+  usable: Boolean!
+  "when not usable: what happened and what to do, e.g. ask for a new link"
+  message: String
+}
+
+extend type Query {
+  "look at a password reset token without using it; anyone holding the token may ask"
+  passwordResetCheck(
+    "the token query parameter of the reset link"
+    token: String!
+  ): PasswordResetCheck!
+
+  "look at an invitation code from a sign-up link without using it; anyone holding the code may ask"
+  invitationCheck(
+    "the code from the sign-up link (its code query parameter)"
+    code: String!
+  ): InvitationCheck!
+}
+
+extend type Mutation {
+  """
+  Mail a single-use password reset link (valid one hour) to the contact with this email, when it can sign in and an
+  SMTP server is configured. Answers true whatever the case, so it never reveals whether an email is known; only a
+  malformed email is refused (BAD_USER_INPUT on email), and too many requests in a minute (UNAUTHENTICATED,
+  extensions.reason RATE_LIMITED). A new request voids the earlier links of the contact.
+  """
+  requestPasswordReset(
+    "the email the contact signs in with"
+    email: String!
+  ): Boolean!
+
+  """
+  Set a new password with the token from a reset link; the link then stops working and every session of the contact
+  ends. Refused with BAD_USER_INPUT on token (unknown, used, replaced or expired link: the message says what to do)
+  or on password (shorter than 12 characters, or the email). Does not sign in: sign in with the new password.
+  """
+  resetPassword(
+    "the token query parameter of the reset link"
+    token: String!
+    "the new password: 12 characters or more, not the email"
+    password: String!
+  ): Boolean!
+
+  "Change the viewer's own name and phone number (any signed-in contact; UNAUTHENTICATED otherwise)."
+  updateMyProfile(
+    "the new values"
+    input: MyProfileInput!
+  ): Contact!
+
+  """
+  Change the viewer's own password; its other sessions end, this one stays. BAD_USER_INPUT on currentPassword when it
+  is wrong (these count toward the sign-in rate limit) and on newPassword when it breaks the policy or is unchanged.
+  """
+  changePassword(
+    "the password the viewer signs in with now"
+    currentPassword: String!
+    "12 characters or more, not the email, not the current one"
+    newPassword: String!
+  ): Boolean!
+}
+`, BuiltIn: false},
+	{Name: "../schema/sync.graphqls", Input: `# The ERP sync (dual-write) as administrators see it. Each order's and
+# contact's own syncState and the order's erpOrderNumber are on SalesOrder
+# and Contact.
+
+"Where an event to the ERP stands."
+enum ErpEventState {
+  "not yet accepted by the ERP: waiting for its next attempt, or for an earlier event of the same order or contact"
+  PENDING
+  "accepted by the ERP (it answered 2xx)"
+  DELIVERED
+  "given up: the ERP refused it (a 4xx other than 408 and 429) or it ran out of attempts; replayErpEvent sends it again"
+  DEAD
+}
+
+"A change Portal sends to the ERP — a submitted order (salesorder.submitted) or a created or changed contact (contact.upserted) — with the ERP's last answer."
+type ErpEvent {
+  "the event's id, sent to the ERP as the Idempotency-Key header: a repeat of the same event carries the same key"
+  id: ID!
+  "the event type: salesorder.submitted or contact.upserted"
+  type: String!
+  "the id of the order or contact the event is about"
+  aggregateId: ID!
+  "where the event stands"
+  state: ErpEventState!
+  "deliveries tried so far (a replay starts again from 0)"
+  attempts: Int!
+  "when the next delivery is due; null unless PENDING"
+  nextAttemptAt: DateTime
+  "when the last delivery was tried; null before the first"
+  lastAttemptAt: DateTime
+  "the HTTP status of the ERP's last answer; null when no answer came (then see lastError)"
+  lastStatus: Int
+  "the start (at most 2,000 characters) of the body of the ERP's last answer"
+  lastAnswer: String
+  "why the last delivery got no answer, e.g. connection refused or a timeout; null after an answer"
+  lastError: String
+  "when the ERP accepted the event; null unless DELIVERED"
+  deliveredAt: DateTime
+  "when the change was committed and the event written"
+  createdAt: DateTime!
+  "the event's data as sent in the envelope's data member, as JSON"
+  data: String!
+}
+
+"A page of ERP events."
+type ErpEventConnection {
+  "the events of this page"
+  edges: [ErpEventEdge!]!
+  "whether there are more, and the cursor to ask for them"
+  pageInfo: PageInfo!
+  "how many events match in all"
+  totalCount: Int!
+}
+
+"An ERP event and its cursor."
+type ErpEventEdge {
+  "pass as after to get the events after this one"
+  cursor: String!
+  "the event"
+  node: ErpEvent!
+}
+
+extend type Query {
+  "Events to the ERP, newest first, with the ERP's last answers. Administrators only (FORBIDDEN otherwise)."
+  erpEvents(
+    "only events in this state; absent: all"
+    state: ErpEventState
+    "page size, 0 to 100"
+    first: Int = 20
+    "the cursor of the last event of the previous page"
+    after: String
+  ): ErpEventConnection!
+}
+
+extend type Mutation {
+  "Sends a DEAD event again, from attempt 0 (after the cause was fixed at the ERP's end); its order or contact is PENDING again. Administrators only. CONFLICT when the event is not DEAD, NOT_FOUND when there is no such event."
+  replayErpEvent(
+    "the event's id"
+    id: ID!
+  ): ErpEvent!
+}
+`, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
 
@@ -3042,6 +4500,16 @@ func (ec *executionContext) childFields_Contact(ctx context.Context, field graph
 		return ec.fieldContext_Contact_missingOrderFields(ctx, field)
 	case "disabled":
 		return ec.fieldContext_Contact_disabled(ctx, field)
+	case "ownCurrency":
+		return ec.fieldContext_Contact_ownCurrency(ctx, field)
+	case "ownShipToCountry":
+		return ec.fieldContext_Contact_ownShipToCountry(ctx, field)
+	case "ownLanguage":
+		return ec.fieldContext_Contact_ownLanguage(ctx, field)
+	case "ownPriceList":
+		return ec.fieldContext_Contact_ownPriceList(ctx, field)
+	case "phone":
+		return ec.fieldContext_Contact_phone(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Contact", field.Name)
 }
@@ -3066,6 +4534,20 @@ func (ec *executionContext) childFields_ContactEdge(ctx context.Context, field g
 		return ec.fieldContext_ContactEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ContactEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_ContentSnippet(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ContentSnippet_id(ctx, field)
+	case "name":
+		return ec.fieldContext_ContentSnippet_name(ctx, field)
+	case "language":
+		return ec.fieldContext_ContentSnippet_language(ctx, field)
+	case "value":
+		return ec.fieldContext_ContentSnippet_value(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ContentSnippet", field.Name)
 }
 
 func (ec *executionContext) childFields_CustomerAccount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3096,6 +4578,82 @@ func (ec *executionContext) childFields_CustomerAccount(ctx context.Context, fie
 	return nil, fmt.Errorf("no field named %q was found under type CustomerAccount", field.Name)
 }
 
+func (ec *executionContext) childFields_CustomerAccountConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_CustomerAccountConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_CustomerAccountConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_CustomerAccountConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CustomerAccountConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_CustomerAccountEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_CustomerAccountEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_CustomerAccountEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CustomerAccountEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_ErpEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ErpEvent_id(ctx, field)
+	case "type":
+		return ec.fieldContext_ErpEvent_type(ctx, field)
+	case "aggregateId":
+		return ec.fieldContext_ErpEvent_aggregateId(ctx, field)
+	case "state":
+		return ec.fieldContext_ErpEvent_state(ctx, field)
+	case "attempts":
+		return ec.fieldContext_ErpEvent_attempts(ctx, field)
+	case "nextAttemptAt":
+		return ec.fieldContext_ErpEvent_nextAttemptAt(ctx, field)
+	case "lastAttemptAt":
+		return ec.fieldContext_ErpEvent_lastAttemptAt(ctx, field)
+	case "lastStatus":
+		return ec.fieldContext_ErpEvent_lastStatus(ctx, field)
+	case "lastAnswer":
+		return ec.fieldContext_ErpEvent_lastAnswer(ctx, field)
+	case "lastError":
+		return ec.fieldContext_ErpEvent_lastError(ctx, field)
+	case "deliveredAt":
+		return ec.fieldContext_ErpEvent_deliveredAt(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_ErpEvent_createdAt(ctx, field)
+	case "data":
+		return ec.fieldContext_ErpEvent_data(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ErpEvent", field.Name)
+}
+
+func (ec *executionContext) childFields_ErpEventConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_ErpEventConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ErpEventConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_ErpEventConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ErpEventConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ErpEventEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_ErpEventEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_ErpEventEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ErpEventEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_Invitation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -3118,6 +4676,22 @@ func (ec *executionContext) childFields_Invitation(ctx context.Context, field gr
 		return ec.fieldContext_Invitation_invitedBy(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Invitation", field.Name)
+}
+
+func (ec *executionContext) childFields_InvitationCheck(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "usable":
+		return ec.fieldContext_InvitationCheck_usable(ctx, field)
+	case "message":
+		return ec.fieldContext_InvitationCheck_message(ctx, field)
+	case "email":
+		return ec.fieldContext_InvitationCheck_email(ctx, field)
+	case "firstName":
+		return ec.fieldContext_InvitationCheck_firstName(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_InvitationCheck_expiresAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InvitationCheck", field.Name)
 }
 
 func (ec *executionContext) childFields_InvitationConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3176,6 +4750,28 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
 }
 
+func (ec *executionContext) childFields_PageTemplate(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_PageTemplate_id(ctx, field)
+	case "name":
+		return ec.fieldContext_PageTemplate_name(ctx, field)
+	case "webTemplate":
+		return ec.fieldContext_PageTemplate_webTemplate(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PageTemplate", field.Name)
+}
+
+func (ec *executionContext) childFields_PasswordResetCheck(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "usable":
+		return ec.fieldContext_PasswordResetCheck_usable(ctx, field)
+	case "message":
+		return ec.fieldContext_PasswordResetCheck_message(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PasswordResetCheck", field.Name)
+}
+
 func (ec *executionContext) childFields_PermissionDecision(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "allowed":
@@ -3184,8 +4780,24 @@ func (ec *executionContext) childFields_PermissionDecision(ctx context.Context, 
 		return ec.fieldContext_PermissionDecision_grantedBy(ctx, field)
 	case "explanation":
 		return ec.fieldContext_PermissionDecision_explanation(ctx, field)
+	case "privilege":
+		return ec.fieldContext_PermissionDecision_privilege(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PermissionDecision", field.Name)
+}
+
+func (ec *executionContext) childFields_PermissionTable(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_PermissionTable_name(ctx, field)
+	case "noun":
+		return ec.fieldContext_PermissionTable_noun(ctx, field)
+	case "scopes":
+		return ec.fieldContext_PermissionTable_scopes(ctx, field)
+	case "parent":
+		return ec.fieldContext_PermissionTable_parent(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PermissionTable", field.Name)
 }
 
 func (ec *executionContext) childFields_PriceList(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3284,6 +4896,8 @@ func (ec *executionContext) childFields_SalesOrder(ctx context.Context, field gr
 		return ec.fieldContext_SalesOrder_createdAt(ctx, field)
 	case "submittedAt":
 		return ec.fieldContext_SalesOrder_submittedAt(ctx, field)
+	case "erpEvents":
+		return ec.fieldContext_SalesOrder_erpEvents(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SalesOrder", field.Name)
 }
@@ -3346,6 +4960,26 @@ func (ec *executionContext) childFields_SignInPayload(ctx context.Context, field
 	return nil, fmt.Errorf("no field named %q was found under type SignInPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_SiteSetting(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_SiteSetting_name(ctx, field)
+	case "value":
+		return ec.fieldContext_SiteSetting_value(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SiteSetting", field.Name)
+}
+
+func (ec *executionContext) childFields_TableAccess(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "table":
+		return ec.fieldContext_TableAccess_table(ctx, field)
+	case "decisions":
+		return ec.fieldContext_TableAccess_decisions(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TableAccess", field.Name)
+}
+
 func (ec *executionContext) childFields_TablePermission(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -3364,6 +4998,14 @@ func (ec *executionContext) childFields_TablePermission(ctx context.Context, fie
 		return ec.fieldContext_TablePermission_parent(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type TablePermission", field.Name)
+}
+
+func (ec *executionContext) childFields_TemplatePreview(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "html":
+		return ec.fieldContext_TemplatePreview_html(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TemplatePreview", field.Name)
 }
 
 func (ec *executionContext) childFields_Unit(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3390,6 +5032,28 @@ func (ec *executionContext) childFields_Viewer(ctx context.Context, field graphq
 	return nil, fmt.Errorf("no field named %q was found under type Viewer", field.Name)
 }
 
+func (ec *executionContext) childFields_WebPage(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_WebPage_id(ctx, field)
+	case "path":
+		return ec.fieldContext_WebPage_path(ctx, field)
+	case "title":
+		return ec.fieldContext_WebPage_title(ctx, field)
+	case "pageTemplate":
+		return ec.fieldContext_WebPage_pageTemplate(ctx, field)
+	case "public":
+		return ec.fieldContext_WebPage_public(ctx, field)
+	case "inNav":
+		return ec.fieldContext_WebPage_inNav(ctx, field)
+	case "navOrder":
+		return ec.fieldContext_WebPage_navOrder(ctx, field)
+	case "roles":
+		return ec.fieldContext_WebPage_roles(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WebPage", field.Name)
+}
+
 func (ec *executionContext) childFields_WebRole(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -3400,8 +5064,44 @@ func (ec *executionContext) childFields_WebRole(ctx context.Context, field graph
 		return ec.fieldContext_WebRole_description(ctx, field)
 	case "builtIn":
 		return ec.fieldContext_WebRole_builtIn(ctx, field)
+	case "members":
+		return ec.fieldContext_WebRole_members(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type WebRole", field.Name)
+}
+
+func (ec *executionContext) childFields_WebTemplate(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_WebTemplate_id(ctx, field)
+	case "name":
+		return ec.fieldContext_WebTemplate_name(ctx, field)
+	case "source":
+		return ec.fieldContext_WebTemplate_source(ctx, field)
+	case "version":
+		return ec.fieldContext_WebTemplate_version(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_WebTemplate_updatedAt(ctx, field)
+	case "history":
+		return ec.fieldContext_WebTemplate_history(ctx, field)
+	case "edited":
+		return ec.fieldContext_WebTemplate_edited(ctx, field)
+	case "defaultSource":
+		return ec.fieldContext_WebTemplate_defaultSource(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WebTemplate", field.Name)
+}
+
+func (ec *executionContext) childFields_WebTemplateVersion(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "version":
+		return ec.fieldContext_WebTemplateVersion_version(ctx, field)
+	case "source":
+		return ec.fieldContext_WebTemplateVersion_source(ctx, field)
+	case "savedAt":
+		return ec.fieldContext_WebTemplateVersion_savedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WebTemplateVersion", field.Name)
 }
 
 func (ec *executionContext) childFields___Directive(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3586,6 +5286,28 @@ func (ec *executionContext) field_Mutation_assignWebRole_args(ctx context.Contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_changePassword_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "currentPassword",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["currentPassword"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "newPassword",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["newPassword"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createContact_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3650,6 +5372,28 @@ func (ec *executionContext) field_Mutation_createWebRole_args(ctx context.Contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_deleteContentSnippet_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "name",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["name"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "language",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["language"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_deleteDeliveryAddress_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3692,6 +5436,20 @@ func (ec *executionContext) field_Mutation_deleteTablePermission_args(ctx contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_deleteWebPage_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "path",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["path"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_deleteWebRole_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3703,6 +5461,20 @@ func (ec *executionContext) field_Mutation_deleteWebRole_args(ctx context.Contex
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_deleteWebTemplate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "name",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["name"] = arg0
 	return args, nil
 }
 
@@ -3784,6 +5556,56 @@ func (ec *executionContext) field_Mutation_removeOrderLine_args(ctx context.Cont
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_replayErpEvent_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_requestPasswordReset_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "email",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["email"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_resetPassword_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "token",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["token"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "password",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["password"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_revokeInvitation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3795,6 +5617,58 @@ func (ec *executionContext) field_Mutation_revokeInvitation_args(ctx context.Con
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_rollbackWebTemplate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "name",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["name"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "version",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["version"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_saveContentSnippet_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "name",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["name"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "language",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["language"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "value",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["value"] = arg2
 	return args, nil
 }
 
@@ -3818,6 +5692,20 @@ func (ec *executionContext) field_Mutation_saveLegalEntity_args(ctx context.Cont
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (catalog.LegalEntityInput, error) {
 			return ec.unmarshalNLegalEntityInput2githubᚗcomᚋopenportalᚋportalᚋcatalogᚐLegalEntityInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_savePageTemplate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (engine.PageTemplateInput, error) {
+			return ec.unmarshalNPageTemplateInput2githubᚗcomᚋopenportalᚋportalᚋengineᚐPageTemplateInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -3854,6 +5742,28 @@ func (ec *executionContext) field_Mutation_saveProduct_args(ctx context.Context,
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_saveSiteSetting_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "name",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["name"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "value",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["value"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_saveTablePermission_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3879,6 +5789,42 @@ func (ec *executionContext) field_Mutation_saveUnit_args(ctx context.Context, ra
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_saveWebPage_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (engine.WebPageInput, error) {
+			return ec.unmarshalNWebPageInput2githubᚗcomᚋopenportalᚋportalᚋengineᚐWebPageInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_saveWebTemplate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "name",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["name"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "source",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["source"] = arg1
 	return args, nil
 }
 
@@ -3976,6 +5922,20 @@ func (ec *executionContext) field_Mutation_updateDeliveryAddress_args(ctx contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_updateMyProfile_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.MyProfileInput, error) {
+			return ec.unmarshalNMyProfileInput2githubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐMyProfileInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_updateOrderInformation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4012,6 +5972,28 @@ func (ec *executionContext) field_Mutation_updateOrderLine_args(ctx context.Cont
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (orders.LineInput, error) {
 			return ec.unmarshalNOrderLineInput2githubᚗcomᚋopenportalᚋportalᚋordersᚐLineInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateWebRole_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (policies.WebRoleInput, error) {
+			return ec.unmarshalNWebRoleInput2githubᚗcomᚋopenportalᚋportalᚋpoliciesᚐWebRoleInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -4075,6 +6057,44 @@ func (ec *executionContext) field_Query_auditLog_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["contactId"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "action",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["action"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "from",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["from"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "to",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["to"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_contactAccess_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "contactId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["contactId"] = arg0
 	return args, nil
 }
 
@@ -4136,6 +6156,74 @@ func (ec *executionContext) field_Query_customerAccount_args(ctx context.Context
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_customerAccounts_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "company",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["company"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "search",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["search"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_erpEvents_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "state",
+		func(ctx context.Context, v any) (*dualwrite.EventState, error) {
+			return ec.unmarshalOErpEventState2ᚖgithubᚗcomᚋopenportalᚋportalᚋdualwriteᚐEventState(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["state"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_explainPermission_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4171,6 +6259,20 @@ func (ec *executionContext) field_Query_explainPermission_args(ctx context.Conte
 		return nil, err
 	}
 	args["recordId"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_invitationCheck_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "code",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["code"] = arg0
 	return args, nil
 }
 
@@ -4248,6 +6350,88 @@ func (ec *executionContext) field_Query_orders_args(ctx context.Context, rawArgs
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_passwordResetCheck_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "token",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["token"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_previewTemplateEdit_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "name",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["name"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "source",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["source"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "path",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["path"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "asContactId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["asContactId"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_previewWebTemplate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "source",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["source"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "path",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["path"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "asContactId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["asContactId"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_products_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4275,6 +6459,64 @@ func (ec *executionContext) field_Query_products_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["after"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_webTemplate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "name",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["name"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_WebRole_members_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "search",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["search"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_WebTemplate_history_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
 	return args, nil
 }
 
@@ -5206,6 +7448,130 @@ func (ec *executionContext) fieldContext_Contact_disabled(_ context.Context, fie
 	return graphql.NewScalarFieldContext("Contact", field, false, false, "Boolean")
 }
 
+func (ec *executionContext) _Contact_ownCurrency(ctx context.Context, field graphql.CollectedField, obj *identity.Contact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Contact_ownCurrency(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OwnCurrency, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Contact_ownCurrency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Contact", field, false, false, "String")
+}
+
+func (ec *executionContext) _Contact_ownShipToCountry(ctx context.Context, field graphql.CollectedField, obj *identity.Contact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Contact_ownShipToCountry(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OwnShipToCountry, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Contact_ownShipToCountry(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Contact", field, false, false, "String")
+}
+
+func (ec *executionContext) _Contact_ownLanguage(ctx context.Context, field graphql.CollectedField, obj *identity.Contact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Contact_ownLanguage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OwnLanguage, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Contact_ownLanguage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Contact", field, false, false, "String")
+}
+
+func (ec *executionContext) _Contact_ownPriceList(ctx context.Context, field graphql.CollectedField, obj *identity.Contact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Contact_ownPriceList(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Contact().OwnPriceList(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *catalog.PriceList) graphql.Marshaler {
+			return ec.marshalOPriceList2ᚖgithubᚗcomᚋopenportalᚋportalᚋcatalogᚐPriceList(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Contact_ownPriceList(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Contact",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PriceList(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Contact_phone(ctx context.Context, field graphql.CollectedField, obj *identity.Contact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Contact_phone(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Contact().Phone(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Contact_phone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Contact", field, true, true, "String")
+}
+
 func (ec *executionContext) _ContactConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.ContactConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5346,6 +7712,98 @@ func (ec *executionContext) fieldContext_ContactEdge_node(_ context.Context, fie
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _ContentSnippet_id(ctx context.Context, field graphql.CollectedField, obj *engine.ContentSnippet) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContentSnippet_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ContentSnippet_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ContentSnippet", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ContentSnippet_name(ctx context.Context, field graphql.CollectedField, obj *engine.ContentSnippet) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContentSnippet_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ContentSnippet_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ContentSnippet", field, false, false, "String")
+}
+
+func (ec *executionContext) _ContentSnippet_language(ctx context.Context, field graphql.CollectedField, obj *engine.ContentSnippet) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContentSnippet_language(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Language, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ContentSnippet_language(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ContentSnippet", field, false, false, "String")
+}
+
+func (ec *executionContext) _ContentSnippet_value(ctx context.Context, field graphql.CollectedField, obj *engine.ContentSnippet) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ContentSnippet_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Value, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ContentSnippet_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ContentSnippet", field, false, false, "String")
 }
 
 func (ec *executionContext) _CustomerAccount_id(ctx context.Context, field graphql.CollectedField, obj *catalog.CustomerAccount) (ret graphql.Marshaler) {
@@ -5658,6 +8116,589 @@ func (ec *executionContext) fieldContext_CustomerAccount_contacts(ctx context.Co
 	return fc, nil
 }
 
+func (ec *executionContext) _CustomerAccountConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.CustomerAccountConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerAccountConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.CustomerAccountEdge) graphql.Marshaler {
+			return ec.marshalNCustomerAccountEdge2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐCustomerAccountEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerAccountConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CustomerAccountConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CustomerAccountEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CustomerAccountConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.CustomerAccountConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerAccountConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerAccountConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CustomerAccountConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CustomerAccountConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.CustomerAccountConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerAccountConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerAccountConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerAccountConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CustomerAccountEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.CustomerAccountEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerAccountEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerAccountEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerAccountEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _CustomerAccountEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.CustomerAccountEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerAccountEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *catalog.CustomerAccount) graphql.Marshaler {
+			return ec.marshalNCustomerAccount2ᚖgithubᚗcomᚋopenportalᚋportalᚋcatalogᚐCustomerAccount(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerAccountEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CustomerAccountEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CustomerAccount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ErpEvent_id(ctx context.Context, field graphql.CollectedField, obj *dualwrite.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ErpEvent_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ErpEvent_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ErpEvent", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ErpEvent_type(ctx context.Context, field graphql.CollectedField, obj *dualwrite.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ErpEvent_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Type, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ErpEvent_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ErpEvent", field, false, false, "String")
+}
+
+func (ec *executionContext) _ErpEvent_aggregateId(ctx context.Context, field graphql.CollectedField, obj *dualwrite.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ErpEvent_aggregateId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AggregateID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ErpEvent_aggregateId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ErpEvent", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ErpEvent_state(ctx context.Context, field graphql.CollectedField, obj *dualwrite.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ErpEvent_state(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.State, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v dualwrite.EventState) graphql.Marshaler {
+			return ec.marshalNErpEventState2githubᚗcomᚋopenportalᚋportalᚋdualwriteᚐEventState(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ErpEvent_state(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ErpEvent", field, false, false, "ErpEventState")
+}
+
+func (ec *executionContext) _ErpEvent_attempts(ctx context.Context, field graphql.CollectedField, obj *dualwrite.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ErpEvent_attempts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Attempts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ErpEvent_attempts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ErpEvent", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ErpEvent_nextAttemptAt(ctx context.Context, field graphql.CollectedField, obj *dualwrite.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ErpEvent_nextAttemptAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NextAttemptAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ErpEvent_nextAttemptAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ErpEvent", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _ErpEvent_lastAttemptAt(ctx context.Context, field graphql.CollectedField, obj *dualwrite.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ErpEvent_lastAttemptAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastAttemptAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ErpEvent_lastAttemptAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ErpEvent", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _ErpEvent_lastStatus(ctx context.Context, field graphql.CollectedField, obj *dualwrite.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ErpEvent_lastStatus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastStatus, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ErpEvent_lastStatus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ErpEvent", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ErpEvent_lastAnswer(ctx context.Context, field graphql.CollectedField, obj *dualwrite.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ErpEvent_lastAnswer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastAnswer, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ErpEvent_lastAnswer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ErpEvent", field, false, false, "String")
+}
+
+func (ec *executionContext) _ErpEvent_lastError(ctx context.Context, field graphql.CollectedField, obj *dualwrite.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ErpEvent_lastError(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastError, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ErpEvent_lastError(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ErpEvent", field, false, false, "String")
+}
+
+func (ec *executionContext) _ErpEvent_deliveredAt(ctx context.Context, field graphql.CollectedField, obj *dualwrite.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ErpEvent_deliveredAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DeliveredAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ErpEvent_deliveredAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ErpEvent", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _ErpEvent_createdAt(ctx context.Context, field graphql.CollectedField, obj *dualwrite.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ErpEvent_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ErpEvent_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ErpEvent", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _ErpEvent_data(ctx context.Context, field graphql.CollectedField, obj *dualwrite.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ErpEvent_data(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ErpEvent().Data(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ErpEvent_data(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ErpEvent", field, true, true, "String")
+}
+
+func (ec *executionContext) _ErpEventConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.ErpEventConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ErpEventConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ErpEventEdge) graphql.Marshaler {
+			return ec.marshalNErpEventEdge2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐErpEventEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ErpEventConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ErpEventConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ErpEventEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ErpEventConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.ErpEventConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ErpEventConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ErpEventConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ErpEventConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ErpEventConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.ErpEventConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ErpEventConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ErpEventConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ErpEventConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ErpEventEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.ErpEventEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ErpEventEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ErpEventEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ErpEventEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _ErpEventEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.ErpEventEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ErpEventEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *dualwrite.Event) graphql.Marshaler {
+			return ec.marshalNErpEvent2ᚖgithubᚗcomᚋopenportalᚋportalᚋdualwriteᚐEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ErpEventEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ErpEventEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ErpEvent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Invitation_id(ctx context.Context, field graphql.CollectedField, obj *identity.Invitation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5890,6 +8931,121 @@ func (ec *executionContext) fieldContext_Invitation_invitedBy(_ context.Context,
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _InvitationCheck_usable(ctx context.Context, field graphql.CollectedField, obj *identity.InvitationCheck) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InvitationCheck_usable(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Usable, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_InvitationCheck_usable(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InvitationCheck", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _InvitationCheck_message(ctx context.Context, field graphql.CollectedField, obj *identity.InvitationCheck) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InvitationCheck_message(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Message, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_InvitationCheck_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InvitationCheck", field, false, false, "String")
+}
+
+func (ec *executionContext) _InvitationCheck_email(ctx context.Context, field graphql.CollectedField, obj *identity.InvitationCheck) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InvitationCheck_email(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Email, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_InvitationCheck_email(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InvitationCheck", field, false, false, "String")
+}
+
+func (ec *executionContext) _InvitationCheck_firstName(ctx context.Context, field graphql.CollectedField, obj *identity.InvitationCheck) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InvitationCheck_firstName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FirstName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_InvitationCheck_firstName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InvitationCheck", field, false, false, "String")
+}
+
+func (ec *executionContext) _InvitationCheck_expiresAt(ctx context.Context, field graphql.CollectedField, obj *identity.InvitationCheck) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InvitationCheck_expiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_InvitationCheck_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("InvitationCheck", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _InvitationConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.InvitationConnection) (ret graphql.Marshaler) {
@@ -6556,6 +9712,402 @@ func (ec *executionContext) fieldContext_Mutation_saveUnit(ctx context.Context, 
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_saveWebTemplate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_saveWebTemplate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SaveWebTemplate(ctx, fc.Args["name"].(string), fc.Args["source"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *engine.WebTemplate) graphql.Marshaler {
+			return ec.marshalNWebTemplate2ᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐWebTemplate(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_saveWebTemplate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WebTemplate(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_saveWebTemplate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_rollbackWebTemplate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_rollbackWebTemplate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RollbackWebTemplate(ctx, fc.Args["name"].(string), fc.Args["version"].(int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *engine.WebTemplate) graphql.Marshaler {
+			return ec.marshalNWebTemplate2ᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐWebTemplate(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_rollbackWebTemplate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WebTemplate(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_rollbackWebTemplate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteWebTemplate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteWebTemplate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteWebTemplate(ctx, fc.Args["name"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteWebTemplate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteWebTemplate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_savePageTemplate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_savePageTemplate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SavePageTemplate(ctx, fc.Args["input"].(engine.PageTemplateInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *engine.PageTemplate) graphql.Marshaler {
+			return ec.marshalNPageTemplate2ᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐPageTemplate(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_savePageTemplate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageTemplate(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_savePageTemplate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_saveWebPage(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_saveWebPage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SaveWebPage(ctx, fc.Args["input"].(engine.WebPageInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *engine.WebPage) graphql.Marshaler {
+			return ec.marshalNWebPage2ᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐWebPage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_saveWebPage(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WebPage(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_saveWebPage_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteWebPage(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteWebPage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteWebPage(ctx, fc.Args["path"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteWebPage(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteWebPage_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_saveContentSnippet(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_saveContentSnippet(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SaveContentSnippet(ctx, fc.Args["name"].(string), fc.Args["language"].(*string), fc.Args["value"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *engine.ContentSnippet) graphql.Marshaler {
+			return ec.marshalNContentSnippet2ᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐContentSnippet(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_saveContentSnippet(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ContentSnippet(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_saveContentSnippet_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteContentSnippet(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteContentSnippet(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteContentSnippet(ctx, fc.Args["name"].(string), fc.Args["language"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteContentSnippet(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteContentSnippet_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_saveSiteSetting(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_saveSiteSetting(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SaveSiteSetting(ctx, fc.Args["name"].(string), fc.Args["value"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *engine.SiteSetting) graphql.Marshaler {
+			return ec.marshalNSiteSetting2ᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐSiteSetting(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_saveSiteSetting(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SiteSetting(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_saveSiteSetting_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_signIn(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6925,6 +10477,50 @@ func (ec *executionContext) fieldContext_Mutation_revokeInvitation(ctx context.C
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_revokeInvitation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateWebRole(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateWebRole(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateWebRole(ctx, fc.Args["id"].(string), fc.Args["input"].(policies.WebRoleInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *policies.WebRole) graphql.Marshaler {
+			return ec.marshalNWebRole2ᚖgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐWebRole(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateWebRole(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WebRole(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateWebRole_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -7503,6 +11099,226 @@ func (ec *executionContext) fieldContext_Mutation_deleteTablePermission(ctx cont
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_requestPasswordReset(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_requestPasswordReset(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RequestPasswordReset(ctx, fc.Args["email"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_requestPasswordReset(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_requestPasswordReset_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_resetPassword(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_resetPassword(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ResetPassword(ctx, fc.Args["token"].(string), fc.Args["password"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_resetPassword(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_resetPassword_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateMyProfile(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateMyProfile(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateMyProfile(ctx, fc.Args["input"].(model.MyProfileInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *identity.Contact) graphql.Marshaler {
+			return ec.marshalNContact2ᚖgithubᚗcomᚋopenportalᚋportalᚋidentityᚐContact(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateMyProfile(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Contact(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateMyProfile_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_changePassword(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_changePassword(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ChangePassword(ctx, fc.Args["currentPassword"].(string), fc.Args["newPassword"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_changePassword(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_changePassword_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_replayErpEvent(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_replayErpEvent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ReplayErpEvent(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *dualwrite.Event) graphql.Marshaler {
+			return ec.marshalNErpEvent2ᚖgithubᚗcomᚋopenportalᚋportalᚋdualwriteᚐEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_replayErpEvent(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ErpEvent(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_replayErpEvent_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7547,6 +11363,130 @@ func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "String")
+}
+
+func (ec *executionContext) _PageTemplate_id(ctx context.Context, field graphql.CollectedField, obj *engine.PageTemplate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PageTemplate_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PageTemplate_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PageTemplate", field, false, false, "ID")
+}
+
+func (ec *executionContext) _PageTemplate_name(ctx context.Context, field graphql.CollectedField, obj *engine.PageTemplate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PageTemplate_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PageTemplate_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PageTemplate", field, false, false, "String")
+}
+
+func (ec *executionContext) _PageTemplate_webTemplate(ctx context.Context, field graphql.CollectedField, obj *engine.PageTemplate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PageTemplate_webTemplate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.PageTemplate().WebTemplate(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *engine.WebTemplate) graphql.Marshaler {
+			return ec.marshalNWebTemplate2ᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐWebTemplate(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PageTemplate_webTemplate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PageTemplate",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WebTemplate(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PasswordResetCheck_usable(ctx context.Context, field graphql.CollectedField, obj *identity.PasswordResetCheck) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PasswordResetCheck_usable(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Usable, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PasswordResetCheck_usable(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PasswordResetCheck", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _PasswordResetCheck_message(ctx context.Context, field graphql.CollectedField, obj *identity.PasswordResetCheck) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PasswordResetCheck_message(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Message, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PasswordResetCheck_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PasswordResetCheck", field, false, false, "String")
 }
 
 func (ec *executionContext) _PermissionDecision_allowed(ctx context.Context, field graphql.CollectedField, obj *policies.PermissionDecision) (ret graphql.Marshaler) {
@@ -7625,6 +11565,121 @@ func (ec *executionContext) _PermissionDecision_explanation(ctx context.Context,
 }
 func (ec *executionContext) fieldContext_PermissionDecision_explanation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PermissionDecision", field, false, false, "String")
+}
+
+func (ec *executionContext) _PermissionDecision_privilege(ctx context.Context, field graphql.CollectedField, obj *policies.PermissionDecision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PermissionDecision_privilege(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Privilege, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v policies.Privilege) graphql.Marshaler {
+			return ec.marshalNPrivilege2githubᚗcomᚋopenportalᚋportalᚋpoliciesᚐPrivilege(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PermissionDecision_privilege(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PermissionDecision", field, false, false, "Privilege")
+}
+
+func (ec *executionContext) _PermissionTable_name(ctx context.Context, field graphql.CollectedField, obj *policies.PermissionTable) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PermissionTable_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PermissionTable_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PermissionTable", field, false, false, "String")
+}
+
+func (ec *executionContext) _PermissionTable_noun(ctx context.Context, field graphql.CollectedField, obj *policies.PermissionTable) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PermissionTable_noun(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Noun, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PermissionTable_noun(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PermissionTable", field, false, false, "String")
+}
+
+func (ec *executionContext) _PermissionTable_scopes(ctx context.Context, field graphql.CollectedField, obj *policies.PermissionTable) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PermissionTable_scopes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Scopes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []policies.PermissionScope) graphql.Marshaler {
+			return ec.marshalNPermissionScope2ᚕgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐPermissionScopeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PermissionTable_scopes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PermissionTable", field, false, false, "PermissionScope")
+}
+
+func (ec *executionContext) _PermissionTable_parent(ctx context.Context, field graphql.CollectedField, obj *policies.PermissionTable) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PermissionTable_parent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Parent, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PermissionTable_parent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PermissionTable", field, false, false, "String")
 }
 
 func (ec *executionContext) _PriceList_id(ctx context.Context, field graphql.CollectedField, obj *catalog.PriceList) (ret graphql.Marshaler) {
@@ -8213,6 +12268,254 @@ func (ec *executionContext) fieldContext_Query_units(_ context.Context, field gr
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_webTemplates(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_webTemplates(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().WebTemplates(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*engine.WebTemplate) graphql.Marshaler {
+			return ec.marshalNWebTemplate2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐWebTemplateᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_webTemplates(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WebTemplate(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_webTemplate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_webTemplate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().WebTemplate(ctx, fc.Args["name"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *engine.WebTemplate) graphql.Marshaler {
+			return ec.marshalOWebTemplate2ᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐWebTemplate(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_webTemplate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WebTemplate(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_webTemplate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_pageTemplates(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_pageTemplates(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().PageTemplates(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*engine.PageTemplate) graphql.Marshaler {
+			return ec.marshalNPageTemplate2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐPageTemplateᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_pageTemplates(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageTemplate(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_webPages(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_webPages(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().WebPages(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*engine.WebPage) graphql.Marshaler {
+			return ec.marshalNWebPage2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐWebPageᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_webPages(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WebPage(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_previewWebTemplate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_previewWebTemplate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().PreviewWebTemplate(ctx, fc.Args["source"].(string), fc.Args["path"].(string), fc.Args["asContactId"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.TemplatePreview) graphql.Marshaler {
+			return ec.marshalNTemplatePreview2ᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐTemplatePreview(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_previewWebTemplate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TemplatePreview(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_previewWebTemplate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_contentSnippets(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_contentSnippets(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().ContentSnippets(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*engine.ContentSnippet) graphql.Marshaler {
+			return ec.marshalNContentSnippet2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐContentSnippetᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_contentSnippets(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ContentSnippet(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_siteSettings(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_siteSettings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().SiteSettings(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*engine.SiteSetting) graphql.Marshaler {
+			return ec.marshalNSiteSetting2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐSiteSettingᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_siteSettings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SiteSetting(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_contact(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8355,7 +12658,7 @@ func (ec *executionContext) _Query_auditLog(ctx context.Context, field graphql.C
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().AuditLog(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["contactId"].(*string))
+			return ec.Resolvers.Query().AuditLog(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["contactId"].(*string), fc.Args["action"].(*string), fc.Args["from"].(*time.Time), fc.Args["to"].(*time.Time))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.AuditEntryConnection) graphql.Marshaler {
@@ -8383,6 +12686,193 @@ func (ec *executionContext) fieldContext_Query_auditLog(ctx context.Context, fie
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_auditLog_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_permissionTables(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_permissionTables(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().PermissionTables(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*policies.PermissionTable) graphql.Marshaler {
+			return ec.marshalNPermissionTable2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐPermissionTableᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_permissionTables(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PermissionTable(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_contactAccess(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_contactAccess(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ContactAccess(ctx, fc.Args["contactId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*policies.TableAccess) graphql.Marshaler {
+			return ec.marshalNTableAccess2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐTableAccessᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_contactAccess(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TableAccess(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_contactAccess_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_customerAccounts(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_customerAccounts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().CustomerAccounts(ctx, fc.Args["company"].(*string), fc.Args["search"].(*string), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CustomerAccountConnection) graphql.Marshaler {
+			return ec.marshalNCustomerAccountConnection2ᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐCustomerAccountConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_customerAccounts(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CustomerAccountConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_customerAccounts_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_auditActions(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_auditActions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().AuditActions(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_auditActions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Query", field, true, true, "String")
+}
+
+func (ec *executionContext) _Query_previewTemplateEdit(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_previewTemplateEdit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().PreviewTemplateEdit(ctx, fc.Args["name"].(string), fc.Args["source"].(string), fc.Args["path"].(string), fc.Args["asContactId"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.TemplatePreview) graphql.Marshaler {
+			return ec.marshalNTemplatePreview2ᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐTemplatePreview(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_previewTemplateEdit(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TemplatePreview(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_previewTemplateEdit_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -8579,6 +13069,138 @@ func (ec *executionContext) fieldContext_Query_explainPermission(ctx context.Con
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_explainPermission_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_passwordResetCheck(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_passwordResetCheck(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().PasswordResetCheck(ctx, fc.Args["token"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *identity.PasswordResetCheck) graphql.Marshaler {
+			return ec.marshalNPasswordResetCheck2ᚖgithubᚗcomᚋopenportalᚋportalᚋidentityᚐPasswordResetCheck(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_passwordResetCheck(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PasswordResetCheck(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_passwordResetCheck_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_invitationCheck(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_invitationCheck(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().InvitationCheck(ctx, fc.Args["code"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *identity.InvitationCheck) graphql.Marshaler {
+			return ec.marshalNInvitationCheck2ᚖgithubᚗcomᚋopenportalᚋportalᚋidentityᚐInvitationCheck(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_invitationCheck(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InvitationCheck(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_invitationCheck_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_erpEvents(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_erpEvents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ErpEvents(ctx, fc.Args["state"].(*dualwrite.EventState), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ErpEventConnection) graphql.Marshaler {
+			return ec.marshalNErpEventConnection2ᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐErpEventConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_erpEvents(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ErpEventConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_erpEvents_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -9175,6 +13797,38 @@ func (ec *executionContext) fieldContext_SalesOrder_submittedAt(_ context.Contex
 	return graphql.NewScalarFieldContext("SalesOrder", field, false, false, "DateTime")
 }
 
+func (ec *executionContext) _SalesOrder_erpEvents(ctx context.Context, field graphql.CollectedField, obj *orders.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SalesOrder_erpEvents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.SalesOrder().ErpEvents(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*dualwrite.Event) graphql.Marshaler {
+			return ec.marshalOErpEvent2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋdualwriteᚐEventᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SalesOrder_erpEvents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SalesOrder",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ErpEvent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _SalesOrderConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.SalesOrderConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9611,6 +14265,116 @@ func (ec *executionContext) fieldContext_SignInPayload_expiresAt(_ context.Conte
 	return graphql.NewScalarFieldContext("SignInPayload", field, false, false, "DateTime")
 }
 
+func (ec *executionContext) _SiteSetting_name(ctx context.Context, field graphql.CollectedField, obj *engine.SiteSetting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SiteSetting_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SiteSetting_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SiteSetting", field, false, false, "String")
+}
+
+func (ec *executionContext) _SiteSetting_value(ctx context.Context, field graphql.CollectedField, obj *engine.SiteSetting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SiteSetting_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Value, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SiteSetting_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SiteSetting", field, false, false, "String")
+}
+
+func (ec *executionContext) _TableAccess_table(ctx context.Context, field graphql.CollectedField, obj *policies.TableAccess) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TableAccess_table(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Table, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *policies.PermissionTable) graphql.Marshaler {
+			return ec.marshalNPermissionTable2ᚖgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐPermissionTable(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TableAccess_table(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TableAccess",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PermissionTable(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TableAccess_decisions(ctx context.Context, field graphql.CollectedField, obj *policies.TableAccess) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TableAccess_decisions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Decisions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*policies.PermissionDecision) graphql.Marshaler {
+			return ec.marshalNPermissionDecision2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐPermissionDecisionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TableAccess_decisions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TableAccess",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PermissionDecision(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _TablePermission_id(ctx context.Context, field graphql.CollectedField, obj *policies.TablePermission) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9790,6 +14554,29 @@ func (ec *executionContext) fieldContext_TablePermission_parent(_ context.Contex
 	return fc, nil
 }
 
+func (ec *executionContext) _TemplatePreview_html(ctx context.Context, field graphql.CollectedField, obj *model.TemplatePreview) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TemplatePreview_html(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HTML, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TemplatePreview_html(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TemplatePreview", field, false, false, "String")
+}
+
 func (ec *executionContext) _Unit_code(ctx context.Context, field graphql.CollectedField, obj *catalog.Unit) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9946,6 +14733,208 @@ func (ec *executionContext) fieldContext_Viewer_isAdministrator(_ context.Contex
 	return graphql.NewScalarFieldContext("Viewer", field, true, true, "Boolean")
 }
 
+func (ec *executionContext) _WebPage_id(ctx context.Context, field graphql.CollectedField, obj *engine.WebPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebPage_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebPage_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebPage", field, false, false, "ID")
+}
+
+func (ec *executionContext) _WebPage_path(ctx context.Context, field graphql.CollectedField, obj *engine.WebPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebPage_path(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Path, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebPage_path(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebPage", field, false, false, "String")
+}
+
+func (ec *executionContext) _WebPage_title(ctx context.Context, field graphql.CollectedField, obj *engine.WebPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebPage_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebPage_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebPage", field, false, false, "String")
+}
+
+func (ec *executionContext) _WebPage_pageTemplate(ctx context.Context, field graphql.CollectedField, obj *engine.WebPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebPage_pageTemplate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.WebPage().PageTemplate(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *engine.PageTemplate) graphql.Marshaler {
+			return ec.marshalNPageTemplate2ᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐPageTemplate(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebPage_pageTemplate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WebPage",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageTemplate(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WebPage_public(ctx context.Context, field graphql.CollectedField, obj *engine.WebPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebPage_public(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Public, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebPage_public(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebPage", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _WebPage_inNav(ctx context.Context, field graphql.CollectedField, obj *engine.WebPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebPage_inNav(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.InNav, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebPage_inNav(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebPage", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _WebPage_navOrder(ctx context.Context, field graphql.CollectedField, obj *engine.WebPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebPage_navOrder(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NavOrder, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebPage_navOrder(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebPage", field, false, false, "Int")
+}
+
+func (ec *executionContext) _WebPage_roles(ctx context.Context, field graphql.CollectedField, obj *engine.WebPage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebPage_roles(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.WebPage().Roles(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*policies.WebRole) graphql.Marshaler {
+			return ec.marshalNWebRole2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐWebRoleᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebPage_roles(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WebPage",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WebRole(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _WebRole_id(ctx context.Context, field graphql.CollectedField, obj *policies.WebRole) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10036,6 +15025,324 @@ func (ec *executionContext) _WebRole_builtIn(ctx context.Context, field graphql.
 }
 func (ec *executionContext) fieldContext_WebRole_builtIn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("WebRole", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _WebRole_members(ctx context.Context, field graphql.CollectedField, obj *policies.WebRole) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebRole_members(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.WebRole().Members(ctx, obj, fc.Args["search"].(*string), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ContactConnection) graphql.Marshaler {
+			return ec.marshalNContactConnection2ᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐContactConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebRole_members(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WebRole",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ContactConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_WebRole_members_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WebTemplate_id(ctx context.Context, field graphql.CollectedField, obj *engine.WebTemplate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebTemplate_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebTemplate_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebTemplate", field, false, false, "ID")
+}
+
+func (ec *executionContext) _WebTemplate_name(ctx context.Context, field graphql.CollectedField, obj *engine.WebTemplate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebTemplate_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebTemplate_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebTemplate", field, false, false, "String")
+}
+
+func (ec *executionContext) _WebTemplate_source(ctx context.Context, field graphql.CollectedField, obj *engine.WebTemplate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebTemplate_source(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Source, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebTemplate_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebTemplate", field, false, false, "String")
+}
+
+func (ec *executionContext) _WebTemplate_version(ctx context.Context, field graphql.CollectedField, obj *engine.WebTemplate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebTemplate_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebTemplate_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebTemplate", field, false, false, "Int")
+}
+
+func (ec *executionContext) _WebTemplate_updatedAt(ctx context.Context, field graphql.CollectedField, obj *engine.WebTemplate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebTemplate_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebTemplate_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebTemplate", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _WebTemplate_history(ctx context.Context, field graphql.CollectedField, obj *engine.WebTemplate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebTemplate_history(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.WebTemplate().History(ctx, obj, fc.Args["first"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*engine.WebTemplateVersion) graphql.Marshaler {
+			return ec.marshalNWebTemplateVersion2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐWebTemplateVersionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebTemplate_history(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WebTemplate",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WebTemplateVersion(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_WebTemplate_history_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WebTemplate_edited(ctx context.Context, field graphql.CollectedField, obj *engine.WebTemplate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebTemplate_edited(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.WebTemplate().Edited(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebTemplate_edited(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebTemplate", field, true, true, "Boolean")
+}
+
+func (ec *executionContext) _WebTemplate_defaultSource(ctx context.Context, field graphql.CollectedField, obj *engine.WebTemplate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebTemplate_defaultSource(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.WebTemplate().DefaultSource(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_WebTemplate_defaultSource(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebTemplate", field, true, true, "String")
+}
+
+func (ec *executionContext) _WebTemplateVersion_version(ctx context.Context, field graphql.CollectedField, obj *engine.WebTemplateVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebTemplateVersion_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebTemplateVersion_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebTemplateVersion", field, false, false, "Int")
+}
+
+func (ec *executionContext) _WebTemplateVersion_source(ctx context.Context, field graphql.CollectedField, obj *engine.WebTemplateVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebTemplateVersion_source(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Source, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebTemplateVersion_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebTemplateVersion", field, false, false, "String")
+}
+
+func (ec *executionContext) _WebTemplateVersion_savedAt(ctx context.Context, field graphql.CollectedField, obj *engine.WebTemplateVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WebTemplateVersion_savedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SavedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WebTemplateVersion_savedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WebTemplateVersion", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
@@ -11486,6 +16793,62 @@ func UnmarshalLegalEntityInput(ctx context.Context, raw any) (catalog.LegalEntit
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputMyProfileInput(ctx context.Context, obj any) (model.MyProfileInput, error) {
+	var it model.MyProfileInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"firstName", "lastName", "phone"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "firstName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("firstName"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FirstName = data
+		case "lastName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lastName"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LastName = data
+		case "phone":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("phone"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Phone = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalMyProfileInput unmarshals raw into the MyProfileInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalMyProfileInput(ctx context.Context, raw any) (model.MyProfileInput, error) {
+	var out model.MyProfileInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "MyProfileInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputOrderFilter(ctx context.Context, obj any) (orders.Filter, error) {
 	var it orders.Filter
 	if obj == nil {
@@ -11497,7 +16860,7 @@ func (ec *executionContext) unmarshalInputOrderFilter(ctx context.Context, obj a
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"status", "contactId", "submittedFrom", "submittedTo"}
+	fieldsInOrder := [...]string{"status", "contactId", "submittedFrom", "submittedTo", "syncState", "customerAccountId", "number"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -11532,6 +16895,29 @@ func (ec *executionContext) unmarshalInputOrderFilter(ctx context.Context, obj a
 				return it, err
 			}
 			it.SubmittedTo = data
+		case "syncState":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("syncState"))
+			data, err := ec.unmarshalOSyncState2ᚕgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐSyncStateᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			if err = ec.Resolvers.OrderFilter().SyncState(ctx, &it, data); err != nil {
+				return it, err
+			}
+		case "customerAccountId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerAccountId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomerAccountID = data
+		case "number":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("number"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Number = data
 		}
 	}
 	return it, nil
@@ -11679,6 +17065,55 @@ func (ec *executionContext) unmarshalInputOrderLineInput(ctx context.Context, ob
 func UnmarshalOrderLineInput(ctx context.Context, raw any) (orders.LineInput, error) {
 	var out orders.LineInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "OrderLineInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputPageTemplateInput(ctx context.Context, obj any) (engine.PageTemplateInput, error) {
+	var it engine.PageTemplateInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "webTemplateName"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "webTemplateName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("webTemplateName"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WebTemplateName = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalPageTemplateInput unmarshals raw into the PageTemplateInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalPageTemplateInput(ctx context.Context, raw any) (engine.PageTemplateInput, error) {
+	var out engine.PageTemplateInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "PageTemplateInput", raw, &out)
 	return out, err
 }
 
@@ -12060,6 +17495,90 @@ func UnmarshalUnitInput(ctx context.Context, raw any) (catalog.UnitInput, error)
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputWebPageInput(ctx context.Context, obj any) (engine.WebPageInput, error) {
+	var it engine.WebPageInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"path", "title", "pageTemplateName", "public", "roleIds", "inNav", "navOrder"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "path":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("path"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Path = data
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "pageTemplateName":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pageTemplateName"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PageTemplateName = data
+		case "public":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("public"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Public = data
+		case "roleIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("roleIds"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RoleIDs = data
+		case "inNav":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("inNav"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InNav = data
+		case "navOrder":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("navOrder"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NavOrder = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalWebPageInput unmarshals raw into the WebPageInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalWebPageInput(ctx context.Context, raw any) (engine.WebPageInput, error) {
+	var out engine.WebPageInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "WebPageInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputWebRoleInput(ctx context.Context, obj any) (policies.WebRoleInput, error) {
 	var it policies.WebRoleInput
 	if obj == nil {
@@ -12418,6 +17937,33 @@ func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, 
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "ownCurrency":
+			out.Values[i] = ec._Contact_ownCurrency(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "ownShipToCountry":
+			out.Values[i] = ec._Contact_ownShipToCountry(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "ownLanguage":
+			out.Values[i] = ec._Contact_ownLanguage(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "ownPriceList":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Contact_ownPriceList(ctx, field, obj)
+				})
+		case "phone":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Contact_phone(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -12496,6 +18042,54 @@ func (ec *executionContext) _ContactEdge(ctx context.Context, sel ast.SelectionS
 			}
 		case "node":
 			out.Values[i] = ec._ContactEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var contentSnippetImplementors = []string{"ContentSnippet"}
+
+func (ec *executionContext) _ContentSnippet(ctx context.Context, sel ast.SelectionSet, obj *engine.ContentSnippet) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, contentSnippetImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := newDeferredGroup(ctx, fields)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ContentSnippet")
+		case "id":
+			out.Values[i] = ec._ContentSnippet_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._ContentSnippet_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "language":
+			out.Values[i] = ec._ContentSnippet_language(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "value":
+			out.Values[i] = ec._ContentSnippet_value(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -12604,6 +18198,262 @@ func (ec *executionContext) _CustomerAccount(ctx context.Context, sel ast.Select
 	return out
 }
 
+var customerAccountConnectionImplementors = []string{"CustomerAccountConnection"}
+
+func (ec *executionContext) _CustomerAccountConnection(ctx context.Context, sel ast.SelectionSet, obj *model.CustomerAccountConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, customerAccountConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := newDeferredGroup(ctx, fields)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CustomerAccountConnection")
+		case "edges":
+			out.Values[i] = ec._CustomerAccountConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._CustomerAccountConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._CustomerAccountConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var customerAccountEdgeImplementors = []string{"CustomerAccountEdge"}
+
+func (ec *executionContext) _CustomerAccountEdge(ctx context.Context, sel ast.SelectionSet, obj *model.CustomerAccountEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, customerAccountEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := newDeferredGroup(ctx, fields)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CustomerAccountEdge")
+		case "cursor":
+			out.Values[i] = ec._CustomerAccountEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._CustomerAccountEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var erpEventImplementors = []string{"ErpEvent"}
+
+func (ec *executionContext) _ErpEvent(ctx context.Context, sel ast.SelectionSet, obj *dualwrite.Event) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, erpEventImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := newDeferredGroup(ctx, fields)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ErpEvent")
+		case "id":
+			out.Values[i] = ec._ErpEvent_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "type":
+			out.Values[i] = ec._ErpEvent_type(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "aggregateId":
+			out.Values[i] = ec._ErpEvent_aggregateId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "state":
+			out.Values[i] = ec._ErpEvent_state(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "attempts":
+			out.Values[i] = ec._ErpEvent_attempts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "nextAttemptAt":
+			out.Values[i] = ec._ErpEvent_nextAttemptAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "lastAttemptAt":
+			out.Values[i] = ec._ErpEvent_lastAttemptAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "lastStatus":
+			out.Values[i] = ec._ErpEvent_lastStatus(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "lastAnswer":
+			out.Values[i] = ec._ErpEvent_lastAnswer(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "lastError":
+			out.Values[i] = ec._ErpEvent_lastError(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "deliveredAt":
+			out.Values[i] = ec._ErpEvent_deliveredAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._ErpEvent_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "data":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ErpEvent_data(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var erpEventConnectionImplementors = []string{"ErpEventConnection"}
+
+func (ec *executionContext) _ErpEventConnection(ctx context.Context, sel ast.SelectionSet, obj *model.ErpEventConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, erpEventConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := newDeferredGroup(ctx, fields)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ErpEventConnection")
+		case "edges":
+			out.Values[i] = ec._ErpEventConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._ErpEventConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._ErpEventConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var erpEventEdgeImplementors = []string{"ErpEventEdge"}
+
+func (ec *executionContext) _ErpEventEdge(ctx context.Context, sel ast.SelectionSet, obj *model.ErpEventEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, erpEventEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := newDeferredGroup(ctx, fields)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ErpEventEdge")
+		case "cursor":
+			out.Values[i] = ec._ErpEventEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._ErpEventEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var invitationImplementors = []string{"Invitation"}
 
 func (ec *executionContext) _Invitation(ctx context.Context, sel ast.SelectionSet, obj *identity.Invitation) graphql.Marshaler {
@@ -12664,6 +18514,59 @@ func (ec *executionContext) _Invitation(ctx context.Context, sel ast.SelectionSe
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Invitation_invitedBy(ctx, field, obj)
 				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var invitationCheckImplementors = []string{"InvitationCheck"}
+
+func (ec *executionContext) _InvitationCheck(ctx context.Context, sel ast.SelectionSet, obj *identity.InvitationCheck) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, invitationCheckImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := newDeferredGroup(ctx, fields)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("InvitationCheck")
+		case "usable":
+			out.Values[i] = ec._InvitationCheck_usable(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "message":
+			out.Values[i] = ec._InvitationCheck_message(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "email":
+			out.Values[i] = ec._InvitationCheck_email(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "firstName":
+			out.Values[i] = ec._InvitationCheck_firstName(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "expiresAt":
+			out.Values[i] = ec._InvitationCheck_expiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -12930,6 +18833,69 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "saveWebTemplate":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_saveWebTemplate(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rollbackWebTemplate":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_rollbackWebTemplate(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteWebTemplate":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteWebTemplate(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "savePageTemplate":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_savePageTemplate(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "saveWebPage":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_saveWebPage(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteWebPage":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteWebPage(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "saveContentSnippet":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_saveContentSnippet(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteContentSnippet":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteContentSnippet(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "saveSiteSetting":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_saveSiteSetting(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "signIn":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_signIn(ctx, field)
@@ -12989,6 +18955,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "revokeInvitation":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_revokeInvitation(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateWebRole":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateWebRole(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -13084,6 +19057,41 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "requestPasswordReset":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_requestPasswordReset(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "resetPassword":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_resetPassword(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateMyProfile":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateMyProfile(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "changePassword":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_changePassword(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "replayErpEvent":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_replayErpEvent(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -13139,6 +19147,88 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 	return out
 }
 
+var pageTemplateImplementors = []string{"PageTemplate"}
+
+func (ec *executionContext) _PageTemplate(ctx context.Context, sel ast.SelectionSet, obj *engine.PageTemplate) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, pageTemplateImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := newDeferredGroup(ctx, fields)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PageTemplate")
+		case "id":
+			out.Values[i] = ec._PageTemplate_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "name":
+			out.Values[i] = ec._PageTemplate_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "webTemplate":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._PageTemplate_webTemplate(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var passwordResetCheckImplementors = []string{"PasswordResetCheck"}
+
+func (ec *executionContext) _PasswordResetCheck(ctx context.Context, sel ast.SelectionSet, obj *identity.PasswordResetCheck) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, passwordResetCheckImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := newDeferredGroup(ctx, fields)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PasswordResetCheck")
+		case "usable":
+			out.Values[i] = ec._PasswordResetCheck_usable(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "message":
+			out.Values[i] = ec._PasswordResetCheck_message(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var permissionDecisionImplementors = []string{"PermissionDecision"}
 
 func (ec *executionContext) _PermissionDecision(ctx context.Context, sel ast.SelectionSet, obj *policies.PermissionDecision) graphql.Marshaler {
@@ -13163,6 +19253,59 @@ func (ec *executionContext) _PermissionDecision(ctx context.Context, sel ast.Sel
 		case "explanation":
 			out.Values[i] = ec._PermissionDecision_explanation(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "privilege":
+			out.Values[i] = ec._PermissionDecision_privilege(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var permissionTableImplementors = []string{"PermissionTable"}
+
+func (ec *executionContext) _PermissionTable(ctx context.Context, sel ast.SelectionSet, obj *policies.PermissionTable) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, permissionTableImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := newDeferredGroup(ctx, fields)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PermissionTable")
+		case "name":
+			out.Values[i] = ec._PermissionTable_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "noun":
+			out.Values[i] = ec._PermissionTable_noun(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "scopes":
+			out.Values[i] = ec._PermissionTable_scopes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "parent":
+			out.Values[i] = ec._PermissionTable_parent(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -13420,6 +19563,48 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_units(ctx, field)
 				})
+		case "webTemplates":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_webTemplates(ctx, field)
+				})
+		case "webTemplate":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_webTemplate(ctx, field)
+				})
+		case "pageTemplates":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_pageTemplates(ctx, field)
+				})
+		case "webPages":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_webPages(ctx, field)
+				})
+		case "previewWebTemplate":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_previewWebTemplate(ctx, field)
+				})
+		case "contentSnippets":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_contentSnippets(ctx, field)
+				})
+		case "siteSettings":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_siteSettings(ctx, field)
+				})
 		case "contact":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, false,
@@ -13443,6 +19628,36 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_auditLog(ctx, field)
+				})
+		case "permissionTables":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_permissionTables(ctx, field)
+				})
+		case "contactAccess":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_contactAccess(ctx, field)
+				})
+		case "customerAccounts":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_customerAccounts(ctx, field)
+				})
+		case "auditActions":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_auditActions(ctx, field)
+				})
+		case "previewTemplateEdit":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_previewTemplateEdit(ctx, field)
 				})
 		case "orders":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -13473,6 +19688,24 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_explainPermission(ctx, field)
+				})
+		case "passwordResetCheck":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_passwordResetCheck(ctx, field)
+				})
+		case "invitationCheck":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_invitationCheck(ctx, field)
+				})
+		case "erpEvents":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_erpEvents(ctx, field)
 				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
@@ -13623,6 +19856,12 @@ func (ec *executionContext) _SalesOrder(ctx context.Context, sel ast.SelectionSe
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "erpEvents":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SalesOrder_erpEvents(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -13838,6 +20077,82 @@ func (ec *executionContext) _SignInPayload(ctx context.Context, sel ast.Selectio
 	return out
 }
 
+var siteSettingImplementors = []string{"SiteSetting"}
+
+func (ec *executionContext) _SiteSetting(ctx context.Context, sel ast.SelectionSet, obj *engine.SiteSetting) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, siteSettingImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := newDeferredGroup(ctx, fields)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SiteSetting")
+		case "name":
+			out.Values[i] = ec._SiteSetting_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "value":
+			out.Values[i] = ec._SiteSetting_value(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var tableAccessImplementors = []string{"TableAccess"}
+
+func (ec *executionContext) _TableAccess(ctx context.Context, sel ast.SelectionSet, obj *policies.TableAccess) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, tableAccessImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := newDeferredGroup(ctx, fields)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TableAccess")
+		case "table":
+			out.Values[i] = ec._TableAccess_table(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "decisions":
+			out.Values[i] = ec._TableAccess_decisions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var tablePermissionImplementors = []string{"TablePermission"}
 
 func (ec *executionContext) _TablePermission(ctx context.Context, sel ast.SelectionSet, obj *policies.TablePermission) graphql.Marshaler {
@@ -13886,6 +20201,39 @@ func (ec *executionContext) _TablePermission(ctx context.Context, sel ast.Select
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._TablePermission_parent(ctx, field, obj)
 				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var templatePreviewImplementors = []string{"TemplatePreview"}
+
+func (ec *executionContext) _TemplatePreview(ctx context.Context, sel ast.SelectionSet, obj *model.TemplatePreview) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, templatePreviewImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := newDeferredGroup(ctx, fields)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TemplatePreview")
+		case "html":
+			out.Values[i] = ec._TemplatePreview_html(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -13992,6 +20340,76 @@ func (ec *executionContext) _Viewer(ctx context.Context, sel ast.SelectionSet, o
 	return out
 }
 
+var webPageImplementors = []string{"WebPage"}
+
+func (ec *executionContext) _WebPage(ctx context.Context, sel ast.SelectionSet, obj *engine.WebPage) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, webPageImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := newDeferredGroup(ctx, fields)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("WebPage")
+		case "id":
+			out.Values[i] = ec._WebPage_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "path":
+			out.Values[i] = ec._WebPage_path(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "title":
+			out.Values[i] = ec._WebPage_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "pageTemplate":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._WebPage_pageTemplate(ctx, field, obj)
+				})
+		case "public":
+			out.Values[i] = ec._WebPage_public(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "inNav":
+			out.Values[i] = ec._WebPage_inNav(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "navOrder":
+			out.Values[i] = ec._WebPage_navOrder(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "roles":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._WebPage_roles(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var webRoleImplementors = []string{"WebRole"}
 
 func (ec *executionContext) _WebRole(ctx context.Context, sel ast.SelectionSet, obj *policies.WebRole) graphql.Marshaler {
@@ -14006,20 +20424,140 @@ func (ec *executionContext) _WebRole(ctx context.Context, sel ast.SelectionSet, 
 		case "id":
 			out.Values[i] = ec._WebRole_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "name":
 			out.Values[i] = ec._WebRole_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "description":
 			out.Values[i] = ec._WebRole_description(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "builtIn":
 			out.Values[i] = ec._WebRole_builtIn(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "members":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._WebRole_members(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var webTemplateImplementors = []string{"WebTemplate"}
+
+func (ec *executionContext) _WebTemplate(ctx context.Context, sel ast.SelectionSet, obj *engine.WebTemplate) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, webTemplateImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := newDeferredGroup(ctx, fields)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("WebTemplate")
+		case "id":
+			out.Values[i] = ec._WebTemplate_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "name":
+			out.Values[i] = ec._WebTemplate_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "source":
+			out.Values[i] = ec._WebTemplate_source(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "version":
+			out.Values[i] = ec._WebTemplate_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._WebTemplate_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "history":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._WebTemplate_history(ctx, field, obj)
+				})
+		case "edited":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._WebTemplate_edited(ctx, field, obj)
+				})
+		case "defaultSource":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._WebTemplate_defaultSource(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var webTemplateVersionImplementors = []string{"WebTemplateVersion"}
+
+func (ec *executionContext) _WebTemplateVersion(ctx context.Context, sel ast.SelectionSet, obj *engine.WebTemplateVersion) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, webTemplateVersionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := newDeferredGroup(ctx, fields)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("WebTemplateVersion")
+		case "version":
+			out.Values[i] = ec._WebTemplateVersion_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "source":
+			out.Values[i] = ec._WebTemplateVersion_source(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "savedAt":
+			out.Values[i] = ec._WebTemplateVersion_savedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -14535,12 +21073,68 @@ func (ec *executionContext) unmarshalNContactInput2githubᚗcomᚋopenportalᚋp
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNContentSnippet2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐContentSnippetᚄ(ctx context.Context, sel ast.SelectionSet, v []*engine.ContentSnippet) graphql.Marshaler {
+	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNContentSnippet2ᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐContentSnippet(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNContentSnippet2ᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐContentSnippet(ctx context.Context, sel ast.SelectionSet, v *engine.ContentSnippet) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ContentSnippet!")
+		return graphql.Null
+	}
+	return ec._ContentSnippet(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNCustomerAccount2ᚖgithubᚗcomᚋopenportalᚋportalᚋcatalogᚐCustomerAccount(ctx context.Context, sel ast.SelectionSet, v *catalog.CustomerAccount) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "CustomerAccount!")
 		return graphql.Null
 	}
 	return ec._CustomerAccount(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCustomerAccountConnection2ᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐCustomerAccountConnection(ctx context.Context, sel ast.SelectionSet, v *model.CustomerAccountConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CustomerAccountConnection!")
+		return graphql.Null
+	}
+	return ec._CustomerAccountConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCustomerAccountEdge2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐCustomerAccountEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CustomerAccountEdge) graphql.Marshaler {
+	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCustomerAccountEdge2ᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐCustomerAccountEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCustomerAccountEdge2ᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐCustomerAccountEdge(ctx context.Context, sel ast.SelectionSet, v *model.CustomerAccountEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CustomerAccountEdge!")
+		return graphql.Null
+	}
+	return ec._CustomerAccountEdge(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNCustomerAccountInput2githubᚗcomᚋopenportalᚋportalᚋcatalogᚐCustomerAccountInput(ctx context.Context, v any) (catalog.CustomerAccountInput, error) {
@@ -14586,6 +21180,61 @@ func (ec *executionContext) marshalNDecimal2githubᚗcomᚋshopspringᚋdecimal�
 	res := scalar.MarshalDecimal(v)
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "Decimal!")
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNErpEvent2ᚖgithubᚗcomᚋopenportalᚋportalᚋdualwriteᚐEvent(ctx context.Context, sel ast.SelectionSet, v *dualwrite.Event) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ErpEvent!")
+		return graphql.Null
+	}
+	return ec._ErpEvent(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNErpEventConnection2ᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐErpEventConnection(ctx context.Context, sel ast.SelectionSet, v *model.ErpEventConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ErpEventConnection!")
+		return graphql.Null
+	}
+	return ec._ErpEventConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNErpEventEdge2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐErpEventEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ErpEventEdge) graphql.Marshaler {
+	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNErpEventEdge2ᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐErpEventEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNErpEventEdge2ᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐErpEventEdge(ctx context.Context, sel ast.SelectionSet, v *model.ErpEventEdge) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ErpEventEdge!")
+		return graphql.Null
+	}
+	return ec._ErpEventEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNErpEventState2githubᚗcomᚋopenportalᚋportalᚋdualwriteᚐEventState(ctx context.Context, v any) (dualwrite.EventState, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := dualwrite.EventState(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNErpEventState2githubᚗcomᚋopenportalᚋportalᚋdualwriteᚐEventState(ctx context.Context, sel ast.SelectionSet, v dualwrite.EventState) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "ErpEventState!")
 	}
 	return res
 }
@@ -14653,6 +21302,14 @@ func (ec *executionContext) marshalNInvitation2ᚖgithubᚗcomᚋopenportalᚋpo
 		return graphql.Null
 	}
 	return ec._Invitation(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNInvitationCheck2ᚖgithubᚗcomᚋopenportalᚋportalᚋidentityᚐInvitationCheck(ctx context.Context, sel ast.SelectionSet, v *identity.InvitationCheck) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "InvitationCheck!")
+		return graphql.Null
+	}
+	return ec._InvitationCheck(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNInvitationConnection2ᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐInvitationConnection(ctx context.Context, sel ast.SelectionSet, v *model.InvitationConnection) graphql.Marshaler {
@@ -14739,6 +21396,11 @@ func (ec *executionContext) unmarshalNLegalEntityInput2githubᚗcomᚋopenportal
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNMyProfileInput2githubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐMyProfileInput(ctx context.Context, v any) (model.MyProfileInput, error) {
+	res, err := ec.unmarshalInputMyProfileInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNOrderInformationInput2githubᚗcomᚋopenportalᚋportalᚋordersᚐInformationInput(ctx context.Context, v any) (orders.InformationInput, error) {
 	res, err := ec.unmarshalInputOrderInformationInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -14772,6 +21434,59 @@ func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋopenportalᚋport
 	return ec._PageInfo(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNPageTemplate2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐPageTemplateᚄ(ctx context.Context, sel ast.SelectionSet, v []*engine.PageTemplate) graphql.Marshaler {
+	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPageTemplate2ᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐPageTemplate(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPageTemplate2ᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐPageTemplate(ctx context.Context, sel ast.SelectionSet, v *engine.PageTemplate) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PageTemplate!")
+		return graphql.Null
+	}
+	return ec._PageTemplate(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNPageTemplateInput2githubᚗcomᚋopenportalᚋportalᚋengineᚐPageTemplateInput(ctx context.Context, v any) (engine.PageTemplateInput, error) {
+	res, err := ec.unmarshalInputPageTemplateInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPasswordResetCheck2ᚖgithubᚗcomᚋopenportalᚋportalᚋidentityᚐPasswordResetCheck(ctx context.Context, sel ast.SelectionSet, v *identity.PasswordResetCheck) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PasswordResetCheck!")
+		return graphql.Null
+	}
+	return ec._PasswordResetCheck(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPermissionDecision2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐPermissionDecisionᚄ(ctx context.Context, sel ast.SelectionSet, v []*policies.PermissionDecision) graphql.Marshaler {
+	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPermissionDecision2ᚖgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐPermissionDecision(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNPermissionDecision2ᚖgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐPermissionDecision(ctx context.Context, sel ast.SelectionSet, v *policies.PermissionDecision) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "PermissionDecision!")
@@ -14793,6 +21508,60 @@ func (ec *executionContext) marshalNPermissionScope2githubᚗcomᚋopenportalᚋ
 		graphql.AddInvalidNullFromMarshaler(ctx, "PermissionScope!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNPermissionScope2ᚕgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐPermissionScopeᚄ(ctx context.Context, v any) ([]policies.PermissionScope, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]policies.PermissionScope, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNPermissionScope2githubᚗcomᚋopenportalᚋportalᚋpoliciesᚐPermissionScope(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNPermissionScope2ᚕgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐPermissionScopeᚄ(ctx context.Context, sel ast.SelectionSet, v []policies.PermissionScope) graphql.Marshaler {
+	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPermissionScope2githubᚗcomᚋopenportalᚋportalᚋpoliciesᚐPermissionScope(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPermissionTable2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐPermissionTableᚄ(ctx context.Context, sel ast.SelectionSet, v []*policies.PermissionTable) graphql.Marshaler {
+	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPermissionTable2ᚖgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐPermissionTable(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPermissionTable2ᚖgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐPermissionTable(ctx context.Context, sel ast.SelectionSet, v *policies.PermissionTable) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PermissionTable!")
+		return graphql.Null
+	}
+	return ec._PermissionTable(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNPriceInput2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋcatalogᚐPriceInputᚄ(ctx context.Context, v any) ([]*catalog.PriceInput, error) {
@@ -14994,6 +21763,30 @@ func (ec *executionContext) marshalNSignInPayload2ᚖgithubᚗcomᚋopenportal�
 	return ec._SignInPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNSiteSetting2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐSiteSettingᚄ(ctx context.Context, sel ast.SelectionSet, v []*engine.SiteSetting) graphql.Marshaler {
+	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSiteSetting2ᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐSiteSetting(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSiteSetting2ᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐSiteSetting(ctx context.Context, sel ast.SelectionSet, v *engine.SiteSetting) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SiteSetting!")
+		return graphql.Null
+	}
+	return ec._SiteSetting(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalString(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -15047,6 +21840,30 @@ func (ec *executionContext) marshalNSyncState2githubᚗcomᚋopenportalᚋportal
 	return v
 }
 
+func (ec *executionContext) marshalNTableAccess2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐTableAccessᚄ(ctx context.Context, sel ast.SelectionSet, v []*policies.TableAccess) graphql.Marshaler {
+	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTableAccess2ᚖgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐTableAccess(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNTableAccess2ᚖgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐTableAccess(ctx context.Context, sel ast.SelectionSet, v *policies.TableAccess) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TableAccess!")
+		return graphql.Null
+	}
+	return ec._TableAccess(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNTablePermission2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐTablePermissionᚄ(ctx context.Context, sel ast.SelectionSet, v []*policies.TablePermission) graphql.Marshaler {
 	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -15074,6 +21891,14 @@ func (ec *executionContext) marshalNTablePermission2ᚖgithubᚗcomᚋopenportal
 func (ec *executionContext) unmarshalNTablePermissionInput2githubᚗcomᚋopenportalᚋportalᚋpoliciesᚐTablePermissionInput(ctx context.Context, v any) (policies.TablePermissionInput, error) {
 	res, err := ec.unmarshalInputTablePermissionInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNTemplatePreview2ᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐTemplatePreview(ctx context.Context, sel ast.SelectionSet, v *model.TemplatePreview) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TemplatePreview!")
+		return graphql.Null
+	}
+	return ec._TemplatePreview(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNUnit2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋcatalogᚐUnitᚄ(ctx context.Context, sel ast.SelectionSet, v []*catalog.Unit) graphql.Marshaler {
@@ -15113,6 +21938,35 @@ func (ec *executionContext) marshalNViewer2ᚖgithubᚗcomᚋopenportalᚋportal
 	return ec._Viewer(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNWebPage2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐWebPageᚄ(ctx context.Context, sel ast.SelectionSet, v []*engine.WebPage) graphql.Marshaler {
+	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNWebPage2ᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐWebPage(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNWebPage2ᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐWebPage(ctx context.Context, sel ast.SelectionSet, v *engine.WebPage) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "WebPage!")
+		return graphql.Null
+	}
+	return ec._WebPage(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNWebPageInput2githubᚗcomᚋopenportalᚋportalᚋengineᚐWebPageInput(ctx context.Context, v any) (engine.WebPageInput, error) {
+	res, err := ec.unmarshalInputWebPageInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNWebRole2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐWebRoleᚄ(ctx context.Context, sel ast.SelectionSet, v []*policies.WebRole) graphql.Marshaler {
 	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -15140,6 +21994,54 @@ func (ec *executionContext) marshalNWebRole2ᚖgithubᚗcomᚋopenportalᚋporta
 func (ec *executionContext) unmarshalNWebRoleInput2githubᚗcomᚋopenportalᚋportalᚋpoliciesᚐWebRoleInput(ctx context.Context, v any) (policies.WebRoleInput, error) {
 	res, err := ec.unmarshalInputWebRoleInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNWebTemplate2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐWebTemplateᚄ(ctx context.Context, sel ast.SelectionSet, v []*engine.WebTemplate) graphql.Marshaler {
+	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNWebTemplate2ᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐWebTemplate(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNWebTemplate2ᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐWebTemplate(ctx context.Context, sel ast.SelectionSet, v *engine.WebTemplate) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "WebTemplate!")
+		return graphql.Null
+	}
+	return ec._WebTemplate(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNWebTemplateVersion2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐWebTemplateVersionᚄ(ctx context.Context, sel ast.SelectionSet, v []*engine.WebTemplateVersion) graphql.Marshaler {
+	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNWebTemplateVersion2ᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐWebTemplateVersion(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNWebTemplateVersion2ᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐWebTemplateVersion(ctx context.Context, sel ast.SelectionSet, v *engine.WebTemplateVersion) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "WebTemplateVersion!")
+		return graphql.Null
+	}
+	return ec._WebTemplateVersion(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx context.Context, sel ast.SelectionSet, v introspection.Directive) graphql.Marshaler {
@@ -15407,6 +22309,79 @@ func (ec *executionContext) marshalODecimal2ᚖgithubᚗcomᚋshopspringᚋdecim
 	return res
 }
 
+func (ec *executionContext) marshalOErpEvent2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋdualwriteᚐEventᚄ(ctx context.Context, sel ast.SelectionSet, v []*dualwrite.Event) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNErpEvent2ᚖgithubᚗcomᚋopenportalᚋportalᚋdualwriteᚐEvent(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOErpEventState2ᚖgithubᚗcomᚋopenportalᚋportalᚋdualwriteᚐEventState(ctx context.Context, v any) (*dualwrite.EventState, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := dualwrite.EventState(tmp)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOErpEventState2ᚖgithubᚗcomᚋopenportalᚋportalᚋdualwriteᚐEventState(ctx context.Context, sel ast.SelectionSet, v *dualwrite.EventState) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(string(*v))
+	return res
+}
+
+func (ec *executionContext) unmarshalOID2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNID2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOID2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNID2string(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalOID2ᚖstring(ctx context.Context, v any) (*string, error) {
 	if v == nil {
 		return nil, nil
@@ -15526,11 +22501,54 @@ func (ec *executionContext) marshalOString2ᚖstring(ctx context.Context, sel as
 	return res
 }
 
+func (ec *executionContext) unmarshalOSyncState2ᚕgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐSyncStateᚄ(ctx context.Context, v any) ([]model.SyncState, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]model.SyncState, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNSyncState2githubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐSyncState(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOSyncState2ᚕgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐSyncStateᚄ(ctx context.Context, sel ast.SelectionSet, v []model.SyncState) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSyncState2githubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐSyncState(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalOTablePermission2ᚖgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐTablePermission(ctx context.Context, sel ast.SelectionSet, v *policies.TablePermission) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	return ec._TablePermission(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOWebTemplate2ᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐWebTemplate(ctx context.Context, sel ast.SelectionSet, v *engine.WebTemplate) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._WebTemplate(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.EnumValue) graphql.Marshaler {

@@ -9,6 +9,7 @@ import (
 	"strconv"
 
 	"github.com/openportal/portal/catalog"
+	"github.com/openportal/portal/dualwrite"
 	"github.com/openportal/portal/identity"
 	"github.com/openportal/portal/orders"
 )
@@ -49,6 +50,42 @@ type ContactEdge struct {
 	Node *identity.Contact `json:"node"`
 }
 
+// A page of customer accounts (Relay connection).
+type CustomerAccountConnection struct {
+	// the accounts of this page, by company and account number
+	Edges []*CustomerAccountEdge `json:"edges"`
+	// whether more pages follow, and the cursor to fetch the next
+	PageInfo *PageInfo `json:"pageInfo"`
+	// how many accounts match in all pages
+	TotalCount int `json:"totalCount"`
+}
+
+// A customer account in a page, with its cursor.
+type CustomerAccountEdge struct {
+	// pass as after to continue after this account
+	Cursor string `json:"cursor"`
+	// the account
+	Node *catalog.CustomerAccount `json:"node"`
+}
+
+// A page of ERP events.
+type ErpEventConnection struct {
+	// the events of this page
+	Edges []*ErpEventEdge `json:"edges"`
+	// whether there are more, and the cursor to ask for them
+	PageInfo *PageInfo `json:"pageInfo"`
+	// how many events match in all
+	TotalCount int `json:"totalCount"`
+}
+
+// An ERP event and its cursor.
+type ErpEventEdge struct {
+	// pass as after to get the events after this one
+	Cursor string `json:"cursor"`
+	// the event
+	Node *dualwrite.Event `json:"node"`
+}
+
 // A page of invitations (Relay connection).
 type InvitationConnection struct {
 	// the invitations of this page, newest first
@@ -69,6 +106,16 @@ type InvitationEdge struct {
 
 // The entry points for changing data. Errors carry extensions.code (BAD_USER_INPUT, UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, CONFLICT, RATE_LIMITED, INTERNAL) and, for bad input, extensions.field.
 type Mutation struct {
+}
+
+// What a signed-in contact may change about itself.
+type MyProfileInput struct {
+	// required, at most 100 characters
+	FirstName string `json:"firstName"`
+	// required, at most 100 characters
+	LastName string `json:"lastName"`
+	// digits and + - ( ) . x /, at most 40 characters; absent keeps it, empty clears it
+	Phone *string `json:"phone,omitempty"`
 }
 
 // Where a page of a list ends, for fetching the next one (Relay cursor connections).
@@ -125,6 +172,12 @@ type SignInInput struct {
 	Email string `json:"email"`
 	// the contact's password
 	Password string `json:"password"`
+}
+
+// The result of rendering an unsaved template source.
+type TemplatePreview struct {
+	// the rendered page
+	HTML string `json:"html"`
 }
 
 // Where an invitation stands.

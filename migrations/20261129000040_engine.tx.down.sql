@@ -1,0 +1,10 @@
+DELETE FROM table_permission WHERE name IN ('Administrators: content snippets', 'Administrators: site settings');
+UPDATE policy_version SET version = version + 1;
+DROP TABLE site_version;
+DROP TABLE site_setting;
+DROP TABLE content_snippet;
+DROP TABLE web_page_role;
+DROP TABLE web_page;
+DROP TABLE page_template;
+DROP TABLE web_template_version;
+DROP TABLE web_template;
