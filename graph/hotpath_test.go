@@ -324,9 +324,10 @@ func TestOrderEntryStatements(t *testing.T) {
 	}
 	out, stmts = in.do(tok, `mutation($id: ID!) { submitOrder(orderId: $id) { id status submittedAt lines { id } } }`, map[string]any{"id": id})
 	// begin, lock, lines, the contact's terms, the update (RETURNING the
-	// order), the event's codes and numbers, the event, commit; it was 12
-	// with two read backs.
-	check(t, "submitOrder", out, stmts, 9)
+	// order), the event's codes and numbers, its products, the outbox row
+	// and its River job (outbox.Enqueue), commit; it was 14 with two read
+	// backs.
+	check(t, "submitOrder", out, stmts, 11)
 	if dig(out, "data", "submitOrder", "status") != "SUBMITTED" || dig(out, "data", "submitOrder", "submittedAt") == nil {
 		t.Fatalf("submitted: %v", out)
 	}

@@ -61,8 +61,8 @@ func (s *Service) Orders(ctx context.Context, f Filter, args paging.Args) (pagin
 		whereArgs = append(whereArgs, *f.ContactID)
 	}
 	if len(f.SyncStates) > 0 {
-		where = append(where, "o.sync_state IN (?)")
-		whereArgs = append(whereArgs, bun.List(f.SyncStates))
+		where = append(where, "o.sync_state = ANY(?::text[])")
+		whereArgs = append(whereArgs, f.SyncStates)
 	}
 	if f.CustomerAccountID != nil {
 		if !db.ValidID(*f.CustomerAccountID) {
