@@ -386,9 +386,11 @@ func (e *Engine) execute(ctx context.Context, c *compiled, r Render) (out []byte
 	w := &limitWriter{w: &buf, state: st}
 	err = c.tpl.ExecuteWriterUnbuffered(data, w)
 	if st.err != nil {
-		re, _ := renderError(r.Template, err).(*RenderError)
-		if re == nil {
-			re = &RenderError{Template: r.Template}
+		// pongo2 drops the errors of some writes: the bound may have been
+		// passed without an error of its.
+		re := &RenderError{Template: r.Template}
+		if err != nil {
+			re = renderError(r.Template, err)
 		}
 		re.Message = st.err.Error()
 		return nil, re
@@ -399,7 +401,7 @@ func (e *Engine) execute(ctx context.Context, c *compiled, r Render) (out []byte
 	return buf.Bytes(), nil
 }
 
-func renderError(name string, err error) error {
+func renderError(name string, err error) *RenderError {
 	var pe *pongo2.Error
 	if !errors.As(err, &pe) {
 		return &RenderError{Template: name, Message: err.Error()}
