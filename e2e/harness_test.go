@@ -4,7 +4,6 @@
 package e2e
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -14,9 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -24,6 +21,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/openportal/portal/cmd/portal/cmdtest"
 	"github.com/openportal/portal/db/dbtest"
 )
 
@@ -36,11 +34,9 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	portalBin = filepath.Join(dir, "portal")
-	build := exec.Command("go", "build", "-o", portalBin, "github.com/openportal/portal/cmd/portal")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "e2e: building the portal command failed:", err)
+	portalBin, err = cmdtest.Build(dir)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e:", err)
 		os.RemoveAll(dir)
 		os.Exit(1)
 	}
@@ -52,27 +48,8 @@ func TestMain(m *testing.M) {
 type server struct {
 	url string
 	cmd *exec.Cmd
-	log *lockedBuffer
+	log *cmdtest.Buffer
 }
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-var listening = regexp.MustCompile(`portal listening.*url=(http://127\.0\.0\.1:\d+)`)
 
 // startServers runs `portal serve` processes on free ports against
 // databaseURL, side by side, the first with demo data, and waits until each
@@ -99,7 +76,7 @@ func launchServer(t *testing.T, databaseURL, smtpURL string, demo bool) (*server
 	if demo {
 		cmd.Env = append(cmd.Env, "PORTAL_DEMO=1")
 	}
-	s := &server{cmd: cmd, log: &lockedBuffer{}}
+	s := &server{cmd: cmd, log: &cmdtest.Buffer{}}
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -108,20 +85,7 @@ func launchServer(t *testing.T, databaseURL, smtpURL string, demo bool) (*server
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	found := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			line := sc.Text()
-			s.log.Write([]byte(line + "\n"))
-			if m := listening.FindStringSubmatch(line); m != nil {
-				select {
-				case found <- m[1]:
-				default:
-				}
-			}
-		}
-	}()
+	found := cmdtest.Listening(stderr, s.log)
 	t.Cleanup(func() {
 		cmd.Process.Signal(syscall.SIGTERM)
 		done := make(chan struct{})
@@ -138,7 +102,11 @@ func launchServer(t *testing.T, databaseURL, smtpURL string, demo bool) (*server
 	return s, func() {
 		t.Helper()
 		select {
-		case s.url = <-found:
+		case u, ok := <-found:
+			if !ok {
+				t.Fatalf("portal exited before listening:\n%s", s.log.String())
+			}
+			s.url = u
 		case <-time.After(60 * time.Second):
 			t.Fatalf("portal did not start within 60 s:\n%s", s.log.String())
 		}

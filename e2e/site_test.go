@@ -11,6 +11,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/openportal/portal/db/dbtest"
+	"github.com/openportal/portal/identity/mailtest"
 )
 
 // submit clicks something that loads a new page (a form button or a link)
@@ -88,8 +89,8 @@ var resetLink = regexp.MustCompile(`http://127\.0\.0\.1:\d+/password/reset\?toke
 func TestSite(t *testing.T) {
 	start := time.Now()
 	dbURL := dbtest.NewURL(t)
-	box := newMailbox(t)
-	servers := startServers(t, dbURL, box.url(), 2)
+	box := mailtest.New(t)
+	servers := startServers(t, dbURL, box.URL(), 2)
 	a, b := servers[0], servers[1]
 	browser := newBrowser(t)
 	t.Logf("servers and browser up in %v", time.Since(start).Round(time.Millisecond))
@@ -358,8 +359,8 @@ func TestSite(t *testing.T) {
 	})
 
 	t.Run("forgotten password: a link by mail, a new password", func(t *testing.T) {
-		for len(box.mail) > 0 {
-			<-box.mail // the invitation
+		for len(box.Mail) > 0 {
+			<-box.Mail // the invitation
 		}
 		bob := newUser(t, browser, "bob")
 		bob.open(a.url + "/signin")
@@ -371,7 +372,8 @@ func TestSite(t *testing.T) {
 		bob.shot("forgot-sent")
 		var msg string
 		select {
-		case msg = <-box.mail:
+		case m := <-box.Mail:
+			msg = m.Data
 		case <-time.After(20 * time.Second):
 			t.Fatal("no reset mail within 20 s")
 		}

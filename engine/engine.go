@@ -3,7 +3,6 @@ package engine
 import (
 	"bytes"
 	"context"
-	"database/sql/driver"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -16,10 +15,10 @@ import (
 	"time"
 
 	"github.com/flosch/pongo2/v6"
-	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/uptrace/bun"
 
 	portal "github.com/openportal/portal"
+	"github.com/openportal/portal/db"
 	"github.com/openportal/portal/policies"
 )
 
@@ -53,8 +52,7 @@ type Engine struct {
 
 	snap   atomic.Pointer[Snapshot]
 	mu     sync.Mutex // one reload at a time
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	follow db.Follower
 }
 
 // Option configures New.
@@ -73,7 +71,7 @@ func CheckEvery(d time.Duration) Option { return func(o *options) { o.checkEvery
 func WithoutListen() Option { return func(o *options) { o.listen = false } }
 
 // New loads the store and follows its changes until Close.
-func New(ctx context.Context, db *bun.DB, policy *policies.Enforcer, logger *slog.Logger, opts ...Option) (*Engine, error) {
+func New(ctx context.Context, bdb *bun.DB, policy *policies.Enforcer, logger *slog.Logger, opts ...Option) (*Engine, error) {
 	o := options{checkEvery: DefaultCheckEvery, listen: true}
 	for _, f := range opts {
 		f(&o)
@@ -82,27 +80,26 @@ func New(ctx context.Context, db *bun.DB, policy *policies.Enforcer, logger *slo
 		logger = slog.New(slog.DiscardHandler)
 	}
 	register()
-	e := &Engine{DB: db, Policy: policy, Logger: logger}
+	e := &Engine{DB: bdb, Policy: policy, Logger: logger}
 	if err := e.Reload(ctx); err != nil {
 		return nil, err
 	}
-	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	e.cancel = cancel
-	if o.listen {
-		e.wg.Go(func() { e.listen(bg) })
+	e.follow = db.Follower{
+		DB:           bdb,
+		Logger:       logger,
+		Name:         "site",
+		Channel:      NotifyChannel,
+		VersionQuery: "SELECT version FROM site_version",
+		Held:         e.Version,
+		Reload:       e.Reload,
 	}
-	if o.checkEvery > 0 {
-		e.wg.Go(func() { e.check(bg, o.checkEvery) })
-	}
+	e.follow.Start(ctx, o.listen, o.checkEvery)
 	return e, nil
 }
 
 // Close stops following changes.
 func (e *Engine) Close() error {
-	if e.cancel != nil {
-		e.cancel()
-	}
-	e.wg.Wait()
+	e.follow.Close()
 	return nil
 }
 
@@ -130,88 +127,6 @@ func (e *Engine) Reload(ctx context.Context) error {
 	}
 	e.snap.Store(s)
 	return nil
-}
-
-func (e *Engine) reloadIfStale(ctx context.Context, known int64) {
-	if known < 0 {
-		if err := e.DB.NewRaw("SELECT version FROM site_version").Scan(ctx, &known); err != nil {
-			if ctx.Err() == nil {
-				e.Logger.Warn("site version check failed", "err", err)
-			}
-			return
-		}
-	}
-	if known == e.Version() {
-		return
-	}
-	if err := e.Reload(ctx); err != nil && ctx.Err() == nil {
-		e.Logger.Error("site reload failed; keeping the previous templates", "err", err)
-		return
-	}
-	e.Logger.Info("site templates reloaded", "version", e.Version())
-}
-
-func (e *Engine) check(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			e.reloadIfStale(ctx, -1)
-		}
-	}
-}
-
-// listen keeps a LISTEN connection open, reconnecting after a failure (as
-// policies.Enforcer does for the permission policy).
-func (e *Engine) listen(ctx context.Context) {
-	const first = 100 * time.Millisecond
-	backoff := first
-	for ctx.Err() == nil {
-		started := time.Now()
-		err := e.listenOnce(ctx)
-		if ctx.Err() != nil {
-			return
-		}
-		if time.Since(started) > time.Minute {
-			backoff = first
-		}
-		e.Logger.Warn("site notifications interrupted; reconnecting", "err", err, "in", backoff)
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(backoff):
-		}
-		backoff = min(2*backoff, 10*time.Second)
-	}
-}
-
-func (e *Engine) listenOnce(ctx context.Context) error {
-	conn, err := e.DB.Conn(ctx)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	return conn.Raw(func(dc any) error {
-		pc := dc.(*stdlib.Conn).Conn()
-		if _, err := pc.Exec(ctx, "LISTEN "+NotifyChannel); err != nil {
-			return fmt.Errorf("%w: %w", driver.ErrBadConn, err)
-		}
-		e.reloadIfStale(ctx, -1)
-		for {
-			n, err := pc.WaitForNotification(ctx)
-			if err != nil {
-				return fmt.Errorf("%w: %w", driver.ErrBadConn, err)
-			}
-			v, err := strconv.ParseInt(n.Payload, 10, 64)
-			if err != nil {
-				v = -1
-			}
-			e.reloadIfStale(ctx, v)
-		}
-	})
 }
 
 // notify bumps site_version and announces it inside the transaction of
@@ -471,9 +386,11 @@ func (e *Engine) execute(ctx context.Context, c *compiled, r Render) (out []byte
 	w := &limitWriter{w: &buf, state: st}
 	err = c.tpl.ExecuteWriterUnbuffered(data, w)
 	if st.err != nil {
-		re, _ := renderError(r.Template, err).(*RenderError)
-		if re == nil {
-			re = &RenderError{Template: r.Template}
+		// pongo2 drops the errors of some writes: the bound may have been
+		// passed without an error of its.
+		re := &RenderError{Template: r.Template}
+		if err != nil {
+			re = renderError(r.Template, err)
 		}
 		re.Message = st.err.Error()
 		return nil, re
@@ -484,7 +401,7 @@ func (e *Engine) execute(ctx context.Context, c *compiled, r Render) (out []byte
 	return buf.Bytes(), nil
 }
 
-func renderError(name string, err error) error {
+func renderError(name string, err error) *RenderError {
 	var pe *pongo2.Error
 	if !errors.As(err, &pe) {
 		return &RenderError{Template: name, Message: err.Error()}

@@ -409,3 +409,36 @@ func TestRendersDuringChanges(t *testing.T) {
 		}
 	}
 }
+
+// TestByIDInOrder: the templates a page template or page links to are
+// found in the order asked, by value (upper case too), nil where none.
+func TestByIDInOrder(t *testing.T) {
+	e := newEnvOn(t, dbtest.New(t))
+	admin := e.world().Ctx(t, "admin")
+	e.save(admin, "A", `a`)
+	e.save(admin, "B", `b`)
+	a, _ := e.eng.WebTemplate(admin, "A")
+	b, _ := e.eng.WebTemplate(admin, "B")
+	pa, err := e.eng.SavePageTemplate(admin, engine.PageTemplateInput{Name: "PA", WebTemplateName: "A"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const missing = "00000000-0000-0000-0000-000000000001"
+	wts, err := e.eng.WebTemplatesByID(admin, []string{b.ID, "not an id", strings.ToUpper(a.ID), missing})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(wts) != 4 || wts[0] == nil || wts[0].Name != "B" || wts[1] != nil || wts[2] == nil || wts[2].Name != "A" || wts[3] != nil {
+		t.Errorf("WebTemplatesByID = %+v", wts)
+	}
+	pts, err := e.eng.PageTemplatesByID(admin, []string{missing, strings.ToUpper(pa.ID)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pts) != 2 || pts[0] != nil || pts[1] == nil || pts[1].Name != "PA" {
+		t.Errorf("PageTemplatesByID = %+v", pts)
+	}
+	if none, err := e.eng.WebTemplatesByID(admin, []string{"x"}); err != nil || len(none) != 1 || none[0] != nil {
+		t.Errorf("WebTemplatesByID(x) = %v, %v", none, err)
+	}
+}

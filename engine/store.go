@@ -185,28 +185,12 @@ func (e *Engine) WebTemplatesByID(ctx context.Context, ids []string) ([]*WebTemp
 		return nil, err
 	}
 	var rows []*WebTemplate
-	if err := e.DB.NewSelect().Model(&rows).Where("id IN (?)", bun.List(validIDs(ids))).Scan(ctx); err != nil {
-		return nil, err
-	}
-	by := map[string]*WebTemplate{}
-	for _, r := range rows {
-		by[r.ID] = r
-	}
-	out := make([]*WebTemplate, len(ids))
-	for i, id := range ids {
-		out[i] = by[id]
-	}
-	return out, nil
-}
-
-func validIDs(ids []string) []string {
-	out := []string{"00000000-0000-0000-0000-000000000000"}
-	for _, id := range ids {
-		if db.ValidID(id) {
-			out = append(out, id)
+	if valid := db.ValidIDs(ids); len(valid) > 0 {
+		if err := e.DB.NewSelect().Model(&rows).Where("id IN (?)", bun.List(valid)).Scan(ctx); err != nil {
+			return nil, err
 		}
 	}
-	return out
+	return db.InOrder(ids, rows, func(t *WebTemplate) string { return t.ID }), nil
 }
 
 // History is a template's earlier versions, newest first.
@@ -372,18 +356,12 @@ func (e *Engine) PageTemplatesByID(ctx context.Context, ids []string) ([]*PageTe
 		return nil, err
 	}
 	var rows []*PageTemplate
-	if err := e.DB.NewSelect().Model(&rows).Where("id IN (?)", bun.List(validIDs(ids))).Scan(ctx); err != nil {
-		return nil, err
+	if valid := db.ValidIDs(ids); len(valid) > 0 {
+		if err := e.DB.NewSelect().Model(&rows).Where("id IN (?)", bun.List(valid)).Scan(ctx); err != nil {
+			return nil, err
+		}
 	}
-	by := map[string]*PageTemplate{}
-	for _, r := range rows {
-		by[r.ID] = r
-	}
-	out := make([]*PageTemplate, len(ids))
-	for i, id := range ids {
-		out[i] = by[id]
-	}
-	return out, nil
+	return db.InOrder(ids, rows, func(t *PageTemplate) string { return t.ID }), nil
 }
 
 // PageTemplateInput creates or changes a page template by name.

@@ -2,15 +2,12 @@ package graph
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/executor"
-	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/vektah/gqlparser/v2/ast"
 
-	portal "github.com/openportal/portal"
 	"github.com/openportal/portal/graph/generated"
 )
 
@@ -32,18 +29,7 @@ func NewExecutor(r *Resolver, logger *slog.Logger) *Executor {
 	// an administrator's, but its variables come from the visitor.
 	es := costedSchema{generated.NewExecutableSchema(generated.Config{Resolvers: r})}
 	x := executor.New(es)
-	cache := newBoundedCache()
-	x.SetQueryCache(cache)
-	x.SetParserTokenLimit(maxTokens)
-	x.Use(shapeCheck{cache: cache})
-	x.Use(introspectionGate{})
-	x.Use(&extension.ComplexityLimit{Func: costLimit})
-	x.AroundOperations(refuseBadText)
-	x.SetErrorPresenter(errorPresenter(logger))
-	x.SetRecoverFunc(func(ctx context.Context, p any) error {
-		logger.ErrorContext(ctx, "panic in resolver", "panic", fmt.Sprint(p), "request", portal.RequestID(ctx))
-		return fmt.Errorf("panic: %v", p)
-	})
+	configure(x, logger, false)
 	return &Executor{r: r, es: es, exec: x}
 }
 

@@ -45,22 +45,40 @@ func NewHandler(r *Resolver, logger *slog.Logger, opts ...HandlerOption) http.Ha
 	es := costedSchema{generated.NewExecutableSchema(generated.Config{Resolvers: r})}
 	srv := handler.New(es)
 	srv.AddTransport(httpTransport{})
+	configure(srv, logger, cfg.allowIntrospection)
+	for _, e := range r.Extensions {
+		srv.Use(e)
+	}
+	return r.WithLoaders(srv)
+}
+
+// server is what gqlgen's HTTP handler and its in-process executor have in
+// common to be configured with.
+type server interface {
+	SetQueryCache(graphql.Cache[*ast.QueryDocument])
+	SetParserTokenLimit(int)
+	Use(graphql.HandlerExtension)
+	AroundOperations(graphql.OperationMiddleware)
+	SetErrorPresenter(graphql.ErrorPresenterFunc)
+	SetRecoverFunc(graphql.RecoverFunc)
+}
+
+// configure gives srv the limits of limits.go, Portal's error presenter and
+// the logging of panics: /graphql and the page engine's Executor run under
+// the same ones.
+func configure(srv server, logger *slog.Logger, allowIntrospection bool) {
 	cache := newBoundedCache()
 	srv.SetQueryCache(cache)
 	srv.SetParserTokenLimit(maxTokens)
 	srv.Use(shapeCheck{cache: cache})
-	srv.Use(introspectionGate{allowAll: cfg.allowIntrospection})
+	srv.Use(introspectionGate{allowAll: allowIntrospection})
 	srv.Use(&extension.ComplexityLimit{Func: costLimit})
 	srv.AroundOperations(refuseBadText)
 	srv.SetErrorPresenter(errorPresenter(logger))
-	for _, e := range r.Extensions {
-		srv.Use(e)
-	}
 	srv.SetRecoverFunc(func(ctx context.Context, p any) error {
 		logger.ErrorContext(ctx, "panic in resolver", "panic", fmt.Sprint(p), "request", portal.RequestID(ctx))
 		return fmt.Errorf("panic: %v", p)
 	})
-	return r.WithLoaders(srv)
 }
 
 // errorPresenter puts Portal's code into extensions.code and the field at

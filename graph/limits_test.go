@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
@@ -14,8 +15,10 @@ import (
 
 	"github.com/99designs/gqlgen/graphql/introspection"
 
+	portal "github.com/openportal/portal"
 	"github.com/openportal/portal/app"
 	"github.com/openportal/portal/db/dbtest"
+	"github.com/openportal/portal/graph"
 )
 
 // post sends a raw GraphQL request body anonymously and returns the status
@@ -266,5 +269,42 @@ func TestAccountContactsBatched(t *testing.T) {
 			t.Errorf("account %s: contacts %v of %d (next %v), want %v of %d", acc.AccountNumber, got,
 				acc.Contacts.TotalCount, acc.Contacts.PageInfo.HasNextPage, want, total)
 		}
+	}
+}
+
+// TestExecutorSharesLimits: the page engine's in-process Executor refuses
+// what /graphql refuses, before anything runs: a template's document is an
+// administrator's, but its variables come from the visitor.
+func TestExecutorSharesLimits(t *testing.T) {
+	a := newAPI(t)
+	x := graph.NewExecutor(a.app.Resolver, slog.New(slog.NewTextHandler(testLog, nil)))
+	ctx := portal.WithRequestID(context.Background(), "test")
+	for _, tt := range []struct {
+		name, query string
+		vars        map[string]any
+		viewer      *portal.Viewer
+		want        string
+	}{
+		{"fragment bomb", fragmentBomb(60), nil, nil, "COMPLEXITY_LIMIT_EXCEEDED"},
+		{"too many root fields", "{" + aliases(21, "__typename") + " }", nil, nil, "COMPLEXITY_LIMIT_EXCEEDED"},
+		{"over the anonymous cost", "{" + aliases(20, "products(first: 100) { edges { node { number name } } }") + " }", nil, nil, "COMPLEXITY_LIMIT_EXCEEDED"},
+		{"introspection, anonymous", `{ __schema { queryType { name } } }`, nil, nil, "UNAUTHENTICATED"},
+		{"introspection, a contact", `{ __schema { queryType { name } } }`, nil, &portal.Viewer{ContactID: "00000000-0000-0000-0000-00000000a11c"}, "FORBIDDEN"},
+		{"a NUL in a variable", `query($q: String) { products(first: 1, search: $q) { totalCount } }`, map[string]any{"q": "a\x00b"}, nil, "BAD_USER_INPUT"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c := ctx
+			if tt.viewer != nil {
+				c = portal.WithViewer(c, tt.viewer)
+			}
+			res := x.Exec(c, tt.query, tt.vars)
+			if len(res.Errors) == 0 || res.Errors[0].Extensions["code"] != tt.want {
+				t.Fatalf("errors %v, data %s; want %s", res.Errors, res.Data, tt.want)
+			}
+		})
+	}
+	// The admin may introspect, as on /graphql.
+	if res := x.Exec(portal.WithViewer(ctx, admin), `{ __schema { queryType { name } } }`, nil); len(res.Errors) > 0 {
+		t.Fatalf("admin introspection: %v", res.Errors)
 	}
 }

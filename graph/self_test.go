@@ -2,8 +2,6 @@ package graph_test
 
 import (
 	"context"
-	"io"
-	"net"
 	"net/url"
 	"regexp"
 	"strings"
@@ -11,94 +9,22 @@ import (
 	"testing"
 	"time"
 
-	"github.com/emersion/go-smtp"
-
 	"github.com/openportal/portal/identity"
+	"github.com/openportal/portal/identity/mailtest"
 )
 
-// mailbox is a real SMTP server (emersion/go-smtp) on a free port that
-// keeps what it receives.
-type mailbox struct {
-	addr string
-	mail chan receivedMail
-}
-
-type receivedMail struct {
-	From string
-	To   []string
-	Data string
-}
-
-type smtpSession struct {
-	box  *mailbox
-	from string
-	to   []string
-}
-
-func (s *smtpSession) Reset()        { s.from, s.to = "", nil }
-func (s *smtpSession) Logout() error { return nil }
-func (s *smtpSession) Mail(from string, _ *smtp.MailOptions) error {
-	s.from = from
-	return nil
-}
-func (s *smtpSession) Rcpt(to string, _ *smtp.RcptOptions) error {
-	s.to = append(s.to, to)
-	return nil
-}
-func (s *smtpSession) Data(r io.Reader) error {
-	b, err := io.ReadAll(r)
-	if err != nil {
-		return err
-	}
-	s.box.mail <- receivedMail{From: s.from, To: s.to, Data: string(b)}
-	return nil
-}
-
-func newMailbox(t *testing.T) *mailbox {
+// mailer sends through the mailbox's SMTP server.
+func mailer(t *testing.T, box *mailtest.Mailbox) identity.Mailer {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	box := &mailbox{addr: ln.Addr().String(), mail: make(chan receivedMail, 16)}
-	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &smtpSession{box: box}, nil }))
-	srv.Domain = "localhost"
-	srv.ReadTimeout, srv.WriteTimeout = 10*time.Second, 10*time.Second
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
-	return box
-}
-
-func (b *mailbox) mailer(t *testing.T) identity.Mailer {
-	t.Helper()
-	m, err := identity.NewSMTPMailer("smtp://" + b.addr + "?from=portal@contoso.example")
+	m, err := identity.NewSMTPMailer(box.URL())
 	if err != nil {
 		t.Fatal(err)
 	}
 	return m
 }
 
-// next waits for the next mail.
-func (b *mailbox) next(t *testing.T) receivedMail {
-	t.Helper()
-	select {
-	case m := <-b.mail:
-		return m
-	case <-time.After(10 * time.Second):
-		t.Fatal("no mail within 10 s")
-	}
-	return receivedMail{}
-}
-
-// none checks that no mail arrives for a while.
-func (b *mailbox) none(t *testing.T, wait time.Duration) {
-	t.Helper()
-	select {
-	case m := <-b.mail:
-		t.Fatalf("unexpected mail to %v:\n%s", m.To, m.Data)
-	case <-time.After(wait):
-	}
-}
+// mailWait is how long a test waits for a mail.
+const mailWait = 10 * time.Second
 
 var resetLink = regexp.MustCompile(`https://portal\.example/password/reset\?token=([A-Za-z0-9_%-]+)`)
 
@@ -116,14 +42,14 @@ func (s *site) signedUp(admin *client, email, password string) (contactID string
 }
 
 func TestPasswordReset(t *testing.T) {
-	box := newMailbox(t)
-	s := newSite(t, box.mailer(t))
+	box := mailtest.New(t)
+	s := newSite(t, mailer(t, box))
 	admin := s.admin()
 	identityFixture(admin)
 	_, pending := s.invite(admin, "pending@forest.example")
-	box.next(t) // the invitation
+	box.Next(t, mailWait) // the invitation
 	id := s.signedUp(admin, "alice@forest.example", "first password 123")
-	box.next(t)
+	box.Next(t, mailWait)
 	old := s.signIn("alice@forest.example", "first password 123")
 
 	// Every email gets the same answer; only the signed-up contact a mail.
@@ -135,10 +61,10 @@ func TestPasswordReset(t *testing.T) {
 			t.Errorf("requestPasswordReset(%s) = false", email)
 		}
 	}
-	var first, second receivedMail
+	var first, second mailtest.Message
 	// Two mails: the administrator's and Alice's; in either order.
 	for range 2 {
-		m := box.next(t)
+		m := box.Next(t, mailWait)
 		if m.To[0] == "alice@forest.example" {
 			first = m
 		}
@@ -147,7 +73,7 @@ func TestPasswordReset(t *testing.T) {
 		!strings.Contains(first.Data, "Hello Alice") {
 		t.Fatalf("reset mail = %+v", first)
 	}
-	box.none(t, 300*time.Millisecond)
+	box.None(t, 300*time.Millisecond)
 	m := resetLink.FindStringSubmatch(first.Data)
 	if m == nil {
 		t.Fatalf("no reset link in:\n%s", first.Data)
@@ -156,7 +82,7 @@ func TestPasswordReset(t *testing.T) {
 
 	// A second request (emails match in any case) voids the first link.
 	anon.ok(requestReset, map[string]any{"email": "ALICE@Forest.example"}, nil)
-	second = box.next(t)
+	second = box.Next(t, mailWait)
 	m = resetLink.FindStringSubmatch(second.Data)
 	token, _ := url.QueryUnescape(m[1])
 	if token == firstToken {
@@ -220,7 +146,7 @@ func TestPasswordReset(t *testing.T) {
 	}
 	// An expired link says so.
 	anon.ok(requestReset, map[string]any{"email": "alice@forest.example"}, nil)
-	m = resetLink.FindStringSubmatch(box.next(t).Data)
+	m = resetLink.FindStringSubmatch(box.Next(t, mailWait).Data)
 	expired, _ := url.QueryUnescape(m[1])
 	s.db.ExecContext(context.Background(), "UPDATE password_reset SET expires_at = now() - interval '1 second' WHERE used_at IS NULL AND voided_at IS NULL")
 	if e := anon.fails(resetPw, map[string]any{"token": expired, "password": "third password 123"}, "BAD_USER_INPUT"); !strings.Contains(e.Message, "expired") {

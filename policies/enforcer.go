@@ -2,7 +2,6 @@ package policies
 
 import (
 	"context"
-	"database/sql/driver"
 	_ "embed"
 	"fmt"
 	"log/slog"
@@ -11,8 +10,9 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/uptrace/bun"
+
+	"github.com/openportal/portal/db"
 )
 
 //go:embed model.conf
@@ -41,8 +41,7 @@ type Enforcer struct {
 	logger *slog.Logger
 	snap   atomic.Pointer[snapshot]
 	mu     sync.Mutex // one reload at a time
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	follow db.Follower
 }
 
 // Option configures NewEnforcer.
@@ -68,9 +67,9 @@ func WithoutListen() Option { return func(o *options) { o.listen = false } }
 func WithModel(text string) Option { return func(o *options) { o.model = text } }
 
 // NewEnforcer loads the policy and starts following its changes (a LISTEN
-// connection taken from db's pool, and the periodic version check) until
+// connection taken from bdb's pool, and the periodic version check) until
 // Close.
-func NewEnforcer(ctx context.Context, db *bun.DB, logger *slog.Logger, opts ...Option) (*Enforcer, error) {
+func NewEnforcer(ctx context.Context, bdb *bun.DB, logger *slog.Logger, opts ...Option) (*Enforcer, error) {
 	o := options{checkEvery: DefaultCheckEvery, listen: true, model: modelText}
 	for _, f := range opts {
 		f(&o)
@@ -78,27 +77,26 @@ func NewEnforcer(ctx context.Context, db *bun.DB, logger *slog.Logger, opts ...O
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	e := &Enforcer{db: db, logger: logger, model: o.model}
+	e := &Enforcer{db: bdb, logger: logger, model: o.model}
 	if err := e.Reload(ctx); err != nil {
 		return nil, err
 	}
-	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	e.cancel = cancel
-	if o.listen {
-		e.wg.Go(func() { e.listen(bg) })
+	e.follow = db.Follower{
+		DB:           bdb,
+		Logger:       logger,
+		Name:         "policy",
+		Channel:      NotifyChannel,
+		VersionQuery: "SELECT version FROM policy_version",
+		Held:         e.Version,
+		Reload:       e.Reload,
 	}
-	if o.checkEvery > 0 {
-		e.wg.Go(func() { e.check(bg, o.checkEvery) })
-	}
+	e.follow.Start(ctx, o.listen, o.checkEvery)
 	return e, nil
 }
 
 // Close stops following changes; the last snapshot stays usable.
 func (e *Enforcer) Close() error {
-	if e.cancel != nil {
-		e.cancel()
-	}
-	e.wg.Wait()
+	e.follow.Close()
 	return nil
 }
 
@@ -130,94 +128,6 @@ func (e *Enforcer) Reload(ctx context.Context) error {
 	}
 	e.snap.Store(s)
 	return nil
-}
-
-// reloadIfStale reloads when the database holds a newer version than
-// known (or, with known < 0, asks the database).
-func (e *Enforcer) reloadIfStale(ctx context.Context, known int64) {
-	if known < 0 {
-		if err := e.db.NewRaw("SELECT version FROM policy_version").Scan(ctx, &known); err != nil {
-			if ctx.Err() == nil {
-				e.logger.Warn("policy version check failed", "err", err)
-			}
-			return
-		}
-	}
-	if known == e.Version() {
-		return
-	}
-	if err := e.Reload(ctx); err != nil && ctx.Err() == nil {
-		e.logger.Error("policy reload failed; keeping the previous policy", "err", err)
-		return
-	}
-	e.logger.Info("permission policy reloaded", "version", e.Version())
-}
-
-// check is the fallback for lost notifications.
-func (e *Enforcer) check(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			e.reloadIfStale(ctx, -1)
-		}
-	}
-}
-
-// listen keeps a LISTEN connection open, reconnecting after a failure.
-func (e *Enforcer) listen(ctx context.Context) {
-	const first = 100 * time.Millisecond
-	backoff := first
-	for ctx.Err() == nil {
-		started := time.Now()
-		err := e.listenOnce(ctx)
-		if ctx.Err() != nil {
-			return
-		}
-		if time.Since(started) > time.Minute {
-			backoff = first // it had been working: a fresh failure
-		}
-		e.logger.Warn("policy notifications interrupted; reconnecting", "err", err, "in", backoff)
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(backoff):
-		}
-		backoff = min(2*backoff, 10*time.Second)
-	}
-}
-
-// listenOnce borrows one connection of the pool for good (bun's database/sql
-// runs over pgx, whose connection can wait for notifications), and hands
-// it back as broken when done, so it is never reused with LISTEN on.
-func (e *Enforcer) listenOnce(ctx context.Context) error {
-	conn, err := e.db.Conn(ctx)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	return conn.Raw(func(dc any) error {
-		pc := dc.(*stdlib.Conn).Conn()
-		if _, err := pc.Exec(ctx, "LISTEN "+NotifyChannel); err != nil {
-			return fmt.Errorf("%w: %w", driver.ErrBadConn, err)
-		}
-		// Changes made while nobody listened were not announced.
-		e.reloadIfStale(ctx, -1)
-		for {
-			n, err := pc.WaitForNotification(ctx)
-			if err != nil {
-				return fmt.Errorf("%w: %w", driver.ErrBadConn, err)
-			}
-			v, err := strconv.ParseInt(n.Payload, 10, 64)
-			if err != nil {
-				v = -1
-			}
-			e.reloadIfStale(ctx, v)
-		}
-	})
 }
 
 // notify bumps policy_version and announces it, inside the transaction

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -11,13 +10,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/openportal/portal/cmd/portal/cmdtest"
 	"github.com/openportal/portal/db"
 	"github.com/openportal/portal/db/dbtest"
 	"github.com/openportal/portal/identity"
@@ -232,10 +230,9 @@ func TestBinaryOnPrivateCluster(t *testing.T) {
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	os.Chmod(dir, 0o755)
-	bin := filepath.Join(dir, "portal")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
+	bin, err := cmdtest.Build(dir)
+	if err != nil {
+		t.Fatal(err)
 	}
 	data := filepath.Join(dir, "data")
 	for round := 1; round <= 2; round++ {
@@ -243,7 +240,7 @@ func TestBinaryOnPrivateCluster(t *testing.T) {
 		cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir}
 		// exec copies the child's output from another goroutine while the
 		// test reads it: the buffer must be locked.
-		var stdout lockedBuffer
+		var stdout cmdtest.Buffer
 		cmd.Stdout = &stdout
 		stderr, _ := cmd.StderrPipe()
 		if err := cmd.Start(); err != nil {
@@ -278,50 +275,16 @@ func TestBinaryOnPrivateCluster(t *testing.T) {
 	}
 }
 
-// lockedBuffer is a bytes.Buffer safe to write from exec's copying
-// goroutine while the test reads it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-var listening = regexp.MustCompile(`msg="portal listening" url=(http://\S+)`)
-
 // waitListening reads the server's log until it says where it listens.
 func waitListening(t *testing.T, r io.Reader) string {
 	t.Helper()
-	found := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(r)
-		var log strings.Builder
-		for sc.Scan() {
-			log.WriteString(sc.Text() + "\n")
-			if m := listening.FindStringSubmatch(sc.Text()); m != nil {
-				found <- m[1]
-				io.Copy(io.Discard, r)
-				return
-			}
-		}
-		found <- "log:\n" + log.String()
-	}()
+	var log cmdtest.Buffer
 	select {
-	case s := <-found:
-		if !strings.HasPrefix(s, "http://") {
-			t.Fatalf("portal exited before listening; %s", s)
+	case u, ok := <-cmdtest.Listening(r, &log):
+		if !ok {
+			t.Fatalf("portal exited before listening; log:\n%s", log.String())
 		}
-		return s
+		return u
 	case <-time.After(60 * time.Second):
 		t.Fatal("portal did not start listening within 60s")
 	}
