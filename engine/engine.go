@@ -402,21 +402,12 @@ func (e *Engine) execute(ctx context.Context, c *compiled, r Render) (out []byte
 }
 
 func renderError(name string, err error) *RenderError {
-	var pe *pongo2.Error
-	if !errors.As(err, &pe) {
-		return &RenderError{Template: name, Message: err.Error()}
-	}
-	re := &RenderError{Template: name, Line: pe.Line, Column: pe.Column}
-	if pe.Filename != "" && pe.Filename != "<string>" {
-		re.Template = pe.Filename
-	}
-	if pe.OrigError != nil {
-		re.Message = pe.OrigError.Error()
-	}
+	se, _ := pongoError(name, err)
+	re := RenderError(se)
 	if strings.Contains(re.Message, unresolved) {
 		re.Message = errComputedInclude.Error()
 	}
-	return re
+	return &re
 }
 
 // Form is a form of a page template, found when it is posted.

@@ -209,27 +209,34 @@ func (e *SourceError) Error() string {
 	return fmt.Sprintf("%s: %s", e.Template, e.Message)
 }
 
-func sourceError(name string, err error) *SourceError {
-	var pe *pongo2.Error
+// pongoError reads where a pongo2 error points: the template (name unless
+// the error names an included one), line, column and the underlying
+// message. Saving (sourceError) and rendering (renderError) both report it.
+func pongoError(name string, err error) (se SourceError, pe *pongo2.Error) {
 	if !errors.As(err, &pe) {
-		return &SourceError{Template: name, Message: err.Error()}
+		return SourceError{Template: name, Message: err.Error()}, nil
 	}
-	se := &SourceError{Template: name, Line: pe.Line, Column: pe.Column}
+	se = SourceError{Template: name, Line: pe.Line, Column: pe.Column}
 	if pe.Filename != "" && pe.Filename != "<string>" {
 		se.Template = pe.Filename
 	}
 	if pe.OrigError != nil {
 		se.Message = pe.OrigError.Error()
 	}
+	return se, pe
+}
+
+func sourceError(name string, err error) *SourceError {
+	se, pe := pongoError(name, err)
 	var inner *SourceError
-	if errors.As(pe.OrigError, &inner) {
+	if pe != nil && errors.As(pe.OrigError, &inner) {
 		// a tag's own error ({% graphql %} validation) already says where
 		se.Message = inner.Message
 		if inner.Line > 0 {
 			se.Line, se.Column = inner.Line, inner.Column
 		}
 	}
-	return se
+	return &se
 }
 
 // renderState travels with one render (in the pongo2 context under
