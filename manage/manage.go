@@ -19,6 +19,7 @@ import (
 	"strings"
 
 	portal "github.com/openportal/portal"
+	"github.com/openportal/portal/graph/graphiql"
 )
 
 // Prefix is where the app is mounted.
@@ -139,22 +140,10 @@ func (u *UI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", a.ctype)
 	w.Header().Set("Vary", "Accept-Encoding")
-	if acceptsGzip(r) {
+	if graphiql.AcceptsGzip(r.Header.Get("Accept-Encoding")) {
 		w.Header().Set("Content-Encoding", "gzip")
 		w.Write(a.gzipped)
 		return
 	}
 	w.Write(a.body)
-}
-
-// acceptsGzip: the client takes gzip (and did not refuse it with q=0).
-func acceptsGzip(r *http.Request) bool {
-	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
-		enc, params, _ := strings.Cut(strings.TrimSpace(part), ";")
-		if strings.EqualFold(strings.TrimSpace(enc), "gzip") {
-			q := strings.ReplaceAll(params, " ", "")
-			return q != "q=0" && q != "q=0.0" && q != "q=0.00" && q != "q=0.000"
-		}
-	}
-	return false
 }

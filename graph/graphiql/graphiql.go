@@ -261,7 +261,7 @@ func serveAsset(w http.ResponseWriter, r *http.Request, a *asset) {
 		hd.Set("Cache-Control", "no-cache")
 	}
 	data, etag := a.data, a.etag
-	if acceptsGzip(r.Header.Get("Accept-Encoding")) {
+	if AcceptsGzip(r.Header.Get("Accept-Encoding")) {
 		if gz := a.gzipped(); gz != nil {
 			data, etag = gz, `"`+a.version+`-gzip"`
 			hd.Set("Content-Encoding", "gzip")
@@ -271,9 +271,9 @@ func serveAsset(w http.ResponseWriter, r *http.Request, a *asset) {
 	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(data))
 }
 
-// acceptsGzip reports whether an Accept-Encoding header value lists gzip
+// AcceptsGzip reports whether an Accept-Encoding header value lists gzip
 // with a non-zero quality.
-func acceptsGzip(header string) bool {
+func AcceptsGzip(header string) bool {
 	for part := range strings.SplitSeq(header, ",") {
 		coding, params, _ := strings.Cut(part, ";")
 		if !strings.EqualFold(strings.TrimSpace(coding), "gzip") {
