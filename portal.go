@@ -8,6 +8,7 @@ package portal
 // configured in gqlgen.yml; paths there are relative to this directory.
 //go:generate go tool gqlgen generate
 //go:generate go run ./graph/internal/sequentiallists
+//go:generate go run ./graph/internal/plainfields
 
 import (
 	"errors"

@@ -47,6 +47,12 @@ func NewHandler(r *Resolver, logger *slog.Logger, opts ...HandlerOption) http.Ha
 	srv.AddTransport(httpTransport{})
 	configure(srv, logger, cfg.allowIntrospection)
 	for _, e := range r.Extensions {
+		if _, ok := e.(graphql.FieldInterceptor); ok {
+			// graph/internal/plainfields marshals plain fields without
+			// gqlgen's field middleware: an extension that must see every
+			// field would silently miss most of them.
+			panic(fmt.Sprintf("graph: extension %s intercepts fields, which plain fields skip (see graph/internal/plainfields)", e.ExtensionName()))
+		}
 		srv.Use(e)
 	}
 	return r.WithLoaders(srv)

@@ -39,8 +39,47 @@ func (a Args) Limit() (int, error) {
 	return n, nil
 }
 
-// Cursor encodes a row's sort key as an opaque string.
+// Cursor encodes a row's sort key as an opaque string: the key as a JSON
+// array, in base64. Every edge of every page has one, so the usual keys
+// (plain strings, times) are written by hand, as encoding/json would write
+// them; anything else goes through encoding/json.
 func Cursor(key ...any) string {
+	var buf [128]byte
+	b := append(buf[:0], '[')
+	for i, k := range key {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		switch k := k.(type) {
+		case string:
+			if !plainJSON(k) {
+				return marshalCursor(key)
+			}
+			b = append(append(append(b, '"'), k...), '"')
+		case time.Time:
+			if y := k.Year(); y < 0 || y > 9999 {
+				return marshalCursor(key)
+			}
+			b = append(k.AppendFormat(append(b, '"'), time.RFC3339Nano), '"')
+		default:
+			return marshalCursor(key)
+		}
+	}
+	b = append(b, ']')
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// plainJSON reports whether encoding/json writes s as it is, in quotes.
+func plainJSON(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			return false
+		}
+	}
+	return true
+}
+
+func marshalCursor(key []any) string {
 	b, err := json.Marshal(key)
 	if err != nil {
 		panic(err) // keys are strings, numbers and times
