@@ -15291,7 +15291,7 @@ func (ec *executionContext) _Address(ctx context.Context, sel ast.SelectionSet, 
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectValue{fields, out.Values}
 }
 
 var auditEntryImplementors = []string{"AuditEntry"}
@@ -15362,7 +15362,7 @@ func (ec *executionContext) _AuditEntry(ctx context.Context, sel ast.SelectionSe
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectValue{fields, out.Values}
 }
 
 var auditEntryConnectionImplementors = []string{"AuditEntryConnection"}
@@ -15405,7 +15405,7 @@ func (ec *executionContext) _AuditEntryConnection(ctx context.Context, sel ast.S
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectValue{fields, out.Values}
 }
 
 var auditEntryEdgeImplementors = []string{"AuditEntryEdge"}
@@ -15443,7 +15443,7 @@ func (ec *executionContext) _AuditEntryEdge(ctx context.Context, sel ast.Selecti
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectValue{fields, out.Values}
 }
 
 var contactImplementors = []string{"Contact"}
@@ -15578,7 +15578,7 @@ func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, 
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectValue{fields, out.Values}
 }
 
 var contactConnectionImplementors = []string{"ContactConnection"}
@@ -15621,7 +15621,7 @@ func (ec *executionContext) _ContactConnection(ctx context.Context, sel ast.Sele
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectValue{fields, out.Values}
 }
 
 var contactEdgeImplementors = []string{"ContactEdge"}
@@ -15659,7 +15659,7 @@ func (ec *executionContext) _ContactEdge(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectValue{fields, out.Values}
 }
 
 var contentSnippetImplementors = []string{"ContentSnippet"}
@@ -15707,7 +15707,7 @@ func (ec *executionContext) _ContentSnippet(ctx context.Context, sel ast.Selecti
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectValue{fields, out.Values}
 }
 
 var customerAccountImplementors = []string{"CustomerAccount"}
@@ -15795,7 +15795,7 @@ func (ec *executionContext) _CustomerAccount(ctx context.Context, sel ast.Select
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectValue{fields, out.Values}
 }
 
 var customerAccountConnectionImplementors = []string{"CustomerAccountConnection"}
@@ -15838,7 +15838,7 @@ func (ec *executionContext) _CustomerAccountConnection(ctx context.Context, sel 
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectValue{fields, out.Values}
 }
 
 var customerAccountEdgeImplementors = []string{"CustomerAccountEdge"}
@@ -15876,7 +15876,7 @@ func (ec *executionContext) _CustomerAccountEdge(ctx context.Context, sel ast.Se
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectValue{fields, out.Values}
 }
 
 var erpEventImplementors = []string{"ErpEvent"}
@@ -15970,7 +15970,7 @@ func (ec *executionContext) _ErpEvent(ctx context.Context, sel ast.SelectionSet,
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectValue{fields, out.Values}
 }
 
 var erpEventConnectionImplementors = []string{"ErpEventConnection"}
@@ -16013,7 +16013,7 @@ func (ec *executionContext) _ErpEventConnection(ctx context.Context, sel ast.Sel
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectValue{fields, out.Values}
 }
 
 var erpEventEdgeImplementors = []string{"ErpEventEdge"}
@@ -16051,7 +16051,7 @@ func (ec *executionContext) _ErpEventEdge(ctx context.Context, sel ast.Selection
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectValue{fields, out.Values}
 }
 
 var invitationImplementors = []string{"Invitation"}
@@ -16128,7 +16128,7 @@ func (ec *executionContext) _Invitation(ctx context.Context, sel ast.SelectionSe
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectValue{fields, out.Values}
 }
 
 var invitationCheckImplementors = []string{"InvitationCheck"}
@@ -16181,7 +16181,7 @@ func (ec *executionContext) _InvitationCheck(ctx context.Context, sel ast.Select
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectValue{fields, out.Values}
 }
 
 var invitationConnectionImplementors = []string{"InvitationConnection"}
@@ -16224,7 +16224,7 @@ func (ec *executionContext) _InvitationConnection(ctx context.Context, sel ast.S
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectValue{fields, out.Values}
 }
 
 var invitationEdgeImplementors = []string{"InvitationEdge"}
@@ -16262,7 +16262,7 @@ func (ec *executionContext) _InvitationEdge(ctx context.Context, sel ast.Selecti
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectValue{fields, out.Values}
 }
 
 var invitationPayloadImplementors = []string{"InvitationPayload"}
@@ -16305,7 +16305,7 @@ func (ec *executionContext) _InvitationPayload(ctx context.Context, sel ast.Sele
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectValue{fields, out.Values}
 }
 
 var legalEntityImplementors = []string{"LegalEntity"}
@@ -16348,7 +16348,7 @@ func (ec *executionContext) _LegalEntity(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectValue{fields, out.Values}
 }
 
 var mutationImplementors = []string{"Mutation"}
@@ -16744,7 +16744,7 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectValue{fields, out.Values}
 }
 
 var pageTemplateImplementors = []string{"PageTemplate"}
@@ -16788,7 +16788,7 @@ func (ec *executionContext) _PageTemplate(ctx context.Context, sel ast.Selection
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectValue{fields, out.Values}
 }
 
 var passwordResetCheckImplementors = []string{"PasswordResetCheck"}
@@ -16826,7 +16826,7 @@ func (ec *executionContext) _PasswordResetCheck(ctx context.Context, sel ast.Sel
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectValue{fields, out.Values}
 }
 
 var permissionDecisionImplementors = []string{"PermissionDecision"}
@@ -16874,7 +16874,7 @@ func (ec *executionContext) _PermissionDecision(ctx context.Context, sel ast.Sel
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectValue{fields, out.Values}
 }
 
 var permissionTableImplementors = []string{"PermissionTable"}
@@ -16922,7 +16922,7 @@ func (ec *executionContext) _PermissionTable(ctx context.Context, sel ast.Select
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectValue{fields, out.Values}
 }
 
 var priceListImplementors = []string{"PriceList"}
@@ -16965,7 +16965,7 @@ func (ec *executionContext) _PriceList(ctx context.Context, sel ast.SelectionSet
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectValue{fields, out.Values}
 }
 
 var productImplementors = []string{"Product"}
@@ -17030,7 +17030,7 @@ func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, 
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectValue{fields, out.Values}
 }
 
 var productConnectionImplementors = []string{"ProductConnection"}
@@ -17073,7 +17073,7 @@ func (ec *executionContext) _ProductConnection(ctx context.Context, sel ast.Sele
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectValue{fields, out.Values}
 }
 
 var productEdgeImplementors = []string{"ProductEdge"}
@@ -17111,7 +17111,7 @@ func (ec *executionContext) _ProductEdge(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectValue{fields, out.Values}
 }
 
 var queryImplementors = []string{"Query"}
@@ -17476,7 +17476,7 @@ func (ec *executionContext) _SalesOrder(ctx context.Context, sel ast.SelectionSe
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectValue{fields, out.Values}
 }
 
 var salesOrderConnectionImplementors = []string{"SalesOrderConnection"}
@@ -17519,7 +17519,7 @@ func (ec *executionContext) _SalesOrderConnection(ctx context.Context, sel ast.S
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectValue{fields, out.Values}
 }
 
 var salesOrderEdgeImplementors = []string{"SalesOrderEdge"}
@@ -17557,7 +17557,7 @@ func (ec *executionContext) _SalesOrderEdge(ctx context.Context, sel ast.Selecti
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectValue{fields, out.Values}
 }
 
 var salesOrderLineImplementors = []string{"SalesOrderLine"}
@@ -17631,7 +17631,7 @@ func (ec *executionContext) _SalesOrderLine(ctx context.Context, sel ast.Selecti
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectValue{fields, out.Values}
 }
 
 var signInPayloadImplementors = []string{"SignInPayload"}
@@ -17674,7 +17674,7 @@ func (ec *executionContext) _SignInPayload(ctx context.Context, sel ast.Selectio
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectValue{fields, out.Values}
 }
 
 var siteSettingImplementors = []string{"SiteSetting"}
@@ -17712,7 +17712,7 @@ func (ec *executionContext) _SiteSetting(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectValue{fields, out.Values}
 }
 
 var tableAccessImplementors = []string{"TableAccess"}
@@ -17750,7 +17750,7 @@ func (ec *executionContext) _TableAccess(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectValue{fields, out.Values}
 }
 
 var tablePermissionImplementors = []string{"TablePermission"}
@@ -17815,7 +17815,7 @@ func (ec *executionContext) _TablePermission(ctx context.Context, sel ast.Select
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectValue{fields, out.Values}
 }
 
 var templatePreviewImplementors = []string{"TemplatePreview"}
@@ -17848,7 +17848,7 @@ func (ec *executionContext) _TemplatePreview(ctx context.Context, sel ast.Select
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectValue{fields, out.Values}
 }
 
 var unitImplementors = []string{"Unit"}
@@ -17891,7 +17891,7 @@ func (ec *executionContext) _Unit(ctx context.Context, sel ast.SelectionSet, obj
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectValue{fields, out.Values}
 }
 
 var viewerImplementors = []string{"Viewer"}
@@ -17937,7 +17937,7 @@ func (ec *executionContext) _Viewer(ctx context.Context, sel ast.SelectionSet, o
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectValue{fields, out.Values}
 }
 
 var webPageImplementors = []string{"WebPage"}
@@ -18007,7 +18007,7 @@ func (ec *executionContext) _WebPage(ctx context.Context, sel ast.SelectionSet, 
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectValue{fields, out.Values}
 }
 
 var webRoleImplementors = []string{"WebRole"}
@@ -18061,7 +18061,7 @@ func (ec *executionContext) _WebRole(ctx context.Context, sel ast.SelectionSet, 
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectValue{fields, out.Values}
 }
 
 var webTemplateImplementors = []string{"WebTemplate"}
@@ -18132,7 +18132,7 @@ func (ec *executionContext) _WebTemplate(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectValue{fields, out.Values}
 }
 
 var webTemplateVersionImplementors = []string{"WebTemplateVersion"}
@@ -18175,7 +18175,7 @@ func (ec *executionContext) _WebTemplateVersion(ctx context.Context, sel ast.Sel
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return out
+	return objectValue{fields, out.Values}
 }
 
 var __DirectiveImplementors = []string{"__Directive"}

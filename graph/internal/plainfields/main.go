@@ -35,17 +35,19 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	// Running it twice changes nothing: go generate runs gqlgen first.
 	out, n := rewrite(string(src))
-	if n == 0 && strings.Contains(out, "// plainfields\n") {
-		return // rewritten already
-	}
-	if n == 0 {
+	if n == 0 && !strings.Contains(out, "// plainfields\n") {
 		log.Fatalf("%s: no plain field to rewrite: has gqlgen changed how it resolves fields?", generated)
+	}
+	out, objects := rewriteObjects(out)
+	if objects == 0 && !strings.Contains(out, objectReturn) {
+		log.Fatalf("%s: no object marshaller to rewrite: has gqlgen changed how it marshals objects?", generated)
 	}
 	if err := os.WriteFile(generated, []byte(out), 0o644); err != nil {
 		log.Fatal(err)
 	}
-	log.Printf("plainfields: %d fields marshal their value directly", n)
+	log.Printf("plainfields: %d fields marshal their value directly, %d objects write their fields without gqlgen's map", n, objects)
 }
 
 // field matches gqlgen's function for one field whose resolver returns a
@@ -104,4 +106,31 @@ func leaf(src, fieldContext string) bool {
 		body = body[:end]
 	}
 	return strings.Contains(body, "graphql.NewScalarFieldContext(")
+}
+
+// objectFunc matches the start of gqlgen's marshaller for an object type.
+var objectFunc = regexp.MustCompile(`^func \(ec \*executionContext\) _[A-Za-z0-9]+\(ctx context\.Context, sel ast\.SelectionSet, obj `)
+
+const objectReturn = "\treturn objectValue{fields, out.Values}\n"
+
+// rewriteObjects has every object marshaller return an objectValue
+// (graph/generated/objects.go) rather than gqlgen's FieldSet, and says how
+// many it rewrote.
+func rewriteObjects(src string) (string, int) {
+	lines := strings.SplitAfter(src, "\n")
+	n := 0
+	inObject := false
+	for i, l := range lines {
+		switch {
+		case objectFunc.MatchString(l):
+			inObject = true
+		case inObject && l == "\treturn out\n" && i+1 < len(lines) && lines[i+1] == "}\n":
+			lines[i] = objectReturn
+			n++
+			inObject = false
+		case strings.HasPrefix(l, "}"):
+			inObject = false
+		}
+	}
+	return strings.Join(lines, ""), n
 }
