@@ -1,6 +1,7 @@
 package graph_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -155,6 +156,33 @@ func TestMessagesDoNotEchoRequests(t *testing.T) {
 			}
 			if size > 5000 {
 				t.Errorf("a %d-byte answer to a %d-byte request: %.200s…", size, len(tt.query), r.Errors[0].Message)
+			}
+		})
+	}
+}
+
+// TestResponsesCarryTheirLength: a response is sent with its
+// Content-Length, in one piece, not chunked: a page of orders is tens of
+// kilobytes, and chunking it cost a write per 2 KiB.
+func TestResponsesCarryTheirLength(t *testing.T) {
+	a := newAPI(t)
+	a.viewer = admin
+	for _, tt := range []struct{ name, query string }{
+		{"data", `{ __schema { types { name description } } }`},
+		{"errors", `{ products(first: -1) { edges { cursor } } }`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			res, err := http.Post(a.srv.URL, "application/json", bytes.NewReader(body(tt.query, nil)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer res.Body.Close()
+			b, _ := io.ReadAll(res.Body)
+			if res.ContentLength != int64(len(b)) || len(res.TransferEncoding) > 0 {
+				t.Errorf("Content-Length %d, Transfer-Encoding %v, for a body of %d bytes", res.ContentLength, res.TransferEncoding, len(b))
+			}
+			if tt.name == "data" && len(b) < 4096 {
+				t.Errorf("the data case must outgrow net/http's buffer: only %d bytes", len(b))
 			}
 		})
 	}
