@@ -22,7 +22,15 @@ func TestListsRewrittenByGenerate(t *testing.T) {
 		t.Fatal("generated.go does not call marshalSlice: run go generate ./...")
 	}
 	if n := strings.Count(string(src), "deferred := graphql.NewDeferredGroup(ctx)"); n != 0 {
-		t.Fatalf("generated.go makes %d deferred groups eagerly: run go generate ./... (both steps)", n)
+		t.Fatalf("generated.go makes %d deferred groups eagerly: run go generate ./... (every step)", n)
+	}
+	// graph/internal/plainfields: plain fields marshal their value, objects
+	// return an objectValue.
+	if n := strings.Count(string(src), "// plainfields\n"); n < 100 {
+		t.Fatalf("generated.go has %d plain fields rewritten: run go generate ./... (every step)", n)
+	}
+	if n := strings.Count(string(src), "\treturn out\n}"); n > 10 {
+		t.Fatalf("generated.go has %d object marshallers returning gqlgen's FieldSet: run go generate ./... (every step)", n)
 	}
 }
 
