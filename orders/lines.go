@@ -43,13 +43,23 @@ func (s *Service) AddLine(ctx context.Context, orderID string, in LineInput) (*O
 		if err != nil {
 			return nil, err
 		}
-		// The order is locked: its next line number is this line's until
-		// updateTotal moves it on, in the statement that sums the lines.
+		// The order is locked: its next line number is this line's. One
+		// statement inserts the line, makes the total the sum of the lines
+		// (those stored before, which the statement's snapshot sees, and
+		// this one), moves the next line number on and answers the order.
 		l.LineNumber = o.NextLineNumber
-		if _, err := tx.NewInsert().Model(l).ExcludeColumn("id").Returning("id").Exec(ctx); err != nil {
-			return nil, err
-		}
-		return updateTotal(ctx, tx, o.ID, true)
+		updated := new(Order)
+		err = s.query(ctx, tx, `WITH l AS (
+				INSERT INTO sales_order_line (sales_order_id, line_number, product_id, quantity, unit, unit_price, amount,
+					ship_to_country, delivery_address_description)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING amount)
+			UPDATE sales_order SET
+				total_amount = (SELECT COALESCE(sum(amount), 0) FROM sales_order_line WHERE sales_order_id = ?) + (SELECT amount FROM l),
+				next_line_number = next_line_number + 1, version = version + 1, updated_at = now()
+			WHERE id = ? RETURNING *`,
+			[]any{o.ID, l.LineNumber, l.ProductID, l.Quantity.String(), l.Unit, l.UnitPrice.String(), l.Amount.String(),
+				l.ShipToCountry, l.DeliveryAddressDescription, o.ID, o.ID}, updated)
+		return updated, err
 	})
 }
 
@@ -65,7 +75,10 @@ func (s *Service) UpdateLine(ctx context.Context, lineID string, in LineInput) (
 			return err
 		}
 		l.ID, l.LineNumber = old.ID, old.LineNumber
-		_, err = tx.NewUpdate().Model(l).WherePK().Exec(ctx)
+		_, err = tx.Tx.ExecContext(ctx, db.Numbered(`UPDATE sales_order_line SET product_id = ?, quantity = ?, unit = ?,
+			unit_price = ?, amount = ?, ship_to_country = ?, delivery_address_description = ? WHERE id = ?`),
+			l.ProductID, l.Quantity.String(), l.Unit, l.UnitPrice.String(), l.Amount.String(), l.ShipToCountry,
+			l.DeliveryAddressDescription, l.ID)
 		return err
 	})
 }
@@ -85,7 +98,8 @@ func (s *Service) RemoveLine(ctx context.Context, lineID string) (*Order, error)
 // viewer, and answers with the order as the change left it, read in the
 // same transaction. fn locks the order (every change does, first: one lock
 // order, no deadlocks), changes it and returns its header as the change
-// left it (updateTotal's, or reload's); edit adds the lines.
+// left it (updateTotal's, or reload's); edit adds the lines, unless the
+// caller shows none (WithoutLines).
 func (s *Service) edit(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) (*Order, error)) (*Order, error) {
 	if err := requireSignedIn(ctx); err != nil {
 		return nil, err
@@ -95,8 +109,8 @@ func (s *Service) edit(ctx context.Context, fn func(ctx context.Context, tx bun.
 		if err != nil {
 			return nil, err
 		}
-		if o.Lines == nil {
-			if err := readLines(ctx, tx, o); err != nil {
+		if o.Lines == nil && !withoutLines(ctx) {
+			if _, err := s.readLines(ctx, tx, o); err != nil {
 				return nil, err
 			}
 		}
@@ -120,26 +134,61 @@ func (s *Service) editLine(ctx context.Context, lineID string, priv policies.Pri
 		if err := fn(ctx, tx, o, l); err != nil {
 			return nil, err
 		}
-		return updateTotal(ctx, tx, o.ID, false)
+		return s.updateTotal(ctx, tx, o.ID)
 	})
 }
 
-// updateTotal makes the order's total the sum of its lines, counts the
-// change and, for a line added, moves the next line number on; it answers
-// the order's header as it now is (one statement for what was an update
-// and a read). It runs under the order's row lock, after the lines
-// changed, so the stored total always matches the stored lines.
-func updateTotal(ctx context.Context, idb bun.IDB, orderID string, lineAdded bool) (*Order, error) {
-	next := 0
-	if lineAdded {
-		next = 1
-	}
+// updateTotal makes the order's total the sum of its lines and counts the
+// change; it answers the order's header as it now is (one statement for
+// what was an update and a read). It runs under the order's row lock,
+// after the lines changed, so the stored total always matches the stored
+// lines.
+func (s *Service) updateTotal(ctx context.Context, tx bun.Tx, orderID string) (*Order, error) {
 	o := new(Order)
-	err := idb.NewRaw(`UPDATE sales_order SET
+	err := s.query(ctx, tx, `UPDATE sales_order SET
 		total_amount = (SELECT COALESCE(sum(amount), 0) FROM sales_order_line WHERE sales_order_id = ?),
-		next_line_number = next_line_number + ?, version = version + 1, updated_at = now() WHERE id = ?
-		RETURNING *`, orderID, next, orderID).Scan(ctx, o)
+		version = version + 1, updated_at = now() WHERE id = ?
+		RETURNING *`, []any{orderID, orderID}, o)
 	return o, err
+}
+
+// numberedLine is a line with its product's number, which the ERP event
+// names it by.
+type numberedLine struct {
+	Line
+	ProductNumber string
+}
+
+// readLines reads an order's lines, by line number, into o.Lines, and
+// answers their products' numbers by product id (one statement for both).
+func (s *Service) readLines(ctx context.Context, tx bun.Tx, o *Order) (map[string]string, error) {
+	var rows []numberedLine
+	if err := s.query(ctx, tx, `SELECT l.*, p.number AS product_number FROM sales_order_line l
+		JOIN product p ON p.id = l.product_id WHERE l.sales_order_id = ? ORDER BY l.line_number`,
+		[]any{o.ID}, &rows); err != nil {
+		return nil, err
+	}
+	o.Lines = make([]*Line, len(rows))
+	numbers := make(map[string]string, len(rows))
+	for i := range rows {
+		o.Lines[i] = &rows[i].Line
+		numbers[rows[i].ProductID] = rows[i].ProductNumber
+	}
+	return numbers, nil
+}
+
+type withoutLinesKey struct{}
+
+// WithoutLines returns a context in which the order mutations answer the
+// order without its lines (Lines nil) unless they read them anyway: for a
+// caller that does not show them, so the transaction need not read them.
+func WithoutLines(ctx context.Context) context.Context {
+	return context.WithValue(ctx, withoutLinesKey{}, true)
+}
+
+func withoutLines(ctx context.Context) bool {
+	v, _ := ctx.Value(withoutLinesKey{}).(bool)
+	return v
 }
 
 // offer is one unit a product is sold in, with its price in a price list
@@ -154,32 +203,71 @@ type offer struct {
 	MinorUnits    int32
 }
 
-// priceLine validates an item for order o and prices it. The amount is
-// quantity × unit price rounded half away from zero to the minor units of
-// the order's currency (2 for USD and EUR): what the customer is invoiced
-// per line, so the total, their exact sum, needs no rounding of its own.
-// replaced is the amount of the line being changed (zero for a new one),
-// for the check that the total stays within its column. Pricing reads the
-// product and the price list, so the viewer must be allowed to read both.
-func (s *Service) priceLine(ctx context.Context, idb bun.IDB, o *Order, in LineInput, replaced decimal.Decimal) (*Line, error) {
+// priceLine validates an item for order o and prices it (see priceOffer),
+// for a viewer who may read products and price lists.
+func (s *Service) priceLine(ctx context.Context, tx bun.Tx, o *Order, in LineInput, replaced decimal.Decimal) (*Line, error) {
+	if err := s.requirePricing(ctx); err != nil {
+		return nil, err
+	}
+	offers, err := s.readOffers(ctx, tx, o, []string{in.ProductID})
+	if err != nil {
+		return nil, err
+	}
+	return priceOffer(o, in, offers[db.CanonicalID(in.ProductID)], replaced)
+}
+
+// requirePricing: pricing reads the product and the price list, so the
+// viewer must be allowed to read both.
+func (s *Service) requirePricing(ctx context.Context) error {
 	for _, table := range []string{policies.TableProduct, policies.TablePriceList} {
 		if err := s.Policy.Require(ctx, table, policies.Read); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	if !db.ValidID(in.ProductID) {
-		return nil, portal.FieldErrorf("productId", "This product does not exist, or your roles do not allow reading it.")
+	return nil
+}
+
+// readOffers reads, in one statement, the units each of the products is
+// sold in, by position, with their prices in o's price list, keyed by
+// product id as db.CanonicalID spells it. Ids that are not UUIDs are left
+// out: no such product.
+func (s *Service) readOffers(ctx context.Context, tx bun.Tx, o *Order, productIDs []string) (map[string][]offer, error) {
+	valid := db.ValidIDs(productIDs)
+	out := make(map[string][]offer, len(valid))
+	if len(valid) == 0 {
+		return out, nil
+	}
+	for i, id := range valid {
+		valid[i] = db.CanonicalID(id)
 	}
 	var offers []offer
-	err := idb.NewRaw(`SELECT p.id AS product_id, p.legal_entity_id, p.number, pu.unit, u.decimals, pr.unit_price,
+	err := s.query(ctx, tx, `SELECT p.id AS product_id, p.legal_entity_id, p.number, pu.unit, u.decimals, pr.unit_price,
 			(SELECT minor_units FROM currency WHERE code = ?) AS minor_units
 		FROM product p
 		JOIN product_unit pu ON pu.product_id = p.id
 		JOIN unit u ON u.code = pu.unit
 		LEFT JOIN price pr ON pr.price_list_id = ? AND pr.product_id = p.id AND pr.unit = pu.unit
-		WHERE p.id = ? ORDER BY pu.position`, o.Currency, o.PriceListID, in.ProductID).Scan(ctx, &offers)
+		WHERE p.id = ANY(?::uuid[]) ORDER BY p.id, pu.position`, []any{o.Currency, o.PriceListID, valid}, &offers)
 	if err != nil {
 		return nil, err
+	}
+	for _, of := range offers {
+		out[of.ProductID] = append(out[of.ProductID], of)
+	}
+	return out, nil
+}
+
+// priceOffer validates an item for order o against its product's offers
+// (the product's units with their prices; none when there is no such
+// product) and prices it. The amount is quantity × unit price rounded half
+// away from zero to the minor units of the order's currency (2 for USD and
+// EUR): what the customer is invoiced per line, so the total, their exact
+// sum, needs no rounding of its own. replaced is the amount of the line
+// being changed (zero for a new one), for the check that the total stays
+// within its column.
+func priceOffer(o *Order, in LineInput, offers []offer, replaced decimal.Decimal) (*Line, error) {
+	if !db.ValidID(in.ProductID) {
+		return nil, portal.FieldErrorf("productId", "This product does not exist, or your roles do not allow reading it.")
 	}
 	if len(offers) == 0 || offers[0].LegalEntityID != o.LegalEntityID {
 		return nil, portal.FieldErrorf("productId", "This product does not exist in the order's company.")

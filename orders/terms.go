@@ -23,16 +23,28 @@ import (
 // The contact is share-locked, so a change of its terms waits for the
 // submission (or the submission for the change): no order slips through in
 // between. Orders are locked before contacts, as everywhere.
-func checkTerms(ctx context.Context, idb bun.IDB, o *Order) error {
+//
+// The same statement reads the codes and names the ERP event of the
+// submission names the order's company, accounts, price list and contact
+// by (see submittedEvent): one round trip for both.
+func (s *Service) checkTerms(ctx context.Context, tx bun.Tx, o *Order) (*eventRefs, error) {
 	var now struct {
 		CustomerAccountID, InvoiceAccountID, PriceListID, Currency sql.NullString
+		Email, FirstName, LastName                                 string
+		Company, CustomerAccount, InvoiceAccount, PriceList        string
 	}
-	err := idb.NewRaw(`SELECT c.customer_account_id, a.invoice_account_id,
-			COALESCE(c.price_list_id, a.price_list_id) AS price_list_id, COALESCE(c.currency, a.currency) AS currency
+	err := s.query(ctx, tx, `SELECT c.customer_account_id, a.invoice_account_id,
+			COALESCE(c.price_list_id, a.price_list_id) AS price_list_id, COALESCE(c.currency, a.currency) AS currency,
+			c.email, c.first_name, c.last_name,
+			(SELECT code FROM legal_entity WHERE id = ?) AS company,
+			(SELECT account_number FROM customer_account WHERE id = ?) AS customer_account,
+			(SELECT account_number FROM customer_account WHERE id = ?) AS invoice_account,
+			(SELECT code FROM price_list WHERE id = ?) AS price_list
 		FROM contact c LEFT JOIN customer_account a ON a.id = c.customer_account_id
-		WHERE c.id = ? FOR SHARE OF c`, o.ContactID).Scan(ctx, &now)
+		WHERE c.id = ? FOR SHARE OF c`,
+		[]any{o.LegalEntityID, o.CustomerAccountID, o.InvoiceAccountID, o.PriceListID, o.ContactID}, &now)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var changed []string
 	for _, t := range []struct {
@@ -49,9 +61,11 @@ func checkTerms(ctx context.Context, idb bun.IDB, o *Order) error {
 		}
 	}
 	if len(changed) == 0 {
-		return nil
+		return &eventRefs{Company: now.Company, CustomerAccount: now.CustomerAccount, InvoiceAccount: now.InvoiceAccount,
+			PriceList: now.PriceList, Contact: eventContact{ID: o.ContactID, Email: now.Email, FirstName: now.FirstName,
+				LastName: now.LastName}}, nil
 	}
-	return &portal.Error{Code: portal.ECONFLICT, Field: "orderId", Details: map[string]any{"changedTerms": changed},
+	return nil, &portal.Error{Code: portal.ECONFLICT, Field: "orderId", Details: map[string]any{"changedTerms": changed},
 		Message: fmt.Sprintf("Order %s was started on terms that have changed since (%s), so it cannot be submitted; delete this draft (deleteDraftOrder) and create a new order.",
 			o.Number, strings.Join(changed, ", "))}
 }

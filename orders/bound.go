@@ -1,0 +1,50 @@
+package orders
+
+import (
+	"context"
+	"database/sql"
+	"reflect"
+
+	"github.com/uptrace/bun"
+
+	"github.com/openportal/portal/db"
+)
+
+// The order entry statements run inside a transaction with bound
+// parameters ($1…), like db.Select outside one. bun's NewRaw writes the
+// values into the text, and pgx prepares every text it has not seen
+// (QueryExecModeCacheStatement): an order or contact id written into a
+// query made each of them a new statement to parse, plan and describe, a
+// second round trip per statement, and churned the connection's statement
+// cache. With the values bound, the few texts of the wizard and of
+// placeOrder are prepared once per connection.
+
+// query runs q (written with bun's ? placeholders) in tx with its
+// arguments bound, and scans the rows into dest with bun (a model, a slice
+// of models, or scalars). Any dest but a slice takes the first row, and
+// sql.ErrNoRows when there is none. Arguments must be plain values pgx
+// encodes (strings, numbers, times, []string with an array cast), not
+// bun.List or bun.Ident.
+func (s *Service) query(ctx context.Context, tx bun.Tx, q string, args []any, dest ...any) error {
+	rows, err := tx.Tx.QueryContext(ctx, db.Numbered(q), args...)
+	if err != nil {
+		return err
+	}
+	if len(dest) == 1 && reflect.TypeOf(dest[0]).Elem().Kind() == reflect.Slice {
+		return s.DB.ScanRows(ctx, rows, dest...)
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		return sql.ErrNoRows
+	}
+	if err := s.DB.ScanRow(ctx, rows, dest...); err != nil {
+		return err
+	}
+	if err := rows.Close(); err != nil {
+		return err
+	}
+	return rows.Err()
+}
