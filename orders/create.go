@@ -352,6 +352,7 @@ func (s *Service) adminCompany(ctx context.Context, tx bun.Tx, c *orderer, code 
 			c.CompanyCode.String, c.AccountNumber.String, code)
 	}
 	c.LegalEntityID = sql.NullString{String: id, Valid: true}
+	c.CompanyCode = sql.NullString{String: code, Valid: true}
 	return nil
 }
 
