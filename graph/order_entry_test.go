@@ -92,8 +92,15 @@ func TestPlaceOrder(t *testing.T) {
 		t.Fatalf("%d outbox events, want 1", events)
 	}
 	ev, wev := w.submittedEvent(placed.ID), w.submittedEvent(wizard.ID)
-	if ev["id"] != placed.ID || ev["number"] != placed.Number || ev["submittedAt"] == nil {
+	if ev["id"] != placed.ID || ev["number"] != placed.Number {
 		t.Errorf("event %v", ev)
+	}
+	// The event's time is the order's, as stored.
+	at, _ := ev["submittedAt"].(string)
+	evAt, err1 := time.Parse(time.RFC3339Nano, at)
+	orderAt, err2 := time.Parse(time.RFC3339Nano, *placed.SubmittedAt)
+	if err1 != nil || err2 != nil || !evAt.Equal(orderAt) {
+		t.Errorf("event submitted at %q, the order at %q", at, *placed.SubmittedAt)
 	}
 	for _, e := range []map[string]any{ev, wev} {
 		delete(e, "id")

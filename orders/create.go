@@ -15,6 +15,7 @@ import (
 	portal "github.com/openportal/portal"
 	"github.com/openportal/portal/db"
 	"github.com/openportal/portal/identity"
+	"github.com/openportal/portal/outbox"
 	"github.com/openportal/portal/policies"
 )
 
@@ -45,6 +46,9 @@ type orderer struct {
 	AddressCity          sql.NullString
 	AddressPostalCode    sql.NullString
 	AddressCountryCode   sql.NullString
+	// Now is the transaction's now(): the time the order is created (and
+	// submitted, when placed at once) as the database stores it.
+	Now time.Time
 }
 
 // loadOrderer reads the viewer's contact with its effective values and,
@@ -70,7 +74,7 @@ func (s *Service) loadOrderer(ctx context.Context, tx bun.Tx, contactID string, 
 			COALESCE(c.ship_to_country, a.ship_to_country) AS ship_to_country,
 			COALESCE(c.language, a.language) AS language, c.email, c.first_name, c.last_name,
 			da.description AS address_description, da.street AS address_street, da.city AS address_city,
-			da.postal_code AS address_postal_code, da.country_code AS address_country_code
+			da.postal_code AS address_postal_code, da.country_code AS address_country_code, now() AS now
 		FROM contact c
 		LEFT JOIN legal_entity le ON le.id = c.legal_entity_id
 		LEFT JOIN customer_account a ON a.id = c.customer_account_id
@@ -133,7 +137,7 @@ func (s *Service) Create(ctx context.Context, in InformationInput) (*Order, erro
 		if err != nil {
 			return nil, err
 		}
-		created, err := s.insertOrder(ctx, tx, o, nil)
+		created, err := s.insertOrder(ctx, tx, o, nil, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -192,17 +196,23 @@ func (s *Service) newOrder(ctx context.Context, tx bun.Tx, in InformationInput, 
 }
 
 // insertOrder stores the order o with the next number of its company's
-// sequence, and its lines, in one statement, and answers the order as
-// stored (RETURNING *: id, number, defaults, times), without lines. o's
-// status and sync state are stored as they are; an order stored past
-// DRAFT is submitted now. The lines' ids, when empty, are made here; their
-// ship-to country and delivery address are the order's.
+// sequence, its lines and, when not nil, the outbox event reserved for it
+// (whose payload's "number" is filled in with the order's), in one
+// statement, and answers the order as stored (RETURNING *: number,
+// defaults, times), without lines. o's status and sync state are stored as
+// they are; an order stored past DRAFT is submitted now(). The ids of the
+// order and its lines, when empty, are made here; the lines' ship-to
+// country and delivery address are the order's.
 //
 // The sequence row stays locked until the transaction ends, so numbers are
 // unique (the unique key guards it too), and a rolled-back order leaves no
-// gap since its increment rolls back with it. Numbers are the prefix and
-// at least six digits.
-func (s *Service) insertOrder(ctx context.Context, tx bun.Tx, o *Order, lines []*Line) (*Order, error) {
+// gap since its increment rolls back with it. Every order of a company
+// waits for that lock, so the statement that takes it should be the
+// transaction's last. Numbers are the prefix and at least six digits.
+func (s *Service) insertOrder(ctx context.Context, tx bun.Tx, o *Order, lines []*Line, event *outbox.Reserved) (*Order, error) {
+	if o.ID == "" {
+		o.ID = uuid.NewString()
+	}
 	ids, numbers, products := make([]string, len(lines)), make([]int32, len(lines)), make([]string, len(lines))
 	quantities, units, prices, amounts := make([]string, len(lines)), make([]string, len(lines)),
 		make([]string, len(lines)), make([]string, len(lines))
@@ -213,34 +223,19 @@ func (s *Service) insertOrder(ctx context.Context, tx bun.Tx, o *Order, lines []
 		ids[i], numbers[i], products[i] = l.ID, int32(l.LineNumber), l.ProductID
 		quantities[i], units[i], prices[i], amounts[i] = l.Quantity.String(), l.Unit, l.UnitPrice.String(), l.Amount.String()
 	}
+	args := []any{o.LegalEntityID,
+		o.ID, o.LegalEntityID, string(o.Status), o.SyncState, o.Status != Draft, o.CustomerAccountID,
+		o.InvoiceAccountID, o.ContactID, o.Currency, o.PriceListID, o.Language, o.ShipToCountry,
+		o.DeliveryAddressDescription, o.DeliveryStreet, o.DeliveryCity, o.DeliveryPostalCode,
+		o.DeliveryCountryCode, o.RequestedReceiptDate, o.CustomerRequisition, o.TotalAmount.String(), o.NextLineNumber,
+		ids, numbers, products, quantities, units, prices, amounts}
+	q := insertOrderSQL
+	if event != nil {
+		q = insertOrderEventSQL
+		args = append(args, event.Values()...)
+	}
 	stored := new(Order)
-	err := s.query(ctx, tx, `WITH n AS (
-			INSERT INTO order_number_sequence AS s (legal_entity_id, next_value) VALUES (?, 2)
-			ON CONFLICT (legal_entity_id) DO UPDATE SET next_value = s.next_value + 1
-			RETURNING s.prefix || CASE WHEN s.next_value - 1 < 1000000 THEN lpad((s.next_value - 1)::text, 6, '0')
-				ELSE (s.next_value - 1)::text END AS number),
-		o AS (
-			INSERT INTO sales_order (legal_entity_id, number, status, sync_state, submitted_at, customer_account_id,
-				invoice_account_id, contact_id, currency, price_list_id, language, ship_to_country,
-				delivery_address_description, delivery_street, delivery_city, delivery_postal_code,
-				delivery_country_code, requested_receipt_date, customer_requisition, total_amount, next_line_number)
-			VALUES (?, (SELECT number FROM n), ?, ?, CASE WHEN ? THEN now() END, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-			RETURNING *),
-		l AS (
-			INSERT INTO sales_order_line (id, sales_order_id, line_number, product_id, quantity, unit, unit_price, amount,
-				ship_to_country, delivery_address_description)
-			SELECT x.id, o.id, x.line_number, x.product_id, x.quantity, x.unit, x.unit_price, x.amount,
-				o.ship_to_country, o.delivery_address_description
-			FROM o, unnest(?::uuid[], ?::int[], ?::uuid[], ?::numeric[], ?::text[], ?::numeric[], ?::numeric[])
-				AS x(id, line_number, product_id, quantity, unit, unit_price, amount))
-		SELECT * FROM o`,
-		[]any{o.LegalEntityID,
-			o.LegalEntityID, string(o.Status), o.SyncState, o.Status != Draft, o.CustomerAccountID,
-			o.InvoiceAccountID, o.ContactID, o.Currency, o.PriceListID, o.Language, o.ShipToCountry,
-			o.DeliveryAddressDescription, o.DeliveryStreet, o.DeliveryCity, o.DeliveryPostalCode,
-			o.DeliveryCountryCode, o.RequestedReceiptDate, o.CustomerRequisition, o.TotalAmount.String(), o.NextLineNumber,
-			ids, numbers, products, quantities, units, prices, amounts}, stored)
-	if err != nil {
+	if err := s.query(ctx, tx, q, args, stored); err != nil {
 		return nil, err
 	}
 	for _, l := range lines {
@@ -248,6 +243,36 @@ func (s *Service) insertOrder(ctx context.Context, tx bun.Tx, o *Order, lines []
 	}
 	return stored, nil
 }
+
+// insertOrderSQL is insertOrder's statement; insertOrderEventSQL adds the
+// outbox event.
+const (
+	insertOrderSQL      = insertOrderCTEs + "\n\t\tSELECT * FROM o"
+	insertOrderEventSQL = insertOrderCTEs + `,
+		e AS (
+			INSERT INTO outbox_event (` + outbox.Columns + `)
+			VALUES (?, ?, ?, ?, jsonb_set(?::text::jsonb, '{number}', to_jsonb((SELECT number FROM n))), ?))
+		SELECT * FROM o`
+	insertOrderCTEs = `WITH n AS (
+			INSERT INTO order_number_sequence AS s (legal_entity_id, next_value) VALUES (?, 2)
+			ON CONFLICT (legal_entity_id) DO UPDATE SET next_value = s.next_value + 1
+			RETURNING s.prefix || CASE WHEN s.next_value - 1 < 1000000 THEN lpad((s.next_value - 1)::text, 6, '0')
+				ELSE (s.next_value - 1)::text END AS number),
+		o AS (
+			INSERT INTO sales_order (id, legal_entity_id, number, status, sync_state, submitted_at, customer_account_id,
+				invoice_account_id, contact_id, currency, price_list_id, language, ship_to_country,
+				delivery_address_description, delivery_street, delivery_city, delivery_postal_code,
+				delivery_country_code, requested_receipt_date, customer_requisition, total_amount, next_line_number)
+			VALUES (?, ?, (SELECT number FROM n), ?, ?, CASE WHEN ? THEN now() END, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			RETURNING *),
+		l AS (
+			INSERT INTO sales_order_line (id, sales_order_id, line_number, product_id, quantity, unit, unit_price, amount,
+				ship_to_country, delivery_address_description)
+			SELECT x.id, o.id, x.line_number, x.product_id, x.quantity, x.unit, x.unit_price, x.amount,
+				o.ship_to_country, o.delivery_address_description
+			FROM o, unnest(?::uuid[], ?::int[], ?::uuid[], ?::numeric[], ?::text[], ?::numeric[], ?::numeric[])
+				AS x(id, line_number, product_id, quantity, unit, unit_price, amount))`
+)
 
 // UpdateInformation changes step 1 of a draft: requested receipt date,
 // delivery address, requisition, and (administrators only) ship-to country;

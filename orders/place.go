@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
 	"github.com/uptrace/bun"
 
 	portal "github.com/openportal/portal"
 	"github.com/openportal/portal/db"
+	"github.com/openportal/portal/outbox"
 	"github.com/openportal/portal/policies"
 )
 
@@ -93,20 +95,28 @@ func (s *Service) Place(ctx context.Context, in PlaceInput) (*Order, error) {
 		}
 		o.NextLineNumber = len(lines) + 1
 		o.Status, o.SyncState = Submitted, "PENDING"
-		placed, err := s.insertOrder(ctx, tx, o, lines)
+		// The order's id is made here and it is submitted at the
+		// transaction's now(), so its event is complete but for the number,
+		// which the statement that takes it fills in. The event's delivery
+		// is scheduled first: the company's number sequence stays locked
+		// from the statement that takes a number to the commit, and every
+		// order of the company waits for it.
+		o.ID, o.SubmittedAt, o.Lines = uuid.NewString(), &c.Now, lines
+		refs := &eventRefs{Company: c.CompanyCode.String, CustomerAccount: c.AccountNumber.String,
+			InvoiceAccount: c.InvoiceAccountNumber.String, PriceList: c.PriceListCode.String,
+			Contact: eventContact{ID: c.ID, Email: c.Email, FirstName: c.FirstName, LastName: c.LastName}}
+		event, err := outbox.Reserve(ctx, tx, submittedEventOf(o, refs, numbers))
+		if err != nil {
+			return nil, err
+		}
+		placed, err := s.insertOrder(ctx, tx, o, lines, event)
 		if err != nil {
 			return nil, err
 		}
 		placed.Lines = lines
 		// What Submit checks of a draft, on the order as stored; a refusal
-		// rolls it back.
+		// rolls it back, event included.
 		if err := s.checkComplete(placed); err != nil {
-			return nil, err
-		}
-		refs := &eventRefs{Company: c.CompanyCode.String, CustomerAccount: c.AccountNumber.String,
-			InvoiceAccount: c.InvoiceAccountNumber.String, PriceList: c.PriceListCode.String,
-			Contact: eventContact{ID: c.ID, Email: c.Email, FirstName: c.FirstName, LastName: c.LastName}}
-		if err := writeSubmittedEvent(ctx, tx, placed, refs, numbers); err != nil {
 			return nil, err
 		}
 		return placed, nil

@@ -188,10 +188,18 @@ type eventRefs struct {
 }
 
 // writeSubmittedEvent records the outbox event of a submitted order o
-// (with its lines loaded) in the transaction tx; refs name what o refers
-// to and numbers are its lines' product numbers by product id, both read
-// by the statements the submission needed anyway.
+// (with its lines loaded) in the transaction tx (see submittedEventOf).
 func writeSubmittedEvent(ctx context.Context, tx bun.Tx, o *Order, refs *eventRefs, numbers map[string]string) error {
+	_, err := outbox.Enqueue(ctx, tx, submittedEventOf(o, refs, numbers))
+	return err
+}
+
+// submittedEventOf is the outbox event of a submitted order o with its
+// lines; refs name what o refers to and numbers are its lines' product
+// numbers by product id, both read by the statements the submission needed
+// anyway. The event comes after the contact's: the ERP must know the
+// contact person before the first order naming it.
+func submittedEventOf(o *Order, refs *eventRefs, numbers map[string]string) outbox.Event {
 	e := submittedEvent{
 		ID: o.ID, Company: refs.Company, Number: o.Number, Status: o.Status, CustomerAccount: refs.CustomerAccount,
 		InvoiceAccount: refs.InvoiceAccount, ContactPerson: refs.Contact, Currency: o.Currency, PriceList: refs.PriceList,
@@ -207,10 +215,7 @@ func writeSubmittedEvent(ctx context.Context, tx bun.Tx, o *Order, refs *eventRe
 			Unit: l.Unit, UnitPrice: l.UnitPrice, Amount: l.Amount, ShipToCountry: l.ShipToCountry,
 			DeliveryAddressDescription: l.DeliveryAddressDescription})
 	}
-	// After the contact: the ERP must know the contact person before the
-	// first order naming it.
-	_, err := outbox.Enqueue(ctx, tx, outbox.Event{Type: EventSubmitted, AggregateID: o.ID, AfterID: refs.Contact.ID, Data: e})
-	return err
+	return outbox.Event{Type: EventSubmitted, AggregateID: o.ID, AfterID: refs.Contact.ID, Data: e}
 }
 
 // DeleteDraft deletes a draft order and its lines. It needs WRITE on the
