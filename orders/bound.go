@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"reflect"
+	"strings"
 
 	"github.com/uptrace/bun"
 
@@ -47,4 +48,31 @@ func (s *Service) query(ctx context.Context, tx bun.Tx, q string, args []any, de
 		return err
 	}
 	return rows.Err()
+}
+
+// pgArray is values as a PostgreSQL array literal, every element quoted,
+// for a parameter cast to an array (?::uuid[], ?::numeric[]). pgx sends a
+// string in text format at once; a []string for a uuid[] or numeric[]
+// parameter it first tries to encode in binary, which fails, and builds an
+// error (fmt.Errorf) for every such parameter of every statement before
+// falling back to text.
+func pgArray(values []string) string {
+	var b strings.Builder
+	b.Grow(2 + len(values)*40)
+	b.WriteByte('{')
+	for i, v := range values {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('"')
+		for j := 0; j < len(v); j++ {
+			if v[j] == '"' || v[j] == '\\' {
+				b.WriteByte('\\')
+			}
+			b.WriteByte(v[j])
+		}
+		b.WriteByte('"')
+	}
+	b.WriteByte('}')
+	return b.String()
 }

@@ -228,7 +228,7 @@ func (s *Service) insertOrder(ctx context.Context, tx bun.Tx, o *Order, lines []
 		o.InvoiceAccountID, o.ContactID, o.Currency, o.PriceListID, o.Language, o.ShipToCountry,
 		o.DeliveryAddressDescription, o.DeliveryStreet, o.DeliveryCity, o.DeliveryPostalCode,
 		o.DeliveryCountryCode, o.RequestedReceiptDate, o.CustomerRequisition, o.TotalAmount.String(), o.NextLineNumber,
-		ids, numbers, products, quantities, units, prices, amounts}
+		pgArray(ids), numbers, pgArray(products), pgArray(quantities), pgArray(units), pgArray(prices), pgArray(amounts)}
 	q := insertOrderSQL
 	if event != nil {
 		q = insertOrderEventSQL

@@ -247,7 +247,7 @@ func (s *Service) readOffers(ctx context.Context, tx bun.Tx, o *Order, productID
 		JOIN product_unit pu ON pu.product_id = p.id
 		JOIN unit u ON u.code = pu.unit
 		LEFT JOIN price pr ON pr.price_list_id = ? AND pr.product_id = p.id AND pr.unit = pu.unit
-		WHERE p.id = ANY(?::uuid[]) ORDER BY p.id, pu.position`, []any{o.Currency, o.PriceListID, valid}, &offers)
+		WHERE p.id = ANY(?::uuid[]) ORDER BY p.id, pu.position`, []any{o.Currency, o.PriceListID, pgArray(valid)}, &offers)
 	if err != nil {
 		return nil, err
 	}
