@@ -3,12 +3,14 @@ package orders
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"reflect"
 	"strings"
 
 	"github.com/uptrace/bun"
 
 	"github.com/openportal/portal/db"
+	"github.com/openportal/portal/policies"
 )
 
 // The order entry statements run inside a transaction with bound
@@ -75,4 +77,27 @@ func pgArray(values []string) string {
 	}
 	b.WriteByte('}')
 	return b.String()
+}
+
+// lockDraft is lockOrder (read.go) with its values bound: the order entry
+// locks an order in every change (three times for three lines, once more
+// to submit), and with the ids written into the text each lock was a new
+// statement to prepare. Returns ENOTFOUND for a missing or unreadable
+// order.
+func (s *Service) lockDraft(ctx context.Context, tx bun.Tx, id string) (*Order, error) {
+	if !db.ValidID(id) {
+		return nil, notFound("Order", id)
+	}
+	scope := s.Policy.ReadScope(ctx, policies.TableSalesOrder)
+	if scope.None() {
+		return nil, notFound("Order", id)
+	}
+	cond, args := scope.Where(policies.OrderColumns("o"))
+	o := new(Order)
+	err := s.query(ctx, tx, "SELECT o.* FROM sales_order o WHERE o.id = ? AND "+cond+" FOR UPDATE",
+		append([]any{db.CanonicalID(id)}, args...), o)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("Order", id)
+	}
+	return o, err
 }

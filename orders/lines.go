@@ -29,7 +29,7 @@ var (
 // input field at fault.
 func (s *Service) AddLine(ctx context.Context, orderID string, in LineInput) (*Order, error) {
 	return s.edit(ctx, func(ctx context.Context, tx bun.Tx) (*Order, error) {
-		o, err := s.lockOrder(ctx, tx, orderID)
+		o, err := s.lockDraft(ctx, tx, orderID)
 		if err != nil {
 			return nil, err
 		}

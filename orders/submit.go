@@ -36,7 +36,7 @@ func (s *Service) Submit(ctx context.Context, orderID string) (*Order, error) {
 	err := db.Tx(ctx, s.DB, func(ctx context.Context, tx bun.Tx) error {
 		// The row lock makes concurrent submissions queue here; each one
 		// after the first sees SUBMITTED and returns the order as it is.
-		o, err := s.lockOrder(ctx, tx, orderID)
+		o, err := s.lockDraft(ctx, tx, orderID)
 		if err != nil {
 			return err
 		}
