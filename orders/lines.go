@@ -29,7 +29,7 @@ var (
 // input field at fault.
 func (s *Service) AddLine(ctx context.Context, orderID string, in LineInput) (*Order, error) {
 	return s.edit(ctx, func(ctx context.Context, tx bun.Tx) (*Order, error) {
-		o, err := s.lockDraft(ctx, tx, orderID)
+		o, offers, err := s.lockForLine(ctx, tx, orderID, in.ProductID)
 		if err != nil {
 			return nil, err
 		}
@@ -39,7 +39,10 @@ func (s *Service) AddLine(ctx context.Context, orderID string, in LineInput) (*O
 		if err := s.checkChange(ctx, o, policies.TableSalesOrder, policies.AppendTo); err != nil {
 			return nil, err
 		}
-		l, err := s.priceLine(ctx, tx, o, in, decimal.Zero)
+		if err := s.requirePricing(ctx); err != nil {
+			return nil, err
+		}
+		l, err := priceOffer(o, in, offers, decimal.Zero)
 		if err != nil {
 			return nil, err
 		}
@@ -61,6 +64,62 @@ func (s *Service) AddLine(ctx context.Context, orderID string, in LineInput) (*O
 				l.ShipToCountry, l.DeliveryAddressDescription, o.ID, o.ID}, updated)
 		return updated, err
 	})
+}
+
+// lockForLine is lockDraft and readOffers of one product in one statement,
+// for AddLine: the order the viewer may read, locked, with the units the
+// product is sold in and their prices in the order's price list (none when
+// productID names no product). Returns ENOTFOUND for a missing or
+// unreadable order. The offers are read as the statement began, which is
+// as good as a moment later; the order row is the locked one, as it is now
+// (PostgreSQL re-reads it if it had to wait for the lock). Submit cannot do
+// the same with the lines: they would be the ones from before the wait.
+func (s *Service) lockForLine(ctx context.Context, tx bun.Tx, orderID, productID string) (*Order, []offer, error) {
+	if !db.ValidID(orderID) {
+		return nil, nil, notFound("Order", orderID)
+	}
+	scope := s.Policy.ReadScope(ctx, policies.TableSalesOrder)
+	if scope.None() {
+		return nil, nil, notFound("Order", orderID)
+	}
+	var product *string
+	if db.ValidID(productID) {
+		id := db.CanonicalID(productID)
+		product = &id
+	}
+	cond, args := scope.Where(policies.OrderColumns("o"))
+	var rows []struct {
+		Order
+		Of offer `bun:"embed:of_"`
+	}
+	err := s.query(ctx, tx, `SELECT o.*, f.product_id AS of_product_id, f.legal_entity_id AS of_legal_entity_id,
+			f.number AS of_number, f.unit AS of_unit, f.decimals AS of_decimals, f.unit_price AS of_unit_price,
+			f.minor_units AS of_minor_units
+		FROM sales_order o
+		LEFT JOIN LATERAL (
+			SELECT p.id AS product_id, p.legal_entity_id, p.number, pu.unit, pu.position, u.decimals, pr.unit_price,
+				(SELECT minor_units FROM currency WHERE code = o.currency) AS minor_units
+			FROM product p
+			JOIN product_unit pu ON pu.product_id = p.id
+			JOIN unit u ON u.code = pu.unit
+			LEFT JOIN price pr ON pr.price_list_id = o.price_list_id AND pr.product_id = p.id AND pr.unit = pu.unit
+			WHERE p.id = ?::uuid) f ON TRUE
+		WHERE o.id = ? AND `+cond+`
+		ORDER BY f.position FOR UPDATE OF o`, append([]any{product, db.CanonicalID(orderID)}, args...), &rows)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(rows) == 0 {
+		return nil, nil, notFound("Order", orderID)
+	}
+	o := rows[0].Order
+	var offers []offer
+	for _, r := range rows {
+		if r.Of.ProductID != "" {
+			offers = append(offers, r.Of)
+		}
+	}
+	return &o, offers, nil
 }
 
 // UpdateLine changes an item of a draft (product, quantity, unit), priced
