@@ -49,15 +49,29 @@ type orderer struct {
 	// Now is the transaction's now(): the time the order is created (and
 	// submitted, when placed at once) as the database stores it.
 	Now time.Time
+	// Offers are, for an order placed at once, the units its lines'
+	// products are sold in with their prices in the contact's price list,
+	// by product id (see readOffers).
+	Offers map[string][]offer `bun:"-"`
+}
+
+// ordererRow is a row of loadOrderer's statement: the contact, with one of
+// the offers of the products asked for (none: zero).
+type ordererRow struct {
+	C  orderer `bun:"embed:"`
+	Of offer   `bun:"embed:of_"`
 }
 
 // loadOrderer reads the viewer's contact with its effective values and,
 // when in gives no delivery address, the account's first one in the
 // ship-to country (in's, for an administrator, else the contact's): one
-// statement for what were three. lock share-locks the contact until the
-// transaction ends, so its terms cannot change under an order placed and
-// submitted in the same transaction (see checkTerms).
-func (s *Service) loadOrderer(ctx context.Context, tx bun.Tx, contactID string, in InformationInput, lock bool) (*orderer, error) {
+// statement for what were three. For an order placed at once, products
+// are its lines' products (db.CanonicalID's spelling): the same statement
+// reads their offers (what readOffers reads, a round trip less), and
+// share-locks the contact until the transaction ends, so its terms cannot
+// change under an order placed and submitted in one transaction (see
+// checkTerms).
+func (s *Service) loadOrderer(ctx context.Context, tx bun.Tx, contactID string, in InformationInput, products []string) (*orderer, error) {
 	wantAddress := in.DeliveryAddressID == nil && in.DeliveryAddress == nil
 	var shipTo *string
 	if in.ShipToCountry != nil {
@@ -74,7 +88,7 @@ func (s *Service) loadOrderer(ctx context.Context, tx bun.Tx, contactID string, 
 			COALESCE(c.ship_to_country, a.ship_to_country) AS ship_to_country,
 			COALESCE(c.language, a.language) AS language, c.email, c.first_name, c.last_name,
 			da.description AS address_description, da.street AS address_street, da.city AS address_city,
-			da.postal_code AS address_postal_code, da.country_code AS address_country_code, now() AS now
+			da.postal_code AS address_postal_code, da.country_code AS address_country_code, now() AS now` + offersColumns + `
 		FROM contact c
 		LEFT JOIN legal_entity le ON le.id = c.legal_entity_id
 		LEFT JOIN customer_account a ON a.id = c.customer_account_id
@@ -84,20 +98,51 @@ func (s *Service) loadOrderer(ctx context.Context, tx bun.Tx, contactID string, 
 			FROM delivery_address d
 			WHERE ? AND d.customer_account_id = c.customer_account_id
 				AND d.country_code = COALESCE(?::text, c.ship_to_country, a.ship_to_country) AND ` + where + `
-			ORDER BY d.position, d.id LIMIT 1) da ON TRUE
+			ORDER BY d.position, d.id LIMIT 1) da ON TRUE`
+	args := make([]any, 0, 4+len(whereArgs))
+	args = append(append(args, wantAddress, shipTo), whereArgs...)
+	if products != nil {
+		q += `
+		LEFT JOIN LATERAL (
+			SELECT p.id AS product_id, p.legal_entity_id, p.number, pu.unit, pu.position, u.decimals, pr.unit_price,
+				(SELECT minor_units FROM currency WHERE code = COALESCE(c.currency, a.currency)) AS minor_units
+			FROM product p
+			JOIN product_unit pu ON pu.product_id = p.id
+			JOIN unit u ON u.code = pu.unit
+			LEFT JOIN price pr ON pr.price_list_id = COALESCE(c.price_list_id, a.price_list_id)
+				AND pr.product_id = p.id AND pr.unit = pu.unit
+			WHERE p.id = ANY(?::uuid[])) f ON TRUE
+		WHERE c.id = ? AND NOT c.disabled
+		ORDER BY f.product_id, f.position FOR SHARE OF c`
+		args = append(args, pgArray(products), contactID)
+	} else {
+		q = strings.Replace(q, offersColumns, "", 1) + `
 		WHERE c.id = ? AND NOT c.disabled`
-	if lock {
-		q += " FOR SHARE OF c"
+		args = append(args, contactID)
 	}
-	args := make([]any, 0, 3+len(whereArgs))
-	args = append(append(append(args, wantAddress, shipTo), whereArgs...), contactID)
-	c := new(orderer)
-	err := s.query(ctx, tx, q, args, c)
-	if errors.Is(err, sql.ErrNoRows) {
+	var rows []ordererRow
+	if err := s.query(ctx, tx, q, args, &rows); err != nil {
+		return nil, err
+	}
+	if len(rows) == 0 {
 		return nil, portal.Errorf(portal.EUNAUTHENTICATED, "Your contact does not exist or is disabled; sign in again.")
 	}
-	return c, err
+	c := &rows[0].C
+	if products != nil {
+		c.Offers = make(map[string][]offer, len(products))
+		for _, r := range rows {
+			if r.Of.ProductID != "" {
+				c.Offers[r.Of.ProductID] = append(c.Offers[r.Of.ProductID], r.Of)
+			}
+		}
+	}
+	return c, nil
 }
+
+// offersColumns are loadOrderer's columns of an offer.
+const offersColumns = `,
+			f.product_id AS of_product_id, f.legal_entity_id AS of_legal_entity_id, f.number AS of_number,
+			f.unit AS of_unit, f.decimals AS of_decimals, f.unit_price AS of_unit_price, f.minor_units AS of_minor_units`
 
 // missing lists what the contact lacks to order, with the same names and
 // rules as identity.Contact.MissingOrderFields (one definition of "ready to
@@ -133,7 +178,7 @@ func (s *Service) Create(ctx context.Context, in InformationInput) (*Order, erro
 		return nil, err
 	}
 	return db.TxValue(ctx, s.DB, func(ctx context.Context, tx bun.Tx) (*Order, error) {
-		o, _, err := s.newOrder(ctx, tx, in, false)
+		o, _, err := s.newOrder(ctx, tx, in, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -151,10 +196,11 @@ func (s *Service) Create(ctx context.Context, in InformationInput) (*Order, erro
 // newOrder is the header of a new order placed by the viewer's contact,
 // validated but not stored: the contact's values (see Create), the
 // information in, and the check that the viewer may create an order for
-// its account. lock share-locks the contact (see loadOrderer). The caller
+// its account. products, for an order placed at once, are its lines'
+// products (see loadOrderer). The caller
 // has checked CREATE on sales_order and the administrator-only inputs.
-func (s *Service) newOrder(ctx context.Context, tx bun.Tx, in InformationInput, lock bool) (*Order, *orderer, error) {
-	c, err := s.loadOrderer(ctx, tx, portal.ViewerFrom(ctx).ContactID, in, lock)
+func (s *Service) newOrder(ctx context.Context, tx bun.Tx, in InformationInput, products []string) (*Order, *orderer, error) {
+	c, err := s.loadOrderer(ctx, tx, portal.ViewerFrom(ctx).ContactID, in, products)
 	if err != nil {
 		return nil, nil, err
 	}

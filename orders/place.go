@@ -65,21 +65,22 @@ func (s *Service) Place(ctx context.Context, in PlaceInput) (*Order, error) {
 		return nil, err
 	}
 	return db.TxValue(ctx, s.DB, func(ctx context.Context, tx bun.Tx) (*Order, error) {
-		o, c, err := s.newOrder(ctx, tx, in.InformationInput, true)
+		// The products' offers come with the contact (ids that are not
+		// UUIDs name no product).
+		products := make([]string, 0, len(in.Lines))
+		for _, l := range in.Lines {
+			if db.ValidID(l.ProductID) {
+				products = append(products, db.CanonicalID(l.ProductID))
+			}
+		}
+		o, c, err := s.newOrder(ctx, tx, in.InformationInput, products)
 		if err != nil {
 			return nil, err
 		}
 		if err := s.mayPlace(ctx, o, c.AccountNumber.String); err != nil {
 			return nil, err
 		}
-		productIDs := make([]string, len(in.Lines))
-		for i, l := range in.Lines {
-			productIDs[i] = l.ProductID
-		}
-		offers, err := s.readOffers(ctx, tx, o, productIDs)
-		if err != nil {
-			return nil, err
-		}
+		offers := c.Offers
 		lines := make([]*Line, len(in.Lines))
 		numbers := make(map[string]string, len(offers))
 		for i, li := range in.Lines {
