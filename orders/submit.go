@@ -47,16 +47,17 @@ func (s *Service) Submit(ctx context.Context, orderID string) (*Order, error) {
 			out, err = reload(ctx, tx, o.ID)
 			return err
 		}
-		// The locked row is the order as it is: only its lines to read,
-		// with the numbers of their products for the event.
-		numbers, err := s.readLines(ctx, tx, o)
+		// The locked row is the order as it is: its lines to read, with
+		// the numbers of their products for the event, and its contact's
+		// terms, in one statement.
+		numbers, terms, err := s.readSubmission(ctx, tx, o)
 		if err != nil {
 			return err
 		}
 		if err := s.checkComplete(o); err != nil {
 			return err
 		}
-		refs, err := s.checkTerms(ctx, tx, o)
+		refs, err := checkTerms(o, terms)
 		if err != nil {
 			return err
 		}
