@@ -169,7 +169,7 @@ func (s *Service) edit(ctx context.Context, fn func(ctx context.Context, tx bun.
 			return nil, err
 		}
 		if o.Lines == nil && !withoutLines(ctx) {
-			if _, err := s.readLines(ctx, tx, o); err != nil {
+			if err := s.readLines(ctx, tx, o); err != nil {
 				return nil, err
 			}
 		}
@@ -211,29 +211,11 @@ func (s *Service) updateTotal(ctx context.Context, tx bun.Tx, orderID string) (*
 	return o, err
 }
 
-// numberedLine is a line with its product's number, which the ERP event
-// names it by.
-type numberedLine struct {
-	Line
-	ProductNumber string
-}
-
-// readLines reads an order's lines, by line number, into o.Lines, and
-// answers their products' numbers by product id (one statement for both).
-func (s *Service) readLines(ctx context.Context, tx bun.Tx, o *Order) (map[string]string, error) {
-	var rows []numberedLine
-	if err := s.query(ctx, tx, `SELECT l.*, p.number AS product_number FROM sales_order_line l
-		JOIN product p ON p.id = l.product_id WHERE l.sales_order_id = ? ORDER BY l.line_number`,
-		[]any{o.ID}, &rows); err != nil {
-		return nil, err
-	}
-	o.Lines = make([]*Line, len(rows))
-	numbers := make(map[string]string, len(rows))
-	for i := range rows {
-		o.Lines[i] = &rows[i].Line
-		numbers[rows[i].ProductID] = rows[i].ProductNumber
-	}
-	return numbers, nil
+// readLines reads an order's lines, by line number, into o.Lines.
+func (s *Service) readLines(ctx context.Context, tx bun.Tx, o *Order) error {
+	o.Lines = []*Line{}
+	return s.query(ctx, tx, "SELECT l.* FROM sales_order_line l WHERE l.sales_order_id = ? ORDER BY l.line_number",
+		[]any{o.ID}, &o.Lines)
 }
 
 type withoutLinesKey struct{}
