@@ -70,7 +70,12 @@ type ordererRow struct {
 // reads their offers (what readOffers reads, a round trip less), and
 // share-locks the contact until the transaction ends, so its terms cannot
 // change under an order placed and submitted in one transaction (see
-// checkTerms).
+// checkTerms). Should it wait for an administrator's change of the
+// contact, PostgreSQL returns the contact as changed but the account and
+// price list rows joined to it as they were when the statement began
+// (READ COMMITTED); if those no longer match, the contact lacks an account
+// or price list here and the order is refused (a retry succeeds), never
+// placed on mixed terms.
 func (s *Service) loadOrderer(ctx context.Context, tx bun.Tx, contactID string, in InformationInput, products []string) (*orderer, error) {
 	wantAddress := in.DeliveryAddressID == nil && in.DeliveryAddress == nil
 	var shipTo *string
