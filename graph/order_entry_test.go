@@ -333,3 +333,54 @@ func TestPlaceOrderStatements(t *testing.T) {
 		}
 	}
 }
+
+// TestPlaceOrderWaitsForContactChange: an administrator moves the contact
+// to another account while its order is being placed. placeOrder waits for
+// the move (the contact is share-locked) and then places the order wholly
+// on the new account's terms, never on a mix of the two accounts' (nor
+// refuses it for an account it seems to lack).
+func TestPlaceOrderWaitsForContactChange(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	in := placeInput([]map[string]any{line(w.product("1000"), "1", "ea")}, map[string]any{
+		"deliveryAddress": map[string]any{"description": "Dock 4", "street": "4 Pier Rd", "city": "Seattle", "postalCode": "98101", "countryCode": "US"}})
+	tx, err := w.db.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `UPDATE contact SET customer_account_id = (SELECT id FROM customer_account WHERE account_number = 'US-002')
+		WHERE id = ?`, w.alice.ContactID); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan response, 1)
+	w.api.viewer = w.alice
+	go func() { done <- w.do(`mutation($in: PlaceOrderInput!) { placeOrder(input: $in) { id } }`, in) }()
+	select {
+	case r := <-done:
+		t.Fatalf("placeOrder did not wait for the contact's change: %s %+v", r.Data, r.Errors)
+	case <-time.After(300 * time.Millisecond):
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	r := <-done
+	var orders []struct{ Account, Invoice, PriceList string }
+	if err := w.db.NewRaw(`SELECT a.account_number AS account, i.account_number AS invoice, pl.code AS price_list
+		FROM sales_order o JOIN customer_account a ON a.id = o.customer_account_id
+		JOIN customer_account i ON i.id = o.invoice_account_id JOIN price_list pl ON pl.id = o.price_list_id`).Scan(ctx, &orders); err != nil {
+		t.Fatal(err)
+	}
+	var terms struct{ Invoice, PriceList string }
+	if err := w.db.NewRaw(`SELECT i.account_number AS invoice, pl.code AS price_list FROM customer_account a
+		JOIN customer_account i ON i.id = a.invoice_account_id JOIN price_list pl ON pl.id = a.price_list_id
+		WHERE a.account_number = 'US-002'`).Scan(ctx, &terms); err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Errors) > 0 || len(orders) != 1 {
+		t.Fatalf("answer %s %+v with %d orders stored", r.Data, r.Errors, len(orders))
+	}
+	if o := orders[0]; o.Account != "US-002" || o.Invoice != terms.Invoice || o.PriceList != terms.PriceList {
+		t.Errorf("order placed on %+v, want US-002's terms %+v", o, terms)
+	}
+}

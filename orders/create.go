@@ -71,11 +71,10 @@ type ordererRow struct {
 // share-locks the contact until the transaction ends, so its terms cannot
 // change under an order placed and submitted in one transaction (see
 // checkTerms). Should it wait for an administrator's change of the
-// contact, PostgreSQL returns the contact as changed but the account and
-// price list rows joined to it as they were when the statement began
-// (READ COMMITTED); if those no longer match, the contact lacks an account
-// or price list here and the order is refused (a retry succeeds), never
-// placed on mixed terms.
+// contact, PostgreSQL returns the contact as changed but the rows joined to
+// it (company, account, price list) as they were when the statement began
+// (READ COMMITTED), or none where they no longer match: then the statement
+// runs once more, under the lock now held, and sees the change whole.
 func (s *Service) loadOrderer(ctx context.Context, tx bun.Tx, contactID string, in InformationInput, products []string) (*orderer, error) {
 	wantAddress := in.DeliveryAddressID == nil && in.DeliveryAddress == nil
 	var shipTo *string
@@ -126,11 +125,17 @@ func (s *Service) loadOrderer(ctx context.Context, tx bun.Tx, contactID string, 
 		args = append(args, contactID)
 	}
 	var rows []ordererRow
-	if err := s.query(ctx, tx, q, args, &rows); err != nil {
-		return nil, err
-	}
-	if len(rows) == 0 {
-		return nil, portal.Errorf(portal.EUNAUTHENTICATED, "Your contact does not exist or is disabled; sign in again.")
+	for attempt := 0; ; attempt++ {
+		if err := s.query(ctx, tx, q, args, &rows); err != nil {
+			return nil, err
+		}
+		if len(rows) == 0 {
+			return nil, portal.Errorf(portal.EUNAUTHENTICATED, "Your contact does not exist or is disabled; sign in again.")
+		}
+		if products == nil || attempt > 0 || !rows[0].C.staleJoins() {
+			break
+		}
+		rows = rows[:0]
 	}
 	c := &rows[0].C
 	if products != nil {
@@ -142,6 +147,14 @@ func (s *Service) loadOrderer(ctx context.Context, tx bun.Tx, contactID string, 
 		}
 	}
 	return c, nil
+}
+
+// staleJoins reports whether a row the contact refers to is missing from
+// its row: the foreign keys make that impossible in one snapshot, so the
+// contact changed while loadOrderer waited for its lock.
+func (c *orderer) staleJoins() bool {
+	return c.LegalEntityID.Valid && !c.CompanyCode.Valid || c.CustomerAccountID.Valid && !c.AccountNumber.Valid ||
+		c.InvoiceAccountID.Valid && !c.InvoiceAccountNumber.Valid || c.PriceListID.Valid && !c.PriceListCode.Valid
 }
 
 // offersColumns are loadOrderer's columns of an offer.
