@@ -1,12 +1,14 @@
 -- wrk script for bench/run.sh. Environment:
---   SCENARIO  a | a2 | c | typename | anon   (see bench/run.sh)
---   QUERY     the request body (JSON) of every scenario but c
+--   SCENARIO  a | a2 | c | c1 | typename | anon   (see bench/run.sh)
+--   QUERY     the request body (JSON) of every scenario but c and c1
 --   TOKENS    file of session tokens, one per line (requests rotate over them)
---   PRODUCTS  file of product ids (scenario c)
---   RECEIPT   requested receipt date for new orders (scenario c)
+--   PRODUCTS  file of product ids (scenarios c and c1)
+--   RECEIPT   requested receipt date for new orders (scenarios c and c1)
 -- Every thread keeps its own rotation; scenario c runs one connection per
 -- thread, since each order is a chain of five requests that need the
--- previous answer's id.
+-- previous answer's id. Scenario c1 places each order (3 lines) with one
+-- placeOrder request, as an API client would: the mutation's text is the
+-- same every time, the order in its variables.
 
 local scenario = os.getenv("SCENARIO") or "a"
 
@@ -68,8 +70,20 @@ local function order_step()
   return post('{"query":"mutation { submitOrder(orderId: \\"' .. order .. '\\") { id status } }"}', ctoken)
 end
 
+-- place_order is scenario c1: the order of c in one request.
+local function place_order()
+  local tok = token()
+  local ls = {}
+  for i = 1, 3 do
+    ls[i] = '{"productId":"' .. products[(n + i) % #products + 1] .. '","quantity":"' .. i .. '","unit":"pcs"}'
+  end
+  return post('{"query":"mutation Place($in: PlaceOrderInput!) { placeOrder(input: $in) { id status } }",' ..
+    '"variables":{"in":{"requestedReceiptDate":"' .. receipt .. '","lines":[' .. table.concat(ls, ",") .. ']}}}', tok)
+end
+
 function request()
   if scenario == "c" then return order_step() end
+  if scenario == "c1" then return place_order() end
   if scenario == "anon" then return post(query, nil) end
   return post(query, token())
 end
@@ -91,6 +105,8 @@ function response(status, headers, body)
       orders = orders + 1
       step = 0
     end
+  elseif scenario == "c1" and string.find(body, '"SUBMITTED"', 1, true) then
+    orders = orders + 1
   end
 end
 

@@ -13,7 +13,8 @@
 # REPEAT (measurements per scenario; medians are printed), CONNS ("8 32"),
 # BENCH_DIR (keep the database there and reuse it on the next run with the
 # same ORDERS), POSTGRAPHILE=0 to leave PostGraphile out, SCENARIOS (a subset
-# of "a a2 typename c pgbench").
+# of "a a2 typename c c1 pgbench"; c is order entry through the wizard's
+# five requests, c1 the same order placed with one placeOrder request).
 #
 # The PostgreSQL cluster runs without fsync: the bench measures CPU, not
 # the disk.
@@ -28,7 +29,7 @@ if ((SMOKE)); then
 else
   ORDERS=${ORDERS:-1000000} USERS=${USERS:-200} DURATION=${DURATION:-10} REPEAT=${REPEAT:-3} CONNS=${CONNS:-"8 32"} POSTGRAPHILE=${POSTGRAPHILE:-1}
 fi
-SCENARIOS=${SCENARIOS:-"a a2 typename c pgbench"}
+SCENARIOS=${SCENARIOS:-"a a2 typename c c1 pgbench"}
 
 say() { echo "== $*" >&2; }
 die() { echo "bench: $*" >&2; exit 1; }
@@ -185,7 +186,7 @@ measure() { # label conns command...
   ops=$(printf '%s\n' "${out[@]}" | awk '{print $5}' | median)
   RPS["$label/$conns"]=$rps
   local extra=""
-  [[ $label == "portal (c) order entry" ]] && extra="  orders/s $ops"
+  [[ $label == "portal (c"* ]] && extra="  orders/s $ops"
   printf "%-36s %5s %10s %9s %9s %7s%s\n" "$label" "$conns" "$rps" "$p50" "$p99" "$errs" "$extra"
   if [[ $errs != 0 ]]; then FAILED=1; fi
 }
@@ -200,6 +201,7 @@ for c in $CONNS; do
   on typename && measure "portal {__typename} signed in" "$c" wrk_once portal typename "$c" "$A" "$PORT"
   on typename && measure "portal {__typename} anonymous" "$c" wrk_once portal anon "$c" "$A" "$PORT"
   on c && measure "portal (c) order entry" "$c" wrk_once portal c "$c" "$A" "$PORT"
+  on c1 && measure "portal (c1) placeOrder" "$c" wrk_once portal c1 "$c" "$A" "$PORT"
   on pgbench && measure "pgbench (a) hand-written SQL" "$c" pgbench_once pgbench_a.sql "$c"
   on pgbench && measure "pgbench (a') hand-written SQL" "$c" pgbench_once pgbench_a2.sql "$c"
   if ((POSTGRAPHILE)); then

@@ -22,22 +22,22 @@ func (r *mutationResolver) CreateOrder(ctx context.Context, input orders.Informa
 }
 
 func (r *mutationResolver) UpdateOrderInformation(ctx context.Context, orderID string, input orders.InformationInput) (*orders.Order, error) {
-	o, err := r.Orders.UpdateInformation(ctx, orderID, input)
+	o, err := r.Orders.UpdateInformation(orderAnswer(ctx), orderID, input)
 	return r.prefetchOrder(ctx, o, err)
 }
 
 func (r *mutationResolver) AddOrderLine(ctx context.Context, orderID string, input orders.LineInput) (*orders.Order, error) {
-	o, err := r.Orders.AddLine(ctx, orderID, input)
+	o, err := r.Orders.AddLine(orderAnswer(ctx), orderID, input)
 	return r.prefetchOrder(ctx, o, err)
 }
 
 func (r *mutationResolver) UpdateOrderLine(ctx context.Context, lineID string, input orders.LineInput) (*orders.Order, error) {
-	o, err := r.Orders.UpdateLine(ctx, lineID, input)
+	o, err := r.Orders.UpdateLine(orderAnswer(ctx), lineID, input)
 	return r.prefetchOrder(ctx, o, err)
 }
 
 func (r *mutationResolver) RemoveOrderLine(ctx context.Context, lineID string) (*orders.Order, error) {
-	o, err := r.Orders.RemoveLine(ctx, lineID)
+	o, err := r.Orders.RemoveLine(orderAnswer(ctx), lineID)
 	return r.prefetchOrder(ctx, o, err)
 }
 

@@ -122,6 +122,34 @@ func BenchmarkOrderEntry(b *testing.B) {
 	reportCPU(b, cpu)
 }
 
+// BenchmarkPlaceOrder is bench/run.sh's scenario (c1) in-process: the
+// order of BenchmarkOrderEntry (3 lines) placed with one placeOrder request,
+// its text the same every time and the order in its variables, as
+// bench/load.lua sends it.
+func BenchmarkPlaceOrder(b *testing.B) {
+	w := newWorld(b)
+	in := newInstance(b, w.db, time.Hour)
+	tok := in.signIn("alice@forest.example", "demo-alice-pass")
+	products := []string{w.product("1000"), w.product("1038"), w.product("1044")}
+	units := []string{"ea", "m", "kg"}
+	lines := make([]map[string]any, len(products))
+	for i, p := range products {
+		lines[i] = map[string]any{"productId": p, "quantity": "2", "unit": units[i]}
+	}
+	body, _ := json.Marshal(map[string]any{
+		"query":     "mutation Place($in: PlaceOrderInput!) { placeOrder(input: $in) { id status } }",
+		"variables": map[string]any{"in": map[string]any{"requestedReceiptDate": tomorrow(), "lines": lines}},
+	})
+	b.ReportAllocs()
+	cpu := cpuTime()
+	for b.Loop() {
+		if out := serveBench(b, in, tok, string(body)); !bytes.Contains(out, []byte("SUBMITTED")) {
+			b.Fatalf("placeOrder: %s", out)
+		}
+	}
+	reportCPU(b, cpu)
+}
+
 // cpuTime is the CPU time this process has used (user and system): under a
 // loaded machine it varies far less than the wall time per request. The
 // database's CPU is not in it: PostgreSQL is another process.

@@ -29,7 +29,7 @@ var (
 // input field at fault.
 func (s *Service) AddLine(ctx context.Context, orderID string, in LineInput) (*Order, error) {
 	return s.edit(ctx, func(ctx context.Context, tx bun.Tx) (*Order, error) {
-		o, err := s.lockOrder(ctx, tx, orderID)
+		o, offers, err := s.lockForLine(ctx, tx, orderID, in.ProductID)
 		if err != nil {
 			return nil, err
 		}
@@ -39,18 +39,87 @@ func (s *Service) AddLine(ctx context.Context, orderID string, in LineInput) (*O
 		if err := s.checkChange(ctx, o, policies.TableSalesOrder, policies.AppendTo); err != nil {
 			return nil, err
 		}
-		l, err := s.priceLine(ctx, tx, o, in, decimal.Zero)
+		if err := s.requirePricing(ctx); err != nil {
+			return nil, err
+		}
+		l, err := priceOffer(o, in, offers, decimal.Zero)
 		if err != nil {
 			return nil, err
 		}
-		// The order is locked: its next line number is this line's until
-		// updateTotal moves it on, in the statement that sums the lines.
+		// The order is locked: its next line number is this line's. One
+		// statement inserts the line, makes the total the sum of the lines
+		// (those stored before, which the statement's snapshot sees, and
+		// this one), moves the next line number on and answers the order.
 		l.LineNumber = o.NextLineNumber
-		if _, err := tx.NewInsert().Model(l).ExcludeColumn("id").Returning("id").Exec(ctx); err != nil {
-			return nil, err
-		}
-		return updateTotal(ctx, tx, o.ID, true)
+		updated := new(Order)
+		err = s.query(ctx, tx, `WITH l AS (
+				INSERT INTO sales_order_line (sales_order_id, line_number, product_id, quantity, unit, unit_price, amount,
+					ship_to_country, delivery_address_description)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING amount)
+			UPDATE sales_order SET
+				total_amount = (SELECT COALESCE(sum(amount), 0) FROM sales_order_line WHERE sales_order_id = ?) + (SELECT amount FROM l),
+				next_line_number = next_line_number + 1, version = version + 1, updated_at = now()
+			WHERE id = ? RETURNING *`,
+			[]any{o.ID, l.LineNumber, l.ProductID, l.Quantity.String(), l.Unit, l.UnitPrice.String(), l.Amount.String(),
+				l.ShipToCountry, l.DeliveryAddressDescription, o.ID, o.ID}, updated)
+		return updated, err
 	})
+}
+
+// lockForLine is lockDraft and readOffers of one product in one statement,
+// for AddLine: the order the viewer may read, locked, with the units the
+// product is sold in and their prices in the order's price list (none when
+// productID names no product). Returns ENOTFOUND for a missing or
+// unreadable order. The offers are read as the statement began, which is
+// as good as a moment later; the order row is the locked one, as it is now
+// (PostgreSQL re-reads it if it had to wait for the lock). Submit cannot do
+// the same with the lines: they would be the ones from before the wait.
+func (s *Service) lockForLine(ctx context.Context, tx bun.Tx, orderID, productID string) (*Order, []offer, error) {
+	if !db.ValidID(orderID) {
+		return nil, nil, notFound("Order", orderID)
+	}
+	scope := s.Policy.ReadScope(ctx, policies.TableSalesOrder)
+	if scope.None() {
+		return nil, nil, notFound("Order", orderID)
+	}
+	var product *string
+	if db.ValidID(productID) {
+		id := db.CanonicalID(productID)
+		product = &id
+	}
+	cond, args := scope.Where(policies.OrderColumns("o"))
+	var rows []struct {
+		Order
+		Of offer `bun:"embed:of_"`
+	}
+	err := s.query(ctx, tx, `SELECT o.*, f.product_id AS of_product_id, f.legal_entity_id AS of_legal_entity_id,
+			f.number AS of_number, f.unit AS of_unit, f.decimals AS of_decimals, f.unit_price AS of_unit_price,
+			f.minor_units AS of_minor_units
+		FROM sales_order o
+		LEFT JOIN LATERAL (
+			SELECT p.id AS product_id, p.legal_entity_id, p.number, pu.unit, pu.position, u.decimals, pr.unit_price,
+				(SELECT minor_units FROM currency WHERE code = o.currency) AS minor_units
+			FROM product p
+			JOIN product_unit pu ON pu.product_id = p.id
+			JOIN unit u ON u.code = pu.unit
+			LEFT JOIN price pr ON pr.price_list_id = o.price_list_id AND pr.product_id = p.id AND pr.unit = pu.unit
+			WHERE p.id = ?::uuid) f ON TRUE
+		WHERE o.id = ? AND `+cond+`
+		ORDER BY f.position FOR UPDATE OF o`, append([]any{product, db.CanonicalID(orderID)}, args...), &rows)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(rows) == 0 {
+		return nil, nil, notFound("Order", orderID)
+	}
+	o := rows[0].Order
+	var offers []offer
+	for _, r := range rows {
+		if r.Of.ProductID != "" {
+			offers = append(offers, r.Of)
+		}
+	}
+	return &o, offers, nil
 }
 
 // UpdateLine changes an item of a draft (product, quantity, unit), priced
@@ -65,7 +134,10 @@ func (s *Service) UpdateLine(ctx context.Context, lineID string, in LineInput) (
 			return err
 		}
 		l.ID, l.LineNumber = old.ID, old.LineNumber
-		_, err = tx.NewUpdate().Model(l).WherePK().Exec(ctx)
+		_, err = tx.Tx.ExecContext(ctx, db.Numbered(`UPDATE sales_order_line SET product_id = ?, quantity = ?, unit = ?,
+			unit_price = ?, amount = ?, ship_to_country = ?, delivery_address_description = ? WHERE id = ?`),
+			l.ProductID, l.Quantity.String(), l.Unit, l.UnitPrice.String(), l.Amount.String(), l.ShipToCountry,
+			l.DeliveryAddressDescription, l.ID)
 		return err
 	})
 }
@@ -85,7 +157,8 @@ func (s *Service) RemoveLine(ctx context.Context, lineID string) (*Order, error)
 // viewer, and answers with the order as the change left it, read in the
 // same transaction. fn locks the order (every change does, first: one lock
 // order, no deadlocks), changes it and returns its header as the change
-// left it (updateTotal's, or reload's); edit adds the lines.
+// left it (updateTotal's, or reload's); edit adds the lines, unless the
+// caller shows none (WithoutLines).
 func (s *Service) edit(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) (*Order, error)) (*Order, error) {
 	if err := requireSignedIn(ctx); err != nil {
 		return nil, err
@@ -95,8 +168,8 @@ func (s *Service) edit(ctx context.Context, fn func(ctx context.Context, tx bun.
 		if err != nil {
 			return nil, err
 		}
-		if o.Lines == nil {
-			if err := readLines(ctx, tx, o); err != nil {
+		if o.Lines == nil && !withoutLines(ctx) {
+			if err := s.readLines(ctx, tx, o); err != nil {
 				return nil, err
 			}
 		}
@@ -120,26 +193,43 @@ func (s *Service) editLine(ctx context.Context, lineID string, priv policies.Pri
 		if err := fn(ctx, tx, o, l); err != nil {
 			return nil, err
 		}
-		return updateTotal(ctx, tx, o.ID, false)
+		return s.updateTotal(ctx, tx, o.ID)
 	})
 }
 
-// updateTotal makes the order's total the sum of its lines, counts the
-// change and, for a line added, moves the next line number on; it answers
-// the order's header as it now is (one statement for what was an update
-// and a read). It runs under the order's row lock, after the lines
-// changed, so the stored total always matches the stored lines.
-func updateTotal(ctx context.Context, idb bun.IDB, orderID string, lineAdded bool) (*Order, error) {
-	next := 0
-	if lineAdded {
-		next = 1
-	}
+// updateTotal makes the order's total the sum of its lines and counts the
+// change; it answers the order's header as it now is (one statement for
+// what was an update and a read). It runs under the order's row lock,
+// after the lines changed, so the stored total always matches the stored
+// lines.
+func (s *Service) updateTotal(ctx context.Context, tx bun.Tx, orderID string) (*Order, error) {
 	o := new(Order)
-	err := idb.NewRaw(`UPDATE sales_order SET
+	err := s.query(ctx, tx, `UPDATE sales_order SET
 		total_amount = (SELECT COALESCE(sum(amount), 0) FROM sales_order_line WHERE sales_order_id = ?),
-		next_line_number = next_line_number + ?, version = version + 1, updated_at = now() WHERE id = ?
-		RETURNING *`, orderID, next, orderID).Scan(ctx, o)
+		version = version + 1, updated_at = now() WHERE id = ?
+		RETURNING *`, []any{orderID, orderID}, o)
 	return o, err
+}
+
+// readLines reads an order's lines, by line number, into o.Lines.
+func (s *Service) readLines(ctx context.Context, tx bun.Tx, o *Order) error {
+	o.Lines = []*Line{}
+	return s.query(ctx, tx, "SELECT l.* FROM sales_order_line l WHERE l.sales_order_id = ? ORDER BY l.line_number",
+		[]any{o.ID}, &o.Lines)
+}
+
+type withoutLinesKey struct{}
+
+// WithoutLines returns a context in which the order mutations answer the
+// order without its lines (Lines nil) unless they read them anyway: for a
+// caller that does not show them, so the transaction need not read them.
+func WithoutLines(ctx context.Context) context.Context {
+	return context.WithValue(ctx, withoutLinesKey{}, true)
+}
+
+func withoutLines(ctx context.Context) bool {
+	v, _ := ctx.Value(withoutLinesKey{}).(bool)
+	return v
 }
 
 // offer is one unit a product is sold in, with its price in a price list
@@ -154,32 +244,71 @@ type offer struct {
 	MinorUnits    int32
 }
 
-// priceLine validates an item for order o and prices it. The amount is
-// quantity × unit price rounded half away from zero to the minor units of
-// the order's currency (2 for USD and EUR): what the customer is invoiced
-// per line, so the total, their exact sum, needs no rounding of its own.
-// replaced is the amount of the line being changed (zero for a new one),
-// for the check that the total stays within its column. Pricing reads the
-// product and the price list, so the viewer must be allowed to read both.
-func (s *Service) priceLine(ctx context.Context, idb bun.IDB, o *Order, in LineInput, replaced decimal.Decimal) (*Line, error) {
+// priceLine validates an item for order o and prices it (see priceOffer),
+// for a viewer who may read products and price lists.
+func (s *Service) priceLine(ctx context.Context, tx bun.Tx, o *Order, in LineInput, replaced decimal.Decimal) (*Line, error) {
+	if err := s.requirePricing(ctx); err != nil {
+		return nil, err
+	}
+	offers, err := s.readOffers(ctx, tx, o, []string{in.ProductID})
+	if err != nil {
+		return nil, err
+	}
+	return priceOffer(o, in, offers[db.CanonicalID(in.ProductID)], replaced)
+}
+
+// requirePricing: pricing reads the product and the price list, so the
+// viewer must be allowed to read both.
+func (s *Service) requirePricing(ctx context.Context) error {
 	for _, table := range []string{policies.TableProduct, policies.TablePriceList} {
 		if err := s.Policy.Require(ctx, table, policies.Read); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	if !db.ValidID(in.ProductID) {
-		return nil, portal.FieldErrorf("productId", "This product does not exist, or your roles do not allow reading it.")
+	return nil
+}
+
+// readOffers reads, in one statement, the units each of the products is
+// sold in, by position, with their prices in o's price list, keyed by
+// product id as db.CanonicalID spells it. Ids that are not UUIDs are left
+// out: no such product.
+func (s *Service) readOffers(ctx context.Context, tx bun.Tx, o *Order, productIDs []string) (map[string][]offer, error) {
+	valid := db.ValidIDs(productIDs)
+	out := make(map[string][]offer, len(valid))
+	if len(valid) == 0 {
+		return out, nil
+	}
+	for i, id := range valid {
+		valid[i] = db.CanonicalID(id)
 	}
 	var offers []offer
-	err := idb.NewRaw(`SELECT p.id AS product_id, p.legal_entity_id, p.number, pu.unit, u.decimals, pr.unit_price,
+	err := s.query(ctx, tx, `SELECT p.id AS product_id, p.legal_entity_id, p.number, pu.unit, u.decimals, pr.unit_price,
 			(SELECT minor_units FROM currency WHERE code = ?) AS minor_units
 		FROM product p
 		JOIN product_unit pu ON pu.product_id = p.id
 		JOIN unit u ON u.code = pu.unit
 		LEFT JOIN price pr ON pr.price_list_id = ? AND pr.product_id = p.id AND pr.unit = pu.unit
-		WHERE p.id = ? ORDER BY pu.position`, o.Currency, o.PriceListID, in.ProductID).Scan(ctx, &offers)
+		WHERE p.id = ANY(?::uuid[]) ORDER BY p.id, pu.position`, []any{o.Currency, o.PriceListID, pgArray(valid)}, &offers)
 	if err != nil {
 		return nil, err
+	}
+	for _, of := range offers {
+		out[of.ProductID] = append(out[of.ProductID], of)
+	}
+	return out, nil
+}
+
+// priceOffer validates an item for order o against its product's offers
+// (the product's units with their prices; none when there is no such
+// product) and prices it. The amount is quantity × unit price rounded half
+// away from zero to the minor units of the order's currency (2 for USD and
+// EUR): what the customer is invoiced per line, so the total, their exact
+// sum, needs no rounding of its own. replaced is the amount of the line
+// being changed (zero for a new one), for the check that the total stays
+// within its column.
+func priceOffer(o *Order, in LineInput, offers []offer, replaced decimal.Decimal) (*Line, error) {
+	if !db.ValidID(in.ProductID) {
+		return nil, portal.FieldErrorf("productId", "This product does not exist, or your roles do not allow reading it.")
 	}
 	if len(offers) == 0 || offers[0].LegalEntityID != o.LegalEntityID {
 		return nil, portal.FieldErrorf("productId", "This product does not exist in the order's company.")

@@ -36,7 +36,7 @@ func (s *Service) Submit(ctx context.Context, orderID string) (*Order, error) {
 	err := db.Tx(ctx, s.DB, func(ctx context.Context, tx bun.Tx) error {
 		// The row lock makes concurrent submissions queue here; each one
 		// after the first sees SUBMITTED and returns the order as it is.
-		o, err := s.lockOrder(ctx, tx, orderID)
+		o, err := s.lockDraft(ctx, tx, orderID)
 		if err != nil {
 			return err
 		}
@@ -47,28 +47,31 @@ func (s *Service) Submit(ctx context.Context, orderID string) (*Order, error) {
 			out, err = reload(ctx, tx, o.ID)
 			return err
 		}
-		// The locked row is the order as it is: only its lines to read.
-		if err := readLines(ctx, tx, o); err != nil {
+		// The locked row is the order as it is: its lines to read, with
+		// the numbers of their products for the event, and its contact's
+		// terms, in one statement.
+		numbers, terms, err := s.readSubmission(ctx, tx, o)
+		if err != nil {
 			return err
 		}
 		if err := s.checkComplete(o); err != nil {
 			return err
 		}
-		if err := checkTerms(ctx, tx, o); err != nil {
+		refs, err := checkTerms(o, terms)
+		if err != nil {
 			return err
 		}
 		// RETURNING * is the submitted order as the answer shows it; its
 		// lines did not change.
 		submitted := &Order{Lines: o.Lines}
-		if err := tx.NewRaw(`UPDATE sales_order SET status = ?, submitted_at = now(), sync_state = 'PENDING',
-			version = version + 1, updated_at = now() WHERE id = ? RETURNING *`, Submitted, o.ID).Scan(ctx, submitted); err != nil {
+		if err := s.query(ctx, tx, `UPDATE sales_order SET status = ?, submitted_at = now(), sync_state = 'PENDING',
+			version = version + 1, updated_at = now() WHERE id = ? RETURNING *`, []any{string(Submitted), o.ID}, submitted); err != nil {
 			return err
 		}
-		o = submitted
-		if err := writeSubmittedEvent(ctx, tx, o); err != nil {
+		if err := writeSubmittedEvent(ctx, tx, submitted, refs, numbers); err != nil {
 			return err
 		}
-		out = o
+		out = submitted
 		return nil
 	})
 	if err != nil {
@@ -178,48 +181,42 @@ type eventLine struct {
 	DeliveryAddressDescription string          `json:"deliveryAddressDescription"`
 }
 
-// writeSubmittedEvent records the outbox event of a submitted order o (with
-// its lines loaded) in the transaction idb.
-func writeSubmittedEvent(ctx context.Context, idb bun.IDB, o *Order) error {
+// eventRefs are the codes and names a submitted order's event names its
+// company, accounts, price list and contact person by, instead of ids.
+type eventRefs struct {
+	Company, CustomerAccount, InvoiceAccount, PriceList string
+	Contact                                             eventContact
+}
+
+// writeSubmittedEvent records the outbox event of a submitted order o
+// (with its lines loaded) in the transaction tx (see submittedEventOf).
+func writeSubmittedEvent(ctx context.Context, tx bun.Tx, o *Order, refs *eventRefs, numbers map[string]string) error {
+	_, err := outbox.Enqueue(ctx, tx, submittedEventOf(o, refs, numbers))
+	return err
+}
+
+// submittedEventOf is the outbox event of a submitted order o with its
+// lines; refs name what o refers to and numbers are its lines' product
+// numbers by product id, both read by the statements the submission needed
+// anyway. The event comes after the contact's: the ERP must know the
+// contact person before the first order naming it.
+func submittedEventOf(o *Order, refs *eventRefs, numbers map[string]string) outbox.Event {
 	e := submittedEvent{
-		ID: o.ID, Number: o.Number, Status: o.Status, Currency: o.Currency, Language: o.Language,
-		ShipToCountry: o.ShipToCountry, DeliveryAddressDescription: o.DeliveryAddressDescription,
+		ID: o.ID, Company: refs.Company, Number: o.Number, Status: o.Status, CustomerAccount: refs.CustomerAccount,
+		InvoiceAccount: refs.InvoiceAccount, ContactPerson: refs.Contact, Currency: o.Currency, PriceList: refs.PriceList,
+		Language: o.Language, ShipToCountry: o.ShipToCountry, DeliveryAddressDescription: o.DeliveryAddressDescription,
 		DeliveryAddress: eventAddress{Description: o.DeliveryAddressDescription, Street: o.DeliveryStreet,
 			City: o.DeliveryCity, PostalCode: o.DeliveryPostalCode, CountryCode: o.DeliveryCountryCode},
 		RequestedReceiptDate: o.RequestedReceiptDate.Format(time.DateOnly),
 		CustomerRequisition:  o.CustomerRequisition, TotalAmount: o.TotalAmount, SubmittedAt: o.SubmittedAt.UTC(),
 		Lines: make([]eventLine, 0, len(o.Lines)),
 	}
-	err := idb.NewRaw(`SELECT le.code, a.account_number, ia.account_number, pl.code, c.id, c.email, c.first_name, c.last_name
-		FROM sales_order o
-		JOIN legal_entity le ON le.id = o.legal_entity_id
-		JOIN customer_account a ON a.id = o.customer_account_id
-		JOIN customer_account ia ON ia.id = o.invoice_account_id
-		JOIN price_list pl ON pl.id = o.price_list_id
-		JOIN contact c ON c.id = o.contact_id
-		WHERE o.id = ?`, o.ID).Scan(ctx, &e.Company, &e.CustomerAccount, &e.InvoiceAccount, &e.PriceList,
-		&e.ContactPerson.ID, &e.ContactPerson.Email, &e.ContactPerson.FirstName, &e.ContactPerson.LastName)
-	if err != nil {
-		return err
-	}
-	var numbers []struct{ ID, Number string }
-	if err := idb.NewRaw(`SELECT p.id, p.number FROM product p WHERE p.id IN
-		(SELECT product_id FROM sales_order_line WHERE sales_order_id = ?)`, o.ID).Scan(ctx, &numbers); err != nil {
-		return err
-	}
-	number := map[string]string{}
-	for _, n := range numbers {
-		number[n.ID] = n.Number
-	}
 	for _, l := range o.Lines {
-		e.Lines = append(e.Lines, eventLine{LineNumber: l.LineNumber, Product: number[l.ProductID], Quantity: l.Quantity,
+		e.Lines = append(e.Lines, eventLine{LineNumber: l.LineNumber, Product: numbers[l.ProductID], Quantity: l.Quantity,
 			Unit: l.Unit, UnitPrice: l.UnitPrice, Amount: l.Amount, ShipToCountry: l.ShipToCountry,
 			DeliveryAddressDescription: l.DeliveryAddressDescription})
 	}
-	// After the contact: the ERP must know the contact person before the
-	// first order naming it.
-	_, err = outbox.Enqueue(ctx, idb, outbox.Event{Type: EventSubmitted, AggregateID: o.ID, AfterID: e.ContactPerson.ID, Data: e})
-	return err
+	return outbox.Event{Type: EventSubmitted, AggregateID: o.ID, AfterID: refs.Contact.ID, Data: e}
 }
 
 // DeleteDraft deletes a draft order and its lines. It needs WRITE on the

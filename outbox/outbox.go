@@ -74,35 +74,71 @@ var inserter = sync.OnceValues(func() (*river.Client[*sql.Tx], error) {
 // must be a bun.Tx: an event outside a transaction could announce a change
 // that never happened, or miss one that did.
 func Enqueue(ctx context.Context, tx bun.IDB, e Event) (string, error) {
+	r, err := Reserve(ctx, tx, e)
+	if err != nil {
+		return "", err
+	}
+	if _, err := tx.(bun.Tx).ExecContext(ctx, "INSERT INTO outbox_event ("+Columns+") VALUES (?, ?, ?, ?, ?, ?)",
+		r.Values()...); err != nil {
+		return "", err
+	}
+	return r.ID, nil
+}
+
+// Reserved is an event whose delivery is scheduled in the caller's
+// transaction but whose row the caller still has to write, in the same
+// transaction (see Reserve).
+type Reserved struct {
+	ID, Type, AggregateID string
+	AfterID               *string
+	// Payload is the event's data as JSON.
+	Payload string
+	JobID   int64
+}
+
+// Columns are the columns of outbox_event that Reserved.Values fill, in
+// order.
+const Columns = "id, type, aggregate_id, after_id, payload, job_id"
+
+// Values are the values of the event's row, for Columns.
+func (r *Reserved) Values() []any {
+	return []any{r.ID, r.Type, r.AggregateID, r.AfterID, r.Payload, r.JobID}
+}
+
+// Reserve is Enqueue but for the event's row: it schedules, in tx, the
+// River job that delivers the event, and answers the row, which the caller
+// must insert in tx (INSERT INTO outbox_event (Columns) ...) in a statement
+// of its own making: with the change the event records, so that both take
+// one round trip and a lock taken by the change is held no longer than
+// that statement. The caller may fill in the payload in SQL (a value only
+// that statement knows, such as a number taken from a sequence). If the
+// row is not written, the job finds no event and the commit is the
+// caller's bug: use Enqueue unless the statement matters.
+func Reserve(ctx context.Context, tx bun.IDB, e Event) (*Reserved, error) {
 	btx, ok := tx.(bun.Tx)
 	if !ok {
-		return "", errors.New("outbox.Enqueue needs a transaction (bun.Tx)")
+		return nil, errors.New("outbox.Enqueue needs a transaction (bun.Tx)")
 	}
 	if e.Type == "" || e.AggregateID == "" {
-		return "", errors.New("outbox.Enqueue: an event needs a type and an aggregate id")
+		return nil, errors.New("outbox.Enqueue: an event needs a type and an aggregate id")
 	}
 	data, ok := e.Data.(json.RawMessage)
 	if !ok {
 		var err error
 		if data, err = json.Marshal(e.Data); err != nil {
-			return "", fmt.Errorf("outbox: marshal %s event: %w", e.Type, err)
+			return nil, fmt.Errorf("outbox: marshal %s event: %w", e.Type, err)
 		}
 	}
-	id := uuid.NewString()
-	var after *string
+	r := &Reserved{ID: uuid.NewString(), Type: e.Type, AggregateID: e.AggregateID, Payload: string(data)}
 	if e.AfterID != "" {
-		after = &e.AfterID
+		r.AfterID = &e.AfterID
 	}
 	// The job first, so the event is written once, with its job.
-	jobID, err := insertJob(ctx, btx, id)
-	if err != nil {
-		return "", err
+	var err error
+	if r.JobID, err = insertJob(ctx, btx, r.ID); err != nil {
+		return nil, err
 	}
-	if _, err := btx.ExecContext(ctx, `INSERT INTO outbox_event (id, type, aggregate_id, after_id, payload, job_id)
-		VALUES (?, ?, ?, ?, ?, ?)`, id, e.Type, e.AggregateID, after, string(data), jobID); err != nil {
-		return "", err
-	}
-	return id, nil
+	return r, nil
 }
 
 func insertJob(ctx context.Context, tx bun.Tx, eventID string) (int64, error) {

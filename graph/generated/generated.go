@@ -247,6 +247,7 @@ type ComplexityRoot struct {
 		EnableContact          func(childComplexity int, id string) int
 		InviteContact          func(childComplexity int, input identity.InviteInput) int
 		Ping                   func(childComplexity int) int
+		PlaceOrder             func(childComplexity int, input orders.PlaceInput) int
 		RedeemInvitation       func(childComplexity int, code string, password string) int
 		RemoveOrderLine        func(childComplexity int, lineID string) int
 		ReplayErpEvent         func(childComplexity int, id string) int
@@ -563,6 +564,7 @@ type MutationResolver interface {
 	InviteContact(ctx context.Context, input identity.InviteInput) (*identity.InvitationPayload, error)
 	RevokeInvitation(ctx context.Context, id string) (*identity.Invitation, error)
 	UpdateWebRole(ctx context.Context, id string, input policies.WebRoleInput) (*policies.WebRole, error)
+	PlaceOrder(ctx context.Context, input orders.PlaceInput) (*orders.Order, error)
 	CreateOrder(ctx context.Context, input orders.InformationInput) (*orders.Order, error)
 	UpdateOrderInformation(ctx context.Context, orderID string, input orders.InformationInput) (*orders.Order, error)
 	AddOrderLine(ctx context.Context, orderID string, input orders.LineInput) (*orders.Order, error)
@@ -1543,6 +1545,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.Ping(childComplexity), true
+	case "Mutation.placeOrder":
+		if e.ComplexityRoot.Mutation.PlaceOrder == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_placeOrder_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.PlaceOrder(childComplexity, args["input"].(orders.PlaceInput)), true
 	case "Mutation.redeemInvitation":
 		if e.ComplexityRoot.Mutation.RedeemInvitation == nil {
 			break
@@ -2826,6 +2839,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("OrderInformationInput", ec.unmarshalInputOrderInformationInput),
 			graphql.NewInputUnmarshaler("OrderLineInput", ec.unmarshalInputOrderLineInput),
 			graphql.NewInputUnmarshaler("PageTemplateInput", ec.unmarshalInputPageTemplateInput),
+			graphql.NewInputUnmarshaler("PlaceOrderInput", ec.unmarshalInputPlaceOrderInput),
 			graphql.NewInputUnmarshaler("PriceInput", ec.unmarshalInputPriceInput),
 			graphql.NewInputUnmarshaler("PriceListInput", ec.unmarshalInputPriceListInput),
 			graphql.NewInputUnmarshaler("ProductInput", ec.unmarshalInputProductInput),
@@ -3888,6 +3902,32 @@ extend type Query {
     "the contact to render as (default: the administrator)"
     asContactId: ID
   ): TemplatePreview!
+}
+`, BuiltIn: false},
+	{Name: "../schema/order_entry.graphqls", Input: `"A whole order for placeOrder: the order information of createOrder and the items of addOrderLine, submitted at once."
+input PlaceOrderInput {
+  "the day the customer wants the goods: today or later, at most two years ahead"
+  requestedReceiptDate: Date!
+  "one of the account's delivery addresses, in the ship-to country"
+  deliveryAddressId: ID
+  "or a new delivery address for this order (in the ship-to country); neither: the account's first address in the ship-to country"
+  deliveryAddress: AddressInput
+  "legal entity code; only an administrator may choose it, others get their contact's"
+  company: String
+  "only an administrator may set it, others get their contact's"
+  shipToCountry: String
+  "the customer's own reference (requisition / PO number), optional; lets a client recognise an order it placed"
+  customerRequisition: String
+  "the items, 1 to 500, numbered 1, 2, … in this order, each priced from the contact's price list as addOrderLine prices it"
+  lines: [OrderLineInput!]!
+}
+
+extend type Mutation {
+  "Places a whole order in one call, for API clients such as a customer's procurement system: creates it as createOrder does, adds the lines as addOrderLine does and submits it as submitOrder does, in one transaction, with the same permissions (CREATE, READ, APPEND_TO and WRITE on sales_order, CREATE on sales_order_line, READ on product and price_list) and the same errors. A bad line is BAD_USER_INPUT whose extensions.field names it (input.lines[1].quantity, counted from 0), and then nothing is stored. Answers the SUBMITTED order (syncState PENDING), whose salesorder.submitted event is in the ERP outbox. Not idempotent: a retry after a lost answer places another order"
+  placeOrder(
+    "the order information and its lines"
+    input: PlaceOrderInput!
+  ): SalesOrder!
 }
 `, BuiltIn: false},
 	{Name: "../schema/orders.graphqls", Input: `"The ERP's processing statuses after SUBMITTED; they only move forward, or to CANCELLED."
@@ -5512,6 +5552,20 @@ func (ec *executionContext) field_Mutation_inviteContact_args(ctx context.Contex
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (identity.InviteInput, error) {
 			return ec.unmarshalNInviteInput2githubᚗcomᚋopenportalᚋportalᚋidentityᚐInviteInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_placeOrder_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (orders.PlaceInput, error) {
+			return ec.unmarshalNPlaceOrderInput2githubᚗcomᚋopenportalᚋportalᚋordersᚐPlaceInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -9401,6 +9455,50 @@ func (ec *executionContext) fieldContext_Mutation_updateWebRole(ctx context.Cont
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_updateWebRole_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_placeOrder(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_placeOrder(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().PlaceOrder(ctx, fc.Args["input"].(orders.PlaceInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *orders.Order) graphql.Marshaler {
+			return ec.marshalNSalesOrder2ᚖgithubᚗcomᚋopenportalᚋportalᚋordersᚐOrder(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_placeOrder(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SalesOrder(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_placeOrder_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -14717,6 +14815,90 @@ func UnmarshalPageTemplateInput(ctx context.Context, raw any) (engine.PageTempla
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputPlaceOrderInput(ctx context.Context, obj any) (orders.PlaceInput, error) {
+	var it orders.PlaceInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"requestedReceiptDate", "deliveryAddressId", "deliveryAddress", "company", "shipToCountry", "customerRequisition", "lines"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "requestedReceiptDate":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requestedReceiptDate"))
+			data, err := ec.unmarshalNDate2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RequestedReceiptDate = data
+		case "deliveryAddressId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("deliveryAddressId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DeliveryAddressID = data
+		case "deliveryAddress":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("deliveryAddress"))
+			data, err := ec.unmarshalOAddressInput2ᚖgithubᚗcomᚋopenportalᚋportalᚋcatalogᚐAddressInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DeliveryAddress = data
+		case "company":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("company"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Company = data
+		case "shipToCountry":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("shipToCountry"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ShipToCountry = data
+		case "customerRequisition":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerRequisition"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomerRequisition = data
+		case "lines":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lines"))
+			data, err := ec.unmarshalNOrderLineInput2ᚕgithubᚗcomᚋopenportalᚋportalᚋordersᚐLineInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Lines = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalPlaceOrderInput unmarshals raw into the PlaceOrderInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalPlaceOrderInput(ctx context.Context, raw any) (orders.PlaceInput, error) {
+	var out orders.PlaceInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "PlaceOrderInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputPriceInput(ctx context.Context, obj any) (catalog.PriceInput, error) {
 	var it catalog.PriceInput
 	if obj == nil {
@@ -16562,6 +16744,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "updateWebRole":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_updateWebRole(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "placeOrder":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_placeOrder(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -19011,6 +19200,20 @@ func (ec *executionContext) unmarshalNOrderLineInput2githubᚗcomᚋopenportal�
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNOrderLineInput2ᚕgithubᚗcomᚋopenportalᚋportalᚋordersᚐLineInputᚄ(ctx context.Context, v any) ([]orders.LineInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]orders.LineInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNOrderLineInput2githubᚗcomᚋopenportalᚋportalᚋordersᚐLineInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
 func (ec *executionContext) unmarshalNOrderStatus2githubᚗcomᚋopenportalᚋportalᚋordersᚐStatus(ctx context.Context, v any) (orders.Status, error) {
 	tmp, err := graphql.UnmarshalString(v)
 	res := orders.Status(tmp)
@@ -19162,6 +19365,11 @@ func (ec *executionContext) marshalNPermissionTable2ᚖgithubᚗcomᚋopenportal
 		return graphql.Null
 	}
 	return ec._PermissionTable(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNPlaceOrderInput2githubᚗcomᚋopenportalᚋportalᚋordersᚐPlaceInput(ctx context.Context, v any) (orders.PlaceInput, error) {
+	res, err := ec.unmarshalInputPlaceOrderInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNPriceInput2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋcatalogᚐPriceInputᚄ(ctx context.Context, v any) ([]*catalog.PriceInput, error) {
