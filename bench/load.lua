@@ -59,15 +59,18 @@ end
 
 local ctoken
 local function order_step()
+  -- Each step's text is the same for every order, its values variables:
+  -- what a client of the wizard sends (and what the server parses once).
   if step == 0 then
     ctoken = token()
-    return post('{"query":"mutation { createOrder(input: {requestedReceiptDate: \\"' .. receipt .. '\\"}) { id } }"}', ctoken)
+    return post('{"query":"mutation Create($in: OrderInformationInput!) { createOrder(input: $in) { id } }",' ..
+      '"variables":{"in":{"requestedReceiptDate":"' .. receipt .. '"}}}', ctoken)
   elseif step <= 3 then
     local p = products[(n + step) % #products + 1]
-    return post('{"query":"mutation { addOrderLine(orderId: \\"' .. order .. '\\", input: {productId: \\"' .. p ..
-      '\\", quantity: \\"' .. step .. '\\", unit: \\"pcs\\"}) { id } }"}', ctoken)
+    return post('{"query":"mutation Add($id: ID!, $in: OrderLineInput!) { addOrderLine(orderId: $id, input: $in) { id } }",' ..
+      '"variables":{"id":"' .. order .. '","in":{"productId":"' .. p .. '","quantity":"' .. step .. '","unit":"pcs"}}}', ctoken)
   end
-  return post('{"query":"mutation { submitOrder(orderId: \\"' .. order .. '\\") { id status } }"}', ctoken)
+  return post('{"query":"mutation Submit($id: ID!) { submitOrder(orderId: $id) { id status } }","variables":{"id":"' .. order .. '"}}', ctoken)
 end
 
 -- place_order is scenario c1: the order of c in one request.
