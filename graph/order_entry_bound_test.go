@@ -1,6 +1,7 @@
 package graph_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -43,4 +44,48 @@ func TestOrderEntryValuesBound(t *testing.T) {
 		placeInput([]map[string]any{line(w.product("1000"), "1", "ea")}, nil))
 	placed, _ := dig(out, "data", "placeOrder", "id").(string)
 	inlined(t, "placeOrder", out, stmts, placed, w.alice.ContactID)
+}
+
+// TestPlaceOrderWaitsForShipToChange: an administrator moves the contact's
+// ship-to country to DE, where its account has an address, while its order
+// is being placed without an address. placeOrder waits for the change (the
+// contact is share-locked) and places the order wholly on the new values:
+// shipped to DE, to the account's DE address, not refused for an address
+// from the country the contact had before it waited.
+func TestPlaceOrderWaitsForShipToChange(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+	if _, err := w.db.ExecContext(ctx, `INSERT INTO delivery_address (customer_account_id, position, description, street, city, postal_code, country_code)
+		SELECT id, 9, 'Hamburg office', 'Hafenstr. 1', 'Hamburg', '20095', 'DE' FROM customer_account WHERE account_number = 'US-001'`); err != nil {
+		t.Fatal(err)
+	}
+	in := placeInput([]map[string]any{line(w.product("1000"), "1", "ea")}, nil)
+	tx, err := w.db.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `UPDATE contact SET ship_to_country = 'DE' WHERE id = ?`, w.alice.ContactID); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan response, 1)
+	w.api.viewer = w.alice
+	go func() {
+		done <- w.do(`mutation($in: PlaceOrderInput!) { placeOrder(input: $in) { shipToCountry deliveryAddressDescription } }`, in)
+	}()
+	select {
+	case r := <-done:
+		t.Fatalf("placeOrder did not wait for the contact's change: %s %+v", r.Data, r.Errors)
+	case <-time.After(300 * time.Millisecond):
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	r := <-done
+	if len(r.Errors) > 0 {
+		t.Fatalf("refused: %+v", r.Errors)
+	}
+	if want := `{"placeOrder":{"shipToCountry":"DE","deliveryAddressDescription":"Hamburg office"}}`; string(r.Data) != want {
+		t.Errorf("placed %s, want %s", r.Data, want)
+	}
 }
