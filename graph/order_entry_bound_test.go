@@ -89,3 +89,33 @@ func TestPlaceOrderWaitsForShipToChange(t *testing.T) {
 		t.Errorf("placed %s, want %s", r.Data, want)
 	}
 }
+
+// TestPlaceOrderVisitorGrantedCreate: an administrator may grant Anonymous
+// users CREATE on sales_order, but a visitor has no contact to order for:
+// placeOrder and createOrder say to sign in (UNAUTHENTICATED), as
+// addOrderLine and submitOrder do, rather than failing on the empty
+// contact id in SQL (INTERNAL).
+func TestPlaceOrderVisitorGrantedCreate(t *testing.T) {
+	w := newWorld(t)
+	w.api.viewer = w.admin
+	w.ok(savePermission, map[string]any{"in": map[string]any{"name": "Visitors: create orders", "table": "sales_order",
+		"scope": "GLOBAL", "privileges": []string{"CREATE"},
+		"roleIds": []string{w.id("SELECT id FROM web_role WHERE key = 'anonymous_users'")}}}, nil)
+	for _, c := range []struct {
+		name, query string
+		vars        map[string]any
+	}{
+		{"placeOrder", placeOrder, placeInput([]map[string]any{line(w.product("1000"), "1", "ea")}, nil)},
+		{"createOrder", createOrder, map[string]any{"in": map[string]any{"requestedReceiptDate": tomorrow()}}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			w.api.t = t
+			before := orderSnapshot(t, w.db)
+			w.api.viewer = nil
+			w.fails(c.query, c.vars, "UNAUTHENTICATED")
+			if orderSnapshot(t, w.db) != before {
+				t.Error("stored something")
+			}
+		})
+	}
+}

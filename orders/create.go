@@ -230,6 +230,11 @@ func (s *Service) Create(ctx context.Context, in InformationInput) (*Order, erro
 // products (see loadOrderer). The caller
 // has checked CREATE on sales_order and the administrator-only inputs.
 func (s *Service) newOrder(ctx context.Context, tx bun.Tx, in InformationInput, products []string) (*Order, *orderer, error) {
+	// A visitor may hold CREATE (an administrator can grant it to
+	// Anonymous users) but has no contact to place an order for.
+	if err := requireSignedIn(ctx); err != nil {
+		return nil, nil, err
+	}
 	c, err := s.loadOrderer(ctx, tx, portal.ViewerFrom(ctx).ContactID, in, products)
 	if err != nil {
 		return nil, nil, err
