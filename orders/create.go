@@ -46,6 +46,9 @@ type orderer struct {
 	AddressCity          sql.NullString
 	AddressPostalCode    sql.NullString
 	AddressCountryCode   sql.NullString
+	// AddressFor is the ship-to country the address was looked for in
+	// (see staleJoins).
+	AddressFor sql.NullString
 	// Now is the transaction's now(): the time the order is created (and
 	// submitted, when placed at once) as the database stores it.
 	Now time.Time
@@ -92,19 +95,20 @@ func (s *Service) loadOrderer(ctx context.Context, tx bun.Tx, contactID string, 
 			COALESCE(c.ship_to_country, a.ship_to_country) AS ship_to_country,
 			COALESCE(c.language, a.language) AS language, c.email, c.first_name, c.last_name,
 			da.description AS address_description, da.street AS address_street, da.city AS address_city,
-			da.postal_code AS address_postal_code, da.country_code AS address_country_code, now() AS now` + offersColumns + `
+			da.postal_code AS address_postal_code, da.country_code AS address_country_code, da.address_for,
+			now() AS now` + offersColumns + `
 		FROM contact c
 		LEFT JOIN legal_entity le ON le.id = c.legal_entity_id
 		LEFT JOIN customer_account a ON a.id = c.customer_account_id
 		LEFT JOIN customer_account ia ON ia.id = a.invoice_account_id
 		LEFT JOIN price_list pl ON pl.id = COALESCE(c.price_list_id, a.price_list_id)
-		LEFT JOIN LATERAL (SELECT d.description, d.street, d.city, d.postal_code, d.country_code
-			FROM delivery_address d
-			WHERE ? AND d.customer_account_id = c.customer_account_id
+		LEFT JOIN LATERAL (SELECT d.description, d.street, d.city, d.postal_code, d.country_code,
+				COALESCE(?::text, c.ship_to_country, a.ship_to_country) AS address_for
+			FROM (SELECT) one LEFT JOIN delivery_address d ON ? AND d.customer_account_id = c.customer_account_id
 				AND d.country_code = COALESCE(?::text, c.ship_to_country, a.ship_to_country) AND ` + where + `
 			ORDER BY d.position, d.id LIMIT 1) da ON TRUE`
-	args := make([]any, 0, 4+len(whereArgs))
-	args = append(append(args, wantAddress, shipTo), whereArgs...)
+	args := make([]any, 0, 5+len(whereArgs))
+	args = append(append(args, shipTo, wantAddress, shipTo), whereArgs...)
 	if products != nil {
 		q += `
 		LEFT JOIN LATERAL (
@@ -132,7 +136,7 @@ func (s *Service) loadOrderer(ctx context.Context, tx bun.Tx, contactID string, 
 		if len(rows) == 0 {
 			return nil, portal.Errorf(portal.EUNAUTHENTICATED, "Your contact does not exist or is disabled; sign in again.")
 		}
-		if products == nil || attempt > 0 || !rows[0].C.staleJoins() {
+		if products == nil || attempt > 0 || !rows[0].C.staleJoins(shipTo) {
 			break
 		}
 		rows = rows[:0]
@@ -151,10 +155,18 @@ func (s *Service) loadOrderer(ctx context.Context, tx bun.Tx, contactID string, 
 
 // staleJoins reports whether a row the contact refers to is missing from
 // its row: the foreign keys make that impossible in one snapshot, so the
-// contact changed while loadOrderer waited for its lock.
-func (c *orderer) staleJoins() bool {
+// contact changed while loadOrderer waited for its lock. The delivery
+// address (a subquery, which PostgreSQL does not evaluate again after the
+// wait) was looked for in the ship-to country the contact had before: its
+// row always exists and says which (AddressFor).
+func (c *orderer) staleJoins(shipTo *string) bool {
+	country := c.ShipToCountry
+	if shipTo != nil {
+		country = sql.NullString{String: *shipTo, Valid: true}
+	}
 	return c.LegalEntityID.Valid && !c.CompanyCode.Valid || c.CustomerAccountID.Valid && !c.AccountNumber.Valid ||
-		c.InvoiceAccountID.Valid && !c.InvoiceAccountNumber.Valid || c.PriceListID.Valid && !c.PriceListCode.Valid
+		c.InvoiceAccountID.Valid && !c.InvoiceAccountNumber.Valid || c.PriceListID.Valid && !c.PriceListCode.Valid ||
+		c.AddressFor != country
 }
 
 // offersColumns are loadOrderer's columns of an offer.
@@ -218,6 +230,11 @@ func (s *Service) Create(ctx context.Context, in InformationInput) (*Order, erro
 // products (see loadOrderer). The caller
 // has checked CREATE on sales_order and the administrator-only inputs.
 func (s *Service) newOrder(ctx context.Context, tx bun.Tx, in InformationInput, products []string) (*Order, *orderer, error) {
+	// A visitor may hold CREATE (an administrator can grant it to
+	// Anonymous users) but has no contact to place an order for.
+	if err := requireSignedIn(ctx); err != nil {
+		return nil, nil, err
+	}
 	c, err := s.loadOrderer(ctx, tx, portal.ViewerFrom(ctx).ContactID, in, products)
 	if err != nil {
 		return nil, nil, err

@@ -78,7 +78,10 @@ func Enqueue(ctx context.Context, tx bun.IDB, e Event) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if _, err := tx.(bun.Tx).ExecContext(ctx, "INSERT INTO outbox_event ("+Columns+") VALUES (?, ?, ?, ?, ?, ?)",
+	// Through database/sql with the values bound: bun's ExecContext would
+	// write them (ids, the whole payload) into the text, a statement for
+	// pgx to prepare per event.
+	if _, err := tx.(bun.Tx).Tx.ExecContext(ctx, "INSERT INTO outbox_event ("+Columns+") VALUES ($1, $2, $3, $4, $5, $6)",
 		r.Values()...); err != nil {
 		return "", err
 	}
