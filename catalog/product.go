@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/uptrace/bun"
 
 	"github.com/openportal/portal/db"
@@ -15,6 +16,13 @@ import (
 // productColumns selects a product with its units in their order.
 const productColumns = `p.id, p.legal_entity_id, p.number, p.name, p.default_unit,
 	ARRAY(SELECT pu.unit FROM product_unit pu WHERE pu.product_id = p.id ORDER BY pu.position) AS units`
+
+// scanProduct reads a row of productColumns (db.Query).
+func scanProduct(rows pgx.Rows) (*Product, error) {
+	p := new(Product)
+	err := rows.Scan(&p.ID, &p.LegalEntityID, &p.Number, &p.Name, &p.DefaultUnit, &p.Units)
+	return p, err
+}
 
 // SaveProduct creates the product with this company and number, or changes
 // it. Units must be known units of measure, listed once, and include the
@@ -134,8 +142,10 @@ func (s *Service) ProductsByID(ctx context.Context, ids []string) ([]*Product, e
 	var rows []*Product
 	if valid := db.ValidIDs(ids); len(valid) > 0 && s.Policy.EveryRow(ctx, policies.TableProduct, policies.Read) {
 		// Bound, not formatted: one statement text for every set of ids.
-		rows = make([]*Product, 0, len(valid))
-		if err := db.Select(ctx, s.DB, &rows, "SELECT "+productColumns+" FROM product p WHERE p.id = ANY(?::uuid[])", valid); err != nil {
+		var err error
+		rows, err = db.Query(ctx, s.DB, make([]*Product, 0, len(valid)), scanProduct,
+			"SELECT "+productColumns+" FROM product p WHERE p.id = ANY(?::uuid[])", valid)
+		if err != nil {
 			return nil, err
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/uptrace/bun"
 
 	portal "github.com/openportal/portal"
@@ -42,7 +43,7 @@ func (s *Service) Orders(ctx context.Context, f Filter, args paging.Args) (pagin
 		return page, nil
 	}
 	// The values are bound ($1…), not written into the text: the same few
-	// statement texts serve every viewer and cursor (db.Select).
+	// statement texts serve every viewer and cursor (db.Query).
 	cond, condArgs := scope.Where(policies.OrderColumns("o"))
 	where, whereArgs := []string{cond}, condArgs
 	if len(f.Status) > 0 {
@@ -101,18 +102,51 @@ func (s *Service) Orders(ctx context.Context, f Filter, args paging.Args) (pagin
 			return page, err
 		}
 	}
-	q := "SELECT o.* FROM sales_order o WHERE " + cond
+	q := "SELECT " + orderColumns + " FROM sales_order o WHERE " + cond
 	if hasAfter {
 		q += " AND (o.created_at, o.id) < (?, ?::uuid)"
 		whereArgs = append(whereArgs, afterCreated, afterID)
 	}
 	q += " ORDER BY o.created_at DESC, o.id DESC LIMIT ?"
 	whereArgs = append(whereArgs, limit+1)
-	rows := make([]*Order, 0, limit+1)
-	if err := db.Select(ctx, s.DB, &rows, q, whereArgs...); err != nil {
+	rows, err := db.Query(ctx, s.DB, make([]*Order, 0, limit+1), scanOrder, q, whereArgs...)
+	if err != nil {
 		return page, err
 	}
 	return paging.Trim(rows, limit, func(o *Order) string { return paging.Cursor(o.CreatedAt, o.ID) }, total), nil
+}
+
+// orderColumns are the columns of sales_order o that scanOrder reads, in
+// its order: every field of Order, as SELECT o.* gave them.
+const orderColumns = `o.id, o.legal_entity_id, o.number, o.status, o.sync_state, o.erp_order_number,
+	o.customer_account_id, o.invoice_account_id, o.contact_id, o.currency, o.price_list_id, o.language,
+	o.ship_to_country, o.delivery_address_description, o.delivery_street, o.delivery_city,
+	o.delivery_postal_code, o.delivery_country_code, o.requested_receipt_date, o.customer_requisition,
+	o.total_amount, o.version, o.next_line_number, o.created_at, o.updated_at, o.submitted_at`
+
+// scanOrder reads a row of orderColumns (db.Query): named columns into
+// fields, without bun's reflection or database/sql's boxing.
+func scanOrder(rows pgx.Rows) (*Order, error) {
+	o := new(Order)
+	err := rows.Scan(&o.ID, &o.LegalEntityID, &o.Number, (*string)(&o.Status), &o.SyncState, &o.ErpOrderNumber,
+		&o.CustomerAccountID, &o.InvoiceAccountID, &o.ContactID, &o.Currency, &o.PriceListID, &o.Language,
+		&o.ShipToCountry, &o.DeliveryAddressDescription, &o.DeliveryStreet, &o.DeliveryCity,
+		&o.DeliveryPostalCode, &o.DeliveryCountryCode, &o.RequestedReceiptDate, &o.CustomerRequisition,
+		db.Numeric(&o.TotalAmount), &o.Version, &o.NextLineNumber, &o.CreatedAt, &o.UpdatedAt, &o.SubmittedAt)
+	return o, err
+}
+
+// lineColumns are the columns of sales_order_line l that scanLine reads,
+// in its order: every field of Line.
+const lineColumns = `l.id, l.sales_order_id, l.line_number, l.product_id, l.quantity, l.unit,
+	l.unit_price, l.amount, l.ship_to_country, l.delivery_address_description`
+
+// scanLine reads a row of lineColumns (db.Query).
+func scanLine(rows pgx.Rows) (*Line, error) {
+	l := new(Line)
+	err := rows.Scan(&l.ID, &l.SalesOrderID, &l.LineNumber, &l.ProductID, db.Numeric(&l.Quantity), &l.Unit,
+		db.Numeric(&l.UnitPrice), db.Numeric(&l.Amount), &l.ShipToCountry, &l.DeliveryAddressDescription)
+	return l, err
 }
 
 // day is the UTC midnight that starts t's date.
@@ -149,7 +183,10 @@ func (s *Service) OrdersByID(ctx context.Context, ids []string) ([]*Order, error
 	if valid := db.ValidIDs(ids); len(valid) > 0 && !scope.None() {
 		cond, args := scope.Where(policies.OrderColumns("o"))
 		args = append(args, valid)
-		if err := db.Select(ctx, s.DB, &rows, "SELECT o.* FROM sales_order o WHERE "+cond+" AND o.id = ANY(?::uuid[])", args...); err != nil {
+		var err error
+		rows, err = db.Query(ctx, s.DB, make([]*Order, 0, len(valid)), scanOrder,
+			"SELECT "+orderColumns+" FROM sales_order o WHERE "+cond+" AND o.id = ANY(?::uuid[])", args...)
+		if err != nil {
 			return nil, err
 		}
 	}
@@ -170,8 +207,7 @@ func (s *Service) LinesByOrderIDs(ctx context.Context, orderIDs []string) ([][]*
 	}
 	cond, args := scope.Where(policies.LineColumns("l"))
 	args = append(args, valid)
-	var rows []*Line
-	err := db.Select(ctx, s.DB, &rows, `SELECT l.* FROM sales_order_line l
+	rows, err := db.Query(ctx, s.DB, make([]*Line, 0, 3*len(valid)), scanLine, `SELECT `+lineColumns+` FROM sales_order_line l
 		WHERE `+cond+` AND l.sales_order_id = ANY(?::uuid[]) ORDER BY l.sales_order_id, l.line_number`, args...)
 	if err != nil {
 		return nil, err
@@ -206,8 +242,7 @@ func (s *Service) LinesOf(ctx context.Context, os []*Order) ([][]*Line, error) {
 	if len(ids) == 0 {
 		return out, nil
 	}
-	rows := make([]*Line, 0, 3*len(ids))
-	err := db.Select(ctx, s.DB, &rows, `SELECT l.* FROM sales_order_line l
+	rows, err := db.Query(ctx, s.DB, make([]*Line, 0, 3*len(ids)), scanLine, `SELECT `+lineColumns+` FROM sales_order_line l
 		WHERE l.sales_order_id = ANY(?::uuid[]) ORDER BY l.sales_order_id, l.line_number`, ids)
 	if err != nil {
 		return nil, err

@@ -1,0 +1,146 @@
+package db_test
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/shopspring/decimal"
+
+	"github.com/openportal/portal/db"
+	"github.com/openportal/portal/db/dbtest"
+)
+
+type statements struct {
+	mu  sync.Mutex
+	got []string
+}
+
+func (s *statements) Statement(sql string) {
+	s.mu.Lock()
+	s.got = append(s.got, sql)
+	s.mu.Unlock()
+}
+
+// TestQueryNumeric: a numeric reads into exactly the decimal that
+// decimal.NewFromString gives for PostgreSQL's text of it (digits and
+// exponent, so the column's scale is kept), whether it fits an int64 or
+// not; NULL, NaN and infinity are errors, not zeros.
+func TestQueryNumeric(t *testing.T) {
+	d := dbtest.New(t)
+	ctx := context.Background()
+	scan := func(rows pgx.Rows) (decimal.Decimal, error) {
+		var v decimal.Decimal
+		err := rows.Scan(db.Numeric(&v))
+		return v, err
+	}
+	for _, c := range []struct{ name, sql, want string }{
+		{"zero", "0::numeric", "0"},
+		{"scale kept", "12.5::numeric(19,4)", "12.5000"},
+		{"negative fraction", "-0.000001::numeric(19,6)", "-0.000001"},
+		{"negative zero with scale", "-0::numeric(19,4)", "0.0000"},
+		{"integer", "1000::numeric", "1000"},
+		{"18 digits", "12345678901234.5678::numeric(19,4)", "12345678901234.5678"},
+		{"beyond int64", "123456789012345678901234.123456::numeric", "123456789012345678901234.123456"},
+		{"largest numeric(19,4)", "-999999999999999.9999::numeric(19,4)", "-999999999999999.9999"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got, err := db.Query(ctx, d, nil, scan, "SELECT "+c.sql)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := decimal.RequireFromString(c.want)
+			if len(got) != 1 || !got[0].Equal(want) || got[0].Exponent() != want.Exponent() || got[0].String() != want.String() {
+				t.Fatalf("got %v, want %s (exponent %d)", got, want, want.Exponent())
+			}
+		})
+	}
+	for _, c := range []struct{ name, sql string }{
+		{"null", "NULL::numeric"},
+		{"NaN", "'NaN'::numeric"},
+		{"infinity", "'Infinity'::numeric"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if got, err := db.Query(ctx, d, nil, scan, "SELECT "+c.sql); err == nil {
+				t.Fatalf("got %v, want an error", got)
+			}
+		})
+	}
+}
+
+// TestQuery: rows come back in order appended to into, with ? bound as $n
+// (the same text for any value), the statement is seen by
+// ObserveStatements, and a failing scan stops the read with its error.
+func TestQuery(t *testing.T) {
+	d := dbtest.New(t)
+	var seen statements
+	ctx := db.ObserveStatements(context.Background(), &seen)
+	type row struct {
+		N  int
+		S  string
+		At time.Time
+	}
+	scan := func(rows pgx.Rows) (row, error) {
+		var r row
+		err := rows.Scan(&r.N, &r.S, &r.At)
+		return r, err
+	}
+	const q = "SELECT n, ? || n, ?::timestamptz FROM generate_series(1, ?) n ORDER BY n"
+	at := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		name   string
+		prefix string
+		count  int
+	}{{"three rows", "a", 3}, {"other values", "b", 2}, {"no rows", "c", 0}} {
+		t.Run(c.name, func(t *testing.T) {
+			seen.got = nil
+			got, err := db.Query(ctx, d, []row{{N: -1}}, scan, q, c.prefix, at, c.count)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != c.count+1 || got[0].N != -1 {
+				t.Fatalf("got %v, want the first row kept and %d appended", got, c.count)
+			}
+			for i, r := range got[1:] {
+				if r.N != i+1 || r.S != c.prefix+strconv.Itoa(i+1) || !r.At.Equal(at) {
+					t.Errorf("row %d = %+v", i, r)
+				}
+			}
+			if len(seen.got) != 1 || seen.got[0] != db.Numbered(q) {
+				t.Errorf("statements %q, want one: %q", seen.got, db.Numbered(q))
+			}
+		})
+	}
+	t.Run("scan error", func(t *testing.T) {
+		_, err := db.Query(ctx, d, nil, func(rows pgx.Rows) (row, error) {
+			var s int
+			return row{}, rows.Scan(&s, &s, &s)
+		}, q, "x", at, 2)
+		if err == nil || !strings.Contains(err.Error(), "can't scan") && !strings.Contains(err.Error(), "cannot scan") {
+			t.Fatalf("err %v, want a scan error", err)
+		}
+	})
+}
+
+// BenchmarkQueryNumeric reads 60 numerics (a page of 20 orders' 3 lines)
+// through Query and Numeric.
+func BenchmarkQueryNumeric(b *testing.B) {
+	d := dbtest.New(b)
+	ctx := context.Background()
+	scan := func(rows pgx.Rows) (decimal.Decimal, error) {
+		var v decimal.Decimal
+		err := rows.Scan(db.Numeric(&v))
+		return v, err
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := db.Query(ctx, d, make([]decimal.Decimal, 0, 60), scan,
+			"SELECT (n * 1.37)::numeric(19,4) FROM generate_series(1, 60) n"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
