@@ -98,9 +98,11 @@ func (s *Service) Orders(ctx context.Context, f Filter, args paging.Args) (pagin
 	cond = strings.Join(where, " AND ")
 	var total int
 	if !args.SkipTotal {
-		if err := db.Select(ctx, s.DB, &total, "SELECT count(*) FROM sales_order o WHERE "+cond, whereArgs...); err != nil {
+		counts, err := db.Query(ctx, s.DB, make([]int, 0, 1), scanCount, "SELECT count(*) FROM sales_order o WHERE "+cond, whereArgs...)
+		if err != nil {
 			return page, err
 		}
+		total = counts[0]
 	}
 	q := "SELECT " + orderColumns + " FROM sales_order o WHERE " + cond
 	if hasAfter {
@@ -134,6 +136,13 @@ func scanOrder(rows pgx.Rows) (*Order, error) {
 		&o.DeliveryPostalCode, &o.DeliveryCountryCode, &o.RequestedReceiptDate, &o.CustomerRequisition,
 		db.Numeric(&o.TotalAmount), &o.Version, &o.NextLineNumber, &o.CreatedAt, &o.UpdatedAt, &o.SubmittedAt)
 	return o, err
+}
+
+// scanCount reads a count(*).
+func scanCount(rows pgx.Rows) (int, error) {
+	var n int
+	err := rows.Scan(&n)
+	return n, err
 }
 
 // lineColumns are the columns of sales_order_line l that scanLine reads,
