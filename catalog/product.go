@@ -144,7 +144,7 @@ func (s *Service) ProductsByID(ctx context.Context, ids []string) ([]*Product, e
 		// Bound, not formatted: one statement text for every set of ids.
 		var err error
 		rows, err = db.Query(ctx, s.DB, make([]*Product, 0, len(valid)), scanProduct,
-			"SELECT "+productColumns+" FROM product p WHERE p.id = ANY(?::uuid[])", valid)
+			"SELECT "+productColumns+" FROM product p WHERE p.id = ANY(?::uuid[])", db.UUIDs(valid))
 		if err != nil {
 			return nil, err
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -132,4 +133,38 @@ func parseNumeric(s string) (decimal.Decimal, error) {
 		v = -v
 	}
 	return decimal.New(v, exp), nil
+}
+
+// UUIDs passes ids, uuids in their text form, as a uuid[] parameter
+// (… = ANY(?::uuid[])) sent in binary. pgx cannot send a []string as a
+// binary uuid[]: it builds an error for the attempt (fmt.Errorf), then
+// sends an array literal for PostgreSQL to parse; three times the time of
+// the binary array for 60 ids (BenchmarkUUIDs). A malformed id is an error
+// of the query, so callers keep checking ids first (ValidIDs).
+func UUIDs(ids []string) any { return uuidArray(ids) }
+
+// uuidArray is pgx's ArrayGetter over the ids, with no copy: Index hands
+// out pointers into the slice (no allocation), each parsed when encoded.
+type uuidArray []string
+
+func (a uuidArray) Dimensions() []pgtype.ArrayDimension {
+	if a == nil {
+		return nil
+	}
+	return []pgtype.ArrayDimension{{Length: int32(len(a)), LowerBound: 1}}
+}
+
+func (a uuidArray) Index(i int) any { return (*uuidText)(&a[i]) }
+
+func (a uuidArray) IndexType() any { return (*uuidText)(nil) }
+
+// uuidText is one id of a uuidArray, as pgx's UUIDValuer.
+type uuidText string
+
+func (u *uuidText) UUIDValue() (pgtype.UUID, error) {
+	id, err := uuid.Parse(string(*u))
+	if err != nil {
+		return pgtype.UUID{}, fmt.Errorf("%q is not a uuid: %w", string(*u), err)
+	}
+	return pgtype.UUID{Bytes: id, Valid: true}, nil
 }

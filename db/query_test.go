@@ -2,6 +2,7 @@ package db_test
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"strings"
 	"sync"
@@ -142,5 +143,77 @@ func BenchmarkQueryNumeric(b *testing.B) {
 			"SELECT (n * 1.37)::numeric(19,4) FROM generate_series(1, 60) n"); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestUUIDs: ids passed with UUIDs arrive as the same uuid[] in the same
+// order; an empty list is an empty array, nil is NULL, and a malformed id
+// fails the query instead of matching nothing.
+func TestUUIDs(t *testing.T) {
+	d := dbtest.New(t)
+	ctx := context.Background()
+	a, b := "0d7b8e2c-5c0a-4c44-9a57-2f1f3c0e9b11", "FFFFFFFF-0000-4000-8000-000000000001"
+	scan := func(rows pgx.Rows) (string, error) {
+		var s string
+		err := rows.Scan(&s)
+		return s, err
+	}
+	for _, c := range []struct {
+		name string
+		ids  []string
+		want []string
+	}{
+		{"in order", []string{b, a, a}, []string{strings.ToLower(b), a, a}},
+		{"empty", []string{}, []string{"0"}},
+		{"nil", nil, []string{"null"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			q := "SELECT x::text FROM unnest(?::uuid[]) x"
+			if len(c.ids) == 0 {
+				q = "SELECT COALESCE(cardinality(?::uuid[])::text, 'null')"
+			}
+			got, err := db.Query(ctx, d, nil, scan, q, db.UUIDs(c.ids))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Join(got, ",") != strings.Join(c.want, ",") {
+				t.Errorf("got %v, want %v", got, c.want)
+			}
+		})
+	}
+	t.Run("malformed", func(t *testing.T) {
+		if got, err := db.Query(ctx, d, nil, scan, "SELECT x::text FROM unnest(?::uuid[]) x", db.UUIDs([]string{a, "nope"})); err == nil || !strings.Contains(err.Error(), `"nope"`) {
+			t.Fatalf("got %v, %v; want an error naming the id", got, err)
+		}
+	})
+}
+
+// BenchmarkUUIDs sends 60 ids as a uuid[] (a page's product ids): as a
+// []string, which pgx sends as an array literal after a failed attempt at
+// binary, and through UUIDs.
+func BenchmarkUUIDs(b *testing.B) {
+	d := dbtest.New(b)
+	ctx := context.Background()
+	ids := make([]string, 60)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("%08x-0000-4000-8000-%012x", i, i)
+	}
+	scan := func(rows pgx.Rows) (int, error) {
+		var n int
+		err := rows.Scan(&n)
+		return n, err
+	}
+	for _, c := range []struct {
+		name string
+		arg  any
+	}{{"strings", ids}, {"UUIDs", db.UUIDs(ids)}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := db.Query(ctx, d, nil, scan, "SELECT cardinality(?::uuid[])", c.arg); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

@@ -191,7 +191,7 @@ func (s *Service) OrdersByID(ctx context.Context, ids []string) ([]*Order, error
 	scope := s.Policy.ReadScope(ctx, policies.TableSalesOrder)
 	if valid := db.ValidIDs(ids); len(valid) > 0 && !scope.None() {
 		cond, args := scope.Where(policies.OrderColumns("o"))
-		args = append(args, valid)
+		args = append(args, db.UUIDs(valid))
 		var err error
 		rows, err = db.Query(ctx, s.DB, make([]*Order, 0, len(valid)), scanOrder,
 			"SELECT "+orderColumns+" FROM sales_order o WHERE "+cond+" AND o.id = ANY(?::uuid[])", args...)
@@ -215,7 +215,7 @@ func (s *Service) LinesByOrderIDs(ctx context.Context, orderIDs []string) ([][]*
 		return out, nil
 	}
 	cond, args := scope.Where(policies.LineColumns("l"))
-	args = append(args, valid)
+	args = append(args, db.UUIDs(valid))
 	rows, err := db.Query(ctx, s.DB, make([]*Line, 0, 3*len(valid)), scanLine, `SELECT `+lineColumns+` FROM sales_order_line l
 		WHERE `+cond+` AND l.sales_order_id = ANY(?::uuid[]) ORDER BY l.sales_order_id, l.line_number`, args...)
 	if err != nil {
@@ -252,7 +252,7 @@ func (s *Service) LinesOf(ctx context.Context, os []*Order) ([][]*Line, error) {
 		return out, nil
 	}
 	rows, err := db.Query(ctx, s.DB, make([]*Line, 0, 3*len(ids)), scanLine, `SELECT `+lineColumns+` FROM sales_order_line l
-		WHERE l.sales_order_id = ANY(?::uuid[]) ORDER BY l.sales_order_id, l.line_number`, ids)
+		WHERE l.sales_order_id = ANY(?::uuid[]) ORDER BY l.sales_order_id, l.line_number`, db.UUIDs(ids))
 	if err != nil {
 		return nil, err
 	}
