@@ -127,6 +127,46 @@ func TestQuery(t *testing.T) {
 	})
 }
 
+// TestQueryFormats: Query asks for numeric as text (parsed straight into
+// a decimal) and for the other types the hot reads return in binary, as
+// pgx would by default.
+func TestQueryFormats(t *testing.T) {
+	d := dbtest.New(t)
+	cols := []struct{ expr, format string }{
+		{"1.5::numeric(19,4)", "text"},
+		{"1::int", "binary"},
+		{"1::bigint", "binary"},
+		{"'x'::text", "binary"},
+		{"'JP'::char(2)", "binary"},
+		{"now()", "binary"},
+		{"current_date", "binary"},
+		{"gen_random_uuid()", "binary"},
+		{"ARRAY['a']", "binary"},
+		{"true", "binary"},
+	}
+	exprs := make([]string, len(cols))
+	for i, c := range cols {
+		exprs[i] = c.expr
+	}
+	got, err := db.Query(context.Background(), d, nil, func(rows pgx.Rows) ([]string, error) {
+		var formats []string
+		for _, f := range rows.FieldDescriptions() {
+			formats = append(formats, map[int16]string{pgx.TextFormatCode: "text", pgx.BinaryFormatCode: "binary"}[f.Format])
+		}
+		return formats, nil
+	}, "SELECT "+strings.Join(exprs, ", "))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range cols {
+		t.Run(c.expr, func(t *testing.T) {
+			if got[0][i] != c.format {
+				t.Errorf("sent as %s, want %s", got[0][i], c.format)
+			}
+		})
+	}
+}
+
 // BenchmarkQueryNumeric reads 60 numerics (a page of 20 orders' 3 lines)
 // through Query and Numeric.
 func BenchmarkQueryNumeric(b *testing.B) {
