@@ -17,11 +17,15 @@ import (
 const productColumns = `p.id, p.legal_entity_id, p.number, p.name, p.default_unit,
 	ARRAY(SELECT pu.unit FROM product_unit pu WHERE pu.product_id = p.id ORDER BY pu.position) AS units`
 
-// scanProduct reads a row of productColumns (db.Query).
-func scanProduct(rows pgx.Rows) (*Product, error) {
-	p := new(Product)
-	err := rows.Scan(&p.ID, &p.LegalEntityID, &p.Number, &p.Name, &p.DefaultUnit, &p.Units)
-	return p, err
+// scanProduct reads rows of productColumns (db.Query), with one string
+// for each company and default unit the products share (str).
+func scanProduct(str *db.Strings) func(pgx.Rows) (*Product, error) {
+	return func(rows pgx.Rows) (*Product, error) {
+		str.Row()
+		p := new(Product)
+		err := rows.Scan(&p.ID, str.String(&p.LegalEntityID), &p.Number, &p.Name, str.String(&p.DefaultUnit), &p.Units)
+		return p, err
+	}
 }
 
 // SaveProduct creates the product with this company and number, or changes
@@ -143,7 +147,7 @@ func (s *Service) ProductsByID(ctx context.Context, ids []string) ([]*Product, e
 	if valid := db.ValidIDs(ids); len(valid) > 0 && s.Policy.EveryRow(ctx, policies.TableProduct, policies.Read) {
 		// Bound, not formatted: one statement text for every set of ids.
 		var err error
-		rows, err = db.Query(ctx, s.DB, make([]*Product, 0, len(valid)), scanProduct,
+		rows, err = db.Query(ctx, s.DB, make([]*Product, 0, len(valid)), scanProduct(db.NewStrings()),
 			"SELECT "+productColumns+" FROM product p WHERE p.id = ANY(?::uuid[])", db.UUIDs(valid))
 		if err != nil {
 			return nil, err

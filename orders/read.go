@@ -111,7 +111,7 @@ func (s *Service) Orders(ctx context.Context, f Filter, args paging.Args) (pagin
 	}
 	q += " ORDER BY o.created_at DESC, o.id DESC LIMIT ?"
 	whereArgs = append(whereArgs, limit+1)
-	rows, err := db.Query(ctx, s.DB, make([]*Order, 0, limit+1), scanOrder, q, whereArgs...)
+	rows, err := db.Query(ctx, s.DB, make([]*Order, 0, limit+1), scanOrder(db.NewStrings()), q, whereArgs...)
 	if err != nil {
 		return page, err
 	}
@@ -126,16 +126,23 @@ const orderColumns = `o.id, o.legal_entity_id, o.number, o.status, o.sync_state,
 	o.delivery_postal_code, o.delivery_country_code, o.requested_receipt_date, o.customer_requisition,
 	o.total_amount, o.version, o.next_line_number, o.created_at, o.updated_at, o.submitted_at`
 
-// scanOrder reads a row of orderColumns (db.Query): named columns into
-// fields, without bun's reflection or database/sql's boxing.
-func scanOrder(rows pgx.Rows) (*Order, error) {
-	o := new(Order)
-	err := rows.Scan(&o.ID, &o.LegalEntityID, &o.Number, (*string)(&o.Status), &o.SyncState, &o.ErpOrderNumber,
-		&o.CustomerAccountID, &o.InvoiceAccountID, &o.ContactID, &o.Currency, &o.PriceListID, &o.Language,
-		&o.ShipToCountry, &o.DeliveryAddressDescription, &o.DeliveryStreet, &o.DeliveryCity,
-		&o.DeliveryPostalCode, &o.DeliveryCountryCode, &o.RequestedReceiptDate, &o.CustomerRequisition,
-		db.Numeric(&o.TotalAmount), &o.Version, &o.NextLineNumber, &o.CreatedAt, &o.UpdatedAt, &o.SubmittedAt)
-	return o, err
+// scanOrder reads rows of orderColumns (db.Query): named columns into
+// fields, without bun's reflection or database/sql's boxing, and one
+// string for each value the page's orders share (account, contact,
+// company, status, currency, address…) through str, which is the read's.
+func scanOrder(str *db.Strings) func(pgx.Rows) (*Order, error) {
+	return func(rows pgx.Rows) (*Order, error) {
+		str.Row()
+		o := new(Order)
+		err := rows.Scan(&o.ID, str.String(&o.LegalEntityID), &o.Number, str.String((*string)(&o.Status)),
+			str.String(&o.SyncState), &o.ErpOrderNumber, str.String(&o.CustomerAccountID), str.String(&o.InvoiceAccountID),
+			str.String(&o.ContactID), str.String(&o.Currency), str.String(&o.PriceListID), str.String(&o.Language),
+			str.String(&o.ShipToCountry), str.String(&o.DeliveryAddressDescription), str.String(&o.DeliveryStreet),
+			str.String(&o.DeliveryCity), str.String(&o.DeliveryPostalCode), str.String(&o.DeliveryCountryCode),
+			&o.RequestedReceiptDate, &o.CustomerRequisition, db.Numeric(&o.TotalAmount), &o.Version, &o.NextLineNumber,
+			&o.CreatedAt, &o.UpdatedAt, &o.SubmittedAt)
+		return o, err
+	}
 }
 
 // scanCount reads a count(*).
@@ -150,12 +157,17 @@ func scanCount(rows pgx.Rows) (int, error) {
 const lineColumns = `l.id, l.sales_order_id, l.line_number, l.product_id, l.quantity, l.unit,
 	l.unit_price, l.amount, l.ship_to_country, l.delivery_address_description`
 
-// scanLine reads a row of lineColumns (db.Query).
-func scanLine(rows pgx.Rows) (*Line, error) {
-	l := new(Line)
-	err := rows.Scan(&l.ID, &l.SalesOrderID, &l.LineNumber, &l.ProductID, db.Numeric(&l.Quantity), &l.Unit,
-		db.Numeric(&l.UnitPrice), db.Numeric(&l.Amount), &l.ShipToCountry, &l.DeliveryAddressDescription)
-	return l, err
+// scanLine reads rows of lineColumns (db.Query), with one string for each
+// order id, product id, unit and address the lines share (str).
+func scanLine(str *db.Strings) func(pgx.Rows) (*Line, error) {
+	return func(rows pgx.Rows) (*Line, error) {
+		str.Row()
+		l := new(Line)
+		err := rows.Scan(&l.ID, str.String(&l.SalesOrderID), &l.LineNumber, str.String(&l.ProductID), db.Numeric(&l.Quantity),
+			str.String(&l.Unit), db.Numeric(&l.UnitPrice), db.Numeric(&l.Amount), str.String(&l.ShipToCountry),
+			str.String(&l.DeliveryAddressDescription))
+		return l, err
+	}
 }
 
 // day is the UTC midnight that starts t's date.
@@ -193,7 +205,7 @@ func (s *Service) OrdersByID(ctx context.Context, ids []string) ([]*Order, error
 		cond, args := scope.Where(policies.OrderColumns("o"))
 		args = append(args, db.UUIDs(valid))
 		var err error
-		rows, err = db.Query(ctx, s.DB, make([]*Order, 0, len(valid)), scanOrder,
+		rows, err = db.Query(ctx, s.DB, make([]*Order, 0, len(valid)), scanOrder(db.NewStrings()),
 			"SELECT "+orderColumns+" FROM sales_order o WHERE "+cond+" AND o.id = ANY(?::uuid[])", args...)
 		if err != nil {
 			return nil, err
@@ -216,7 +228,7 @@ func (s *Service) LinesByOrderIDs(ctx context.Context, orderIDs []string) ([][]*
 	}
 	cond, args := scope.Where(policies.LineColumns("l"))
 	args = append(args, db.UUIDs(valid))
-	rows, err := db.Query(ctx, s.DB, make([]*Line, 0, 3*len(valid)), scanLine, `SELECT `+lineColumns+` FROM sales_order_line l
+	rows, err := db.Query(ctx, s.DB, make([]*Line, 0, 3*len(valid)), scanLine(db.NewStrings()), `SELECT `+lineColumns+` FROM sales_order_line l
 		WHERE `+cond+` AND l.sales_order_id = ANY(?::uuid[]) ORDER BY l.sales_order_id, l.line_number`, args...)
 	if err != nil {
 		return nil, err
@@ -251,7 +263,7 @@ func (s *Service) LinesOf(ctx context.Context, os []*Order) ([][]*Line, error) {
 	if len(ids) == 0 {
 		return out, nil
 	}
-	rows, err := db.Query(ctx, s.DB, make([]*Line, 0, 3*len(ids)), scanLine, `SELECT `+lineColumns+` FROM sales_order_line l
+	rows, err := db.Query(ctx, s.DB, make([]*Line, 0, 3*len(ids)), scanLine(db.NewStrings()), `SELECT `+lineColumns+` FROM sales_order_line l
 		WHERE l.sales_order_id = ANY(?::uuid[]) ORDER BY l.sales_order_id, l.line_number`, db.UUIDs(ids))
 	if err != nil {
 		return nil, err
