@@ -3,7 +3,7 @@ package catalog
 import (
 	"context"
 
-	"github.com/uptrace/bun"
+	"github.com/jackc/pgx/v5"
 
 	portal "github.com/openportal/portal"
 	"github.com/openportal/portal/db"
@@ -56,11 +56,22 @@ func (s *Service) LegalEntities(ctx context.Context) ([]*LegalEntity, error) {
 func (s *Service) LegalEntitiesByID(ctx context.Context, ids []string) ([]*LegalEntity, error) {
 	var rows []*LegalEntity
 	if valid := db.ValidIDs(ids); len(valid) > 0 && s.Policy.EveryRow(ctx, policies.TableLegalEntity, policies.Read) {
-		if err := s.DB.NewSelect().Model(&rows).Where("id IN (?)", bun.List(valid)).Scan(ctx); err != nil {
+		// Bound, not formatted: one statement text for every set of ids.
+		var err error
+		rows, err = db.Query(ctx, s.DB, make([]*LegalEntity, 0, len(valid)), scanLegalEntity,
+			"SELECT le.id, le.code, le.name, le.created_at, le.updated_at FROM legal_entity le WHERE le.id = ANY(?::uuid[])", db.UUIDs(valid))
+		if err != nil {
 			return nil, err
 		}
 	}
 	return db.InOrder(ids, rows, func(le *LegalEntity) string { return le.ID }), nil
+}
+
+// scanLegalEntity reads a row of LegalEntitiesByID's columns (db.Query).
+func scanLegalEntity(rows pgx.Rows) (*LegalEntity, error) {
+	le := new(LegalEntity)
+	err := rows.Scan(&le.ID, &le.Code, &le.Name, &le.CreatedAt, &le.UpdatedAt)
+	return le, err
 }
 
 // LegalEntity returns one company; ENOTFOUND when there is none.

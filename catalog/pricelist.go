@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/shopspring/decimal"
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
@@ -176,11 +177,22 @@ func productUnits(ctx context.Context, tx bun.Tx, legalEntityID string) (map[str
 func (s *Service) PriceListsByID(ctx context.Context, ids []string) ([]*PriceList, error) {
 	var rows []*PriceList
 	if valid := db.ValidIDs(ids); len(valid) > 0 && s.Policy.EveryRow(ctx, policies.TablePriceList, policies.Read) {
-		if err := s.DB.NewSelect().Model(&rows).Where("id IN (?)", bun.List(valid)).Scan(ctx); err != nil {
+		// Bound, not formatted: one statement text for every set of ids.
+		var err error
+		rows, err = db.Query(ctx, s.DB, make([]*PriceList, 0, len(valid)), scanPriceList,
+			"SELECT pl.id, pl.legal_entity_id, pl.code, pl.currency FROM price_list pl WHERE pl.id = ANY(?::uuid[])", db.UUIDs(valid))
+		if err != nil {
 			return nil, err
 		}
 	}
 	return db.InOrder(ids, rows, func(p *PriceList) string { return p.ID }), nil
+}
+
+// scanPriceList reads a row of PriceListsByID's columns (db.Query).
+func scanPriceList(rows pgx.Rows) (*PriceList, error) {
+	p := new(PriceList)
+	err := rows.Scan(&p.ID, &p.LegalEntityID, &p.Code, &p.Currency)
+	return p, err
 }
 
 // UnitPrice returns the price of a product in a unit in a price list; nil

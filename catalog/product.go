@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/uptrace/bun"
 
 	"github.com/openportal/portal/db"
@@ -15,6 +16,17 @@ import (
 // productColumns selects a product with its units in their order.
 const productColumns = `p.id, p.legal_entity_id, p.number, p.name, p.default_unit,
 	ARRAY(SELECT pu.unit FROM product_unit pu WHERE pu.product_id = p.id ORDER BY pu.position) AS units`
+
+// scanProduct reads rows of productColumns (db.Query), with one string
+// for each company and default unit the products share (str).
+func scanProduct(str *db.Strings) func(pgx.Rows) (*Product, error) {
+	return func(rows pgx.Rows) (*Product, error) {
+		str.Row()
+		p := new(Product)
+		err := rows.Scan(&p.ID, str.String(&p.LegalEntityID), &p.Number, &p.Name, str.String(&p.DefaultUnit), &p.Units)
+		return p, err
+	}
+}
 
 // SaveProduct creates the product with this company and number, or changes
 // it. Units must be known units of measure, listed once, and include the
@@ -134,8 +146,10 @@ func (s *Service) ProductsByID(ctx context.Context, ids []string) ([]*Product, e
 	var rows []*Product
 	if valid := db.ValidIDs(ids); len(valid) > 0 && s.Policy.EveryRow(ctx, policies.TableProduct, policies.Read) {
 		// Bound, not formatted: one statement text for every set of ids.
-		rows = make([]*Product, 0, len(valid))
-		if err := db.Select(ctx, s.DB, &rows, "SELECT "+productColumns+" FROM product p WHERE p.id = ANY(?::uuid[])", valid); err != nil {
+		var err error
+		rows, err = db.Query(ctx, s.DB, make([]*Product, 0, len(valid)), scanProduct(db.NewStrings()),
+			"SELECT "+productColumns+" FROM product p WHERE p.id = ANY(?::uuid[])", db.UUIDs(valid))
+		if err != nil {
 			return nil, err
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/uptrace/bun"
 
 	portal "github.com/openportal/portal"
@@ -42,7 +43,7 @@ func (s *Service) Orders(ctx context.Context, f Filter, args paging.Args) (pagin
 		return page, nil
 	}
 	// The values are bound ($1…), not written into the text: the same few
-	// statement texts serve every viewer and cursor (db.Select).
+	// statement texts serve every viewer and cursor (db.Query).
 	cond, condArgs := scope.Where(policies.OrderColumns("o"))
 	where, whereArgs := []string{cond}, condArgs
 	if len(f.Status) > 0 {
@@ -97,22 +98,76 @@ func (s *Service) Orders(ctx context.Context, f Filter, args paging.Args) (pagin
 	cond = strings.Join(where, " AND ")
 	var total int
 	if !args.SkipTotal {
-		if err := db.Select(ctx, s.DB, &total, "SELECT count(*) FROM sales_order o WHERE "+cond, whereArgs...); err != nil {
+		counts, err := db.Query(ctx, s.DB, make([]int, 0, 1), scanCount, "SELECT count(*) FROM sales_order o WHERE "+cond, whereArgs...)
+		if err != nil {
 			return page, err
 		}
+		total = counts[0]
 	}
-	q := "SELECT o.* FROM sales_order o WHERE " + cond
+	q := "SELECT " + orderColumns + " FROM sales_order o WHERE " + cond
 	if hasAfter {
 		q += " AND (o.created_at, o.id) < (?, ?::uuid)"
 		whereArgs = append(whereArgs, afterCreated, afterID)
 	}
 	q += " ORDER BY o.created_at DESC, o.id DESC LIMIT ?"
 	whereArgs = append(whereArgs, limit+1)
-	rows := make([]*Order, 0, limit+1)
-	if err := db.Select(ctx, s.DB, &rows, q, whereArgs...); err != nil {
+	rows, err := db.Query(ctx, s.DB, make([]*Order, 0, limit+1), scanOrder(db.NewStrings()), q, whereArgs...)
+	if err != nil {
 		return page, err
 	}
 	return paging.Trim(rows, limit, func(o *Order) string { return paging.Cursor(o.CreatedAt, o.ID) }, total), nil
+}
+
+// orderColumns are the columns of sales_order o that scanOrder reads, in
+// its order: every field of Order, as SELECT o.* gave them.
+const orderColumns = `o.id, o.legal_entity_id, o.number, o.status, o.sync_state, o.erp_order_number,
+	o.customer_account_id, o.invoice_account_id, o.contact_id, o.currency, o.price_list_id, o.language,
+	o.ship_to_country, o.delivery_address_description, o.delivery_street, o.delivery_city,
+	o.delivery_postal_code, o.delivery_country_code, o.requested_receipt_date, o.customer_requisition,
+	o.total_amount, o.version, o.next_line_number, o.created_at, o.updated_at, o.submitted_at`
+
+// scanOrder reads rows of orderColumns (db.Query): named columns into
+// fields, without bun's reflection or database/sql's boxing, and one
+// string for each value the page's orders share (account, contact,
+// company, status, currency, address…) through str, which is the read's.
+func scanOrder(str *db.Strings) func(pgx.Rows) (*Order, error) {
+	return func(rows pgx.Rows) (*Order, error) {
+		str.Row()
+		o := new(Order)
+		err := rows.Scan(&o.ID, str.String(&o.LegalEntityID), &o.Number, str.String((*string)(&o.Status)),
+			str.String(&o.SyncState), &o.ErpOrderNumber, str.String(&o.CustomerAccountID), str.String(&o.InvoiceAccountID),
+			str.String(&o.ContactID), str.String(&o.Currency), str.String(&o.PriceListID), str.String(&o.Language),
+			str.String(&o.ShipToCountry), str.String(&o.DeliveryAddressDescription), str.String(&o.DeliveryStreet),
+			str.String(&o.DeliveryCity), str.String(&o.DeliveryPostalCode), str.String(&o.DeliveryCountryCode),
+			&o.RequestedReceiptDate, &o.CustomerRequisition, db.Numeric(&o.TotalAmount), &o.Version, &o.NextLineNumber,
+			&o.CreatedAt, &o.UpdatedAt, &o.SubmittedAt)
+		return o, err
+	}
+}
+
+// scanCount reads a count(*).
+func scanCount(rows pgx.Rows) (int, error) {
+	var n int
+	err := rows.Scan(&n)
+	return n, err
+}
+
+// lineColumns are the columns of sales_order_line l that scanLine reads,
+// in its order: every field of Line.
+const lineColumns = `l.id, l.sales_order_id, l.line_number, l.product_id, l.quantity, l.unit,
+	l.unit_price, l.amount, l.ship_to_country, l.delivery_address_description`
+
+// scanLine reads rows of lineColumns (db.Query), with one string for each
+// order id, product id, unit and address the lines share (str).
+func scanLine(str *db.Strings) func(pgx.Rows) (*Line, error) {
+	return func(rows pgx.Rows) (*Line, error) {
+		str.Row()
+		l := new(Line)
+		err := rows.Scan(&l.ID, str.String(&l.SalesOrderID), &l.LineNumber, str.String(&l.ProductID), db.Numeric(&l.Quantity),
+			str.String(&l.Unit), db.Numeric(&l.UnitPrice), db.Numeric(&l.Amount), str.String(&l.ShipToCountry),
+			str.String(&l.DeliveryAddressDescription))
+		return l, err
+	}
 }
 
 // day is the UTC midnight that starts t's date.
@@ -148,8 +203,11 @@ func (s *Service) OrdersByID(ctx context.Context, ids []string) ([]*Order, error
 	scope := s.Policy.ReadScope(ctx, policies.TableSalesOrder)
 	if valid := db.ValidIDs(ids); len(valid) > 0 && !scope.None() {
 		cond, args := scope.Where(policies.OrderColumns("o"))
-		args = append(args, valid)
-		if err := db.Select(ctx, s.DB, &rows, "SELECT o.* FROM sales_order o WHERE "+cond+" AND o.id = ANY(?::uuid[])", args...); err != nil {
+		args = append(args, db.UUIDs(valid))
+		var err error
+		rows, err = db.Query(ctx, s.DB, make([]*Order, 0, len(valid)), scanOrder(db.NewStrings()),
+			"SELECT "+orderColumns+" FROM sales_order o WHERE "+cond+" AND o.id = ANY(?::uuid[])", args...)
+		if err != nil {
 			return nil, err
 		}
 	}
@@ -169,9 +227,8 @@ func (s *Service) LinesByOrderIDs(ctx context.Context, orderIDs []string) ([][]*
 		return out, nil
 	}
 	cond, args := scope.Where(policies.LineColumns("l"))
-	args = append(args, valid)
-	var rows []*Line
-	err := db.Select(ctx, s.DB, &rows, `SELECT l.* FROM sales_order_line l
+	args = append(args, db.UUIDs(valid))
+	rows, err := db.Query(ctx, s.DB, make([]*Line, 0, 3*len(valid)), scanLine(db.NewStrings()), `SELECT `+lineColumns+` FROM sales_order_line l
 		WHERE `+cond+` AND l.sales_order_id = ANY(?::uuid[]) ORDER BY l.sales_order_id, l.line_number`, args...)
 	if err != nil {
 		return nil, err
@@ -206,9 +263,8 @@ func (s *Service) LinesOf(ctx context.Context, os []*Order) ([][]*Line, error) {
 	if len(ids) == 0 {
 		return out, nil
 	}
-	rows := make([]*Line, 0, 3*len(ids))
-	err := db.Select(ctx, s.DB, &rows, `SELECT l.* FROM sales_order_line l
-		WHERE l.sales_order_id = ANY(?::uuid[]) ORDER BY l.sales_order_id, l.line_number`, ids)
+	rows, err := db.Query(ctx, s.DB, make([]*Line, 0, 3*len(ids)), scanLine(db.NewStrings()), `SELECT `+lineColumns+` FROM sales_order_line l
+		WHERE l.sales_order_id = ANY(?::uuid[]) ORDER BY l.sales_order_id, l.line_number`, db.UUIDs(ids))
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,116 @@
+package orders_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/shopspring/decimal"
+
+	"github.com/openportal/portal/dualwrite"
+	"github.com/openportal/portal/orders"
+	"github.com/openportal/portal/paging"
+)
+
+// sameDecimal compares decimals by digits and exponent: 12.5000 read from
+// a numeric(19,4) must stay 12.5000, not become 12.5.
+var sameDecimal = cmp.Comparer(func(a, b decimal.Decimal) bool {
+	return a.Equal(b) && a.Exponent() == b.Exponent()
+})
+
+// TestReadsMatchModel: the hot reads (Orders, OrdersByID, LinesOf,
+// LinesByOrderIDs), which list their columns and scan them by hand, fill
+// every field of Order and Line exactly as bun's model read of the whole
+// row does — nullable fields set and unset, decimals with their scale,
+// times in UTC. A column added to the table and the struct but not to
+// the hot reads fails here.
+func TestReadsMatchModel(t *testing.T) {
+	f := newFixture(t)
+	system, err := dualwrite.ERPViewer(context.Background(), f.svc.DB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	po := "PO-7"
+	// A submitted, confirmed order with a requisition and an ERP number
+	// (every nullable field set), and a draft (none set).
+	full, err := f.svc.Create(f.ctx, orders.InformationInput{RequestedReceiptDate: time.Now().AddDate(0, 0, 7), CustomerRequisition: &po})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{"1.5", "0.003"} {
+		if _, err := f.svc.AddLine(f.ctx, full.ID, orders.LineInput{ProductID: f.widget, Quantity: decimal.RequireFromString(q), Unit: "kg"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := f.svc.Submit(f.ctx, full.ID); err != nil {
+		t.Fatal(err)
+	}
+	full, err = f.svc.Advance(system, "JPMF", full.Number, orders.Confirmed, "SO-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	draft, err := f.svc.Create(f.ctx, orders.InformationInput{RequestedReceiptDate: time.Now().AddDate(0, 0, 9)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]*orders.Order{}
+	for _, id := range []string{full.ID, draft.ID} {
+		o := new(orders.Order)
+		if err := f.svc.DB.NewSelect().Model(o).Where("id = ?", id).Scan(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.svc.DB.NewSelect().Model(&o.Lines).Where("sales_order_id = ?", id).Order("line_number").Scan(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if o.Lines == nil {
+			o.Lines = []*orders.Line{}
+		}
+		want[id] = o
+	}
+	if want[full.ID].ErpOrderNumber == nil || want[full.ID].CustomerRequisition == nil || want[full.ID].SubmittedAt == nil ||
+		len(want[full.ID].Lines) != 2 || want[full.ID].TotalAmount.IsZero() {
+		t.Fatalf("the full order lacks a value to compare: %+v", want[full.ID])
+	}
+	check := func(t *testing.T, got []*orders.Order, lines [][]*orders.Line) {
+		t.Helper()
+		if len(got) != 2 || len(lines) != 2 {
+			t.Fatalf("%d orders, %d line lists, want 2", len(got), len(lines))
+		}
+		for i, o := range got {
+			o.Lines = lines[i]
+			if diff := cmp.Diff(want[o.ID], o, sameDecimal, cmpopts.IgnoreUnexported(orders.Order{}, orders.Line{})); diff != "" {
+				t.Errorf("order %s (-model +read):\n%s", o.Number, diff)
+			}
+			for _, at := range []time.Time{o.CreatedAt, o.UpdatedAt, o.RequestedReceiptDate} {
+				if at.Location() != time.UTC {
+					t.Errorf("order %s: time %v in %v, want UTC", o.Number, at, at.Location())
+				}
+			}
+		}
+	}
+	t.Run("Orders and LinesOf", func(t *testing.T) {
+		page, err := f.svc.Orders(f.ctx, orders.Filter{}, paging.Args{First: ptr(10)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines, err := f.svc.LinesOf(f.ctx, page.Items)
+		if err != nil {
+			t.Fatal(err)
+		}
+		check(t, page.Items, lines)
+	})
+	t.Run("OrdersByID and LinesByOrderIDs", func(t *testing.T) {
+		ids := []string{full.ID, draft.ID}
+		got, err := f.svc.OrdersByID(f.ctx, ids)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines, err := f.svc.LinesByOrderIDs(f.ctx, ids)
+		if err != nil {
+			t.Fatal(err)
+		}
+		check(t, got, lines)
+	})
+}
