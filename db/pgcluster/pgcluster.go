@@ -141,6 +141,48 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 		}
 	}
 
+	crashDeadline := time.Now().Add(crashWait)
+	for attempt := 1; ; attempt++ {
+		c, err := launch(ctx, dataDir, binDir, acct, opts.Fast, log)
+		if err == nil {
+			log.Info("postgres started",
+				"data_dir", dataDir, "socket_dir", c.socketDir, "pid", c.cmd.Process.Pid,
+				"bin_dir", binDir, "user", acct.name, "initdb", !initialised, "fast", opts.Fast,
+				"took", time.Since(began).Round(time.Millisecond))
+			return c, nil
+		}
+		// After a crash, the old postmaster's backends die a moment after
+		// it and hold its shared memory until they have: PostgreSQL
+		// (rightly) refuses to start beside them. A server restarted at
+		// once after a crash waits for them, up to crashWait.
+		if c == nil || !strings.Contains(c.logTail(), "pre-existing shared memory block") || time.Now().After(crashDeadline) {
+			return nil, err
+		}
+		if attempt == 1 {
+			log.Info("waiting for the processes of a postgres that crashed to exit", "data_dir", dataDir, "up_to", crashWait)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(crashRetry):
+		}
+		if err := clearStaleLock(dataDir, log); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// crashRetry and crashWait pace Start's wait for the backends of a crashed
+// postgres to exit.
+const (
+	crashRetry = 250 * time.Millisecond
+	crashWait  = 15 * time.Second
+)
+
+// launch starts postgres on an initialised data directory and waits until
+// it accepts connections. On failure it returns the stopped cluster too,
+// for its log.
+func launch(ctx context.Context, dataDir, binDir string, acct *account, fast bool, log *slog.Logger) (*Cluster, error) {
 	socketDir, temp, err := makeSocketDir(dataDir, acct)
 	if err != nil {
 		return nil, err
@@ -154,7 +196,7 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 		logPath:       filepath.Join(dataDir, "postgres.log"),
 		done:          make(chan struct{}),
 	}
-	if err := c.spawn(binDir, acct, opts.Fast); err != nil {
+	if err := c.spawn(binDir, acct, fast); err != nil {
 		if temp {
 			os.RemoveAll(socketDir)
 		}
@@ -162,12 +204,8 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	}
 	if err := c.waitReadyAndCreateDB(ctx); err != nil {
 		_ = c.Stop()
-		return nil, err
+		return c, err
 	}
-	log.Info("postgres started",
-		"data_dir", dataDir, "socket_dir", socketDir, "pid", c.cmd.Process.Pid,
-		"bin_dir", binDir, "user", acct.name, "initdb", !initialised, "fast", opts.Fast,
-		"took", time.Since(began).Round(time.Millisecond))
 	return c, nil
 }
 

@@ -181,6 +181,32 @@ func TestSecondStartOnRunningDataDirFails(t *testing.T) {
 	}
 }
 
+// TestStartRightAfterCrash: when only the postmaster dies, a backend busy
+// in a long query holds the shared memory until it notices: PostgreSQL
+// refuses to start beside it. Start waits for it rather than fail (a
+// server restarted at once by its supervisor after a crash).
+func TestStartRightAfterCrash(t *testing.T) {
+	dir := testDataDir(t)
+	c, _ := start(t, dir)
+	db := openDB(t, c, "portal")
+	busy := make(chan error, 1)
+	go func() {
+		// Computing, it checks for the postmaster's death only when done.
+		_, err := db.Exec(`SELECT count(*) FROM generate_series(1, 40000000)`)
+		busy <- err
+	}()
+	time.Sleep(300 * time.Millisecond)
+	pgid := c.cmd.Process.Pid
+	defer syscall.Kill(-pgid, syscall.SIGKILL) // whatever is left of the first server
+	syscall.Kill(pgid, syscall.SIGKILL)        // the postmaster alone
+	<-c.done
+	c2, _ := start(t, dir)
+	if err := openDB(t, c2, "portal").Ping(); err != nil {
+		t.Fatal(err)
+	}
+	<-busy
+}
+
 // A crash leaves postmaster.pid behind; after a restart its pid may be dead
 // or, worse, taken by an unrelated process. Start must recover either way.
 func TestStartAfterCrash(t *testing.T) {
