@@ -631,6 +631,8 @@ func TestOrderRefusals(t *testing.T) {
 		{"line: product id not an id", w.alice, addOrderLine, addLine(draft.ID, line("1000", "1", "ea")), "BAD_USER_INPUT", "input.productId", ""},
 		{"line: product of another company", w.alice, addOrderLine, addLine(draft.ID, line(w.product("7000"), "1", "ea")), "BAD_USER_INPUT", "input.productId", "company"},
 		{"line: product without price", w.alice, addOrderLine, addLine(draft.ID, line(w.product("9000"), "1", "ea")), "BAD_USER_INPUT", "input.productId", "no price"},
+		{"line: unknown unit", w.alice, addOrderLine, addLine(draft.ID, line(p1000, "1", "crate")), "BAD_USER_INPUT", "input.unit", `not sold in unit "crate"`},
+		{"line: unit of 10,000 characters", w.alice, addOrderLine, addLine(draft.ID, line(p1000, "1", strings.Repeat("u", 10_000))), "BAD_USER_INPUT", "input.unit", "at most 20 characters"},
 		{"line: unit without price", w.alice, addOrderLine, addLine(draft.ID, line(p1000, "1", "set")), "BAD_USER_INPUT", "input.unit", "order it in ea, pallet"},
 		{"line: unit not of the product", w.alice, addOrderLine, addLine(draft.ID, line(p1000, "1", "kg")), "BAD_USER_INPUT", "input.unit", "ea, pallet, set"},
 		{"line: zero", w.alice, addOrderLine, addLine(draft.ID, line(p1000, "0", "ea")), "BAD_USER_INPUT", "input.quantity", "more than zero"},

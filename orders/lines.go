@@ -3,6 +3,7 @@ package orders
 import (
 	"context"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/shopspring/decimal"
 	"github.com/uptrace/bun"
@@ -306,6 +307,9 @@ func (s *Service) readOffers(ctx context.Context, tx bun.Tx, o *Order, productID
 // sum, needs no rounding of its own. replaced is the amount of the line
 // being changed (zero for a new one), for the check that the total stays
 // within its column.
+// maxUnitLength bounds the unit a message quotes back.
+const maxUnitLength = 20
+
 func priceOffer(o *Order, in LineInput, offers []offer, replaced decimal.Decimal) (*Line, error) {
 	if !db.ValidID(in.ProductID) {
 		return nil, portal.FieldErrorf("productId", "This product does not exist, or your roles do not allow reading it.")
@@ -328,6 +332,9 @@ func priceOffer(o *Order, in LineInput, offers []offer, replaced decimal.Decimal
 	}
 	q := in.Quantity
 	switch {
+	case of == nil && utf8.RuneCountInString(in.Unit) > maxUnitLength:
+		// Not echoed: a unit is a short code, and this is any text.
+		return nil, portal.FieldErrorf("unit", "A unit is a code of at most %d characters; product %s is sold in %s.", maxUnitLength, number, strings.Join(units, ", "))
 	case of == nil:
 		return nil, portal.FieldErrorf("unit", "Product %s is not sold in unit %q; use one of %s.", number, in.Unit, strings.Join(units, ", "))
 	case q.Sign() <= 0:
