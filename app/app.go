@@ -145,6 +145,15 @@ func New(ctx context.Context, db *bun.DB, cfg Config, logger *slog.Logger) (*App
 	a.Roles = &policies.Roles{DB: db, Policy: a.Policy}
 	a.Permissions = &policies.Admin{DB: db, Policy: a.Policy}
 	a.Catalog = &catalog.Service{DB: db, Policy: a.Policy}
+	if !cfg.OneShot {
+		// Servers keep products in memory, coherent across instances
+		// through NOTIFY (see catalog.ProductCache).
+		if a.Catalog.ProductCache, err = catalog.NewProductCache(ctx, db, logger, true, catalog.ProductCheckEvery); err != nil {
+			a.Close()
+			return nil, err
+		}
+		a.onClose(a.Catalog.ProductCache.Close)
+	}
 	a.Identity = &identity.Service{DB: db, Policy: a.Policy, Roles: a.Roles, Catalog: a.Catalog,
 		BaseURL: cfg.BaseURL, Logger: logger, Mailer: cfg.Mailer}
 	if !cfg.OneShot {

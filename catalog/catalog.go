@@ -23,6 +23,9 @@ import (
 type Service struct {
 	DB     *bun.DB
 	Policy *policies.Enforcer
+	// ProductCache, when set, keeps the products ProductsByID has read
+	// (servers; see ProductCache). Nil reads them every time.
+	ProductCache *ProductCache
 }
 
 // LegalEntity is a company (the ERP's legal entity, e.g. USMF).

@@ -37,7 +37,7 @@ func (s *Service) SaveProduct(ctx context.Context, in ProductInput) (*Product, e
 	if err := s.mayUpsert(ctx, policies.TableProduct); err != nil {
 		return nil, err
 	}
-	return db.TxValue(ctx, s.DB, func(ctx context.Context, tx bun.Tx) (*Product, error) {
+	p, err := db.TxValue(ctx, s.DB, func(ctx context.Context, tx bun.Tx) (*Product, error) {
 		// Built here, not outside: db.Tx may run this function again.
 		p := &Product{Number: trim(in.Number), Name: trim(in.Name), DefaultUnit: strings.ToLower(trim(in.DefaultUnit))}
 		var v validator
@@ -95,6 +95,12 @@ func (s *Service) SaveProduct(ctx context.Context, in ProductInput) (*Product, e
 		}
 		return p, nil
 	})
+	if err == nil && s.ProductCache != nil {
+		// This instance reads its own change at once; the others drop
+		// theirs on the NOTIFY of its commit.
+		s.ProductCache.invalidate()
+	}
+	return p, err
 }
 
 // ProductFilter selects a page of products.
@@ -145,12 +151,27 @@ func (s *Service) Products(ctx context.Context, f ProductFilter) (paging.Page[*P
 func (s *Service) ProductsByID(ctx context.Context, ids []string) ([]*Product, error) {
 	var rows []*Product
 	if valid := db.ValidIDs(ids); len(valid) > 0 && s.Policy.EveryRow(ctx, policies.TableProduct, policies.Read) {
-		// Bound, not formatted: one statement text for every set of ids.
-		var err error
-		rows, err = db.Query(ctx, s.DB, make([]*Product, 0, len(valid)), scanProduct(db.NewStrings()),
-			"SELECT "+productColumns+" FROM product p WHERE p.id = ANY(?::uuid[])", db.UUIDs(valid))
-		if err != nil {
-			return nil, err
+		read, version := valid, int64(0)
+		if s.ProductCache != nil {
+			var cached []*Product
+			cached, read, version = s.ProductCache.lookup(valid)
+			for _, p := range cached {
+				if p != nil {
+					rows = append(rows, p)
+				}
+			}
+		}
+		if len(read) > 0 {
+			// Bound, not formatted: one statement text for every set of ids.
+			got, err := db.Query(ctx, s.DB, make([]*Product, 0, len(read)), scanProduct(db.NewStrings()),
+				"SELECT "+productColumns+" FROM product p WHERE p.id = ANY(?::uuid[])", db.UUIDs(read))
+			if err != nil {
+				return nil, err
+			}
+			if s.ProductCache != nil {
+				s.ProductCache.store(version, got)
+			}
+			rows = append(rows, got...)
 		}
 	}
 	return db.InOrder(ids, rows, func(p *Product) string { return p.ID }), nil

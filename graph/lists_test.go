@@ -117,10 +117,11 @@ func TestOrderListsInlineOrConcurrent(t *testing.T) {
 					t.Fatalf("lines: %v", data)
 				}
 			})
-		// One read of the products answered (the mutation's own pricing
-		// read is another statement).
-		if n := strings.Count(strings.Join(got, "\n"), "FROM product p WHERE p.id = ANY"); n != 1 {
-			t.Fatalf("%d reads of the answer's products, want 1:\n%s", n, strings.Join(got, "\n"))
+		// At most one read of the products answered, none when they are
+		// in memory already (catalog.ProductCache); the mutation's own
+		// pricing read is another statement.
+		if n := strings.Count(strings.Join(got, "\n"), "FROM product p WHERE p.id = ANY"); n > 1 {
+			t.Fatalf("%d reads of the answer's products, want at most 1:\n%s", n, strings.Join(got, "\n"))
 		}
 	})
 }

@@ -1111,10 +1111,12 @@ func TestOrdersPageQueryCount(t *testing.T) {
 	}
 	for _, first := range []int{1, 5, 20} {
 		// totalCount (asked for), the page, then one each for lines,
-		// products, companies (the orders' and the products'), accounts
-		// (customer and invoice), contacts and price lists.
-		if n := count(first); n != 8 {
-			t.Errorf("a page of %d orders took %d queries, want 8:\n%s", first, n, strings.Join(counter.queries, "\n"))
+		// companies (the orders' and the products'), accounts (customer
+		// and invoice), contacts and price lists; and the products, unless
+		// they are in memory (catalog.ProductCache) since the orders were
+		// placed.
+		if n := count(first); n != 7 && n != 8 {
+			t.Errorf("a page of %d orders took %d queries, want 7 (8 reading the products):\n%s", first, n, strings.Join(counter.queries, "\n"))
 		}
 	}
 }
