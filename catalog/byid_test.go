@@ -7,8 +7,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/uptrace/bun"
 
-	portal "github.com/openportal/portal"
-	"github.com/openportal/portal/app"
 	"github.com/openportal/portal/catalog"
 	"github.com/openportal/portal/db/dbtest"
 )
@@ -21,13 +19,9 @@ import (
 // matrix's, policies/matrix_test.go.)
 func TestByIDMatchModel(t *testing.T) {
 	d := dbtest.New(t)
-	a, err := app.New(context.Background(), d, app.Config{}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { a.Close() })
+	a := newApp(t, d)
 	cat := a.Catalog
-	ctx := portal.WithViewer(context.Background(), &portal.Viewer{RoleKeys: []string{portal.RoleAdministrators}})
+	ctx := asAdmin
 	must := func(_ any, err error) {
 		t.Helper()
 		if err != nil {

@@ -6,8 +6,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	portal "github.com/openportal/portal"
-	"github.com/openportal/portal/app"
 	"github.com/openportal/portal/catalog"
 	"github.com/openportal/portal/db/dbtest"
 	"github.com/openportal/portal/paging"
@@ -20,12 +18,8 @@ func TestMain(m *testing.M) { dbtest.Main(m) }
 // order, in the order asked, with nil for an unknown or malformed id.
 func TestProductsByID(t *testing.T) {
 	d := dbtest.New(t)
-	a, err := app.New(context.Background(), d, app.Config{}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { a.Close() })
-	ctx := portal.WithViewer(context.Background(), &portal.Viewer{RoleKeys: []string{portal.RoleAdministrators}})
+	a := newApp(t, d)
+	ctx := asAdmin
 	if _, err := a.Catalog.SaveLegalEntity(ctx, catalog.LegalEntityInput{Code: "JPMF", Name: "Contoso Japan"}); err != nil {
 		t.Fatal(err)
 	}

@@ -33,6 +33,9 @@ type ProductCache struct {
 // database as if uncached.
 const maxCachedProducts = 100_000
 
+// versionQuery reads the catalog's version.
+const versionQuery = "SELECT version FROM catalog_version"
+
 // ProductCheckEvery is how often a ProductCache compares catalog_version,
 // in case a notification was lost.
 const ProductCheckEvery = 5 * time.Second
@@ -50,7 +53,7 @@ func NewProductCache(ctx context.Context, bdb *bun.DB, logger *slog.Logger, list
 		Logger:       logger,
 		Name:         "product cache",
 		Channel:      "portal_catalog",
-		VersionQuery: "SELECT version FROM catalog_version",
+		VersionQuery: versionQuery,
 		Held:         c.held,
 		Reload:       func(ctx context.Context) error { return c.drop(ctx, bdb) },
 	}
@@ -76,7 +79,7 @@ func (c *ProductCache) held() int64 {
 // drop empties the cache and notes the version it now holds.
 func (c *ProductCache) drop(ctx context.Context, bdb *bun.DB) error {
 	var v int64
-	if err := bdb.NewRaw("SELECT version FROM catalog_version").Scan(ctx, &v); err != nil {
+	if err := bdb.NewRaw(versionQuery).Scan(ctx, &v); err != nil {
 		return err
 	}
 	c.mu.Lock()

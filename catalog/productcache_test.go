@@ -24,16 +24,8 @@ func (s *statements) Statement(string) { s.n.Add(1) }
 // a bulk load), names and units alike.
 func TestProductCache(t *testing.T) {
 	d := dbtest.New(t)
-	instance := func() *app.App {
-		a, err := app.New(context.Background(), d, app.Config{}, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { a.Close() })
-		return a
-	}
-	a, b := instance(), instance()
-	ctx := portal.WithViewer(context.Background(), &portal.Viewer{RoleKeys: []string{portal.RoleAdministrators}})
+	a, b := newApp(t, d), newApp(t, d)
+	ctx := asAdmin
 	if _, err := a.Catalog.SaveLegalEntity(ctx, catalog.LegalEntityInput{Code: "JPMF", Name: "Contoso Japan"}); err != nil {
 		t.Fatal(err)
 	}
@@ -136,12 +128,8 @@ func TestProductCache(t *testing.T) {
 // the periodic version check drops a stale copy.
 func TestProductCacheChecksVersion(t *testing.T) {
 	d := dbtest.New(t)
-	a, err := app.New(context.Background(), d, app.Config{}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { a.Close() })
-	ctx := portal.WithViewer(context.Background(), &portal.Viewer{RoleKeys: []string{portal.RoleAdministrators}})
+	a := newApp(t, d)
+	ctx := asAdmin
 	if _, err := a.Catalog.SaveLegalEntity(ctx, catalog.LegalEntityInput{Code: "JPMF", Name: "Contoso Japan"}); err != nil {
 		t.Fatal(err)
 	}
