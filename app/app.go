@@ -76,6 +76,9 @@ type Config struct {
 	// MetricsToken is the bearer token /metrics requires; empty: only
 	// unproxied requests from the machine itself.
 	MetricsToken string
+	// MaxInFlight bounds the requests served at once (server.Server's
+	// MaxInFlight); zero: server.DefaultInFlight.
+	MaxInFlight int
 	// EngineOptions tune how the page engine follows template changes (tests).
 	EngineOptions []engine.Option
 	// SiteAssets is the default site to seed and serve static files from;
@@ -217,7 +220,8 @@ func New(ctx context.Context, db *bun.DB, cfg Config, logger *slog.Logger) (*App
 
 	a.Server = &server.Server{DB: db, Logger: logger, GraphQL: a.GraphQL, Identity: a.Identity,
 		SecureCookies:  cfg.SecureCookies,
-		TrustedProxies: cfg.TrustedProxies, Routes: routes, Metrics: a.Metrics}
+		TrustedProxies: cfg.TrustedProxies, Routes: routes, Metrics: a.Metrics,
+		MaxInFlight: cfg.MaxInFlight}
 	a.Handler = a.Server.Handler()
 	return a, nil
 }

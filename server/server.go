@@ -48,6 +48,10 @@ type Server struct {
 	// Metrics, when set, is served at /metrics and counts every request
 	// (it wraps the mux, whose matched pattern is the route label).
 	Metrics *metrics.Metrics
+	// MaxInFlight bounds how many requests of the route groups run at
+	// once; the others wait their turn in arrival order (see gate). Zero
+	// means DefaultInFlight.
+	MaxInFlight int
 
 	forwardedWarning sync.Once // see warnUntrustedForwarding
 }
@@ -71,12 +75,15 @@ type Route struct {
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	routes := append([]Route{{Pattern: "/graphql", Handler: s.GraphQL, Viewer: true}}, s.Routes...)
+	// One gate for every route group: they share the database and the
+	// cores. Health checks, /metrics and GraphiQL's static page pass by.
+	g := newGate(cmp.Or(s.MaxInFlight, DefaultInFlight()), maxQueueWait)
 	for _, rt := range routes {
 		h := limitBody(rt.Handler, cmp.Or(rt.MaxBody, maxBody))
 		if rt.Viewer {
 			h = s.Authenticate(h)
 		}
-		mux.Handle(rt.Pattern, h)
+		mux.Handle(rt.Pattern, g.wrap(h))
 	}
 	gi := graphiql.Handler("/graphql")
 	mux.Handle("/graphiql", gi)

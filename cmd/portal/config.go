@@ -29,7 +29,9 @@ type config struct {
 	LogLevel      string
 	LogFormat     string
 	PprofAddr     string
-	ERP           erpConfig
+	// MaxInFlight bounds the requests served at once (0: the default).
+	MaxInFlight int
+	ERP         erpConfig
 	// MetricsToken guards /metrics (PORTAL_METRICS_TOKEN).
 	MetricsToken string
 }

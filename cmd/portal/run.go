@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"runtime/debug"
+	"strconv"
 	"strings"
 
 	portal "github.com/openportal/portal"
@@ -143,6 +144,19 @@ func parse(fs *flag.FlagSet, args []string) error {
 		}
 	})
 	return nil
+}
+
+// envInt reads a count from the environment: 0 when unset, -1 when it is
+// not a number, which the flag's check then refuses.
+func envInt(v string) int {
+	if strings.TrimSpace(v) == "" {
+		return 0
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil {
+		return -1
+	}
+	return n
 }
 
 func envBool(v string) bool {

@@ -70,7 +70,7 @@ func (m *Main) Open(ctx context.Context) error {
 		AllowIntrospection: m.Config.Introspection,
 		SecureCookies:      strings.HasPrefix(strings.ToLower(m.Config.BaseURL), "https://"),
 		ERP:                m.Config.ERP.worker(), RunWorker: m.Config.ERP.Worker, DatabaseURL: m.db.URL,
-		MetricsToken: m.Config.MetricsToken}
+		MetricsToken: m.Config.MetricsToken, MaxInFlight: m.Config.MaxInFlight}
 	if cfg.BaseURL == "" {
 		cfg.BaseURL = "http://" + m.ln.Addr().String()
 	}
@@ -182,6 +182,8 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 		"reverse proxies whose X-Forwarded-For names the client, e.g. 10.0.0.0/8,127.0.0.1 (env PORTAL_TRUSTED_PROXIES)")
 	fs.StringVar(&m.Config.PprofAddr, "pprof-addr", getenv("PORTAL_PPROF_ADDR"),
 		"serve Go profiles (/debug/pprof/) on this loopback address, e.g. 127.0.0.1:6060 (env PORTAL_PPROF_ADDR); empty: off")
+	fs.IntVar(&m.Config.MaxInFlight, "max-in-flight", envInt(getenv("PORTAL_MAX_IN_FLIGHT")),
+		fmt.Sprintf("requests served at once, the others waiting their turn in arrival order (env PORTAL_MAX_IN_FLIGHT); 0: %d, four per core", server.DefaultInFlight()))
 	fs.BoolVar(&m.Config.Introspection, "introspection", envBool(getenv("PORTAL_INTROSPECTION")),
 		"let every caller introspect the GraphQL schema; off: administrators only (env PORTAL_INTROSPECTION)")
 	fs.BoolVar(&m.Config.ERP.Worker, "worker", true, "also deliver events to the ERP from this process (see portal worker)")
@@ -189,6 +191,9 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	erpFlags(fs, &m.Config.ERP, getenv)
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if m.Config.MaxInFlight < 0 {
+		return fmt.Errorf("--max-in-flight (or PORTAL_MAX_IN_FLIGHT=%q) must be a whole number, 0 or more", getenv("PORTAL_MAX_IN_FLIGHT"))
 	}
 	m.Config.MetricsToken = getenv("PORTAL_METRICS_TOKEN")
 	var err error
