@@ -17,7 +17,9 @@
 # five requests, c1 the same order placed with one placeOrder request).
 #
 # The PostgreSQL cluster runs without fsync: the bench measures CPU, not
-# the disk.
+# the disk. BENCH_PG_OPTS adds server settings, e.g.
+# "-c shared_preload_libraries=pg_stat_statements" to see where
+# PostgreSQL's time goes.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -65,7 +67,7 @@ if [[ ! -f "$WORK/pg/PG_VERSION" ]]; then
 fi
 "${AS[@]}" "$PGBIN/pg_ctl" -D "$WORK/pg" -l "$WORK/pg.log" -w -o "-c listen_addresses= -k $WORK -p 5432 \
   -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c shared_buffers=512MB \
-  -c max_connections=200 -c max_wal_size=4GB" start >/dev/null
+  -c max_connections=200 -c max_wal_size=4GB ${BENCH_PG_OPTS:-}" start >/dev/null
 URL="postgres://postgres@/portal?host=$WORK&port=5432&sslmode=disable"
 export PGHOST=$WORK PGPORT=5432 PGUSER=postgres
 
