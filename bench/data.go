@@ -55,7 +55,7 @@ func Load(ctx context.Context, db *bun.DB, s Scale, log func(string, ...any)) er
 	}{
 		{"company, price list", `
 			INSERT INTO legal_entity (code, name) VALUES ('BENCH', 'Bench company');
-			INSERT INTO order_number_sequence (legal_entity_id, next_value) SELECT id, ? + 1 FROM legal_entity WHERE code = 'BENCH';
+			UPDATE order_number_sequence SET next_value = ? + 1 WHERE legal_entity_id = (SELECT id FROM legal_entity WHERE code = 'BENCH');
 			INSERT INTO price_list (legal_entity_id, code, currency) SELECT id, 'BENCH-EUR', 'EUR' FROM legal_entity WHERE code = 'BENCH'`,
 			[]any{s.Orders}},
 		{"products", `

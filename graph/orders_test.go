@@ -155,7 +155,15 @@ func orderSnapshot(t testing.TB, d *bun.DB) string {
 		}
 		out += table + "=" + sum + " "
 	}
-	return out
+	// Numbers are taken from sequences, outside the transaction's undo:
+	// a refusal must not take one either (it would leave a gap).
+	var seqs string
+	err := d.NewRaw(`SELECT coalesce(string_agg(sequencename || '=' || coalesce(last_value::text, '-'), ',' ORDER BY sequencename), '')
+		FROM pg_sequences WHERE sequencename LIKE 'order\_number\_%'`).Scan(context.Background(), &seqs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out + "sequences=" + seqs
 }
 
 // TestOrderWizard walks the seed's Create order wizard as an authorized

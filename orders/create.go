@@ -285,11 +285,14 @@ func (s *Service) newOrder(ctx context.Context, tx bun.Tx, in InformationInput, 
 // order and its lines, when empty, are made here; the lines' ship-to
 // country and delivery address are the order's.
 //
-// The sequence row stays locked until the transaction ends, so numbers are
-// unique (the unique key guards it too), and a rolled-back order leaves no
-// gap since its increment rolls back with it. Every order of a company
-// waits for that lock, so the statement that takes it should be the
-// transaction's last. Numbers are the prefix and at least six digits.
+// The number comes from the company's PostgreSQL sequence
+// (next_order_number, migration 20261129000090): unique (the unique key
+// guards it too) and increasing, taken without a lock held to the commit,
+// so a company's orders are placed side by side. A number taken by a
+// transaction that then rolls back is not given again: the statement that
+// takes it should be the transaction's last, after every check, so that
+// only a failure past validation leaves a gap. Numbers are the prefix and
+// at least six digits.
 func (s *Service) insertOrder(ctx context.Context, tx bun.Tx, o *Order, lines []*Line, event *outbox.Reserved) (*Order, error) {
 	if o.ID == "" {
 		o.ID = uuid.NewString()
@@ -334,11 +337,7 @@ const (
 			INSERT INTO outbox_event (` + outbox.Columns + `)
 			VALUES (?, ?, ?, ?, jsonb_set(?::text::jsonb, '{number}', to_jsonb((SELECT number FROM n))), ?))
 		SELECT * FROM o`
-	insertOrderCTEs = `WITH n AS (
-			INSERT INTO order_number_sequence AS s (legal_entity_id, next_value) VALUES (?, 2)
-			ON CONFLICT (legal_entity_id) DO UPDATE SET next_value = s.next_value + 1
-			RETURNING s.prefix || CASE WHEN s.next_value - 1 < 1000000 THEN lpad((s.next_value - 1)::text, 6, '0')
-				ELSE (s.next_value - 1)::text END AS number),
+	insertOrderCTEs = `WITH n AS (SELECT next_order_number(?) AS number),
 		o AS (
 			INSERT INTO sales_order (id, legal_entity_id, number, status, sync_state, submitted_at, customer_account_id,
 				invoice_account_id, contact_id, currency, price_list_id, language, ship_to_country,

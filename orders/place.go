@@ -24,7 +24,7 @@ type PlaceInput struct {
 }
 
 // MaxPlacedLines bounds the lines of an order placed in one call, so one
-// request cannot hold the company's order sequence for long; more lines
+// request cannot hold a connection and its locks for long; more lines
 // belong in several orders (or the wizard).
 const MaxPlacedLines = 500
 
@@ -99,9 +99,8 @@ func (s *Service) Place(ctx context.Context, in PlaceInput) (*Order, error) {
 		// The order's id is made here and it is submitted at the
 		// transaction's now(), so its event is complete but for the number,
 		// which the statement that takes it fills in. The event's delivery
-		// is scheduled first: the company's number sequence stays locked
-		// from the statement that takes a number to the commit, and every
-		// order of the company waits for it.
+		// is scheduled first, so that taking the number is the last
+		// statement: only a failure past every check can waste a number.
 		o.ID, o.SubmittedAt, o.Lines = uuid.NewString(), &c.Now, lines
 		refs := &eventRefs{Company: c.CompanyCode.String, CustomerAccount: c.AccountNumber.String,
 			InvoiceAccount: c.InvoiceAccountNumber.String, PriceList: c.PriceListCode.String,

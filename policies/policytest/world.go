@@ -102,9 +102,7 @@ func (w *World) AddOrder(t testing.TB, name string) (orderID, lineID string) {
 	c := w.Contacts[name]
 	orderID, lineID = uuid.NewString(), uuid.NewString()
 	ctx := context.Background()
-	_, err := w.DB.ExecContext(ctx, `WITH n AS (INSERT INTO order_number_sequence AS s (legal_entity_id, next_value) VALUES (?, 2)
-			ON CONFLICT (legal_entity_id) DO UPDATE SET next_value = s.next_value + 1
-			RETURNING s.prefix || lpad((s.next_value - 1)::text, greatest(6, length((s.next_value - 1)::text)), '0') AS number)
+	_, err := w.DB.ExecContext(ctx, `WITH n AS (SELECT next_order_number(?) AS number)
 		INSERT INTO sales_order (id, legal_entity_id, number, customer_account_id, invoice_account_id,
 			contact_id, currency, price_list_id, language, ship_to_country, delivery_address_description, delivery_country_code,
 			requested_receipt_date, total_amount, next_line_number)
