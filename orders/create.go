@@ -316,7 +316,7 @@ func (s *Service) insertOrder(ctx context.Context, tx bun.Tx, o *Order, lines []
 	q := insertOrderSQL
 	if event != nil {
 		q = insertOrderEventSQL
-		args = append(args, event.Values()...)
+		args = append(append(args, event.ID), event.Values()...)
 	}
 	stored := new(Order)
 	if err := s.query(ctx, tx, q, args, stored); err != nil {
@@ -333,9 +333,11 @@ func (s *Service) insertOrder(ctx context.Context, tx bun.Tx, o *Order, lines []
 const (
 	insertOrderSQL      = insertOrderCTEs + "\n\t\tSELECT * FROM o"
 	insertOrderEventSQL = insertOrderCTEs + `,
+		` + outbox.JobCTE + `,
 		e AS (
 			INSERT INTO outbox_event (` + outbox.Columns + `)
-			VALUES (?, ?, ?, ?, jsonb_set(?::text::jsonb, '{number}', to_jsonb((SELECT number FROM n))), ?))
+			VALUES (?, ?, ?, ?, jsonb_set(?::text::jsonb, '{number}', to_jsonb((SELECT number FROM n))),
+				(SELECT id FROM outbox_job)))
 		SELECT * FROM o`
 	insertOrderCTEs = `WITH n AS (SELECT next_order_number(?) AS number),
 		o AS (

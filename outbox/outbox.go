@@ -9,15 +9,15 @@ package outbox
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
 	"github.com/uptrace/bun"
 )
 
@@ -64,11 +64,53 @@ func (DeliverArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{Queue: Queue, MaxAttempts: 100}
 }
 
-// inserter is an insert-only River client over database/sql, which is how
-// bun talks to PostgreSQL: it inserts jobs in a bun transaction.
-var inserter = sync.OnceValues(func() (*river.Client[*sql.Tx], error) {
-	return river.NewClient(riverdatabasesql.New(nil), &river.Config{})
-})
+// JobCTE is a common table expression, outbox_job, that inserts the River
+// job delivering one event; its one argument is the event's id. It writes
+// the row River's own insert writes for DeliverArgs (kind, queue, attempts;
+// priority, state, times and the rest from river_job's defaults), inside
+// the statement that writes the event, whose job_id is then (SELECT id
+// FROM outbox_job). River's client inserted the job with a statement of its
+// own, through database/sql with its arguments boxed as driver values: a
+// round trip and a quarter of placeOrder's CPU (issue 9). TestJobAsRiverWrites
+// compares the row with River's; River picks the job up like any other.
+const JobCTE = `outbox_job AS (
+		INSERT INTO river_job (args, kind, max_attempts, queue)
+		VALUES (jsonb_build_object('event_id', ?::text), '` + kind + `', ` + maxAttempts + `, '` + Queue + `')
+		RETURNING id)`
+
+const (
+	kind        = "outbox_deliver"
+	maxAttempts = "100"
+)
+
+// notifyLimiter lets one transaction in every notifyEvery announce new jobs
+// to River's workers, as River's client does (its FetchCooldown): workers
+// that hear nothing still poll, and one announcement wakes them for every
+// job inserted meanwhile.
+var notifyLimiter = struct {
+	sync.Mutex
+	next time.Time
+}{}
+
+const notifyEvery = 100 * time.Millisecond
+
+// notify announces, in tx and so at its commit, that the delivery queue has
+// new jobs, on River's insert topic with River's payload; at most once per
+// notifyEvery per process.
+func notify(ctx context.Context, tx bun.Tx) error {
+	notifyLimiter.Lock()
+	now := time.Now()
+	due := !now.Before(notifyLimiter.next)
+	if due {
+		notifyLimiter.next = now.Add(notifyEvery)
+	}
+	notifyLimiter.Unlock()
+	if !due {
+		return nil
+	}
+	_, err := tx.Tx.ExecContext(ctx, `SELECT pg_notify(current_schema() || '.river_insert', $1)`, `{"queue": "`+Queue+`"}`)
+	return err
+}
 
 // Enqueue records e in the transaction tx and returns the event's id. tx
 // must be a bun.Tx: an event outside a transaction could announce a change
@@ -81,42 +123,41 @@ func Enqueue(ctx context.Context, tx bun.IDB, e Event) (string, error) {
 	// Through database/sql with the values bound: bun's ExecContext would
 	// write them (ids, the whole payload) into the text, a statement for
 	// pgx to prepare per event.
-	if _, err := tx.(bun.Tx).Tx.ExecContext(ctx, "INSERT INTO outbox_event ("+Columns+") VALUES ($1, $2, $3, $4, $5, $6)",
+	if _, err := tx.(bun.Tx).Tx.ExecContext(ctx, "WITH "+strings.Replace(JobCTE, "?", "$1", 1)+
+		"INSERT INTO outbox_event ("+Columns+") VALUES ($1::uuid, $2, $3, $4, $5, (SELECT id FROM outbox_job))",
 		r.Values()...); err != nil {
 		return "", err
 	}
 	return r.ID, nil
 }
 
-// Reserved is an event whose delivery is scheduled in the caller's
-// transaction but whose row the caller still has to write, in the same
-// transaction (see Reserve).
+// Reserved is an event whose row and River job the caller still has to
+// write, in the same transaction (see Reserve).
 type Reserved struct {
 	ID, Type, AggregateID string
 	AfterID               *string
 	// Payload is the event's data as JSON.
 	Payload string
-	JobID   int64
 }
 
-// Columns are the columns of outbox_event that Reserved.Values fill, in
-// order.
+// Columns are the columns of outbox_event an event's row fills, in order:
+// Reserved.Values, then job_id, which is (SELECT id FROM outbox_job).
 const Columns = "id, type, aggregate_id, after_id, payload, job_id"
 
-// Values are the values of the event's row, for Columns.
+// Values are the values of the event's row for Columns but job_id. The
+// first, the event's id, is also JobCTE's argument.
 func (r *Reserved) Values() []any {
-	return []any{r.ID, r.Type, r.AggregateID, r.AfterID, r.Payload, r.JobID}
+	return []any{r.ID, r.Type, r.AggregateID, r.AfterID, r.Payload}
 }
 
-// Reserve is Enqueue but for the event's row: it schedules, in tx, the
-// River job that delivers the event, and answers the row, which the caller
-// must insert in tx (INSERT INTO outbox_event (Columns) ...) in a statement
-// of its own making: with the change the event records, so that both take
-// one round trip and a lock taken by the change is held no longer than
-// that statement. The caller may fill in the payload in SQL (a value only
-// that statement knows, such as a number taken from a sequence). If the
-// row is not written, the job finds no event and the commit is the
-// caller's bug: use Enqueue unless the statement matters.
+// Reserve is Enqueue but for the event's row and job: it answers them,
+// and the caller must write both in tx, in a statement of its own making
+// (WITH JobCTE, ... INSERT INTO outbox_event (Columns) ...): with the
+// change the event records, so that all take one round trip. The caller
+// may fill in the payload in SQL (a value only that statement knows, such
+// as a number taken from a sequence). If they are not written, the event
+// is lost and the commit is the caller's bug: use Enqueue unless the
+// statement matters.
 func Reserve(ctx context.Context, tx bun.IDB, e Event) (*Reserved, error) {
 	btx, ok := tx.(bun.Tx)
 	if !ok {
@@ -136,34 +177,20 @@ func Reserve(ctx context.Context, tx bun.IDB, e Event) (*Reserved, error) {
 	if e.AfterID != "" {
 		r.AfterID = &e.AfterID
 	}
-	// The job first, so the event is written once, with its job.
-	var err error
-	if r.JobID, err = insertJob(ctx, btx, r.ID); err != nil {
+	if err := notify(ctx, btx); err != nil {
 		return nil, err
 	}
 	return r, nil
-}
-
-func insertJob(ctx context.Context, tx bun.Tx, eventID string) (int64, error) {
-	client, err := inserter()
-	if err != nil {
-		return 0, err
-	}
-	res, err := client.InsertTx(ctx, tx.Tx, DeliverArgs{EventID: eventID}, nil)
-	if err != nil {
-		return 0, fmt.Errorf("outbox: schedule delivery: %w", err)
-	}
-	return res.Job.ID, nil
 }
 
 // ScheduleTx inserts, in tx, a new River job that delivers the event with
 // this id, and records it as the event's current job: for events written
 // before River was installed, and for the replay of a dead event.
 func ScheduleTx(ctx context.Context, tx bun.Tx, eventID string) error {
-	jobID, err := insertJob(ctx, tx, eventID)
-	if err != nil {
+	if err := notify(ctx, tx); err != nil {
 		return err
 	}
-	_, err = tx.ExecContext(ctx, "UPDATE outbox_event SET job_id = ? WHERE id = ?", jobID, eventID)
+	_, err := tx.Tx.ExecContext(ctx, "WITH "+strings.Replace(JobCTE, "?", "$1", 1)+
+		"UPDATE outbox_event SET job_id = (SELECT id FROM outbox_job) WHERE id = $1::uuid", eventID)
 	return err
 }
