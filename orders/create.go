@@ -114,12 +114,15 @@ func (s *Service) loadOrderer(ctx context.Context, tx bun.Tx, contactID string, 
 		LEFT JOIN LATERAL (
 			SELECT p.id AS product_id, p.legal_entity_id, p.number, pu.unit, pu.position, u.decimals, pr.unit_price,
 				(SELECT minor_units FROM currency WHERE code = COALESCE(c.currency, a.currency)) AS minor_units
-			FROM product p
+			-- Driven by the ids, so that every table is read by its key:
+			-- with p.id = ANY(...) the prepared (generic) plan read all of
+			-- product, product_unit and price for every order.
+			FROM (SELECT DISTINCT unnest(?::uuid[]) AS id) want
+			JOIN product p ON p.id = want.id
 			JOIN product_unit pu ON pu.product_id = p.id
 			JOIN unit u ON u.code = pu.unit
 			LEFT JOIN price pr ON pr.price_list_id = COALESCE(c.price_list_id, a.price_list_id)
-				AND pr.product_id = p.id AND pr.unit = pu.unit
-			WHERE p.id = ANY(?::uuid[])) f ON TRUE
+				AND pr.product_id = p.id AND pr.unit = pu.unit) f ON TRUE
 		WHERE c.id = ? AND NOT c.disabled
 		ORDER BY f.product_id, f.position FOR SHARE OF c`
 		args = append(args, pgArray(products), contactID)
