@@ -3,6 +3,7 @@ package server
 import (
 	"net/http"
 	"runtime"
+	"sync/atomic"
 	"time"
 
 	portal "github.com/openportal/portal"
@@ -31,6 +32,8 @@ const maxQueueWait = 10 * time.Second
 type gate struct {
 	slots chan struct{}
 	wait  time.Duration
+	// waiting counts the requests in the queue.
+	waiting atomic.Int64
 }
 
 func newGate(n int, wait time.Duration) *gate {
@@ -43,6 +46,8 @@ func (g *gate) wrap(next http.Handler) http.Handler {
 		case g.slots <- struct{}{}:
 		default:
 			// Full: queue, bounded in time and by the client's patience.
+			g.waiting.Add(1)
+			defer g.waiting.Add(-1)
 			t := time.NewTimer(g.wait)
 			select {
 			case g.slots <- struct{}{}:
