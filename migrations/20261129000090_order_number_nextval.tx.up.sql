@@ -24,8 +24,11 @@ CREATE FUNCTION order_number_sequence_name(company uuid) RETURNS text
 CREATE FUNCTION order_number_sequence_moved() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
-        EXECUTE format('CREATE SEQUENCE %I AS bigint MINVALUE 1 START %s',
-            order_number_sequence_name(NEW.legal_entity_id), NEW.next_value);
+        -- IF NOT EXISTS: a sequence left by a row removed by hand is
+        -- taken over, and set where the new row says.
+        EXECUTE format('CREATE SEQUENCE IF NOT EXISTS %I AS bigint MINVALUE 1',
+            order_number_sequence_name(NEW.legal_entity_id));
+        PERFORM setval(order_number_sequence_name(NEW.legal_entity_id)::regclass, NEW.next_value, false);
     ELSIF NEW.next_value IS DISTINCT FROM OLD.next_value THEN
         PERFORM setval(order_number_sequence_name(NEW.legal_entity_id)::regclass, NEW.next_value, false);
     END IF;

@@ -44,6 +44,10 @@ func TestOrderNumbers(t *testing.T) {
 		{"the prefix is the company's", func() {
 			set("UPDATE order_number_sequence SET prefix = 'P-' WHERE legal_entity_id = ?", company)
 		}, []string{"P-1000001"}},
+		{"a row made again takes the sequence over", func() {
+			set("DELETE FROM order_number_sequence WHERE legal_entity_id = ?", company)
+			set("INSERT INTO order_number_sequence (legal_entity_id, next_value) VALUES (?, 10)", company)
+		}, []string{"WEB-000010"}},
 	} {
 		t.Run(step.name, func(t *testing.T) {
 			step.do()
