@@ -27,12 +27,26 @@ import (
 // per connection and the statement tracer (ObserveStatements) sees it like
 // any other. Like Select, it reads outside any transaction ctx carries.
 func Query[T any](ctx context.Context, bdb *bun.DB, into []T, scan func(pgx.Rows) (T, error), query string, args ...any) ([]T, error) {
+	err := Each(ctx, bdb, func(rows pgx.Rows) error {
+		v, err := scan(rows)
+		if err == nil {
+			into = append(into, v)
+		}
+		return err
+	}, query, args...)
+	return into, err
+}
+
+// Each runs a read as Query does and hands every row to each, for reads
+// that make one value of several rows (an order and its lines from a
+// join); an error from each stops the read.
+func Each(ctx context.Context, bdb *bun.DB, each func(pgx.Rows) error, query string, args ...any) error {
 	conn, err := bdb.DB.Conn(ctx)
 	if err != nil {
-		return into, err
+		return err
 	}
 	defer conn.Close()
-	err = conn.Raw(func(dc any) error {
+	return conn.Raw(func(dc any) error {
 		sc, ok := dc.(*stdlib.Conn)
 		if !ok {
 			return fmt.Errorf("db.Query needs a database opened by db.Open (pgx), not %T", dc)
@@ -43,15 +57,12 @@ func Query[T any](ctx context.Context, bdb *bun.DB, into []T, scan func(pgx.Rows
 		}
 		defer rows.Close()
 		for rows.Next() {
-			v, err := scan(rows)
-			if err != nil {
+			if err := each(rows); err != nil {
 				return err
 			}
-			into = append(into, v)
 		}
 		return rows.Err()
 	})
-	return into, err
 }
 
 // resultFormats asks PostgreSQL for numeric columns as text (Query
@@ -129,7 +140,7 @@ func (d *numericDest) ScanNumeric(n pgtype.Numeric) error {
 // of fraction digits, as decimal.NewFromString does, without its string
 // handling when the digits fit in an int64; longer numbers, exponents and
 // NaN go to decimal.NewFromString (which refuses NaN and infinity).
-func parseNumeric(s string) (decimal.Decimal, error) {
+func parseNumeric[T string | []byte](s T) (decimal.Decimal, error) {
 	var v int64
 	var exp int32
 	digits, frac := 0, false
@@ -146,14 +157,14 @@ func parseNumeric(s string) (decimal.Decimal, error) {
 			frac = true
 		case c == '-' && i == 0 && len(s) > 1:
 		default:
-			return decimal.NewFromString(s)
+			return decimal.NewFromString(string(s))
 		}
 		if digits > 18 {
-			return decimal.NewFromString(s)
+			return decimal.NewFromString(string(s))
 		}
 	}
 	if digits == 0 {
-		return decimal.NewFromString(s)
+		return decimal.NewFromString(string(s))
 	}
 	if s[0] == '-' {
 		v = -v
