@@ -19,20 +19,35 @@ import (
 // into a driver.Value (a numeric even goes binary → big.Int → text →
 // string) and bun then matches columns to fields by reflection, which cost
 // more CPU and allocations than the rest of a page of orders. Here the
-// caller lists its columns and scans them with rows.Scan(&o.ID, …) into
-// their fields, with Numeric for exact decimals.
+// caller lists its columns and reads them into their fields, with Row (from
+// the bytes received: the hot reads of orders) or rows.Scan(&o.ID, …)
+// (Numeric for exact decimals).
 //
 // query is written with bun's ? placeholders (see Numbered); arguments
 // are plain values pgx encodes, as for Select. pgx prepares the text once
 // per connection and the statement tracer (ObserveStatements) sees it like
 // any other. Like Select, it reads outside any transaction ctx carries.
 func Query[T any](ctx context.Context, bdb *bun.DB, into []T, scan func(pgx.Rows) (T, error), query string, args ...any) ([]T, error) {
+	err := Each(ctx, bdb, func(rows pgx.Rows) error {
+		v, err := scan(rows)
+		if err == nil {
+			into = append(into, v)
+		}
+		return err
+	}, query, args...)
+	return into, err
+}
+
+// Each runs a read as Query does and hands every row to each, for reads
+// that make one value of several rows (an order and its lines from a
+// join); an error from each stops the read.
+func Each(ctx context.Context, bdb *bun.DB, each func(pgx.Rows) error, query string, args ...any) error {
 	conn, err := bdb.DB.Conn(ctx)
 	if err != nil {
-		return into, err
+		return err
 	}
 	defer conn.Close()
-	err = conn.Raw(func(dc any) error {
+	return conn.Raw(func(dc any) error {
 		sc, ok := dc.(*stdlib.Conn)
 		if !ok {
 			return fmt.Errorf("db.Query needs a database opened by db.Open (pgx), not %T", dc)
@@ -43,15 +58,12 @@ func Query[T any](ctx context.Context, bdb *bun.DB, into []T, scan func(pgx.Rows
 		}
 		defer rows.Close()
 		for rows.Next() {
-			v, err := scan(rows)
-			if err != nil {
+			if err := each(rows); err != nil {
 				return err
 			}
-			into = append(into, v)
 		}
 		return rows.Err()
 	})
-	return into, err
 }
 
 // resultFormats asks PostgreSQL for numeric columns as text (Query
@@ -62,7 +74,9 @@ func Query[T any](ctx context.Context, bdb *bun.DB, into []T, scan func(pgx.Rows
 // not in it coming as text: so the other types the reads return are listed
 // with the binary format pgx would choose itself (text timestamps cost
 // formatting on the server and parsing here). A type missing here still
-// reads correctly, as text. (uuid as text measured the same as binary.)
+// reads correctly through rows.Scan, as text; Row's accessors expect these
+// formats and refuse others. (uuid as text measured the same as binary;
+// numeric in binary cost PostgreSQL no less than as text.)
 var resultFormats = pgx.QueryResultFormatsByOID{
 	pgtype.NumericOID: pgx.TextFormatCode,
 
@@ -129,7 +143,7 @@ func (d *numericDest) ScanNumeric(n pgtype.Numeric) error {
 // of fraction digits, as decimal.NewFromString does, without its string
 // handling when the digits fit in an int64; longer numbers, exponents and
 // NaN go to decimal.NewFromString (which refuses NaN and infinity).
-func parseNumeric(s string) (decimal.Decimal, error) {
+func parseNumeric[T string | []byte](s T) (decimal.Decimal, error) {
 	var v int64
 	var exp int32
 	digits, frac := 0, false
@@ -146,14 +160,14 @@ func parseNumeric(s string) (decimal.Decimal, error) {
 			frac = true
 		case c == '-' && i == 0 && len(s) > 1:
 		default:
-			return decimal.NewFromString(s)
+			return decimal.NewFromString(string(s))
 		}
 		if digits > 18 {
-			return decimal.NewFromString(s)
+			return decimal.NewFromString(string(s))
 		}
 	}
 	if digits == 0 {
-		return decimal.NewFromString(s)
+		return decimal.NewFromString(string(s))
 	}
 	if s[0] == '-' {
 		v = -v

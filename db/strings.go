@@ -56,12 +56,7 @@ func (d *stringDest) ScanBytes(b []byte) error {
 	if b == nil {
 		return errors.New("cannot scan NULL into a string")
 	}
-	v, ok := d.s.texts[string(b)]
-	if !ok {
-		v = string(b)
-		d.s.texts[v] = v
-	}
-	*d.dst = v
+	*d.dst = d.s.text(b)
 	return nil
 }
 
@@ -69,11 +64,26 @@ func (d *stringDest) ScanUUID(u pgtype.UUID) error {
 	if !u.Valid {
 		return errors.New("cannot scan NULL into a string")
 	}
-	v, ok := d.s.uuids[u.Bytes]
-	if !ok {
-		v = uuid.UUID(u.Bytes).String()
-		d.s.uuids[u.Bytes] = v
-	}
-	*d.dst = v
+	*d.dst = d.s.uuid(u.Bytes)
 	return nil
+}
+
+// text is the read's string for the text b (looked up without a copy).
+func (s *Strings) text(b []byte) string {
+	v, ok := s.texts[string(b)]
+	if !ok {
+		v = string(b)
+		s.texts[v] = v
+	}
+	return v
+}
+
+// uuid is the read's string for the uuid u, formatted once.
+func (s *Strings) uuid(u [16]byte) string {
+	v, ok := s.uuids[u]
+	if !ok {
+		v = uuid.UUID(u).String()
+		s.uuids[u] = v
+	}
+	return v
 }

@@ -60,7 +60,12 @@ func (r *queryResolver) Orders(ctx context.Context, first *int, after *string, f
 	}
 	// totalCount is a count over every order in scope: only when asked.
 	skipTotal := !selected(ctx, "SalesOrderConnection")["totalCount"]
-	page, err := r.Resolver.Orders.Orders(ctx, f, paging.Args{First: first, After: after, SkipTotal: skipTotal})
+	read := r.Resolver.Orders.Orders
+	if selected(ctx, pageNode[0], pageNode[1:]...)["lines"] {
+		// The lines come with the page, in the same statement.
+		read = r.Resolver.Orders.OrdersWithLines
+	}
+	page, err := read(ctx, f, paging.Args{First: first, After: after, SkipTotal: skipTotal})
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -19,6 +21,18 @@ import (
 // Orders returns a page of the orders the viewer may read, newest first.
 // Returns EINVALID for a bad filter, page size or cursor.
 func (s *Service) Orders(ctx context.Context, f Filter, args paging.Args) (paging.Page[*Order], error) {
+	return s.orders(ctx, f, args, false)
+}
+
+// OrdersWithLines is Orders with each order's lines in Lines, by line
+// number (none where the viewer may not read an order's lines), read with
+// the page in one statement: a page with its lines costs one round trip
+// instead of two (Orders, then LinesOf).
+func (s *Service) OrdersWithLines(ctx context.Context, f Filter, args paging.Args) (paging.Page[*Order], error) {
+	return s.orders(ctx, f, args, true)
+}
+
+func (s *Service) orders(ctx context.Context, f Filter, args paging.Args, withLines bool) (paging.Page[*Order], error) {
 	page := paging.Page[*Order]{Items: []*Order{}}
 	// Start refuses cursor times PostgreSQL cannot hold.
 	var afterCreated time.Time
@@ -111,11 +125,140 @@ func (s *Service) Orders(ctx context.Context, f Filter, args paging.Args) (pagin
 	}
 	q += " ORDER BY o.created_at DESC, o.id DESC LIMIT ?"
 	whereArgs = append(whereArgs, limit+1)
-	rows, err := db.Query(ctx, s.DB, make([]*Order, 0, limit+1), scanOrder(db.NewStrings()), q, whereArgs...)
+	var rows []*Order
+	var lineScope policies.Scope
+	if withLines {
+		lineScope = s.Policy.ReadScope(ctx, policies.TableSalesOrderLine)
+	}
+	if withLines && !lineScope.None() {
+		rows, err = s.ordersWithLines(ctx, lineScope, limit, q, whereArgs)
+	} else {
+		rows, err = db.Query(ctx, s.DB, make([]*Order, 0, limit+1), scanOrder(db.NewRow(db.NewStrings()), limit+1), q, whereArgs...)
+		for _, o := range rows {
+			if withLines {
+				o.Lines = []*Line{}
+			}
+		}
+	}
 	if err != nil {
 		return page, err
 	}
 	return paging.Trim(rows, limit, func(o *Order) string { return paging.Cursor(o.CreatedAt, o.ID) }, total), nil
+}
+
+// ordersWithLines runs page, the query of a page of orders (limit+1 rows
+// of orderColumns, newest first), joined with the orders' lines: each of
+// an order's rows repeats its columns (one row with NULL line columns for
+// an order without lines), and only the first is decoded. The line
+// permission is checked on each order in memory, as LinesOf does.
+//
+// The statement has no ORDER BY: PostgreSQL would sort the joined rows,
+// wide with the order's columns, again (an incremental sort, about a
+// sixth of the statement's time), where the page is already in order and
+// each order has 3 lines. The rows are put in order here instead, without
+// relying on the plan's order: orders newest first (created_at, then id,
+// as the page's ORDER BY; uuids order as their lowercase text does), lines
+// by line number.
+func (s *Service) ordersWithLines(ctx context.Context, lineScope policies.Scope, limit int, page string, args []any) ([]*Order, error) {
+	q := "WITH o AS (" + page + ") SELECT o.*, " + lineColumns + ` FROM o
+		LEFT JOIN sales_order_line l ON l.sales_order_id = o.id`
+	out := make([]*Order, 0, limit+1)
+	// One allocation for the orders, one for the lines (more if an order
+	// has many), and one backing array for every order's Lines.
+	all := make([]Order, limit+1)
+	var lines slab[Line]
+	got := make([]ownedLine, 0, 3*(limit+1))
+	at := make(map[[16]byte]int, limit+1)
+	r := db.NewRow(db.NewStrings())
+	err := db.Each(ctx, s.DB, func(rows pgx.Rows) error {
+		r.Read(rows)
+		id := r.Raw(0)
+		if len(id) != 16 {
+			return fmt.Errorf("orders: a joined row without an order id")
+		}
+		i, ok := at[[16]byte(id)]
+		if !ok {
+			if len(out) == len(all) {
+				return fmt.Errorf("orders: more than %d orders in a page of %d", len(all), limit)
+			}
+			i = len(out)
+			at[[16]byte(id)] = i
+			o := &all[i]
+			readOrder(r, o, 0)
+			out = append(out, o)
+		}
+		if !r.Null(orderColumnCount) {
+			l := lines.next(3 * (limit + 1))
+			readLine(r, l, orderColumnCount)
+			got = append(got, ownedLine{i, l})
+		}
+		return r.Err()
+	}, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	return arrange(out, got, limit, func(o *Order) bool { return lineAllows(lineScope, o) }), nil
+}
+
+// ownedLine is a line read with the page of orders, and its order's index
+// in the orders as read.
+type ownedLine struct {
+	order int
+	line  *Line
+}
+
+// arrange puts orders read in any order in the page's (newest first:
+// created_at, then id, as the page's ORDER BY; uuids order as their
+// lowercase text does), and gives each its lines by line number: those
+// whose order allows, and none to the order past limit, which only tells
+// that a next page follows.
+func arrange(orders []*Order, lines []ownedLine, limit int, allows func(*Order) bool) []*Order {
+	byAge := make([]int, len(orders)) // indexes into orders, newest first
+	for i := range byAge {
+		byAge[i] = i
+	}
+	slices.SortFunc(byAge, func(i, j int) int {
+		if c := orders[j].CreatedAt.Compare(orders[i].CreatedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(orders[j].ID, orders[i].ID)
+	})
+	// Each shown order's lines get a piece of one array: counted, then
+	// placed (in the order received: by line number, on the plans seen),
+	// then sorted by line number.
+	count := make([]int, len(orders))
+	for _, l := range lines {
+		count[l.order]++
+	}
+	start := make([]int, len(orders))
+	n := 0
+	for rank, i := range byAge {
+		if rank < limit && allows(orders[i]) {
+			start[i] = n
+			n += count[i]
+		} else {
+			start[i] = -1
+		}
+	}
+	ptrs := make([]*Line, n)
+	placed := make([]int, len(orders))
+	for _, l := range lines {
+		if at := start[l.order]; at >= 0 {
+			ptrs[at+placed[l.order]] = l.line
+			placed[l.order]++
+		}
+	}
+	sorted := make([]*Order, len(orders))
+	for rank, i := range byAge {
+		o := orders[i]
+		sorted[rank] = o
+		o.Lines = []*Line{}
+		if at := start[i]; at >= 0 && count[i] > 0 {
+			o.Lines = ptrs[at : at+count[i] : at+count[i]]
+			slices.SortFunc(o.Lines, func(a, b *Line) int { return a.LineNumber - b.LineNumber })
+		}
+	}
+	return sorted
 }
 
 // orderColumns are the columns of sales_order o that scanOrder reads, in
@@ -126,23 +269,66 @@ const orderColumns = `o.id, o.legal_entity_id, o.number, o.status, o.sync_state,
 	o.delivery_postal_code, o.delivery_country_code, o.requested_receipt_date, o.customer_requisition,
 	o.total_amount, o.version, o.next_line_number, o.created_at, o.updated_at, o.submitted_at`
 
-// scanOrder reads rows of orderColumns (db.Query): named columns into
-// fields, without bun's reflection or database/sql's boxing, and one
-// string for each value the page's orders share (account, contact,
-// company, status, currency, address…) through str, which is the read's.
-func scanOrder(str *db.Strings) func(pgx.Rows) (*Order, error) {
+// orderColumnCount is how many columns orderColumns has.
+var orderColumnCount = strings.Count(orderColumns, ",") + 1
+
+// scanOrder reads rows of orderColumns (db.Query) through r: named
+// columns into fields, decoded from the bytes received (db.Row). The
+// orders are allocated n at a time (the rows expected).
+func scanOrder(r *db.Row, n int) func(pgx.Rows) (*Order, error) {
+	var orders slab[Order]
 	return func(rows pgx.Rows) (*Order, error) {
-		str.Row()
-		o := new(Order)
-		err := rows.Scan(&o.ID, str.String(&o.LegalEntityID), &o.Number, str.String((*string)(&o.Status)),
-			str.String(&o.SyncState), &o.ErpOrderNumber, str.String(&o.CustomerAccountID), str.String(&o.InvoiceAccountID),
-			str.String(&o.ContactID), str.String(&o.Currency), str.String(&o.PriceListID), str.String(&o.Language),
-			str.String(&o.ShipToCountry), str.String(&o.DeliveryAddressDescription), str.String(&o.DeliveryStreet),
-			str.String(&o.DeliveryCity), str.String(&o.DeliveryPostalCode), str.String(&o.DeliveryCountryCode),
-			&o.RequestedReceiptDate, &o.CustomerRequisition, db.Numeric(&o.TotalAmount), &o.Version, &o.NextLineNumber,
-			&o.CreatedAt, &o.UpdatedAt, &o.SubmittedAt)
-		return o, err
+		r.Read(rows)
+		o := orders.next(n)
+		readOrder(r, o, 0)
+		return o, r.Err()
 	}
+}
+
+// slab hands out pointers to zero values allocated several at a time: a
+// page's orders or lines cost one allocation instead of one each.
+type slab[T any] struct{ buf []T }
+
+// next returns a new zero value, allocating room for n (at least one)
+// when the current chunk is full.
+func (s *slab[T]) next(n int) *T {
+	if len(s.buf) == cap(s.buf) {
+		s.buf = make([]T, 0, max(n, 1))
+	}
+	s.buf = s.buf[:len(s.buf)+1]
+	return &s.buf[len(s.buf)-1]
+}
+
+// readOrder reads the orderColumns of r's row from column c on into o,
+// with one string for each value the read's orders share (account,
+// contact, company, status, currency, address…).
+func readOrder(r *db.Row, o *Order, c int) {
+	o.ID = r.UUID(c)
+	o.LegalEntityID = r.SharedUUID(c + 1)
+	o.Number = r.Text(c + 2)
+	o.Status = Status(r.SharedText(c + 3))
+	o.SyncState = r.SharedText(c + 4)
+	o.ErpOrderNumber = r.TextOrNil(c + 5)
+	o.CustomerAccountID = r.SharedUUID(c + 6)
+	o.InvoiceAccountID = r.SharedUUID(c + 7)
+	o.ContactID = r.SharedUUID(c + 8)
+	o.Currency = r.SharedText(c + 9)
+	o.PriceListID = r.SharedUUID(c + 10)
+	o.Language = r.SharedText(c + 11)
+	o.ShipToCountry = r.SharedText(c + 12)
+	o.DeliveryAddressDescription = r.SharedText(c + 13)
+	o.DeliveryStreet = r.SharedText(c + 14)
+	o.DeliveryCity = r.SharedText(c + 15)
+	o.DeliveryPostalCode = r.SharedText(c + 16)
+	o.DeliveryCountryCode = r.SharedText(c + 17)
+	o.RequestedReceiptDate = r.Date(c + 18)
+	o.CustomerRequisition = r.TextOrNil(c + 19)
+	o.TotalAmount = r.Numeric(c + 20)
+	o.Version = r.Int(c + 21)
+	o.NextLineNumber = r.Int(c + 22)
+	o.CreatedAt = r.Time(c + 23)
+	o.UpdatedAt = r.Time(c + 24)
+	o.SubmittedAt = r.TimeOrNil(c + 25)
 }
 
 // scanCount reads a count(*).
@@ -157,17 +343,32 @@ func scanCount(rows pgx.Rows) (int, error) {
 const lineColumns = `l.id, l.sales_order_id, l.line_number, l.product_id, l.quantity, l.unit,
 	l.unit_price, l.amount, l.ship_to_country, l.delivery_address_description`
 
-// scanLine reads rows of lineColumns (db.Query), with one string for each
-// order id, product id, unit and address the lines share (str).
-func scanLine(str *db.Strings) func(pgx.Rows) (*Line, error) {
+// scanLine reads rows of lineColumns (db.Query) through r, allocating
+// the lines n at a time.
+func scanLine(r *db.Row, n int) func(pgx.Rows) (*Line, error) {
+	var lines slab[Line]
 	return func(rows pgx.Rows) (*Line, error) {
-		str.Row()
-		l := new(Line)
-		err := rows.Scan(&l.ID, str.String(&l.SalesOrderID), &l.LineNumber, str.String(&l.ProductID), db.Numeric(&l.Quantity),
-			str.String(&l.Unit), db.Numeric(&l.UnitPrice), db.Numeric(&l.Amount), str.String(&l.ShipToCountry),
-			str.String(&l.DeliveryAddressDescription))
-		return l, err
+		r.Read(rows)
+		l := lines.next(n)
+		readLine(r, l, 0)
+		return l, r.Err()
 	}
+}
+
+// readLine reads the lineColumns of r's row from column c on into l, with
+// one string for each order id, product id, unit and address the read's
+// lines share.
+func readLine(r *db.Row, l *Line, c int) {
+	l.ID = r.UUID(c)
+	l.SalesOrderID = r.SharedUUID(c + 1)
+	l.LineNumber = r.Int(c + 2)
+	l.ProductID = r.SharedUUID(c + 3)
+	l.Quantity = r.Numeric(c + 4)
+	l.Unit = r.SharedText(c + 5)
+	l.UnitPrice = r.Numeric(c + 6)
+	l.Amount = r.Numeric(c + 7)
+	l.ShipToCountry = r.SharedText(c + 8)
+	l.DeliveryAddressDescription = r.SharedText(c + 9)
 }
 
 // day is the UTC midnight that starts t's date.
@@ -205,7 +406,7 @@ func (s *Service) OrdersByID(ctx context.Context, ids []string) ([]*Order, error
 		cond, args := scope.Where(policies.OrderColumns("o"))
 		args = append(args, db.UUIDs(valid))
 		var err error
-		rows, err = db.Query(ctx, s.DB, make([]*Order, 0, len(valid)), scanOrder(db.NewStrings()),
+		rows, err = db.Query(ctx, s.DB, make([]*Order, 0, len(valid)), scanOrder(db.NewRow(db.NewStrings()), len(valid)),
 			"SELECT "+orderColumns+" FROM sales_order o WHERE "+cond+" AND o.id = ANY(?::uuid[])", args...)
 		if err != nil {
 			return nil, err
@@ -228,7 +429,7 @@ func (s *Service) LinesByOrderIDs(ctx context.Context, orderIDs []string) ([][]*
 	}
 	cond, args := scope.Where(policies.LineColumns("l"))
 	args = append(args, db.UUIDs(valid))
-	rows, err := db.Query(ctx, s.DB, make([]*Line, 0, 3*len(valid)), scanLine(db.NewStrings()), `SELECT `+lineColumns+` FROM sales_order_line l
+	rows, err := db.Query(ctx, s.DB, make([]*Line, 0, 3*len(valid)), scanLine(db.NewRow(db.NewStrings()), 3*len(valid)), `SELECT `+lineColumns+` FROM sales_order_line l
 		WHERE `+cond+` AND l.sales_order_id = ANY(?::uuid[]) ORDER BY l.sales_order_id, l.line_number`, args...)
 	if err != nil {
 		return nil, err
@@ -263,7 +464,7 @@ func (s *Service) LinesOf(ctx context.Context, os []*Order) ([][]*Line, error) {
 	if len(ids) == 0 {
 		return out, nil
 	}
-	rows, err := db.Query(ctx, s.DB, make([]*Line, 0, 3*len(ids)), scanLine(db.NewStrings()), `SELECT `+lineColumns+` FROM sales_order_line l
+	rows, err := db.Query(ctx, s.DB, make([]*Line, 0, 3*len(ids)), scanLine(db.NewRow(db.NewStrings()), 3*len(ids)), `SELECT `+lineColumns+` FROM sales_order_line l
 		WHERE l.sales_order_id = ANY(?::uuid[]) ORDER BY l.sales_order_id, l.line_number`, db.UUIDs(ids))
 	if err != nil {
 		return nil, err
@@ -272,9 +473,16 @@ func (s *Service) LinesOf(ctx context.Context, os []*Order) ([][]*Line, error) {
 	for i, o := range os {
 		at[o.ID] = i
 	}
-	for _, l := range rows {
-		i := at[l.SalesOrderID]
-		out[i] = append(out[i], l)
+	// The lines of one order come together (ORDER BY): each order's are
+	// a piece of rows, capped so that appending to one cannot overwrite
+	// the next order's.
+	for start := 0; start < len(rows); {
+		end := start + 1
+		for end < len(rows) && rows[end].SalesOrderID == rows[start].SalesOrderID {
+			end++
+		}
+		out[at[rows[start].SalesOrderID]] = rows[start:end:end]
+		start = end
 	}
 	return out, nil
 }

@@ -20,12 +20,13 @@ var sameDecimal = cmp.Comparer(func(a, b decimal.Decimal) bool {
 	return a.Equal(b) && a.Exponent() == b.Exponent()
 })
 
-// TestReadsMatchModel: the hot reads (Orders, OrdersByID, LinesOf,
-// LinesByOrderIDs), which list their columns and scan them by hand, fill
-// every field of Order and Line exactly as bun's model read of the whole
-// row does — nullable fields set and unset, decimals with their scale,
-// times in UTC. A column added to the table and the struct but not to
-// the hot reads fails here.
+// TestReadsMatchModel: the hot reads (Orders, OrdersWithLines, OrdersByID,
+// LinesOf, LinesByOrderIDs), which list their columns and decode them by
+// hand (db.Row), fill every field of Order and Line exactly as bun's model
+// read of the whole row does — nullable fields set and unset, decimals
+// with their scale, times in UTC whatever offset they were written with,
+// before 2000 and 1970 too. A column added to the table and the struct but
+// not to the hot reads fails here.
 func TestReadsMatchModel(t *testing.T) {
 	f := newFixture(t)
 	system, err := dualwrite.ERPViewer(context.Background(), f.svc.DB)
@@ -55,6 +56,12 @@ func TestReadsMatchModel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Times written with other offsets, before 2000 (negative microseconds
+	// from PostgreSQL's epoch) and before 1970, with fractions of seconds.
+	if _, err := f.svc.DB.ExecContext(context.Background(), `UPDATE sales_order SET created_at = '1999-12-31 23:59:59.999999+09:00',
+		submitted_at = '1969-07-20 20:17:40.5-05:00', requested_receipt_date = '1999-12-31' WHERE id = ?`, full.ID); err != nil {
+		t.Fatal(err)
+	}
 	want := map[string]*orders.Order{}
 	for _, id := range []string{full.ID, draft.ID} {
 		o := new(orders.Order)
@@ -68,6 +75,9 @@ func TestReadsMatchModel(t *testing.T) {
 			o.Lines = []*orders.Line{}
 		}
 		want[id] = o
+	}
+	if at := want[full.ID].SubmittedAt; at == nil || !at.Equal(time.Date(1969, 7, 21, 1, 17, 40, 5e8, time.UTC)) {
+		t.Fatalf("the full order was submitted at %v, want the time set", at)
 	}
 	if want[full.ID].ErpOrderNumber == nil || want[full.ID].CustomerRequisition == nil || want[full.ID].SubmittedAt == nil ||
 		len(want[full.ID].Lines) != 2 || want[full.ID].TotalAmount.IsZero() {
@@ -83,7 +93,11 @@ func TestReadsMatchModel(t *testing.T) {
 			if diff := cmp.Diff(want[o.ID], o, sameDecimal, cmpopts.IgnoreUnexported(orders.Order{}, orders.Line{})); diff != "" {
 				t.Errorf("order %s (-model +read):\n%s", o.Number, diff)
 			}
-			for _, at := range []time.Time{o.CreatedAt, o.UpdatedAt, o.RequestedReceiptDate} {
+			times := []time.Time{o.CreatedAt, o.UpdatedAt, o.RequestedReceiptDate}
+			if o.SubmittedAt != nil {
+				times = append(times, *o.SubmittedAt)
+			}
+			for _, at := range times {
 				if at.Location() != time.UTC {
 					t.Errorf("order %s: time %v in %v, want UTC", o.Number, at, at.Location())
 				}
@@ -100,6 +114,54 @@ func TestReadsMatchModel(t *testing.T) {
 			t.Fatal(err)
 		}
 		check(t, page.Items, lines)
+	})
+	t.Run("OrdersWithLines", func(t *testing.T) {
+		page, err := f.svc.OrdersWithLines(f.ctx, orders.Filter{}, paging.Args{First: ptr(10)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := make([][]*orders.Line, len(page.Items))
+		for i, o := range page.Items {
+			if o.Lines == nil {
+				t.Fatalf("order %s: lines not read", o.Number)
+			}
+			lines[i] = o.Lines
+		}
+		check(t, page.Items, lines)
+	})
+	t.Run("OrdersWithLines pages as Orders", func(t *testing.T) {
+		// One order a page: the extra row that tells a next page follows
+		// is the order of the next page, with lines (the full order, the
+		// older one) or without (the draft).
+		var after *string
+		for n := 0; ; n++ {
+			args := paging.Args{First: ptr(1), After: after}
+			plain, err := f.svc.Orders(f.ctx, orders.Filter{}, args)
+			if err != nil {
+				t.Fatal(err)
+			}
+			with, err := f.svc.OrdersWithLines(f.ctx, orders.Filter{}, args)
+			if err != nil {
+				t.Fatal(err)
+			}
+			lines, err := f.svc.LinesOf(f.ctx, plain.Items)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, o := range plain.Items {
+				o.Lines = lines[i]
+			}
+			if diff := cmp.Diff(plain, with, sameDecimal, cmpopts.IgnoreUnexported(orders.Order{}, orders.Line{})); diff != "" {
+				t.Fatalf("page %d (-Orders and LinesOf +OrdersWithLines):\n%s", n, diff)
+			}
+			if !with.HasNextPage {
+				if n != 1 {
+					t.Fatalf("%d pages, want 2", n+1)
+				}
+				break
+			}
+			after = with.EndCursor()
+		}
 	})
 	t.Run("OrdersByID and LinesByOrderIDs", func(t *testing.T) {
 		ids := []string{full.ID, draft.ID}
