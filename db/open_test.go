@@ -75,3 +75,31 @@ func TestTimesUTC(t *testing.T) {
 		})
 	}
 }
+
+// TestGenericPlans: Portal's connections keep one generic plan per
+// prepared statement (PostgreSQL's auto mode re-planned the account-scope
+// page of orders on every request), unless the database URL says
+// otherwise.
+func TestGenericPlans(t *testing.T) {
+	ctx := context.Background()
+	u := dbtest.NewURL(t)
+	for _, c := range []struct{ name, url, want string }{
+		{"default", u, "force_generic_plan"},
+		{"the URL's setting wins", u + "&plan_cache_mode=auto", "auto"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			d, err := db.Open(ctx, c.url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer d.Close()
+			var mode string
+			if err := d.DB.QueryRowContext(ctx, "SHOW plan_cache_mode").Scan(&mode); err != nil {
+				t.Fatal(err)
+			}
+			if mode != c.want {
+				t.Errorf("plan_cache_mode %s, want %s", mode, c.want)
+			}
+		})
+	}
+}
