@@ -91,16 +91,20 @@ func (s *Service) orders(ctx context.Context, f Filter, args paging.Args, withLi
 		like := "%" + db.EscapeLike(n) + "%"
 		whereArgs = append(whereArgs, like, like)
 	}
+	// The days are written into the text, not bound: with generic plans
+	// (db.Open) a bound range is planned blind, and PostgreSQL scanned
+	// every order of the range by sales_order_submitted_idx to keep an
+	// account's, instead of the account's by its index (33 ms against
+	// 0.07 ms for an account of 1,000 orders among 200,000). A page read
+	// with a day range is planned for its days (submittedLiteral).
 	if f.SubmittedFrom != nil {
-		where = append(where, "o.submitted_at >= ?")
-		whereArgs = append(whereArgs, day(*f.SubmittedFrom))
+		where = append(where, "o.submitted_at >= "+submittedLiteral(day(*f.SubmittedFrom)))
 	}
 	if f.SubmittedTo != nil {
 		// The whole day is included: before the start of the next one.
 		// After 9999-12-31 there is none: every submitted order is before.
 		if next := day(*f.SubmittedTo).AddDate(0, 0, 1); inRange(next) {
-			where = append(where, "o.submitted_at < ?")
-			whereArgs = append(whereArgs, next)
+			where = append(where, "o.submitted_at < "+submittedLiteral(next))
 		} else {
 			where = append(where, "o.submitted_at IS NOT NULL")
 		}
@@ -382,6 +386,12 @@ func day(t time.Time) time.Time {
 // writes (year 0 fails there with SQLSTATE 22008).
 func inRange(t time.Time) bool {
 	return t.Year() >= 1 && t.Year() <= 9999
+}
+
+// submittedLiteral writes d, a UTC midnight in inRange, as a timestamptz
+// constant: Go formats it, so no caller's text reaches the statement.
+func submittedLiteral(d time.Time) string {
+	return "'" + d.UTC().Format("2006-01-02T15:04:05Z") + "'::timestamptz"
 }
 
 // Order returns one order the viewer may read; ENOTFOUND when there is none
