@@ -151,7 +151,7 @@ func (s *Sim) sendStatuses(company, number, erpNumber string) {
 }
 
 // Send posts one signed event to Portal's /erp/events, retrying a few times
-// while Portal is unreachable or answers 5xx.
+// while Portal is unreachable, busy (429, 408) or answers 5xx.
 func (s *Sim) Send(typ string, data any) error {
 	s.init()
 	body, err := json.Marshal(dualwrite.Envelope{ID: uuid.NewString(), Type: typ, OccurredAt: time.Now().UTC(), Data: data})
@@ -176,7 +176,9 @@ func (s *Sim) Send(typ string, data any) error {
 			return nil
 		}
 		last = fmt.Errorf("portal answered %d: %s", status, answer)
-		if status < 500 {
+		// 429 and 408 pass too: Portal's request gate answers 429 when it
+		// is busy (server.gate), and an ERP must try again later.
+		if status < 500 && status != http.StatusTooManyRequests && status != http.StatusRequestTimeout {
 			return last
 		}
 	}
