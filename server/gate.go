@@ -1,8 +1,10 @@
 package server
 
 import (
+	"encoding/json"
 	"net/http"
 	"runtime"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -40,7 +42,9 @@ func newGate(n int, wait time.Duration) *gate {
 	return &gate{slots: make(chan struct{}, n), wait: wait}
 }
 
-func (g *gate) wrap(next http.Handler) http.Handler {
+// wrap admits next's requests through the gate; busy answers one that
+// waited too long (busyError, or busyGraphQL on /graphql).
+func (g *gate) wrap(next http.Handler, busy func(http.ResponseWriter, *http.Request)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		select {
 		case g.slots <- struct{}{}:
@@ -54,8 +58,7 @@ func (g *gate) wrap(next http.Handler) http.Handler {
 				t.Stop()
 			case <-t.C:
 				w.Header().Set("Retry-After", "1")
-				WriteError(w, r, portal.Errorf(portal.ERATELIMITED,
-					"Portal is busy with too many requests at once; try again in a moment."))
+				busy(w, r)
 				return
 			case <-r.Context().Done():
 				t.Stop()
@@ -65,4 +68,31 @@ func (g *gate) wrap(next http.Handler) http.Handler {
 		defer func() { <-g.slots }()
 		next.ServeHTTP(w, r)
 	})
+}
+
+// busyMessage is what a request that waited too long is told.
+const busyMessage = "Portal is busy with too many requests at once; try again in a moment."
+
+// busyError answers 429 RATE_LIMITED as every route group answers errors
+// (WriteError: JSON or an HTML page).
+func busyError(w http.ResponseWriter, r *http.Request) {
+	WriteError(w, r, portal.Errorf(portal.ERATELIMITED, busyMessage))
+}
+
+// busyGraphQL answers 429 on /graphql as a GraphQL response, errors with
+// extensions.code RATE_LIMITED, which GraphQL clients read (the contract's
+// error codes), not WriteError's {"error": ...} or HTML page.
+func busyGraphQL(w http.ResponseWriter, r *http.Request) {
+	ext := map[string]any{"code": "RATE_LIMITED"}
+	if id := portal.RequestID(r.Context()); id != "" {
+		ext["requestId"] = id
+	}
+	ct := "application/json"
+	if strings.Contains(r.Header.Get("Accept"), "application/graphql-response+json") {
+		ct = "application/graphql-response+json"
+	}
+	w.Header().Set("Content-Type", ct)
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusTooManyRequests)
+	json.NewEncoder(w).Encode(map[string]any{"errors": []map[string]any{{"message": busyMessage, "extensions": ext}}})
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -35,7 +36,7 @@ func TestGate(t *testing.T) {
 		running--
 		mu.Unlock()
 		fmt.Fprint(w, "ok")
-	}))
+	}), busyError)
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 	get := func(q string) (*http.Response, string) {
@@ -88,7 +89,7 @@ func TestGate(t *testing.T) {
 				<-hold
 			}
 			fmt.Fprint(w, "ran")
-		}))
+		}), busyError)
 		s := httptest.NewServer(slow)
 		defer s.Close()
 		done := make(chan struct{})
@@ -117,4 +118,67 @@ func TestGate(t *testing.T) {
 			t.Errorf("answer %d, Retry-After %q, %+v; want 429, 1, RATE_LIMITED", res.StatusCode, res.Header.Get("Retry-After"), body)
 		}
 	})
+}
+
+// TestGateBusyAnswers: a request that waited too long is answered 429
+// with Retry-After in its route's own form: on /graphql a GraphQL response
+// (errors[0].extensions.code RATE_LIMITED, which GraphQL clients read), on
+// the other route groups WriteError's JSON or HTML page.
+func TestGateBusyAnswers(t *testing.T) {
+	hold := make(chan struct{})
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("hold") != "" {
+			<-hold
+		}
+		fmt.Fprint(w, "ran")
+	})
+	s := &Server{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), GraphQL: h, MaxInFlight: 1,
+		queueWait: 100 * time.Millisecond, Routes: []Route{{Pattern: "/site/", Handler: h, Viewer: true}}}
+	srv := httptest.NewServer(s.Handler())
+	defer srv.Close()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if res, err := http.Post(srv.URL+"/graphql?hold=1", "application/json", strings.NewReader("{}")); err == nil {
+			res.Body.Close()
+		}
+	}()
+	defer func() { close(hold); <-done }()
+	time.Sleep(50 * time.Millisecond)
+	for _, c := range []struct {
+		name, method, path, accept string
+		wantType, wantCode         string
+	}{
+		{"graphql-response+json", "POST", "/graphql", "application/graphql-response+json, application/json", "application/graphql-response+json", "RATE_LIMITED"},
+		{"graphql, any type", "POST", "/graphql", "*/*", "application/json", "RATE_LIMITED"},
+		{"site page", "GET", "/site/x", "text/html", "text/html; charset=utf-8", ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			req, _ := http.NewRequest(c.method, srv.URL+c.path, strings.NewReader("{}"))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Accept", c.accept)
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer res.Body.Close()
+			b, _ := io.ReadAll(res.Body)
+			if res.StatusCode != http.StatusTooManyRequests || res.Header.Get("Retry-After") != "1" || res.Header.Get("Content-Type") != c.wantType {
+				t.Fatalf("answer %d, Retry-After %q, Content-Type %q; want 429, 1, %s", res.StatusCode,
+					res.Header.Get("Retry-After"), res.Header.Get("Content-Type"), c.wantType)
+			}
+			if c.wantCode == "" {
+				return
+			}
+			var body struct {
+				Errors []struct {
+					Message    string
+					Extensions struct{ Code string }
+				}
+			}
+			if err := json.Unmarshal(b, &body); err != nil || len(body.Errors) != 1 || body.Errors[0].Extensions.Code != c.wantCode || body.Errors[0].Message == "" {
+				t.Errorf("body %s, want a GraphQL response with one error, code %s", b, c.wantCode)
+			}
+		})
+	}
 }

@@ -53,6 +53,9 @@ type Server struct {
 	// means DefaultInFlight.
 	MaxInFlight int
 
+	// queueWait, when set, replaces maxQueueWait (tests).
+	queueWait time.Duration
+
 	forwardedWarning sync.Once // see warnUntrustedForwarding
 }
 
@@ -77,13 +80,17 @@ func (s *Server) Handler() http.Handler {
 	routes := append([]Route{{Pattern: "/graphql", Handler: s.GraphQL, Viewer: true}}, s.Routes...)
 	// One gate for every route group: they share the database and the
 	// cores. Health checks, /metrics and GraphiQL's static page pass by.
-	g := newGate(cmp.Or(s.MaxInFlight, DefaultInFlight()), maxQueueWait)
+	g := newGate(cmp.Or(s.MaxInFlight, DefaultInFlight()), cmp.Or(s.queueWait, maxQueueWait))
 	for _, rt := range routes {
 		h := limitBody(rt.Handler, cmp.Or(rt.MaxBody, maxBody))
 		if rt.Viewer {
 			h = s.Authenticate(h)
 		}
-		mux.Handle(rt.Pattern, g.wrap(h))
+		busy := busyError
+		if rt.Pattern == "/graphql" {
+			busy = busyGraphQL
+		}
+		mux.Handle(rt.Pattern, g.wrap(h, busy))
 	}
 	gi := graphiql.Handler("/graphql")
 	mux.Handle("/graphiql", gi)
