@@ -50,18 +50,7 @@ func (g *gate) wrap(next http.Handler, busy func(http.ResponseWriter, *http.Requ
 		case g.slots <- struct{}{}:
 		default:
 			// Full: queue, bounded in time and by the client's patience.
-			g.waiting.Add(1)
-			defer g.waiting.Add(-1)
-			t := time.NewTimer(g.wait)
-			select {
-			case g.slots <- struct{}{}:
-				t.Stop()
-			case <-t.C:
-				w.Header().Set("Retry-After", "1")
-				busy(w, r)
-				return
-			case <-r.Context().Done():
-				t.Stop()
+			if !g.queue(w, r, busy) {
 				return
 			}
 		}
@@ -95,4 +84,24 @@ func busyGraphQL(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusTooManyRequests)
 	json.NewEncoder(w).Encode(map[string]any{"errors": []map[string]any{{"message": busyMessage, "extensions": ext}}})
+}
+
+// queue waits for a place and reports whether the request got one; a
+// request that waited too long is answered by busy. It leaves the queue's
+// count when it leaves the queue, not when its request ends.
+func (g *gate) queue(w http.ResponseWriter, r *http.Request, busy func(http.ResponseWriter, *http.Request)) bool {
+	g.waiting.Add(1)
+	defer g.waiting.Add(-1)
+	t := time.NewTimer(g.wait)
+	defer t.Stop()
+	select {
+	case g.slots <- struct{}{}:
+		return true
+	case <-t.C:
+		w.Header().Set("Retry-After", "1")
+		busy(w, r)
+		return false
+	case <-r.Context().Done():
+		return false
+	}
 }

@@ -82,6 +82,39 @@ func TestGate(t *testing.T) {
 		t.Errorf("queued requests ran in the order %s, want q0,q1,q2,q3,q4", got)
 	}
 
+	t.Run("a request that got its turn leaves the queue's count", func(t *testing.T) {
+		started := make(chan string, 2)
+		hold := map[string]chan struct{}{"a": make(chan struct{}), "b": make(chan struct{})}
+		one := newGate(1, 3*time.Second)
+		s := httptest.NewServer(one.wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			id := r.URL.Query().Get("id")
+			started <- id
+			<-hold[id]
+		}), busyError))
+		defer s.Close()
+		var both sync.WaitGroup
+		for _, id := range []string{"a", "b"} {
+			both.Add(1)
+			go func() {
+				defer both.Done()
+				if res, err := http.Get(s.URL + "/?id=" + id); err == nil {
+					res.Body.Close()
+				}
+			}()
+			if id == "a" {
+				<-started
+			}
+		}
+		waitFor("b to queue", func() bool { return one.waiting.Load() == 1 })
+		close(hold["a"])
+		<-started // b runs, and holds
+		if q := one.waiting.Load(); q != 0 {
+			t.Errorf("%d requests counted as waiting while the one that waited runs, want 0", q)
+		}
+		close(hold["b"])
+		both.Wait()
+	})
+
 	t.Run("waited too long", func(t *testing.T) {
 		hold := make(chan struct{})
 		slow := newGate(1, 200*time.Millisecond).wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
