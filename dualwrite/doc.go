@@ -68,13 +68,14 @@
 // (inbox_event) committing with the change; 400 {"error":"…"} for a
 // malformed or invalid event, with the reason (the refusal is recorded, and
 // the same id gets the same answer again); 401 for a missing or bad
-// signature; 413 over 8 MiB; 500: send again later. Nothing changes unless
-// the answer is 200.
+// signature; 413 over 8 MiB; 429 (Retry-After) when Portal is busy, and
+// 500: send again later. Nothing changes unless the answer is 200.
 //
 // # Why River, and what outbox_event is for
 //
 // River (riverqueue/river) is the queue: its job is inserted in the
-// order's own transaction (over database/sql, as bun is), it hands each job
+// order's own transaction, by the statement that writes the event
+// (outbox.JobCTE writes the row River's client would), it hands each job
 // to one worker with FOR UPDATE SKIP LOCKED, wakes workers by LISTEN/NOTIFY
 // within milliseconds of the commit (polling each second as the fallback),
 // and rescues the jobs of a worker that vanished. outbox_event stays the
