@@ -123,9 +123,7 @@ func Enqueue(ctx context.Context, tx bun.IDB, e Event) (string, error) {
 	// Through database/sql with the values bound: bun's ExecContext would
 	// write them (ids, the whole payload) into the text, a statement for
 	// pgx to prepare per event.
-	if _, err := tx.(bun.Tx).Tx.ExecContext(ctx, "WITH "+strings.Replace(JobCTE, "?", "$1", 1)+
-		"INSERT INTO outbox_event ("+Columns+") VALUES ($1::uuid, $2, $3, $4, $5, (SELECT id FROM outbox_job))",
-		r.Values()...); err != nil {
+	if _, err := tx.(bun.Tx).Tx.ExecContext(ctx, enqueueSQL, r.Values()...); err != nil {
 		return "", err
 	}
 	return r.ID, nil
@@ -190,7 +188,15 @@ func ScheduleTx(ctx context.Context, tx bun.Tx, eventID string) error {
 	if err := notify(ctx, tx); err != nil {
 		return err
 	}
-	_, err := tx.Tx.ExecContext(ctx, "WITH "+strings.Replace(JobCTE, "?", "$1", 1)+
-		"UPDATE outbox_event SET job_id = (SELECT id FROM outbox_job) WHERE id = $1::uuid", eventID)
+	_, err := tx.Tx.ExecContext(ctx, scheduleSQL, eventID)
 	return err
 }
+
+// Enqueue's and ScheduleTx's statements: JobCTE with the event's id as $1,
+// the same argument as the event's own.
+var (
+	jobCTE1    = strings.Replace(JobCTE, "?", "$1", 1)
+	enqueueSQL = "WITH " + jobCTE1 +
+		"INSERT INTO outbox_event (" + Columns + ") VALUES ($1::uuid, $2, $3, $4, $5, (SELECT id FROM outbox_job))"
+	scheduleSQL = "WITH " + jobCTE1 + "UPDATE outbox_event SET job_id = (SELECT id FROM outbox_job) WHERE id = $1::uuid"
+)
