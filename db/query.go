@@ -2,7 +2,6 @@ package db
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/google/uuid"
@@ -20,8 +19,7 @@ import (
 // string) and bun then matches columns to fields by reflection, which cost
 // more CPU and allocations than the rest of a page of orders. Here the
 // caller lists its columns and reads them into their fields, with Row (from
-// the bytes received: the hot reads of orders) or rows.Scan(&o.ID, …)
-// (Numeric for exact decimals).
+// the bytes received, numerics into exact decimals) or rows.Scan(&o.ID, …).
 //
 // query is written with bun's ? placeholders (see Numbered); arguments
 // are plain values pgx encodes, as for Select. pgx prepares the text once
@@ -101,49 +99,12 @@ var resultFormats = pgx.QueryResultFormatsByOID{
 	pgtype.Int8ArrayOID:   pgx.BinaryFormatCode,
 }
 
-// Numeric is a scan target for rows.Scan that reads a NOT NULL numeric
-// column into d exactly, with the column's scale as d's exponent (12.5 in
-// a numeric(19,4) is 125000×10⁻⁴), as decimal.Decimal's own Scan gives it.
-// decimal.Decimal's Scan is not used because pgx would decode the binary
-// value into a big.Int, format it as text and hand decimal the string to
-// parse again.
-func Numeric(d *decimal.Decimal) any { return (*numericDest)(d) }
-
-// numericDest is a decimal.Decimal seen as pgx's TextScanner (numeric sent
-// as text, see resultFormats) and NumericScanner (numeric sent in binary,
-// outside Query): a pointer conversion, so passing it to Scan allocates
-// nothing.
-type numericDest decimal.Decimal
-
-func (d *numericDest) ScanText(t pgtype.Text) error {
-	if !t.Valid {
-		return errors.New("cannot scan NULL into a decimal")
-	}
-	v, err := parseNumeric(t.String)
-	if err != nil {
-		return err
-	}
-	*d = numericDest(v)
-	return nil
-}
-
-func (d *numericDest) ScanNumeric(n pgtype.Numeric) error {
-	switch {
-	case !n.Valid:
-		return errors.New("cannot scan NULL into a decimal")
-	case n.NaN || n.InfinityModifier != pgtype.Finite:
-		return errors.New("cannot scan NaN or infinity into a decimal")
-	}
-	*d = numericDest(decimal.NewFromBigInt(n.Int, n.Exp))
-	return nil
-}
-
 // parseNumeric reads PostgreSQL's text form of a finite numeric
 // ([-]digits[.digits]) into a decimal whose exponent is minus the number
 // of fraction digits, as decimal.NewFromString does, without its string
 // handling when the digits fit in an int64; longer numbers, exponents and
 // NaN go to decimal.NewFromString (which refuses NaN and infinity).
-func parseNumeric[T string | []byte](s T) (decimal.Decimal, error) {
+func parseNumeric(s []byte) (decimal.Decimal, error) {
 	var v int64
 	var exp int32
 	digits, frac := 0, false

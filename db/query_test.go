@@ -27,17 +27,18 @@ func (s *statements) Statement(sql string) {
 	s.mu.Unlock()
 }
 
-// TestQueryNumeric: a numeric reads into exactly the decimal that
+// TestQueryNumeric: a numeric reads (Row.Numeric) into exactly the decimal that
 // decimal.NewFromString gives for PostgreSQL's text of it (digits and
 // exponent, so the column's scale is kept), whether it fits an int64 or
 // not; NULL, NaN and infinity are errors, not zeros.
 func TestQueryNumeric(t *testing.T) {
 	d := dbtest.New(t)
 	ctx := context.Background()
+	r := db.NewRow(nil)
 	scan := func(rows pgx.Rows) (decimal.Decimal, error) {
-		var v decimal.Decimal
-		err := rows.Scan(db.Numeric(&v))
-		return v, err
+		r.Read(rows)
+		v := r.Numeric(0)
+		return v, r.Err()
 	}
 	for _, c := range []struct{ name, sql, want string }{
 		{"zero", "0::numeric", "0"},
@@ -66,6 +67,7 @@ func TestQueryNumeric(t *testing.T) {
 		{"infinity", "'Infinity'::numeric"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
+			r = db.NewRow(nil) // the first error sticks to a Row
 			if got, err := db.Query(ctx, d, nil, scan, "SELECT "+c.sql); err == nil {
 				t.Fatalf("got %v, want an error", got)
 			}
@@ -168,14 +170,15 @@ func TestQueryFormats(t *testing.T) {
 }
 
 // BenchmarkQueryNumeric reads 60 numerics (a page of 20 orders' 3 lines)
-// through Query and Numeric.
+// through Query and Row.Numeric.
 func BenchmarkQueryNumeric(b *testing.B) {
 	d := dbtest.New(b)
 	ctx := context.Background()
+	r := db.NewRow(nil)
 	scan := func(rows pgx.Rows) (decimal.Decimal, error) {
-		var v decimal.Decimal
-		err := rows.Scan(db.Numeric(&v))
-		return v, err
+		r.Read(rows)
+		v := r.Numeric(0)
+		return v, r.Err()
 	}
 	b.ReportAllocs()
 	for b.Loop() {
