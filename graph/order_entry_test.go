@@ -397,6 +397,35 @@ func TestPlaceOrderStatements(t *testing.T) {
 	}
 }
 
+// placeDuringChange sends mutation as alice while change (an administrator's
+// edit of her contact) is made in a transaction left open: the mutation
+// must still be waiting 300 ms later; then the change commits and the
+// mutation's answer is returned.
+func placeDuringChange(t *testing.T, w *orderWorld, mutation string, in map[string]any, change string, args ...any) response {
+	t.Helper()
+	ctx := context.Background()
+	tx, err := w.db.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, change, args...); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan response, 1)
+	w.api.viewer = w.alice
+	go func() { done <- w.do(mutation, in) }()
+	select {
+	case r := <-done:
+		t.Fatalf("placeOrder did not wait for the contact's change: %s %+v", r.Data, r.Errors)
+	case <-time.After(300 * time.Millisecond):
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	return <-done
+}
+
 // TestPlaceOrderWaitsForContactChange: an administrator moves the contact
 // to another account while its order is being placed. placeOrder waits for
 // the move (the contact is share-locked) and then places the order wholly
@@ -407,27 +436,9 @@ func TestPlaceOrderWaitsForContactChange(t *testing.T) {
 	ctx := context.Background()
 	in := placeInput([]map[string]any{line(w.product("1000"), "1", "ea")}, map[string]any{
 		"deliveryAddress": map[string]any{"description": "Dock 4", "street": "4 Pier Rd", "city": "Seattle", "postalCode": "98101", "countryCode": "US"}})
-	tx, err := w.db.BeginTx(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `UPDATE contact SET customer_account_id = (SELECT id FROM customer_account WHERE account_number = 'US-002')
-		WHERE id = ?`, w.alice.ContactID); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan response, 1)
-	w.api.viewer = w.alice
-	go func() { done <- w.do(`mutation($in: PlaceOrderInput!) { placeOrder(input: $in) { id } }`, in) }()
-	select {
-	case r := <-done:
-		t.Fatalf("placeOrder did not wait for the contact's change: %s %+v", r.Data, r.Errors)
-	case <-time.After(300 * time.Millisecond):
-	}
-	if err := tx.Commit(); err != nil {
-		t.Fatal(err)
-	}
-	r := <-done
+	r := placeDuringChange(t, w, `mutation($in: PlaceOrderInput!) { placeOrder(input: $in) { id } }`, in,
+		`UPDATE contact SET customer_account_id = (SELECT id FROM customer_account WHERE account_number = 'US-002')
+		WHERE id = ?`, w.alice.ContactID)
 	var orders []struct{ Account, Invoice, PriceList string }
 	if err := w.db.NewRaw(`SELECT a.account_number AS account, i.account_number AS invoice, pl.code AS price_list
 		FROM sales_order o JOIN customer_account a ON a.id = o.customer_account_id
