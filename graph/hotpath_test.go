@@ -189,6 +189,23 @@ func TestHotPathStatements(t *testing.T) {
 			}
 		})
 	}
+	t.Run("only the columns the page shows", func(t *testing.T) {
+		// myOrders shows five fields of an order and five of a line
+		// (the product by its id): the statement reads those and what the
+		// page itself needs (orders.Fields), none of the rest.
+		stmt := strings.Join(texts["alice"], "\n")
+		for _, c := range []string{"o.id", "o.number", "o.status", "o.total_amount", "o.created_at", "o.contact_id", "o.customer_account_id",
+			"l.line_number", "l.quantity", "l.unit", "l.amount", "l.product_id"} {
+			if !strings.Contains(stmt, c) {
+				t.Errorf("(a) does not read %s:\n%s", c, stmt)
+			}
+		}
+		for _, c := range []string{"o.delivery_street", "o.currency", "o.price_list_id", "o.version", "l.unit_price", "l.delivery_address_description", "l.sales_order_id,"} {
+			if strings.Contains(stmt, c) {
+				t.Errorf("(a) reads %s, which it does not show:\n%s", c, stmt)
+			}
+		}
+	})
 	t.Run("the same SQL text for two users, their ids bound", func(t *testing.T) {
 		if !slices.Equal(texts["alice"], texts["bob"]) || len(texts["alice"]) == 0 {
 			t.Fatalf("alice's and bob's (a) sent different statements:\n%s\n--\n%s",

@@ -60,12 +60,9 @@ func (r *queryResolver) Orders(ctx context.Context, first *int, after *string, f
 	}
 	// totalCount is a count over every order in scope: only when asked.
 	skipTotal := !selected(ctx, "SalesOrderConnection")["totalCount"]
-	read := r.Resolver.Orders.Orders
-	if selected(ctx, pageNode[0], pageNode[1:]...)["lines"] {
-		// The lines come with the page, in the same statement.
-		read = r.Resolver.Orders.OrdersWithLines
-	}
-	page, err := read(ctx, f, paging.Args{First: first, After: after, SkipTotal: skipTotal})
+	// Only the columns the selection needs; the lines, when selected, come
+	// with the page in the same statement.
+	page, err := r.Resolver.Orders.Page(ctx, f, paging.Args{First: first, After: after, SkipTotal: skipTotal}, pageFields(ctx))
 	if err != nil {
 		return nil, err
 	}

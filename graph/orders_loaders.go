@@ -51,15 +51,25 @@ func (r *Resolver) prefetchOrders(ctx context.Context, page []*orders.Order, nod
 	}
 	fields := selected(ctx, node[0], node[1:]...)
 	l := r.loadersFor(ctx)
+	// Only the selected fields' ids: a page's orders (orders.Page) have
+	// only the columns its selection reads.
 	var companies, accounts, contacts, priceLists []string
 	for _, o := range page {
-		companies = append(companies, o.LegalEntityID)
-		accounts = append(accounts, o.CustomerAccountID, o.InvoiceAccountID)
-		contacts = append(contacts, o.ContactID)
-		priceLists = append(priceLists, o.PriceListID)
-	}
-	if !fields["company"] {
-		companies = nil
+		if fields["company"] {
+			companies = append(companies, o.LegalEntityID)
+		}
+		if fields["customerAccount"] {
+			accounts = append(accounts, o.CustomerAccountID)
+		}
+		if fields["invoiceAccount"] {
+			accounts = append(accounts, o.InvoiceAccountID)
+		}
+		if fields["contactPerson"] {
+			contacts = append(contacts, o.ContactID)
+		}
+		if fields["priceList"] {
+			priceLists = append(priceLists, o.PriceListID)
+		}
 	}
 	if fields["lines"] {
 		lineFields := selected(ctx, node[0], append(node[1:len(node):len(node)], "lines", "SalesOrderLine")...)
@@ -80,11 +90,14 @@ func (r *Resolver) prefetchOrders(ctx context.Context, page []*orders.Order, nod
 				// The orders are this request's own: the lines go straight
 				// onto them, and the resolver skips the loader.
 				o.Lines = lines[i]
+				// Only lines read whole are primed: a page's (orders.Page)
+				// have only the fields its selection reads, and must not
+				// answer another field's lines.
+				l.orders.lines.Prime(o.ID, o.Lines)
 			}
 		}
 		var products []string
 		for _, o := range page {
-			l.orders.lines.Prime(o.ID, o.Lines)
 			for _, ln := range o.Lines {
 				products = append(products, ln.ProductID)
 			}
@@ -107,20 +120,14 @@ func (r *Resolver) prefetchOrders(ctx context.Context, page []*orders.Order, nod
 	if _, err := prime(ctx, l.legalEntity, companies, r.Catalog.LegalEntitiesByID); err != nil {
 		return err
 	}
-	if fields["customerAccount"] || fields["invoiceAccount"] {
-		if _, err := prime(ctx, l.customerAccount, accounts, r.Catalog.CustomerAccountsByID); err != nil {
-			return err
-		}
+	if _, err := prime(ctx, l.customerAccount, accounts, r.Catalog.CustomerAccountsByID); err != nil {
+		return err
 	}
-	if fields["contactPerson"] {
-		if _, err := prime(ctx, l.contact, contacts, r.Identity.ContactsByID); err != nil {
-			return err
-		}
+	if _, err := prime(ctx, l.contact, contacts, r.Identity.ContactsByID); err != nil {
+		return err
 	}
-	if fields["priceList"] {
-		if _, err := prime(ctx, l.priceList, priceLists, r.Catalog.PriceListsByID); err != nil {
-			return err
-		}
+	if _, err := prime(ctx, l.priceList, priceLists, r.Catalog.PriceListsByID); err != nil {
+		return err
 	}
 	return nil
 }

@@ -21,7 +21,7 @@ import (
 // Orders returns a page of the orders the viewer may read, newest first.
 // Returns EINVALID for a bad filter, page size or cursor.
 func (s *Service) Orders(ctx context.Context, f Filter, args paging.Args) (paging.Page[*Order], error) {
-	return s.orders(ctx, f, args, false)
+	return s.Page(ctx, f, args, Fields{})
 }
 
 // OrdersWithLines is Orders with each order's lines in Lines, by line
@@ -29,11 +29,26 @@ func (s *Service) Orders(ctx context.Context, f Filter, args paging.Args) (pagin
 // the page in one statement: a page with its lines costs one round trip
 // instead of two (Orders, then LinesOf).
 func (s *Service) OrdersWithLines(ctx context.Context, f Filter, args paging.Args) (paging.Page[*Order], error) {
-	return s.orders(ctx, f, args, true)
+	return s.Page(ctx, f, args, Fields{Lines: true})
 }
 
-func (s *Service) orders(ctx context.Context, f Filter, args paging.Args, withLines bool) (paging.Page[*Order], error) {
+// Page is Orders, or OrdersWithLines when fields.Lines, filling in only
+// fields (and what the read needs: see Fields) of the orders and lines:
+// for a caller that shows a few of their fields. The orders it returns
+// are partial: they must not be kept or handed to code that reads other
+// fields.
+func (s *Service) Page(ctx context.Context, f Filter, args paging.Args, fields Fields) (paging.Page[*Order], error) {
 	page := paging.Page[*Order]{Items: []*Order{}}
+	orderSet, err := columnsOf(orderColumns, fields.Order)
+	if err != nil {
+		return page, err
+	}
+	lineSet, err := columnsOf(lineColumns, fields.Line)
+	if err != nil {
+		return page, err
+	}
+	orderSet |= pageOrder
+	withLines := fields.Lines
 	// Start refuses cursor times PostgreSQL cannot hold.
 	var afterCreated time.Time
 	var afterID string
@@ -122,7 +137,7 @@ func (s *Service) orders(ctx context.Context, f Filter, args paging.Args, withLi
 		}
 		total = counts[0]
 	}
-	q := "SELECT " + orderColumns + " FROM sales_order o WHERE " + cond
+	q := "SELECT " + sqlText(orderSQLText, orderColumns, orderSet) + " FROM sales_order o WHERE " + cond
 	if hasAfter {
 		q += " AND (o.created_at, o.id) < (?, ?::uuid)"
 		whereArgs = append(whereArgs, afterCreated, afterID)
@@ -135,9 +150,9 @@ func (s *Service) orders(ctx context.Context, f Filter, args paging.Args, withLi
 		lineScope = s.Policy.ReadScope(ctx, policies.TableSalesOrderLine)
 	}
 	if withLines && !lineScope.None() {
-		rows, err = s.ordersWithLines(ctx, lineScope, limit, q, whereArgs)
+		rows, err = s.ordersWithLines(ctx, lineScope, limit, q, whereArgs, orderSet, lineSet)
 	} else {
-		rows, err = db.Query(ctx, s.DB, make([]*Order, 0, limit+1), scanOrder(db.NewRow(db.NewStrings()), limit+1), q, whereArgs...)
+		rows, err = db.Query(ctx, s.DB, make([]*Order, 0, limit+1), scanOrderColumns(db.NewRow(db.NewStrings()), limit+1, orderSet), q, whereArgs...)
 		for _, o := range rows {
 			if withLines {
 				o.Lines = []*Line{}
@@ -151,9 +166,10 @@ func (s *Service) orders(ctx context.Context, f Filter, args paging.Args, withLi
 }
 
 // ordersWithLines runs page, the query of a page of orders (limit+1 rows
-// of orderColumns, newest first), joined with the orders' lines: each of
-// an order's rows repeats its columns (one row with NULL line columns for
-// an order without lines), and only the first is decoded. The line
+// of orderSet's columns, newest first), joined with the orders' lines (of
+// lineSet's columns, and the line number): each of an order's rows
+// repeats its columns (one row with NULL line columns for an order
+// without lines), and only the first is decoded. The line
 // permission is checked on each order in memory, as LinesOf does.
 //
 // The statement has no ORDER BY: PostgreSQL would sort the joined rows,
@@ -163,9 +179,13 @@ func (s *Service) orders(ctx context.Context, f Filter, args paging.Args, withLi
 // relying on the plan's order: orders newest first (created_at, then id,
 // as the page's ORDER BY; uuids order as their lowercase text does), lines
 // by line number.
-func (s *Service) ordersWithLines(ctx context.Context, lineScope policies.Scope, limit int, page string, args []any) ([]*Order, error) {
-	q := "WITH o AS (" + page + ") SELECT o.*, " + lineColumns + ` FROM o
+func (s *Service) ordersWithLines(ctx context.Context, lineScope policies.Scope, limit int, page string, args []any,
+	orderSet, lineSet columns) ([]*Order, error) {
+	// The line's order is the row's: its id needs no column of its own.
+	lineSet = lineSet&^lineOfOrder | pageLine
+	q := "WITH o AS (" + page + ") SELECT o.*, " + sqlText(lineSQLText, lineColumns, lineSet) + ` FROM o
 		LEFT JOIN sales_order_line l ON l.sales_order_id = o.id`
+	lineAt := orderSet.count() // the line number's column (lineColumns)
 	out := make([]*Order, 0, limit+1)
 	// One allocation for the orders, one for the lines (more if an order
 	// has many), and one backing array for every order's Lines.
@@ -188,12 +208,13 @@ func (s *Service) ordersWithLines(ctx context.Context, lineScope policies.Scope,
 			i = len(out)
 			at[[16]byte(id)] = i
 			o := &all[i]
-			readOrder(r, o, 0)
+			readColumns(r, orderColumns, orderSet, 0, o)
 			out = append(out, o)
 		}
-		if !r.Null(orderColumnCount) {
+		if !r.Null(lineAt) {
 			l := lines.next(3 * (limit + 1))
-			readLine(r, l, orderColumnCount)
+			readColumns(r, lineColumns, lineSet, lineAt, l)
+			l.SalesOrderID = out[i].ID
 			got = append(got, ownedLine{i, l})
 		}
 		return r.Err()
@@ -265,26 +286,20 @@ func arrange(orders []*Order, lines []ownedLine, limit int, allows func(*Order) 
 	return sorted
 }
 
-// orderColumns are the columns of sales_order o that scanOrder reads, in
-// its order: every field of Order, as SELECT o.* gave them.
-const orderColumns = `o.id, o.legal_entity_id, o.number, o.status, o.sync_state, o.erp_order_number,
-	o.customer_account_id, o.invoice_account_id, o.contact_id, o.currency, o.price_list_id, o.language,
-	o.ship_to_country, o.delivery_address_description, o.delivery_street, o.delivery_city,
-	o.delivery_postal_code, o.delivery_country_code, o.requested_receipt_date, o.customer_requisition,
-	o.total_amount, o.version, o.next_line_number, o.created_at, o.updated_at, o.submitted_at`
-
-// orderColumnCount is how many columns orderColumns has.
-var orderColumnCount = strings.Count(orderColumns, ",") + 1
-
 // scanOrder reads rows of orderColumns (db.Query) through r: named
 // columns into fields, decoded from the bytes received (db.Row). The
 // orders are allocated n at a time (the rows expected).
 func scanOrder(r *db.Row, n int) func(pgx.Rows) (*Order, error) {
+	return scanOrderColumns(r, n, allOrder)
+}
+
+// scanOrderColumns is scanOrder for rows of set's columns of orderColumns.
+func scanOrderColumns(r *db.Row, n int, set columns) func(pgx.Rows) (*Order, error) {
 	var orders slab[Order]
 	return func(rows pgx.Rows) (*Order, error) {
 		r.Read(rows)
 		o := orders.next(n)
-		readOrder(r, o, 0)
+		readColumns(r, orderColumns, set, 0, o)
 		return o, r.Err()
 	}
 }
@@ -303,49 +318,12 @@ func (s *slab[T]) next(n int) *T {
 	return &s.buf[len(s.buf)-1]
 }
 
-// readOrder reads the orderColumns of r's row from column c on into o,
-// with one string for each value the read's orders share (account,
-// contact, company, status, currency, address…).
-func readOrder(r *db.Row, o *Order, c int) {
-	o.ID = r.UUID(c)
-	o.LegalEntityID = r.SharedUUID(c + 1)
-	o.Number = r.Text(c + 2)
-	o.Status = Status(r.SharedText(c + 3))
-	o.SyncState = r.SharedText(c + 4)
-	o.ErpOrderNumber = r.TextOrNil(c + 5)
-	o.CustomerAccountID = r.SharedUUID(c + 6)
-	o.InvoiceAccountID = r.SharedUUID(c + 7)
-	o.ContactID = r.SharedUUID(c + 8)
-	o.Currency = r.SharedText(c + 9)
-	o.PriceListID = r.SharedUUID(c + 10)
-	o.Language = r.SharedText(c + 11)
-	o.ShipToCountry = r.SharedText(c + 12)
-	o.DeliveryAddressDescription = r.SharedText(c + 13)
-	o.DeliveryStreet = r.SharedText(c + 14)
-	o.DeliveryCity = r.SharedText(c + 15)
-	o.DeliveryPostalCode = r.SharedText(c + 16)
-	o.DeliveryCountryCode = r.SharedText(c + 17)
-	o.RequestedReceiptDate = r.Date(c + 18)
-	o.CustomerRequisition = r.TextOrNil(c + 19)
-	o.TotalAmount = r.Numeric(c + 20)
-	o.Version = r.Int(c + 21)
-	o.NextLineNumber = r.Int(c + 22)
-	o.CreatedAt = r.Time(c + 23)
-	o.UpdatedAt = r.Time(c + 24)
-	o.SubmittedAt = r.TimeOrNil(c + 25)
-}
-
 // scanCount reads a count(*).
 func scanCount(rows pgx.Rows) (int, error) {
 	var n int
 	err := rows.Scan(&n)
 	return n, err
 }
-
-// lineColumns are the columns of sales_order_line l that scanLine reads,
-// in its order: every field of Line.
-const lineColumns = `l.id, l.sales_order_id, l.line_number, l.product_id, l.quantity, l.unit,
-	l.unit_price, l.amount, l.ship_to_country, l.delivery_address_description`
 
 // scanLine reads rows of lineColumns (db.Query) through r, allocating
 // the lines n at a time.
@@ -354,25 +332,9 @@ func scanLine(r *db.Row, n int) func(pgx.Rows) (*Line, error) {
 	return func(rows pgx.Rows) (*Line, error) {
 		r.Read(rows)
 		l := lines.next(n)
-		readLine(r, l, 0)
+		readColumns(r, lineColumns, allLine, 0, l)
 		return l, r.Err()
 	}
-}
-
-// readLine reads the lineColumns of r's row from column c on into l, with
-// one string for each order id, product id, unit and address the read's
-// lines share.
-func readLine(r *db.Row, l *Line, c int) {
-	l.ID = r.UUID(c)
-	l.SalesOrderID = r.SharedUUID(c + 1)
-	l.LineNumber = r.Int(c + 2)
-	l.ProductID = r.SharedUUID(c + 3)
-	l.Quantity = r.Numeric(c + 4)
-	l.Unit = r.SharedText(c + 5)
-	l.UnitPrice = r.Numeric(c + 6)
-	l.Amount = r.Numeric(c + 7)
-	l.ShipToCountry = r.SharedText(c + 8)
-	l.DeliveryAddressDescription = r.SharedText(c + 9)
 }
 
 // day is the UTC midnight that starts t's date.
@@ -417,7 +379,7 @@ func (s *Service) OrdersByID(ctx context.Context, ids []string) ([]*Order, error
 		args = append(args, db.UUIDs(valid))
 		var err error
 		rows, err = db.Query(ctx, s.DB, make([]*Order, 0, len(valid)), scanOrder(db.NewRow(db.NewStrings()), len(valid)),
-			"SELECT "+orderColumns+" FROM sales_order o WHERE "+cond+" AND o.id = ANY(?::uuid[])", args...)
+			"SELECT "+everyOrderColumn+" FROM sales_order o WHERE "+cond+" AND o.id = ANY(?::uuid[])", args...)
 		if err != nil {
 			return nil, err
 		}
@@ -439,7 +401,7 @@ func (s *Service) LinesByOrderIDs(ctx context.Context, orderIDs []string) ([][]*
 	}
 	cond, args := scope.Where(policies.LineColumns("l"))
 	args = append(args, db.UUIDs(valid))
-	rows, err := db.Query(ctx, s.DB, make([]*Line, 0, 3*len(valid)), scanLine(db.NewRow(db.NewStrings()), 3*len(valid)), `SELECT `+lineColumns+` FROM sales_order_line l
+	rows, err := db.Query(ctx, s.DB, make([]*Line, 0, 3*len(valid)), scanLine(db.NewRow(db.NewStrings()), 3*len(valid)), `SELECT `+everyLineColumn+` FROM sales_order_line l
 		WHERE `+cond+` AND l.sales_order_id = ANY(?::uuid[]) ORDER BY l.sales_order_id, l.line_number`, args...)
 	if err != nil {
 		return nil, err
@@ -474,7 +436,7 @@ func (s *Service) LinesOf(ctx context.Context, os []*Order) ([][]*Line, error) {
 	if len(ids) == 0 {
 		return out, nil
 	}
-	rows, err := db.Query(ctx, s.DB, make([]*Line, 0, 3*len(ids)), scanLine(db.NewRow(db.NewStrings()), 3*len(ids)), `SELECT `+lineColumns+` FROM sales_order_line l
+	rows, err := db.Query(ctx, s.DB, make([]*Line, 0, 3*len(ids)), scanLine(db.NewRow(db.NewStrings()), 3*len(ids)), `SELECT `+everyLineColumn+` FROM sales_order_line l
 		WHERE l.sales_order_id = ANY(?::uuid[]) ORDER BY l.sales_order_id, l.line_number`, db.UUIDs(ids))
 	if err != nil {
 		return nil, err

@@ -2,6 +2,7 @@ package orders_test
 
 import (
 	"context"
+	"reflect"
 	"testing"
 	"time"
 
@@ -174,5 +175,65 @@ func TestReadsMatchModel(t *testing.T) {
 			t.Fatal(err)
 		}
 		check(t, got, lines)
+	})	// Page fills the fields asked for as the model read does, and what it
+	// needs itself (orders.Fields); every other field stays zero.
+	only := func(v any, names ...string) any {
+		c := reflect.New(reflect.TypeOf(v).Elem())
+		for _, n := range names {
+			c.Elem().FieldByName(n).Set(reflect.ValueOf(v).Elem().FieldByName(n))
+		}
+		return c.Interface()
+	}
+	fieldNames := func(v any) []string {
+		var out []string
+		for f := range reflect.TypeOf(v).Elem().Fields() {
+			if f.IsExported() && f.Name != "BaseModel" && f.Name != "Lines" {
+				out = append(out, f.Name)
+			}
+		}
+		return out
+	}
+	pageOrder := []string{"ID", "CreatedAt", "ContactID", "CustomerAccountID"}
+	pageLine := []string{"LineNumber", "SalesOrderID"}
+	read := func(t *testing.T, fields orders.Fields) []*orders.Order {
+		t.Helper()
+		page, err := f.svc.Page(f.ctx, orders.Filter{}, paging.Args{First: ptr(10)}, fields)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page.Items) != 2 {
+			t.Fatalf("%d orders, want 2", len(page.Items))
+		}
+		return page.Items
+	}
+	for _, name := range fieldNames(&orders.Order{}) {
+		t.Run("Page with the order's "+name, func(t *testing.T) {
+			for _, o := range read(t, orders.Fields{Order: []string{name}}) {
+				if want := only(want[o.ID], append(pageOrder, name)...); !cmp.Equal(want, o, sameDecimal, cmpopts.IgnoreUnexported(orders.Order{})) {
+					t.Errorf("order %s (-want +read):\n%s", want.(*orders.Order).Number, cmp.Diff(want, o, sameDecimal, cmpopts.IgnoreUnexported(orders.Order{})))
+				}
+			}
+		})
+	}
+	for _, name := range fieldNames(&orders.Line{}) {
+		t.Run("Page with the lines' "+name, func(t *testing.T) {
+			for _, o := range read(t, orders.Fields{Order: []string{}, Lines: true, Line: []string{name}}) {
+				if len(o.Lines) != len(want[o.ID].Lines) {
+					t.Fatalf("%d lines, want %d", len(o.Lines), len(want[o.ID].Lines))
+				}
+				for i, l := range o.Lines {
+					if want := only(want[o.ID].Lines[i], append(pageLine, name)...); !cmp.Equal(want, l, sameDecimal, cmpopts.IgnoreUnexported(orders.Line{})) {
+						t.Errorf("line %d (-want +read):\n%s", i, cmp.Diff(want, l, sameDecimal, cmpopts.IgnoreUnexported(orders.Line{})))
+					}
+				}
+			}
+		})
+	}
+	t.Run("Page with a field that is not there", func(t *testing.T) {
+		for _, fields := range []orders.Fields{{Order: []string{"Colour"}}, {Lines: true, Line: []string{"Lines"}}} {
+			if _, err := f.svc.Page(f.ctx, orders.Filter{}, paging.Args{First: ptr(10)}, fields); err == nil {
+				t.Errorf("Page(%+v) read a page, want an error", fields)
+			}
+		}
 	})
 }
