@@ -99,9 +99,9 @@ var (
 	allOrder = all(len(orderColumns))
 	allLine  = all(len(lineColumns))
 	// The columns every page read needs (Fields).
-	pageOrder    = mustColumns(orderColumns, "ID", "CreatedAt", "ContactID", "CustomerAccountID")
-	pageLine     = mustColumns(lineColumns, "LineNumber")
-	lineOfOrder  = mustColumns(lineColumns, "SalesOrderID")
+	pageOrder   = mustColumns(orderColumns, "ID", "CreatedAt", "ContactID", "CustomerAccountID")
+	pageLine    = mustColumns(lineColumns, "LineNumber")
+	lineOfOrder = mustColumns(lineColumns, "SalesOrderID")
 	// The select lists of every column, and of the sets sqlText made.
 	everyOrderColumn = selectList(orderColumns, allOrder)
 	everyLineColumn  = selectList(lineColumns, allLine)
