@@ -175,7 +175,8 @@ func TestReadsMatchModel(t *testing.T) {
 			t.Fatal(err)
 		}
 		check(t, got, lines)
-	}) // Page fills the fields asked for as the model read does, and what it
+	})
+	// Page fills the fields asked for as the model read does, and what it
 	// needs itself (orders.Fields); every other field stays zero.
 	only := func(v any, names ...string) any {
 		c := reflect.New(reflect.TypeOf(v).Elem())
