@@ -79,7 +79,7 @@ func (r *queryResolver) Products(ctx context.Context, search *string, first *int
 	}
 	c := &model.ProductConnection{TotalCount: page.TotalCount, PageInfo: pageInfo(page)}
 	for i, p := range page.Items {
-		c.Edges = append(c.Edges, &model.ProductEdge{Cursor: page.Cursors[i], Node: p})
+		c.Edges = append(c.Edges, &model.ProductEdge{Cursor: page.Cursor(i), Node: p})
 	}
 	if c.Edges == nil {
 		c.Edges = []*model.ProductEdge{}

@@ -16,7 +16,7 @@ func pageInfo[T any](p paging.Page[T]) *model.PageInfo {
 func contactConnection(page paging.Page[*identity.Contact]) *model.ContactConnection {
 	c := &model.ContactConnection{TotalCount: page.TotalCount, PageInfo: pageInfo(page), Edges: []*model.ContactEdge{}}
 	for i, n := range page.Items {
-		c.Edges = append(c.Edges, &model.ContactEdge{Cursor: page.Cursors[i], Node: n})
+		c.Edges = append(c.Edges, &model.ContactEdge{Cursor: page.Cursor(i), Node: n})
 	}
 	return c
 }
@@ -37,7 +37,7 @@ func nullIfNotFound[T any](v *T, err error) (*T, error) {
 func connection[T, E, C any](page paging.Page[T], edge func(cursor string, node T) E, conn func([]E, *model.PageInfo, int) C) C {
 	edges := make([]E, len(page.Items))
 	for i, n := range page.Items {
-		edges[i] = edge(page.Cursors[i], n)
+		edges[i] = edge(page.Cursor(i), n)
 	}
 	return conn(edges, pageInfo(page), page.TotalCount)
 }

@@ -69,9 +69,16 @@ func (r *queryResolver) Orders(ctx context.Context, first *int, after *string, f
 	if err := r.prefetchOrders(ctx, page.Items, pageNode...); err != nil {
 		return nil, err
 	}
-	c := &model.SalesOrderConnection{TotalCount: page.TotalCount, PageInfo: pageInfo(page), Edges: []*model.SalesOrderEdge{}}
+	c := &model.SalesOrderConnection{TotalCount: page.TotalCount, PageInfo: pageInfo(page), Edges: make([]*model.SalesOrderEdge, len(page.Items))}
+	// An edge's cursor only when selected: the orders page is the hot path.
+	cursors := selected(ctx, "SalesOrderConnection", "edges", "SalesOrderEdge")["cursor"]
+	edges := make([]model.SalesOrderEdge, len(page.Items))
 	for i, o := range page.Items {
-		c.Edges = append(c.Edges, &model.SalesOrderEdge{Cursor: page.Cursors[i], Node: o})
+		edges[i].Node = o
+		if cursors {
+			edges[i].Cursor = page.Cursor(i)
+		}
+		c.Edges[i] = &edges[i]
 	}
 	return c, nil
 }

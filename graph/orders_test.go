@@ -999,7 +999,8 @@ func TestOrdersList(t *testing.T) {
 	}
 	w.api.t = t
 
-	// Pages of two, following endCursor, give every order once, in order.
+	// Pages of two, following endCursor, give every order once, in order;
+	// each edge's cursor continues after its order.
 	w.api.viewer = w.admin
 	var all []string
 	var after any
@@ -1009,6 +1010,15 @@ func TestOrdersList(t *testing.T) {
 		all = append(all, numbers(got)...)
 		if got.Orders.TotalCount != 5 {
 			t.Errorf("totalCount %d on a page", got.Orders.TotalCount)
+		}
+		edges := got.Orders.Edges
+		if n := len(edges); got.Orders.PageInfo.EndCursor == nil || edges[n-1].Cursor != *got.Orders.PageInfo.EndCursor {
+			t.Errorf("the last edge's cursor %q is not endCursor %v", edges[n-1].Cursor, got.Orders.PageInfo.EndCursor)
+		}
+		var next page
+		w.ok(list, map[string]any{"first": 1, "after": edges[0].Cursor}, &next)
+		if want := numbers(got)[1:]; len(want) > 0 && (len(next.Orders.Edges) != 1 || numbers(next)[0] != want[0]) {
+			t.Errorf("after the first edge's cursor: %v, want %s", numbers(next), want[0])
 		}
 		if !got.Orders.PageInfo.HasNextPage {
 			break

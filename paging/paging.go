@@ -122,32 +122,35 @@ func (a Args) Decode(dst ...any) (bool, error) {
 // follow, and how many rows the whole list has.
 type Page[T any] struct {
 	Items       []T
-	Cursors     []string
 	HasNextPage bool
 	TotalCount  int
+	// cursor makes a row's cursor when asked (Cursor): a page whose
+	// cursors nobody selects does not encode one for each row.
+	cursor func(T) string
 }
+
+// Cursor is the cursor of row i.
+func (p Page[T]) Cursor(i int) string { return p.cursor(p.Items[i]) }
 
 // EndCursor is the cursor of the last row, nil on an empty page.
 func (p Page[T]) EndCursor() *string {
-	if len(p.Cursors) == 0 {
+	if len(p.Items) == 0 {
 		return nil
 	}
-	return &p.Cursors[len(p.Cursors)-1]
+	c := p.Cursor(len(p.Items) - 1)
+	return &c
 }
 
 // Trim turns the limit+1 rows a query fetched into a page of at most limit
-// rows, setting HasNextPage when the extra row was there.
+// rows, setting HasNextPage when the extra row was there; cursor makes a
+// row's cursor.
 func Trim[T any](rows []T, limit int, cursor func(T) string, total int) Page[T] {
-	p := Page[T]{TotalCount: total}
+	p := Page[T]{TotalCount: total, cursor: cursor}
 	if len(rows) > limit {
 		rows = rows[:limit]
 		p.HasNextPage = true
 	}
 	p.Items = rows
-	p.Cursors = make([]string, len(rows))
-	for i, r := range rows {
-		p.Cursors[i] = cursor(r)
-	}
 	return p
 }
 
