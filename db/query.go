@@ -104,7 +104,7 @@ var resultFormats = pgx.QueryResultFormatsByOID{
 // of fraction digits, as decimal.NewFromString does, without its string
 // handling when the digits fit in an int64; longer numbers, exponents and
 // NaN go to decimal.NewFromString (which refuses NaN and infinity).
-func parseNumeric(s []byte) (decimal.Decimal, error) {
+func parseNumeric(s []byte, ds *decimals) (decimal.Decimal, error) {
 	var v int64
 	var exp int32
 	digits, frac := 0, false
@@ -133,7 +133,7 @@ func parseNumeric(s []byte) (decimal.Decimal, error) {
 	if s[0] == '-' {
 		v = -v
 	}
-	return decimal.New(v, exp), nil
+	return ds.new(v, exp), nil
 }
 
 // UUIDs passes ids, uuids in their text form, as a uuid[] parameter

@@ -25,10 +25,11 @@ import (
 //
 // Make one per read; it is not safe for concurrent use.
 type Row struct {
-	str    *Strings
-	fields []pgconn.FieldDescription
-	vals   [][]byte
-	err    error
+	decimals decimals
+	str      *Strings
+	fields   []pgconn.FieldDescription
+	vals     [][]byte
+	err      error
 }
 
 // NewRow returns a Row whose Shared accessors keep one string per distinct
@@ -254,7 +255,7 @@ func (r *Row) Numeric(i int) decimal.Decimal {
 	if !r.notNull(i, b, "decimal") {
 		return decimal.Decimal{}
 	}
-	d, err := parseNumeric(b)
+	d, err := parseNumeric(b, &r.decimals)
 	if err != nil {
 		r.fail(i, err.Error())
 	}
