@@ -62,11 +62,12 @@ func (r *queryResolver) Orders(ctx context.Context, first *int, after *string, f
 	skipTotal := !selected(ctx, "SalesOrderConnection")["totalCount"]
 	// Only the columns the selection needs; the lines, when selected, come
 	// with the page in the same statement.
-	page, err := r.Resolver.Orders.Page(ctx, f, paging.Args{First: first, After: after, SkipTotal: skipTotal}, pageFields(ctx))
+	sel := selectionOf(ctx, pageNode...)
+	page, err := r.Resolver.Orders.Page(ctx, f, paging.Args{First: first, After: after, SkipTotal: skipTotal}, pageFields(sel))
 	if err != nil {
 		return nil, err
 	}
-	if err := r.prefetchOrders(ctx, page.Items, pageNode...); err != nil {
+	if err := r.prefetchOrders(ctx, page.Items, sel); err != nil {
 		return nil, err
 	}
 	c := &model.SalesOrderConnection{TotalCount: page.TotalCount, PageInfo: pageInfo(page), Edges: make([]*model.SalesOrderEdge, len(page.Items))}

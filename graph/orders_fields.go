@@ -1,8 +1,6 @@
 package graph
 
 import (
-	"context"
-
 	"github.com/openportal/portal/orders"
 )
 
@@ -51,16 +49,13 @@ var (
 	}
 )
 
-// pageFields is what a page of orders must read for the fields the query
-// selects under its nodes: their columns, and the lines' when it selects
-// lines.
-func pageFields(ctx context.Context) orders.Fields {
-	var f orders.Fields
-	selection := selected(ctx, pageNode[0], pageNode[1:]...)
-	f.Order = needs(orderFields, selection)
-	if selection["lines"] {
+// pageFields is what a page of orders must read for the fields sel
+// selects: their columns, and the lines' when it selects lines.
+func pageFields(sel orderSelection) orders.Fields {
+	f := orders.Fields{Order: needs(orderFields, sel.order)}
+	if sel.order["lines"] {
 		f.Lines = true
-		f.Line = needs(lineFields, selected(ctx, pageNode[0], append(pageNode[1:len(pageNode):len(pageNode)], "lines", "SalesOrderLine")...))
+		f.Line = needs(lineFields, sel.line)
 	}
 	return f
 }

@@ -43,13 +43,12 @@ var orderNode = []string{"SalesOrder"}
 // the same queries whatever its size and however goroutines are scheduled,
 // and lets graph/generated marshal the page's lists without a goroutine per
 // element (see generated/lists.go): nothing under them waits for a loader.
-// Only what the query selects is fetched. node is the path from the
-// current field to the orders (pageNode or orderNode).
-func (r *Resolver) prefetchOrders(ctx context.Context, page []*orders.Order, node ...string) error {
+// Only what the query selects (sel) is fetched.
+func (r *Resolver) prefetchOrders(ctx context.Context, page []*orders.Order, sel orderSelection) error {
 	if len(page) == 0 {
 		return nil
 	}
-	fields := selected(ctx, node[0], node[1:]...)
+	fields := sel.order
 	l := r.loadersFor(ctx)
 	// Only the selected fields' ids: a page's orders (orders.Page) have
 	// only the columns its selection reads.
@@ -72,7 +71,7 @@ func (r *Resolver) prefetchOrders(ctx context.Context, page []*orders.Order, nod
 		}
 	}
 	if fields["lines"] {
-		lineFields := selected(ctx, node[0], append(node[1:len(node):len(node)], "lines", "SalesOrderLine")...)
+		lineFields := sel.line
 		var missing []*orders.Order
 		for _, o := range page {
 			if o.Lines == nil {
@@ -108,7 +107,7 @@ func (r *Resolver) prefetchOrders(ctx context.Context, page []*orders.Order, nod
 				return err
 			}
 			// The products' company, when asked: one fetch with the orders'.
-			if selected(ctx, node[0], append(node[1:len(node):len(node)], "lines", "SalesOrderLine", "product", "Product")...)["company"] {
+			if sel.product["company"] {
 				for _, p := range ps {
 					if p != nil {
 						companies = append(companies, p.LegalEntityID)
@@ -137,7 +136,7 @@ func (r *Resolver) prefetchOrder(ctx context.Context, o *orders.Order, err error
 	if err != nil || o == nil {
 		return o, err
 	}
-	if err := r.prefetchOrders(ctx, []*orders.Order{o}, orderNode...); err != nil {
+	if err := r.prefetchOrders(ctx, []*orders.Order{o}, selectionOf(ctx, orderNode...)); err != nil {
 		return nil, err
 	}
 	return o, nil
@@ -166,6 +165,27 @@ func prime[V any](ctx context.Context, l *dataloadgen.Loader[string, *V], ids []
 		l.Prime(id, rows[i])
 	}
 	return rows, nil
+}
+
+// orderSelection is what a query selects of the orders a field answers,
+// of their lines, and of the lines' products: the names of the fields.
+type orderSelection struct {
+	order, line, product map[string]bool
+}
+
+// selectionOf is the selection of the orders at node (pageNode or
+// orderNode) from the current field, read once for the resolver and its
+// prefetch.
+func selectionOf(ctx context.Context, node ...string) orderSelection {
+	s := orderSelection{order: selected(ctx, node[0], node[1:]...)}
+	if s.order["lines"] {
+		lines := append(node[1:len(node):len(node)], "lines", "SalesOrderLine")
+		s.line = selected(ctx, node[0], lines...)
+		if s.line["product"] {
+			s.product = selected(ctx, node[0], append(lines, "product", "Product")...)
+		}
+	}
+	return s
 }
 
 // selected returns the names of the fields the query selects below the
