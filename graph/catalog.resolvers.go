@@ -17,15 +17,15 @@ import (
 )
 
 func (r *customerAccountResolver) Company(ctx context.Context, obj *catalog.CustomerAccount) (*catalog.LegalEntity, error) {
-	return must(ctx, r.loadersFor(ctx).legalEntity, obj.LegalEntityID, "Company")
+	return must(ctx, r.loadersFor(ctx).legalEntity(), obj.LegalEntityID, "Company")
 }
 
 func (r *customerAccountResolver) InvoiceAccount(ctx context.Context, obj *catalog.CustomerAccount) (*catalog.CustomerAccount, error) {
-	return must(ctx, r.loadersFor(ctx).customerAccount, obj.InvoiceAccountID, "Customer account")
+	return must(ctx, r.loadersFor(ctx).customerAccount(), obj.InvoiceAccountID, "Customer account")
 }
 
 func (r *customerAccountResolver) PriceList(ctx context.Context, obj *catalog.CustomerAccount) (*catalog.PriceList, error) {
-	return load(ctx, r.loadersFor(ctx).priceList, obj.PriceListID)
+	return load(ctx, r.loadersFor(ctx).priceList(), obj.PriceListID)
 }
 
 func (r *customerAccountResolver) DeliveryAddresses(ctx context.Context, obj *catalog.CustomerAccount) ([]*catalog.Address, error) {
@@ -57,7 +57,7 @@ func (r *mutationResolver) SaveUnit(ctx context.Context, input catalog.UnitInput
 }
 
 func (r *productResolver) Company(ctx context.Context, obj *catalog.Product) (*catalog.LegalEntity, error) {
-	return must(ctx, r.loadersFor(ctx).legalEntity, obj.LegalEntityID, "Company")
+	return must(ctx, r.loadersFor(ctx).legalEntity(), obj.LegalEntityID, "Company")
 }
 
 func (r *productResolver) Price(ctx context.Context, obj *catalog.Product, unit *string) (*decimal.Decimal, error) {

@@ -99,7 +99,7 @@ func (r *webPageResolver) PageTemplate(ctx context.Context, obj *engine.WebPage)
 }
 
 func (r *webPageResolver) Roles(ctx context.Context, obj *engine.WebPage) ([]*policies.WebRole, error) {
-	return loadAll(ctx, r.loadersFor(ctx).webRole, obj.RoleIDs)
+	return loadAll(ctx, r.loadersFor(ctx).webRole(), obj.RoleIDs)
 }
 
 func (r *webTemplateResolver) History(ctx context.Context, obj *engine.WebTemplate, first *int) ([]*engine.WebTemplateVersion, error) {

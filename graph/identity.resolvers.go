@@ -25,7 +25,7 @@ func (r *auditEntryResolver) ID(ctx context.Context, obj *identity.AuditEntry) (
 }
 
 func (r *auditEntryResolver) Actor(ctx context.Context, obj *identity.AuditEntry) (*identity.Contact, error) {
-	return load(ctx, r.loadersFor(ctx).contact, obj.ActorID)
+	return load(ctx, r.loadersFor(ctx).contact(), obj.ActorID)
 }
 
 func (r *auditEntryResolver) Detail(ctx context.Context, obj *identity.AuditEntry) (string, error) {
@@ -34,19 +34,19 @@ func (r *auditEntryResolver) Detail(ctx context.Context, obj *identity.AuditEntr
 }
 
 func (r *contactResolver) Company(ctx context.Context, obj *identity.Contact) (*catalog.LegalEntity, error) {
-	return load(ctx, r.loadersFor(ctx).legalEntity, obj.LegalEntityID)
+	return load(ctx, r.loadersFor(ctx).legalEntity(), obj.LegalEntityID)
 }
 
 func (r *contactResolver) CustomerAccount(ctx context.Context, obj *identity.Contact) (*catalog.CustomerAccount, error) {
-	return load(ctx, r.loadersFor(ctx).customerAccount, obj.CustomerAccountID)
+	return load(ctx, r.loadersFor(ctx).customerAccount(), obj.CustomerAccountID)
 }
 
 func (r *contactResolver) PriceList(ctx context.Context, obj *identity.Contact) (*catalog.PriceList, error) {
-	return load(ctx, r.loadersFor(ctx).priceList, obj.PriceListID)
+	return load(ctx, r.loadersFor(ctx).priceList(), obj.PriceListID)
 }
 
 func (r *contactResolver) Roles(ctx context.Context, obj *identity.Contact) ([]*policies.WebRole, error) {
-	return r.loadersFor(ctx).contactRoles.Load(ctx, obj.ID)
+	return r.loadersFor(ctx).contactRoles().Load(ctx, obj.ID)
 }
 
 func (r *contactResolver) SyncState(ctx context.Context, obj *identity.Contact) (model.SyncState, error) {
@@ -54,7 +54,7 @@ func (r *contactResolver) SyncState(ctx context.Context, obj *identity.Contact) 
 }
 
 func (r *invitationResolver) Contact(ctx context.Context, obj *identity.Invitation) (*identity.Contact, error) {
-	return must(ctx, r.loadersFor(ctx).contact, obj.ContactID, "Contact")
+	return must(ctx, r.loadersFor(ctx).contact(), obj.ContactID, "Contact")
 }
 
 func (r *invitationResolver) Roles(ctx context.Context, obj *identity.Invitation) ([]*policies.WebRole, error) {
@@ -66,7 +66,7 @@ func (r *invitationResolver) Status(ctx context.Context, obj *identity.Invitatio
 }
 
 func (r *invitationResolver) InvitedBy(ctx context.Context, obj *identity.Invitation) (*identity.Contact, error) {
-	return load(ctx, r.loadersFor(ctx).contact, obj.InvitedBy)
+	return load(ctx, r.loadersFor(ctx).contact(), obj.InvitedBy)
 }
 
 func (r *mutationResolver) SignIn(ctx context.Context, input model.SignInInput) (*identity.SignIn, error) {

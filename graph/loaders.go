@@ -17,17 +17,64 @@ import (
 
 // loaders batch the lookups that a list's rows each make (a product's
 // company, a contact's roles) into one query per kind. They are made per
-// request, so their caches never outlive a viewer's permissions.
+// request, so their caches never outlive a viewer's permissions, and each
+// when first used: a page of orders needs one or two of the nine.
 type loaders struct {
-	legalEntity     *dataloadgen.Loader[string, *catalog.LegalEntity]
-	customerAccount *dataloadgen.Loader[string, *catalog.CustomerAccount]
-	priceList       *dataloadgen.Loader[string, *catalog.PriceList]
-	contact         *dataloadgen.Loader[string, *identity.Contact]
-	contactRoles    *dataloadgen.Loader[string, []*policies.WebRole]
-	webRole         *dataloadgen.Loader[string, *policies.WebRole]
-	tablePermission *dataloadgen.Loader[string, *policies.TablePermission]
-	orders          *orderLoaders          // orders_loaders.go
-	accountContacts *accountContactLoaders // account_contacts.go
+	r                *Resolver
+	legalEntities    lazy[*catalog.LegalEntity]
+	customerAccounts lazy[*catalog.CustomerAccount]
+	priceLists       lazy[*catalog.PriceList]
+	contacts         lazy[*identity.Contact]
+	contactRolesOf   lazy[[]*policies.WebRole]
+	webRoles         lazy[*policies.WebRole]
+	tablePermissions lazy[*policies.TablePermission]
+	orders           orderLoaders           // orders_loaders.go
+	accountContacts  *accountContactLoaders // account_contacts.go
+}
+
+// lazy is a loader made the first time it is asked for.
+type lazy[V any] struct {
+	once sync.Once
+	l    *dataloadgen.Loader[string, V]
+}
+
+// loaderOf returns z's loader, made to fetch with s's method fetch if it is
+// not yet. A method expression, not a method value: asking for a loader
+// made already allocates nothing.
+func loaderOf[S, V any](z *lazy[V], s S, fetch func(S, context.Context, []string) ([]V, error)) *dataloadgen.Loader[string, V] {
+	z.once.Do(func() {
+		z.l = dataloadgen.NewLoader(batch(func(ctx context.Context, ids []string) ([]V, error) { return fetch(s, ctx, ids) }),
+			dataloadgen.WithWait(time.Millisecond))
+	})
+	return z.l
+}
+
+func (l *loaders) legalEntity() *dataloadgen.Loader[string, *catalog.LegalEntity] {
+	return loaderOf(&l.legalEntities, l.r.Catalog, (*catalog.Service).LegalEntitiesByID)
+}
+
+func (l *loaders) customerAccount() *dataloadgen.Loader[string, *catalog.CustomerAccount] {
+	return loaderOf(&l.customerAccounts, l.r.Catalog, (*catalog.Service).CustomerAccountsByID)
+}
+
+func (l *loaders) priceList() *dataloadgen.Loader[string, *catalog.PriceList] {
+	return loaderOf(&l.priceLists, l.r.Catalog, (*catalog.Service).PriceListsByID)
+}
+
+func (l *loaders) contact() *dataloadgen.Loader[string, *identity.Contact] {
+	return loaderOf(&l.contacts, l.r.Identity, (*identity.Service).ContactsByID)
+}
+
+func (l *loaders) contactRoles() *dataloadgen.Loader[string, []*policies.WebRole] {
+	return loaderOf(&l.contactRolesOf, l.r.Roles, (*policies.Roles).OfContacts)
+}
+
+func (l *loaders) webRole() *dataloadgen.Loader[string, *policies.WebRole] {
+	return loaderOf(&l.webRoles, l.r.Permissions, (*policies.Admin).WebRolesByID)
+}
+
+func (l *loaders) tablePermission() *dataloadgen.Loader[string, *policies.TablePermission] {
+	return loaderOf(&l.tablePermissions, l.r.Permissions, (*policies.Admin).TablePermissionsByID)
 }
 
 type loadersKey struct{}
@@ -44,18 +91,9 @@ func batch[V any](f func(context.Context, []string) ([]V, error)) func(context.C
 }
 
 func (r *Resolver) newLoaders() *loaders {
-	wait := dataloadgen.WithWait(time.Millisecond)
-	return &loaders{
-		legalEntity:     dataloadgen.NewLoader(batch(r.Catalog.LegalEntitiesByID), wait),
-		customerAccount: dataloadgen.NewLoader(batch(r.Catalog.CustomerAccountsByID), wait),
-		priceList:       dataloadgen.NewLoader(batch(r.Catalog.PriceListsByID), wait),
-		contact:         dataloadgen.NewLoader(batch(r.Identity.ContactsByID), wait),
-		contactRoles:    dataloadgen.NewLoader(batch(r.Roles.OfContacts), wait),
-		webRole:         dataloadgen.NewLoader(batch(r.Permissions.WebRolesByID), wait),
-		tablePermission: dataloadgen.NewLoader(batch(r.Permissions.TablePermissionsByID), wait),
-		orders:          r.newOrderLoaders(),
-		accountContacts: &accountContactLoaders{svc: r.Identity},
-	}
+	l := &loaders{r: r, accountContacts: &accountContactLoaders{svc: r.Identity}}
+	l.orders.r = r
+	return l
 }
 
 // requestLoaders makes a request's loaders when it first needs them: a

@@ -18,7 +18,7 @@ import (
 )
 
 func (r *contactResolver) OwnPriceList(ctx context.Context, obj *identity.Contact) (*catalog.PriceList, error) {
-	return load(ctx, r.loadersFor(ctx).priceList, obj.OwnPriceListID)
+	return load(ctx, r.loadersFor(ctx).priceList(), obj.OwnPriceListID)
 }
 
 func (r *mutationResolver) UpdateWebRole(ctx context.Context, id string, input policies.WebRoleInput) (*policies.WebRole, error) {

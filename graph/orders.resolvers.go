@@ -94,23 +94,23 @@ func (r *salesOrderResolver) SyncState(ctx context.Context, obj *orders.Order) (
 }
 
 func (r *salesOrderResolver) Company(ctx context.Context, obj *orders.Order) (*catalog.LegalEntity, error) {
-	return must(ctx, r.loadersFor(ctx).legalEntity, obj.LegalEntityID, "Company")
+	return must(ctx, r.loadersFor(ctx).legalEntity(), obj.LegalEntityID, "Company")
 }
 
 func (r *salesOrderResolver) CustomerAccount(ctx context.Context, obj *orders.Order) (*catalog.CustomerAccount, error) {
-	return must(ctx, r.loadersFor(ctx).customerAccount, obj.CustomerAccountID, "Customer account")
+	return must(ctx, r.loadersFor(ctx).customerAccount(), obj.CustomerAccountID, "Customer account")
 }
 
 func (r *salesOrderResolver) InvoiceAccount(ctx context.Context, obj *orders.Order) (*catalog.CustomerAccount, error) {
-	return must(ctx, r.loadersFor(ctx).customerAccount, obj.InvoiceAccountID, "Customer account")
+	return must(ctx, r.loadersFor(ctx).customerAccount(), obj.InvoiceAccountID, "Customer account")
 }
 
 func (r *salesOrderResolver) ContactPerson(ctx context.Context, obj *orders.Order) (*identity.Contact, error) {
-	return must(ctx, r.loadersFor(ctx).contact, obj.ContactID, "Contact")
+	return must(ctx, r.loadersFor(ctx).contact(), obj.ContactID, "Contact")
 }
 
 func (r *salesOrderResolver) PriceList(ctx context.Context, obj *orders.Order) (*catalog.PriceList, error) {
-	return must(ctx, r.loadersFor(ctx).priceList, obj.PriceListID, "Price list")
+	return must(ctx, r.loadersFor(ctx).priceList(), obj.PriceListID, "Price list")
 }
 
 func (r *salesOrderResolver) Lines(ctx context.Context, obj *orders.Order) ([]*orders.Line, error) {
@@ -118,11 +118,11 @@ func (r *salesOrderResolver) Lines(ctx context.Context, obj *orders.Order) ([]*o
 	if obj.Lines != nil {
 		return obj.Lines, nil
 	}
-	return r.loadersFor(ctx).orders.lines.Load(ctx, obj.ID)
+	return r.loadersFor(ctx).orders.lines().Load(ctx, obj.ID)
 }
 
 func (r *salesOrderLineResolver) Product(ctx context.Context, obj *orders.Line) (*catalog.Product, error) {
-	return must(ctx, r.loadersFor(ctx).orders.product, obj.ProductID, "Product")
+	return must(ctx, r.loadersFor(ctx).orders.product(), obj.ProductID, "Product")
 }
 
 func (r *Resolver) SalesOrder() generated.SalesOrderResolver { return &salesOrderResolver{r} }

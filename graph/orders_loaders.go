@@ -2,7 +2,6 @@ package graph
 
 import (
 	"context"
-	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vikstrous/dataloadgen"
@@ -15,16 +14,17 @@ import (
 // line's product. With the shared loaders (companies, accounts, price
 // lists, contacts) they keep a list of orders from costing queries per row.
 type orderLoaders struct {
-	lines   *dataloadgen.Loader[string, []*orders.Line]
-	product *dataloadgen.Loader[string, *catalog.Product]
+	r        *Resolver
+	linesOf  lazy[[]*orders.Line]
+	products lazy[*catalog.Product]
 }
 
-func (r *Resolver) newOrderLoaders() *orderLoaders {
-	wait := dataloadgen.WithWait(time.Millisecond)
-	return &orderLoaders{
-		lines:   dataloadgen.NewLoader(batch(r.Orders.LinesByOrderIDs), wait),
-		product: dataloadgen.NewLoader(batch(r.Catalog.ProductsByID), wait),
-	}
+func (l *orderLoaders) lines() *dataloadgen.Loader[string, []*orders.Line] {
+	return loaderOf(&l.linesOf, l.r.Orders, (*orders.Service).LinesByOrderIDs)
+}
+
+func (l *orderLoaders) product() *dataloadgen.Loader[string, *catalog.Product] {
+	return loaderOf(&l.products, l.r.Catalog, (*catalog.Service).ProductsByID)
 }
 
 // pageNode is the path from a page of orders to its SalesOrder nodes, for
@@ -92,7 +92,7 @@ func (r *Resolver) prefetchOrders(ctx context.Context, page []*orders.Order, sel
 				// Only lines read whole are primed: a page's (orders.Page)
 				// have only the fields its selection reads, and must not
 				// answer another field's lines.
-				l.orders.lines.Prime(o.ID, o.Lines)
+				l.orders.lines().Prime(o.ID, o.Lines)
 			}
 		}
 		var products []string
@@ -102,7 +102,7 @@ func (r *Resolver) prefetchOrders(ctx context.Context, page []*orders.Order, sel
 			}
 		}
 		if lineFields["product"] {
-			ps, err := prime(ctx, l.orders.product, products, r.Catalog.ProductsByID)
+			ps, err := prime(ctx, l.orders.product(), products, r.Catalog.ProductsByID)
 			if err != nil {
 				return err
 			}
@@ -116,16 +116,16 @@ func (r *Resolver) prefetchOrders(ctx context.Context, page []*orders.Order, sel
 			}
 		}
 	}
-	if _, err := prime(ctx, l.legalEntity, companies, r.Catalog.LegalEntitiesByID); err != nil {
+	if _, err := prime(ctx, l.legalEntity(), companies, r.Catalog.LegalEntitiesByID); err != nil {
 		return err
 	}
-	if _, err := prime(ctx, l.customerAccount, accounts, r.Catalog.CustomerAccountsByID); err != nil {
+	if _, err := prime(ctx, l.customerAccount(), accounts, r.Catalog.CustomerAccountsByID); err != nil {
 		return err
 	}
-	if _, err := prime(ctx, l.contact, contacts, r.Identity.ContactsByID); err != nil {
+	if _, err := prime(ctx, l.contact(), contacts, r.Identity.ContactsByID); err != nil {
 		return err
 	}
-	if _, err := prime(ctx, l.priceList, priceLists, r.Catalog.PriceListsByID); err != nil {
+	if _, err := prime(ctx, l.priceList(), priceLists, r.Catalog.PriceListsByID); err != nil {
 		return err
 	}
 	return nil

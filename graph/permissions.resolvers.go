@@ -25,14 +25,14 @@ func (r *mutationResolver) AssignWebRole(ctx context.Context, contactID string, 
 	if err := r.Permissions.AssignWebRole(ctx, contactID, roleID); err != nil {
 		return nil, err
 	}
-	return must(ctx, r.loadersFor(ctx).contact, contactID, "Contact")
+	return must(ctx, r.loadersFor(ctx).contact(), contactID, "Contact")
 }
 
 func (r *mutationResolver) UnassignWebRole(ctx context.Context, contactID string, roleID string) (*identity.Contact, error) {
 	if err := r.Permissions.UnassignWebRole(ctx, contactID, roleID); err != nil {
 		return nil, err
 	}
-	return must(ctx, r.loadersFor(ctx).contact, contactID, "Contact")
+	return must(ctx, r.loadersFor(ctx).contact(), contactID, "Contact")
 }
 
 func (r *mutationResolver) SaveTablePermission(ctx context.Context, input policies.TablePermissionInput) (*policies.TablePermission, error) {
@@ -56,11 +56,11 @@ func (r *queryResolver) ExplainPermission(ctx context.Context, contactID string,
 }
 
 func (r *tablePermissionResolver) Roles(ctx context.Context, obj *policies.TablePermission) ([]*policies.WebRole, error) {
-	return loadAll(ctx, r.loadersFor(ctx).webRole, obj.RoleIDs)
+	return loadAll(ctx, r.loadersFor(ctx).webRole(), obj.RoleIDs)
 }
 
 func (r *tablePermissionResolver) Parent(ctx context.Context, obj *policies.TablePermission) (*policies.TablePermission, error) {
-	return load(ctx, r.loadersFor(ctx).tablePermission, obj.ParentID)
+	return load(ctx, r.loadersFor(ctx).tablePermission(), obj.ParentID)
 }
 
 func (r *Resolver) TablePermission() generated.TablePermissionResolver {
