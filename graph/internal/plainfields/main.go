@@ -15,8 +15,15 @@
 // of a non-pointer or nullable leaf cannot be a null error, whose path
 // would need the field's context.
 //
-// What is left as gqlgen wrote it: resolvers, methods, objects, lists and
-// non-null pointers. The command fails when gqlgen's output no longer has
+// A plain String, ID, enum, Int, Decimal or DateTime field of a struct
+// marshals as a pointer to the struct field ((*stringRef)(&obj.Unit), see
+// graph/generated/leaves.go), which needs no allocation where gqlgen's
+// marshallers make a closure per value.
+//
+// What is left are resolvers, methods, objects, lists and non-null
+// pointers. Those whose resolver is one expression of a pointer, slice or
+// builtin type are resolved without graphql.ResolveField (rewriteResolved),
+// with the same context, panic guard and errors. The command fails when gqlgen's output no longer has
 // the shape it rewrites, rather than leave the fields silently as they
 // were.
 package main
@@ -40,6 +47,10 @@ func main() {
 	if n == 0 && !strings.Contains(out, "// plainfields\n") {
 		log.Fatalf("%s: no plain field to rewrite: has gqlgen changed how it resolves fields?", generated)
 	}
+	out, direct := rewriteResolved(out)
+	if direct == 0 && !strings.Contains(out, "// resolved directly\n") {
+		log.Fatalf("%s: no resolved field to rewrite: has gqlgen changed how it resolves fields?", generated)
+	}
 	out, objects := rewriteObjects(out)
 	if objects == 0 && !strings.Contains(out, objectReturn) {
 		log.Fatalf("%s: no object marshaller to rewrite: has gqlgen changed how it marshals objects?", generated)
@@ -47,7 +58,7 @@ func main() {
 	if err := os.WriteFile(generated, []byte(out), 0o644); err != nil {
 		log.Fatal(err)
 	}
-	log.Printf("plainfields: %d fields marshal their value directly, %d objects write their fields without gqlgen's map", n, objects)
+	log.Printf("plainfields: %d fields marshal their value directly, %d are resolved without graphql.ResolveField, %d objects write their fields without gqlgen's map", n, direct, objects)
 }
 
 // field matches gqlgen's function for one field whose resolver returns a
@@ -89,10 +100,138 @@ func rewrite(src string) (string, int) {
 			return fn // a nil here is an error that names the field's path
 		}
 		n++
+		ret := "ec." + marshal + "(ctx, field.Selections, " + value + ")"
+		if r := ref(src, objType, value, valueType, marshal); r != "" {
+			ret = r
+		}
 		return "func (ec *executionContext) " + name + "(ctx context.Context, field graphql.CollectedField, obj " + objType + ") (ret graphql.Marshaler) {\n" +
-			"\treturn ec." + marshal + "(ctx, field.Selections, " + value + ") // plainfields\n}\n"
+			"\treturn " + ret + " // plainfields\n}\n"
 	})
 	return out, n
+}
+
+// resolved matches gqlgen's function for a field of an object whose
+// resolver (a resolver method, a model method, or a struct field of an
+// object or list type) is one expression and has no middleware.
+var resolved = regexp.MustCompile(`(?m)^func \(ec \*executionContext\) (_\w+_\w+)\(ctx context\.Context, field graphql\.CollectedField, obj (\S+)\) \(ret graphql\.Marshaler\) \{
+	return graphql\.ResolveField\(
+		ctx,
+		ec\.OperationContext,
+		field,
+		func\(ctx context\.Context, field graphql\.CollectedField\) \(\*graphql\.FieldContext, error\) \{
+			return ec\.(fieldContext_\w+)\(ctx, field\)
+		\},
+		func\(ctx context\.Context\) \(any, error\) \{
+			return ([^\n]+)
+		\},
+		nil,
+		func\(ctx context\.Context, selections ast\.SelectionSet, v (\S+)\) graphql\.Marshaler \{
+			return ec\.(marshal[NO][^\s(]+)\(ctx, selections, v\)
+		\},
+		(true|false),
+		(true|false),
+	\)
+\}
+`)
+
+// builtins are the value types, besides pointers and slices, that a
+// resolver's result can have without being an interface.
+var builtins = map[string]bool{"string": true, "bool": true, "int": true, "int32": true, "int64": true,
+	"float64": true, "time.Time": true, "decimal.Decimal": true}
+
+// rewriteResolved rewrites the fields matched by resolved to do what
+// graphql.ResolveField does for them, written out: the field's context
+// (the path of any error under it), the panic guard, the resolver's error
+// with the field's location, and the value marshalled. ResolveField does it
+// through five closures, a middleware chain and the value boxed in an
+// interface, some eight allocations per field; a page of orders resolves a
+// hundred such fields (each order's node and lines, each line's product).
+// The middleware chain is gqlgen's identity: Portal registers no field
+// middleware (graph.NewHandler refuses an extension that intercepts
+// fields). The result is never a nil interface, as it may be in
+// ResolveField, since only pointers, slices and the builtins are taken:
+// a nil pointer or slice goes to the marshaller, as it does in
+// ResolveField, which reports a non-null one.
+func rewriteResolved(src string) (string, int) {
+	n := 0
+	out := resolved.ReplaceAllStringFunc(src, func(fn string) string {
+		m := resolved.FindStringSubmatch(fn)
+		name, objType, fieldContext, resolve, valueType, marshal, recoverPanic, nonNull := m[1], m[2], m[3], m[4], m[5], m[6], m[7], m[8]
+		if !strings.HasPrefix(valueType, "*") && !strings.HasPrefix(valueType, "[]") && !builtins[valueType] {
+			return fn // perhaps an interface: a nil one is a null, handled in ResolveField
+		}
+		n++
+		var b strings.Builder
+		b.WriteString("func (ec *executionContext) " + name + "(ctx context.Context, field graphql.CollectedField, obj " + objType + ") (ret graphql.Marshaler) {\n")
+		b.WriteString("\t// resolved directly\n")
+		b.WriteString("\tfc, err := ec." + fieldContext + "(ctx, field)\n\tif err != nil {\n\t\treturn graphql.Null\n\t}\n")
+		b.WriteString("\tctx = graphql.WithFieldContext(ctx, fc)\n")
+		if recoverPanic == "true" {
+			b.WriteString("\tdefer func() {\n\t\tif r := recover(); r != nil {\n\t\t\tec.Error(ctx, ec.Recover(ctx, r))\n\t\t\tret = graphql.Null\n\t\t}\n\t}()\n")
+		}
+		if v, ok := strings.CutSuffix(resolve, ", nil"); ok {
+			b.WriteString("\tres := " + v + "\n")
+		} else {
+			b.WriteString("\tres, err := " + resolve + "\n")
+			b.WriteString("\tif err != nil {\n\t\tec.Error(ctx, graphql.AddFieldLocationToError(ctx, err))\n")
+			if nonNull == "false" {
+				b.WriteString("\t\tif fc.NonNull {\n\t\t\treturn graphql.RequiredNull\n\t\t}\n")
+			}
+			b.WriteString("\t\treturn graphql.Null\n\t}\n")
+		}
+		b.WriteString("\tfc.Result = res\n")
+		b.WriteString("\treturn ec." + marshal + "(ctx, field.Selections, res)\n}\n")
+		return b.String()
+	})
+	return out, n
+}
+
+// refs are the scalar marshallers whose value a pointer to it can write:
+// the call in gqlgen's marshaller, the Go type of its value, and the
+// pointer type (graph/generated/leaves.go, graph/scalar) that writes the
+// same JSON. A conversion to *string first is for enums, whose marshaller
+// writes string(v).
+var refs = []struct{ call, valueType, ptr string }{
+	{"res := graphql.MarshalString(v)\n", "string", "stringRef"},
+	{"res := graphql.MarshalID(v)\n", "string", "stringRef"},
+	{"res := graphql.MarshalString(string(v))\n", "", "stringRef"},
+	{"res := graphql.MarshalInt(v)\n", "int", "intRef"},
+	{"res := scalar.MarshalDecimal(v)\n", "decimal.Decimal", "scalar.DecimalRef"},
+	{"res := scalar.MarshalDateTime(v)\n", "time.Time", "scalar.DateTimeRef"},
+}
+
+var plainValue = regexp.MustCompile(`^obj\.\w+$`)
+
+// ref returns a pointer to the struct field that marshals as marshal does,
+// (*stringRef)(&obj.Unit), or "" when there is none: the value must be a
+// field of a struct obj points to, and the marshaller one of refs. A
+// pointer in an interface needs no allocation, where the marshaller makes a
+// closure per value. The field is read when the response is written, after
+// the resolvers have returned: the objects are the request's own.
+func ref(src, objType, value, valueType, marshal string) string {
+	if !strings.HasPrefix(objType, "*") || !plainValue.MatchString(value) {
+		return ""
+	}
+	i := strings.Index(src, "func (ec *executionContext) "+marshal+"(ctx context.Context, sel ast.SelectionSet, v "+valueType+") graphql.Marshaler {\n")
+	if i < 0 {
+		return ""
+	}
+	body := src[i:]
+	if end := strings.Index(body, "\n}\n"); end >= 0 {
+		body = body[:end]
+	}
+	for _, r := range refs {
+		if !strings.Contains(body, "\t"+r.call) {
+			continue
+		}
+		switch {
+		case r.valueType == valueType:
+			return "(*" + r.ptr + ")(&" + value + ")"
+		case r.valueType == "" && !strings.ContainsAny(valueType, "*[]"):
+			return "(*" + r.ptr + ")((*string)(&" + value + "))"
+		}
+	}
+	return ""
 }
 
 // leaf reports whether the field's context is a scalar's or an enum's.
