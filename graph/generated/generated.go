@@ -15417,7 +15417,7 @@ var addressImplementors = []string{"Address"}
 func (ec *executionContext) _Address(ctx context.Context, sel ast.SelectionSet, obj *catalog.Address) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, addressImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -15475,13 +15475,20 @@ var auditEntryImplementors = []string{"AuditEntry"}
 func (ec *executionContext) _AuditEntry(ctx context.Context, sel ast.SelectionSet, obj *identity.AuditEntry) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, auditEntryImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("AuditEntry")
 		case "id":
+			if out.inline(ctx, prefetched_AuditEntry_id, i) {
+				out.Values[i] = ec._AuditEntry_id(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					out.Invalids++
+				}
+				break
+			}
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
@@ -15493,6 +15500,13 @@ func (ec *executionContext) _AuditEntry(ctx context.Context, sel ast.SelectionSe
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "actor":
+			if out.inline(ctx, prefetched_AuditEntry_actor, i) {
+				out.Values[i] = ec._AuditEntry_actor(ctx, field, obj)
+				if out.Values[i] == graphql.RequiredNull {
+					out.Invalids++
+				}
+				break
+			}
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
@@ -15519,6 +15533,13 @@ func (ec *executionContext) _AuditEntry(ctx context.Context, sel ast.SelectionSe
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "detail":
+			if out.inline(ctx, prefetched_AuditEntry_detail, i) {
+				out.Values[i] = ec._AuditEntry_detail(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					out.Invalids++
+				}
+				break
+			}
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
@@ -15546,7 +15567,7 @@ var auditEntryConnectionImplementors = []string{"AuditEntryConnection"}
 func (ec *executionContext) _AuditEntryConnection(ctx context.Context, sel ast.SelectionSet, obj *model.AuditEntryConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, auditEntryConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -15589,7 +15610,7 @@ var auditEntryEdgeImplementors = []string{"AuditEntryEdge"}
 func (ec *executionContext) _AuditEntryEdge(ctx context.Context, sel ast.SelectionSet, obj *model.AuditEntryEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, auditEntryEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -15627,7 +15648,7 @@ var contactImplementors = []string{"Contact"}
 func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, obj *identity.Contact) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, contactImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -15654,18 +15675,39 @@ func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, 
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "company":
+			if out.inline(ctx, prefetched_Contact_company, i) {
+				out.Values[i] = ec._Contact_company(ctx, field, obj)
+				if out.Values[i] == graphql.RequiredNull {
+					out.Invalids++
+				}
+				break
+			}
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Contact_company(ctx, field, obj)
 				})
 		case "customerAccount":
+			if out.inline(ctx, prefetched_Contact_customerAccount, i) {
+				out.Values[i] = ec._Contact_customerAccount(ctx, field, obj)
+				if out.Values[i] == graphql.RequiredNull {
+					out.Invalids++
+				}
+				break
+			}
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Contact_customerAccount(ctx, field, obj)
 				})
 		case "priceList":
+			if out.inline(ctx, prefetched_Contact_priceList, i) {
+				out.Values[i] = ec._Contact_priceList(ctx, field, obj)
+				if out.Values[i] == graphql.RequiredNull {
+					out.Invalids++
+				}
+				break
+			}
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
@@ -15687,6 +15729,13 @@ func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, 
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "roles":
+			if out.inline(ctx, prefetched_Contact_roles, i) {
+				out.Values[i] = ec._Contact_roles(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					out.Invalids++
+				}
+				break
+			}
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
@@ -15698,6 +15747,13 @@ func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, 
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "syncState":
+			if out.inline(ctx, prefetched_Contact_syncState, i) {
+				out.Values[i] = ec._Contact_syncState(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					out.Invalids++
+				}
+				break
+			}
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
@@ -15729,12 +15785,26 @@ func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, 
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "ownPriceList":
+			if out.inline(ctx, prefetched_Contact_ownPriceList, i) {
+				out.Values[i] = ec._Contact_ownPriceList(ctx, field, obj)
+				if out.Values[i] == graphql.RequiredNull {
+					out.Invalids++
+				}
+				break
+			}
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Contact_ownPriceList(ctx, field, obj)
 				})
 		case "phone":
+			if out.inline(ctx, prefetched_Contact_phone, i) {
+				out.Values[i] = ec._Contact_phone(ctx, field, obj)
+				if out.Values[i] == graphql.RequiredNull {
+					out.Invalids++
+				}
+				break
+			}
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
@@ -15762,7 +15832,7 @@ var contactConnectionImplementors = []string{"ContactConnection"}
 func (ec *executionContext) _ContactConnection(ctx context.Context, sel ast.SelectionSet, obj *model.ContactConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, contactConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -15805,7 +15875,7 @@ var contactEdgeImplementors = []string{"ContactEdge"}
 func (ec *executionContext) _ContactEdge(ctx context.Context, sel ast.SelectionSet, obj *model.ContactEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, contactEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -15843,7 +15913,7 @@ var contentSnippetImplementors = []string{"ContentSnippet"}
 func (ec *executionContext) _ContentSnippet(ctx context.Context, sel ast.SelectionSet, obj *engine.ContentSnippet) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, contentSnippetImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -15891,7 +15961,7 @@ var customerAccountImplementors = []string{"CustomerAccount"}
 func (ec *executionContext) _CustomerAccount(ctx context.Context, sel ast.SelectionSet, obj *catalog.CustomerAccount) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, customerAccountImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -15913,12 +15983,26 @@ func (ec *executionContext) _CustomerAccount(ctx context.Context, sel ast.Select
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "company":
+			if out.inline(ctx, prefetched_CustomerAccount_company, i) {
+				out.Values[i] = ec._CustomerAccount_company(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					out.Invalids++
+				}
+				break
+			}
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._CustomerAccount_company(ctx, field, obj)
 				})
 		case "invoiceAccount":
+			if out.inline(ctx, prefetched_CustomerAccount_invoiceAccount, i) {
+				out.Values[i] = ec._CustomerAccount_invoiceAccount(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					out.Invalids++
+				}
+				break
+			}
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
@@ -15930,6 +16014,13 @@ func (ec *executionContext) _CustomerAccount(ctx context.Context, sel ast.Select
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "priceList":
+			if out.inline(ctx, prefetched_CustomerAccount_priceList, i) {
+				out.Values[i] = ec._CustomerAccount_priceList(ctx, field, obj)
+				if out.Values[i] == graphql.RequiredNull {
+					out.Invalids++
+				}
+				break
+			}
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
@@ -15946,12 +16037,26 @@ func (ec *executionContext) _CustomerAccount(ctx context.Context, sel ast.Select
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "deliveryAddresses":
+			if out.inline(ctx, prefetched_CustomerAccount_deliveryAddresses, i) {
+				out.Values[i] = ec._CustomerAccount_deliveryAddresses(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					out.Invalids++
+				}
+				break
+			}
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._CustomerAccount_deliveryAddresses(ctx, field, obj)
 				})
 		case "contacts":
+			if out.inline(ctx, prefetched_CustomerAccount_contacts, i) {
+				out.Values[i] = ec._CustomerAccount_contacts(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					out.Invalids++
+				}
+				break
+			}
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
@@ -15979,7 +16084,7 @@ var customerAccountConnectionImplementors = []string{"CustomerAccountConnection"
 func (ec *executionContext) _CustomerAccountConnection(ctx context.Context, sel ast.SelectionSet, obj *model.CustomerAccountConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, customerAccountConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -16022,7 +16127,7 @@ var customerAccountEdgeImplementors = []string{"CustomerAccountEdge"}
 func (ec *executionContext) _CustomerAccountEdge(ctx context.Context, sel ast.SelectionSet, obj *model.CustomerAccountEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, customerAccountEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -16060,7 +16165,7 @@ var erpEventImplementors = []string{"ErpEvent"}
 func (ec *executionContext) _ErpEvent(ctx context.Context, sel ast.SelectionSet, obj *dualwrite.Event) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, erpEventImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -16127,6 +16232,13 @@ func (ec *executionContext) _ErpEvent(ctx context.Context, sel ast.SelectionSet,
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "data":
+			if out.inline(ctx, prefetched_ErpEvent_data, i) {
+				out.Values[i] = ec._ErpEvent_data(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					out.Invalids++
+				}
+				break
+			}
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
@@ -16154,7 +16266,7 @@ var erpEventConnectionImplementors = []string{"ErpEventConnection"}
 func (ec *executionContext) _ErpEventConnection(ctx context.Context, sel ast.SelectionSet, obj *model.ErpEventConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, erpEventConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -16197,7 +16309,7 @@ var erpEventEdgeImplementors = []string{"ErpEventEdge"}
 func (ec *executionContext) _ErpEventEdge(ctx context.Context, sel ast.SelectionSet, obj *model.ErpEventEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, erpEventEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -16235,7 +16347,7 @@ var invitationImplementors = []string{"Invitation"}
 func (ec *executionContext) _Invitation(ctx context.Context, sel ast.SelectionSet, obj *identity.Invitation) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, invitationImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -16247,12 +16359,26 @@ func (ec *executionContext) _Invitation(ctx context.Context, sel ast.SelectionSe
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "contact":
+			if out.inline(ctx, prefetched_Invitation_contact, i) {
+				out.Values[i] = ec._Invitation_contact(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					out.Invalids++
+				}
+				break
+			}
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Invitation_contact(ctx, field, obj)
 				})
 		case "roles":
+			if out.inline(ctx, prefetched_Invitation_roles, i) {
+				out.Values[i] = ec._Invitation_roles(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					out.Invalids++
+				}
+				break
+			}
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
@@ -16279,12 +16405,26 @@ func (ec *executionContext) _Invitation(ctx context.Context, sel ast.SelectionSe
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "status":
+			if out.inline(ctx, prefetched_Invitation_status, i) {
+				out.Values[i] = ec._Invitation_status(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					out.Invalids++
+				}
+				break
+			}
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Invitation_status(ctx, field, obj)
 				})
 		case "invitedBy":
+			if out.inline(ctx, prefetched_Invitation_invitedBy, i) {
+				out.Values[i] = ec._Invitation_invitedBy(ctx, field, obj)
+				if out.Values[i] == graphql.RequiredNull {
+					out.Invalids++
+				}
+				break
+			}
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
@@ -16312,7 +16452,7 @@ var invitationCheckImplementors = []string{"InvitationCheck"}
 func (ec *executionContext) _InvitationCheck(ctx context.Context, sel ast.SelectionSet, obj *identity.InvitationCheck) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, invitationCheckImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -16365,7 +16505,7 @@ var invitationConnectionImplementors = []string{"InvitationConnection"}
 func (ec *executionContext) _InvitationConnection(ctx context.Context, sel ast.SelectionSet, obj *model.InvitationConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, invitationConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -16408,7 +16548,7 @@ var invitationEdgeImplementors = []string{"InvitationEdge"}
 func (ec *executionContext) _InvitationEdge(ctx context.Context, sel ast.SelectionSet, obj *model.InvitationEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, invitationEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -16446,7 +16586,7 @@ var invitationPayloadImplementors = []string{"InvitationPayload"}
 func (ec *executionContext) _InvitationPayload(ctx context.Context, sel ast.SelectionSet, obj *identity.InvitationPayload) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, invitationPayloadImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -16489,7 +16629,7 @@ var legalEntityImplementors = []string{"LegalEntity"}
 func (ec *executionContext) _LegalEntity(ctx context.Context, sel ast.SelectionSet, obj *catalog.LegalEntity) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, legalEntityImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -16897,7 +17037,7 @@ var pageInfoImplementors = []string{"PageInfo"}
 func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet, obj *model.PageInfo) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, pageInfoImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -16935,7 +17075,7 @@ var pageTemplateImplementors = []string{"PageTemplate"}
 func (ec *executionContext) _PageTemplate(ctx context.Context, sel ast.SelectionSet, obj *engine.PageTemplate) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, pageTemplateImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -16952,6 +17092,13 @@ func (ec *executionContext) _PageTemplate(ctx context.Context, sel ast.Selection
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "webTemplate":
+			if out.inline(ctx, prefetched_PageTemplate_webTemplate, i) {
+				out.Values[i] = ec._PageTemplate_webTemplate(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					out.Invalids++
+				}
+				break
+			}
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
@@ -16979,7 +17126,7 @@ var passwordResetCheckImplementors = []string{"PasswordResetCheck"}
 func (ec *executionContext) _PasswordResetCheck(ctx context.Context, sel ast.SelectionSet, obj *identity.PasswordResetCheck) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, passwordResetCheckImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -17017,7 +17164,7 @@ var permissionDecisionImplementors = []string{"PermissionDecision"}
 func (ec *executionContext) _PermissionDecision(ctx context.Context, sel ast.SelectionSet, obj *policies.PermissionDecision) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, permissionDecisionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -17065,7 +17212,7 @@ var permissionTableImplementors = []string{"PermissionTable"}
 func (ec *executionContext) _PermissionTable(ctx context.Context, sel ast.SelectionSet, obj *policies.PermissionTable) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, permissionTableImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -17113,7 +17260,7 @@ var priceListImplementors = []string{"PriceList"}
 func (ec *executionContext) _PriceList(ctx context.Context, sel ast.SelectionSet, obj *catalog.PriceList) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, priceListImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -17156,7 +17303,7 @@ var productImplementors = []string{"Product"}
 func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, obj *catalog.Product) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, productImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -17178,6 +17325,13 @@ func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, 
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "company":
+			if out.inline(ctx, prefetched_Product_company, i) {
+				out.Values[i] = ec._Product_company(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					out.Invalids++
+				}
+				break
+			}
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
@@ -17194,6 +17348,13 @@ func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, 
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "price":
+			if out.inline(ctx, prefetched_Product_price, i) {
+				out.Values[i] = ec._Product_price(ctx, field, obj)
+				if out.Values[i] == graphql.RequiredNull {
+					out.Invalids++
+				}
+				break
+			}
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
@@ -17221,7 +17382,7 @@ var productConnectionImplementors = []string{"ProductConnection"}
 func (ec *executionContext) _ProductConnection(ctx context.Context, sel ast.SelectionSet, obj *model.ProductConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, productConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -17264,7 +17425,7 @@ var productEdgeImplementors = []string{"ProductEdge"}
 func (ec *executionContext) _ProductEdge(ctx context.Context, sel ast.SelectionSet, obj *model.ProductEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, productEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -17526,7 +17687,7 @@ var salesOrderImplementors = []string{"SalesOrder"}
 func (ec *executionContext) _SalesOrder(ctx context.Context, sel ast.SelectionSet, obj *orders.Order) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, salesOrderImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -17548,6 +17709,13 @@ func (ec *executionContext) _SalesOrder(ctx context.Context, sel ast.SelectionSe
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "syncState":
+			if out.inline(ctx, prefetched_SalesOrder_syncState, i) {
+				out.Values[i] = ec._SalesOrder_syncState(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					out.Invalids++
+				}
+				break
+			}
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
@@ -17559,24 +17727,52 @@ func (ec *executionContext) _SalesOrder(ctx context.Context, sel ast.SelectionSe
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "company":
+			if out.inline(ctx, prefetched_SalesOrder_company, i) {
+				out.Values[i] = ec._SalesOrder_company(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					out.Invalids++
+				}
+				break
+			}
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._SalesOrder_company(ctx, field, obj)
 				})
 		case "customerAccount":
+			if out.inline(ctx, prefetched_SalesOrder_customerAccount, i) {
+				out.Values[i] = ec._SalesOrder_customerAccount(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					out.Invalids++
+				}
+				break
+			}
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._SalesOrder_customerAccount(ctx, field, obj)
 				})
 		case "invoiceAccount":
+			if out.inline(ctx, prefetched_SalesOrder_invoiceAccount, i) {
+				out.Values[i] = ec._SalesOrder_invoiceAccount(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					out.Invalids++
+				}
+				break
+			}
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._SalesOrder_invoiceAccount(ctx, field, obj)
 				})
 		case "contactPerson":
+			if out.inline(ctx, prefetched_SalesOrder_contactPerson, i) {
+				out.Values[i] = ec._SalesOrder_contactPerson(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					out.Invalids++
+				}
+				break
+			}
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
@@ -17588,6 +17784,13 @@ func (ec *executionContext) _SalesOrder(ctx context.Context, sel ast.SelectionSe
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "priceList":
+			if out.inline(ctx, prefetched_SalesOrder_priceList, i) {
+				out.Values[i] = ec._SalesOrder_priceList(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					out.Invalids++
+				}
+				break
+			}
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
@@ -17619,6 +17822,13 @@ func (ec *executionContext) _SalesOrder(ctx context.Context, sel ast.SelectionSe
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "lines":
+			if out.inline(ctx, prefetched_SalesOrder_lines, i) {
+				out.Values[i] = ec._SalesOrder_lines(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					out.Invalids++
+				}
+				break
+			}
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
@@ -17640,6 +17850,13 @@ func (ec *executionContext) _SalesOrder(ctx context.Context, sel ast.SelectionSe
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "erpEvents":
+			if out.inline(ctx, prefetched_SalesOrder_erpEvents, i) {
+				out.Values[i] = ec._SalesOrder_erpEvents(ctx, field, obj)
+				if out.Values[i] == graphql.RequiredNull {
+					out.Invalids++
+				}
+				break
+			}
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
@@ -17667,7 +17884,7 @@ var salesOrderConnectionImplementors = []string{"SalesOrderConnection"}
 func (ec *executionContext) _SalesOrderConnection(ctx context.Context, sel ast.SelectionSet, obj *model.SalesOrderConnection) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, salesOrderConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -17710,7 +17927,7 @@ var salesOrderEdgeImplementors = []string{"SalesOrderEdge"}
 func (ec *executionContext) _SalesOrderEdge(ctx context.Context, sel ast.SelectionSet, obj *model.SalesOrderEdge) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, salesOrderEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -17748,7 +17965,7 @@ var salesOrderLineImplementors = []string{"SalesOrderLine"}
 func (ec *executionContext) _SalesOrderLine(ctx context.Context, sel ast.SelectionSet, obj *orders.Line) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, salesOrderLineImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -17765,6 +17982,13 @@ func (ec *executionContext) _SalesOrderLine(ctx context.Context, sel ast.Selecti
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "product":
+			if out.inline(ctx, prefetched_SalesOrderLine_product, i) {
+				out.Values[i] = ec._SalesOrderLine_product(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					out.Invalids++
+				}
+				break
+			}
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
@@ -17822,7 +18046,7 @@ var signInPayloadImplementors = []string{"SignInPayload"}
 func (ec *executionContext) _SignInPayload(ctx context.Context, sel ast.SelectionSet, obj *identity.SignIn) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, signInPayloadImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -17865,7 +18089,7 @@ var siteSettingImplementors = []string{"SiteSetting"}
 func (ec *executionContext) _SiteSetting(ctx context.Context, sel ast.SelectionSet, obj *engine.SiteSetting) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, siteSettingImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -17903,7 +18127,7 @@ var tableAccessImplementors = []string{"TableAccess"}
 func (ec *executionContext) _TableAccess(ctx context.Context, sel ast.SelectionSet, obj *policies.TableAccess) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, tableAccessImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -17941,7 +18165,7 @@ var tablePermissionImplementors = []string{"TablePermission"}
 func (ec *executionContext) _TablePermission(ctx context.Context, sel ast.SelectionSet, obj *policies.TablePermission) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, tablePermissionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -17973,12 +18197,26 @@ func (ec *executionContext) _TablePermission(ctx context.Context, sel ast.Select
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "roles":
+			if out.inline(ctx, prefetched_TablePermission_roles, i) {
+				out.Values[i] = ec._TablePermission_roles(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					out.Invalids++
+				}
+				break
+			}
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._TablePermission_roles(ctx, field, obj)
 				})
 		case "parent":
+			if out.inline(ctx, prefetched_TablePermission_parent, i) {
+				out.Values[i] = ec._TablePermission_parent(ctx, field, obj)
+				if out.Values[i] == graphql.RequiredNull {
+					out.Invalids++
+				}
+				break
+			}
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
@@ -18006,7 +18244,7 @@ var templatePreviewImplementors = []string{"TemplatePreview"}
 func (ec *executionContext) _TemplatePreview(ctx context.Context, sel ast.SelectionSet, obj *model.TemplatePreview) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, templatePreviewImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -18039,7 +18277,7 @@ var unitImplementors = []string{"Unit"}
 func (ec *executionContext) _Unit(ctx context.Context, sel ast.SelectionSet, obj *catalog.Unit) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, unitImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -18082,25 +18320,46 @@ var viewerImplementors = []string{"Viewer"}
 func (ec *executionContext) _Viewer(ctx context.Context, sel ast.SelectionSet, obj *portal.Viewer) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, viewerImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Viewer")
 		case "contact":
+			if out.inline(ctx, prefetched_Viewer_contact, i) {
+				out.Values[i] = ec._Viewer_contact(ctx, field, obj)
+				if out.Values[i] == graphql.RequiredNull {
+					out.Invalids++
+				}
+				break
+			}
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Viewer_contact(ctx, field, obj)
 				})
 		case "roles":
+			if out.inline(ctx, prefetched_Viewer_roles, i) {
+				out.Values[i] = ec._Viewer_roles(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					out.Invalids++
+				}
+				break
+			}
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Viewer_roles(ctx, field, obj)
 				})
 		case "isAdministrator":
+			if out.inline(ctx, prefetched_Viewer_isAdministrator, i) {
+				out.Values[i] = ec._Viewer_isAdministrator(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					out.Invalids++
+				}
+				break
+			}
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
@@ -18128,7 +18387,7 @@ var webPageImplementors = []string{"WebPage"}
 func (ec *executionContext) _WebPage(ctx context.Context, sel ast.SelectionSet, obj *engine.WebPage) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, webPageImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -18150,6 +18409,13 @@ func (ec *executionContext) _WebPage(ctx context.Context, sel ast.SelectionSet, 
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "pageTemplate":
+			if out.inline(ctx, prefetched_WebPage_pageTemplate, i) {
+				out.Values[i] = ec._WebPage_pageTemplate(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					out.Invalids++
+				}
+				break
+			}
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
@@ -18171,6 +18437,13 @@ func (ec *executionContext) _WebPage(ctx context.Context, sel ast.SelectionSet, 
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "roles":
+			if out.inline(ctx, prefetched_WebPage_roles, i) {
+				out.Values[i] = ec._WebPage_roles(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					out.Invalids++
+				}
+				break
+			}
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
@@ -18198,7 +18471,7 @@ var webRoleImplementors = []string{"WebRole"}
 func (ec *executionContext) _WebRole(ctx context.Context, sel ast.SelectionSet, obj *policies.WebRole) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, webRoleImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -18225,6 +18498,13 @@ func (ec *executionContext) _WebRole(ctx context.Context, sel ast.SelectionSet, 
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "members":
+			if out.inline(ctx, prefetched_WebRole_members, i) {
+				out.Values[i] = ec._WebRole_members(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					out.Invalids++
+				}
+				break
+			}
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
@@ -18252,7 +18532,7 @@ var webTemplateImplementors = []string{"WebTemplate"}
 func (ec *executionContext) _WebTemplate(ctx context.Context, sel ast.SelectionSet, obj *engine.WebTemplate) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, webTemplateImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -18284,18 +18564,39 @@ func (ec *executionContext) _WebTemplate(ctx context.Context, sel ast.SelectionS
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "history":
+			if out.inline(ctx, prefetched_WebTemplate_history, i) {
+				out.Values[i] = ec._WebTemplate_history(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					out.Invalids++
+				}
+				break
+			}
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._WebTemplate_history(ctx, field, obj)
 				})
 		case "edited":
+			if out.inline(ctx, prefetched_WebTemplate_edited, i) {
+				out.Values[i] = ec._WebTemplate_edited(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					out.Invalids++
+				}
+				break
+			}
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._WebTemplate_edited(ctx, field, obj)
 				})
 		case "defaultSource":
+			if out.inline(ctx, prefetched_WebTemplate_defaultSource, i) {
+				out.Values[i] = ec._WebTemplate_defaultSource(ctx, field, obj)
+				if out.Values[i] == graphql.RequiredNull {
+					out.Invalids++
+				}
+				break
+			}
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
@@ -18323,7 +18624,7 @@ var webTemplateVersionImplementors = []string{"WebTemplateVersion"}
 func (ec *executionContext) _WebTemplateVersion(ctx context.Context, sel ast.SelectionSet, obj *engine.WebTemplateVersion) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, webTemplateVersionImplementors)
 
-	out := graphql.NewFieldSet(fields)
+	out := newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {

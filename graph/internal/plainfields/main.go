@@ -253,8 +253,9 @@ var objectFunc = regexp.MustCompile(`^func \(ec \*executionContext\) _[A-Za-z0-9
 const objectReturn = "\treturn objectValue{fields, out.Values}\n"
 
 // rewriteObjects has every object marshaller return an objectValue
-// (graph/generated/objects.go) rather than gqlgen's FieldSet, and says how
-// many it rewrote.
+// (graph/generated/objects.go) rather than gqlgen's FieldSet, kept in a
+// fieldSet on its stack rather than gqlgen's FieldSet on the heap, and says
+// how many it rewrote.
 func rewriteObjects(src string) (string, int) {
 	lines := strings.SplitAfter(src, "\n")
 	n := 0
@@ -263,6 +264,8 @@ func rewriteObjects(src string) (string, int) {
 		switch {
 		case objectFunc.MatchString(l):
 			inObject = true
+		case inObject && l == "\tout := graphql.NewFieldSet(fields)\n":
+			lines[i] = "\tout := newFieldSet(fields)\n"
 		case inObject && l == "\treturn out\n" && i+1 < len(lines) && lines[i+1] == "}\n":
 			lines[i] = objectReturn
 			n++
