@@ -2906,6 +2906,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 
 type executionContext struct {
 	*graphql.ExecutionContextState[ResolverRoot, DirectiveRoot, ComplexityRoot]
+	portal arena // graph/generated/objects.go
 }
 
 func newExecutionContext(
@@ -15415,9 +15416,9 @@ func UnmarshalWebRoleInput(ctx context.Context, raw any) (policies.WebRoleInput,
 var addressImplementors = []string{"Address"}
 
 func (ec *executionContext) _Address(ctx context.Context, sel ast.SelectionSet, obj *catalog.Address) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, addressImplementors)
+	fields := ec.collectFields(sel, addressImplementors)
 
-	out := newFieldSet(fields)
+	out := ec.newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -15467,15 +15468,15 @@ func (ec *executionContext) _Address(ctx context.Context, sel ast.SelectionSet, 
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectValue{fields, out.Values}
+	return ec.objectValue(fields, out.Values)
 }
 
 var auditEntryImplementors = []string{"AuditEntry"}
 
 func (ec *executionContext) _AuditEntry(ctx context.Context, sel ast.SelectionSet, obj *identity.AuditEntry) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, auditEntryImplementors)
+	fields := ec.collectFields(sel, auditEntryImplementors)
 
-	out := newFieldSet(fields)
+	out := ec.newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -15559,15 +15560,15 @@ func (ec *executionContext) _AuditEntry(ctx context.Context, sel ast.SelectionSe
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectValue{fields, out.Values}
+	return ec.objectValue(fields, out.Values)
 }
 
 var auditEntryConnectionImplementors = []string{"AuditEntryConnection"}
 
 func (ec *executionContext) _AuditEntryConnection(ctx context.Context, sel ast.SelectionSet, obj *model.AuditEntryConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, auditEntryConnectionImplementors)
+	fields := ec.collectFields(sel, auditEntryConnectionImplementors)
 
-	out := newFieldSet(fields)
+	out := ec.newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -15602,15 +15603,15 @@ func (ec *executionContext) _AuditEntryConnection(ctx context.Context, sel ast.S
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectValue{fields, out.Values}
+	return ec.objectValue(fields, out.Values)
 }
 
 var auditEntryEdgeImplementors = []string{"AuditEntryEdge"}
 
 func (ec *executionContext) _AuditEntryEdge(ctx context.Context, sel ast.SelectionSet, obj *model.AuditEntryEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, auditEntryEdgeImplementors)
+	fields := ec.collectFields(sel, auditEntryEdgeImplementors)
 
-	out := newFieldSet(fields)
+	out := ec.newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -15640,15 +15641,15 @@ func (ec *executionContext) _AuditEntryEdge(ctx context.Context, sel ast.Selecti
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectValue{fields, out.Values}
+	return ec.objectValue(fields, out.Values)
 }
 
 var contactImplementors = []string{"Contact"}
 
 func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, obj *identity.Contact) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, contactImplementors)
+	fields := ec.collectFields(sel, contactImplementors)
 
-	out := newFieldSet(fields)
+	out := ec.newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -15824,15 +15825,15 @@ func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, 
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectValue{fields, out.Values}
+	return ec.objectValue(fields, out.Values)
 }
 
 var contactConnectionImplementors = []string{"ContactConnection"}
 
 func (ec *executionContext) _ContactConnection(ctx context.Context, sel ast.SelectionSet, obj *model.ContactConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, contactConnectionImplementors)
+	fields := ec.collectFields(sel, contactConnectionImplementors)
 
-	out := newFieldSet(fields)
+	out := ec.newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -15867,15 +15868,15 @@ func (ec *executionContext) _ContactConnection(ctx context.Context, sel ast.Sele
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectValue{fields, out.Values}
+	return ec.objectValue(fields, out.Values)
 }
 
 var contactEdgeImplementors = []string{"ContactEdge"}
 
 func (ec *executionContext) _ContactEdge(ctx context.Context, sel ast.SelectionSet, obj *model.ContactEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, contactEdgeImplementors)
+	fields := ec.collectFields(sel, contactEdgeImplementors)
 
-	out := newFieldSet(fields)
+	out := ec.newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -15905,15 +15906,15 @@ func (ec *executionContext) _ContactEdge(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectValue{fields, out.Values}
+	return ec.objectValue(fields, out.Values)
 }
 
 var contentSnippetImplementors = []string{"ContentSnippet"}
 
 func (ec *executionContext) _ContentSnippet(ctx context.Context, sel ast.SelectionSet, obj *engine.ContentSnippet) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, contentSnippetImplementors)
+	fields := ec.collectFields(sel, contentSnippetImplementors)
 
-	out := newFieldSet(fields)
+	out := ec.newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -15953,15 +15954,15 @@ func (ec *executionContext) _ContentSnippet(ctx context.Context, sel ast.Selecti
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectValue{fields, out.Values}
+	return ec.objectValue(fields, out.Values)
 }
 
 var customerAccountImplementors = []string{"CustomerAccount"}
 
 func (ec *executionContext) _CustomerAccount(ctx context.Context, sel ast.SelectionSet, obj *catalog.CustomerAccount) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, customerAccountImplementors)
+	fields := ec.collectFields(sel, customerAccountImplementors)
 
-	out := newFieldSet(fields)
+	out := ec.newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -16076,15 +16077,15 @@ func (ec *executionContext) _CustomerAccount(ctx context.Context, sel ast.Select
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectValue{fields, out.Values}
+	return ec.objectValue(fields, out.Values)
 }
 
 var customerAccountConnectionImplementors = []string{"CustomerAccountConnection"}
 
 func (ec *executionContext) _CustomerAccountConnection(ctx context.Context, sel ast.SelectionSet, obj *model.CustomerAccountConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, customerAccountConnectionImplementors)
+	fields := ec.collectFields(sel, customerAccountConnectionImplementors)
 
-	out := newFieldSet(fields)
+	out := ec.newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -16119,15 +16120,15 @@ func (ec *executionContext) _CustomerAccountConnection(ctx context.Context, sel 
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectValue{fields, out.Values}
+	return ec.objectValue(fields, out.Values)
 }
 
 var customerAccountEdgeImplementors = []string{"CustomerAccountEdge"}
 
 func (ec *executionContext) _CustomerAccountEdge(ctx context.Context, sel ast.SelectionSet, obj *model.CustomerAccountEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, customerAccountEdgeImplementors)
+	fields := ec.collectFields(sel, customerAccountEdgeImplementors)
 
-	out := newFieldSet(fields)
+	out := ec.newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -16157,15 +16158,15 @@ func (ec *executionContext) _CustomerAccountEdge(ctx context.Context, sel ast.Se
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectValue{fields, out.Values}
+	return ec.objectValue(fields, out.Values)
 }
 
 var erpEventImplementors = []string{"ErpEvent"}
 
 func (ec *executionContext) _ErpEvent(ctx context.Context, sel ast.SelectionSet, obj *dualwrite.Event) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, erpEventImplementors)
+	fields := ec.collectFields(sel, erpEventImplementors)
 
-	out := newFieldSet(fields)
+	out := ec.newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -16258,15 +16259,15 @@ func (ec *executionContext) _ErpEvent(ctx context.Context, sel ast.SelectionSet,
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectValue{fields, out.Values}
+	return ec.objectValue(fields, out.Values)
 }
 
 var erpEventConnectionImplementors = []string{"ErpEventConnection"}
 
 func (ec *executionContext) _ErpEventConnection(ctx context.Context, sel ast.SelectionSet, obj *model.ErpEventConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, erpEventConnectionImplementors)
+	fields := ec.collectFields(sel, erpEventConnectionImplementors)
 
-	out := newFieldSet(fields)
+	out := ec.newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -16301,15 +16302,15 @@ func (ec *executionContext) _ErpEventConnection(ctx context.Context, sel ast.Sel
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectValue{fields, out.Values}
+	return ec.objectValue(fields, out.Values)
 }
 
 var erpEventEdgeImplementors = []string{"ErpEventEdge"}
 
 func (ec *executionContext) _ErpEventEdge(ctx context.Context, sel ast.SelectionSet, obj *model.ErpEventEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, erpEventEdgeImplementors)
+	fields := ec.collectFields(sel, erpEventEdgeImplementors)
 
-	out := newFieldSet(fields)
+	out := ec.newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -16339,15 +16340,15 @@ func (ec *executionContext) _ErpEventEdge(ctx context.Context, sel ast.Selection
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectValue{fields, out.Values}
+	return ec.objectValue(fields, out.Values)
 }
 
 var invitationImplementors = []string{"Invitation"}
 
 func (ec *executionContext) _Invitation(ctx context.Context, sel ast.SelectionSet, obj *identity.Invitation) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, invitationImplementors)
+	fields := ec.collectFields(sel, invitationImplementors)
 
-	out := newFieldSet(fields)
+	out := ec.newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -16444,15 +16445,15 @@ func (ec *executionContext) _Invitation(ctx context.Context, sel ast.SelectionSe
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectValue{fields, out.Values}
+	return ec.objectValue(fields, out.Values)
 }
 
 var invitationCheckImplementors = []string{"InvitationCheck"}
 
 func (ec *executionContext) _InvitationCheck(ctx context.Context, sel ast.SelectionSet, obj *identity.InvitationCheck) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, invitationCheckImplementors)
+	fields := ec.collectFields(sel, invitationCheckImplementors)
 
-	out := newFieldSet(fields)
+	out := ec.newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -16497,15 +16498,15 @@ func (ec *executionContext) _InvitationCheck(ctx context.Context, sel ast.Select
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectValue{fields, out.Values}
+	return ec.objectValue(fields, out.Values)
 }
 
 var invitationConnectionImplementors = []string{"InvitationConnection"}
 
 func (ec *executionContext) _InvitationConnection(ctx context.Context, sel ast.SelectionSet, obj *model.InvitationConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, invitationConnectionImplementors)
+	fields := ec.collectFields(sel, invitationConnectionImplementors)
 
-	out := newFieldSet(fields)
+	out := ec.newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -16540,15 +16541,15 @@ func (ec *executionContext) _InvitationConnection(ctx context.Context, sel ast.S
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectValue{fields, out.Values}
+	return ec.objectValue(fields, out.Values)
 }
 
 var invitationEdgeImplementors = []string{"InvitationEdge"}
 
 func (ec *executionContext) _InvitationEdge(ctx context.Context, sel ast.SelectionSet, obj *model.InvitationEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, invitationEdgeImplementors)
+	fields := ec.collectFields(sel, invitationEdgeImplementors)
 
-	out := newFieldSet(fields)
+	out := ec.newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -16578,15 +16579,15 @@ func (ec *executionContext) _InvitationEdge(ctx context.Context, sel ast.Selecti
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectValue{fields, out.Values}
+	return ec.objectValue(fields, out.Values)
 }
 
 var invitationPayloadImplementors = []string{"InvitationPayload"}
 
 func (ec *executionContext) _InvitationPayload(ctx context.Context, sel ast.SelectionSet, obj *identity.InvitationPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, invitationPayloadImplementors)
+	fields := ec.collectFields(sel, invitationPayloadImplementors)
 
-	out := newFieldSet(fields)
+	out := ec.newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -16621,15 +16622,15 @@ func (ec *executionContext) _InvitationPayload(ctx context.Context, sel ast.Sele
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectValue{fields, out.Values}
+	return ec.objectValue(fields, out.Values)
 }
 
 var legalEntityImplementors = []string{"LegalEntity"}
 
 func (ec *executionContext) _LegalEntity(ctx context.Context, sel ast.SelectionSet, obj *catalog.LegalEntity) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, legalEntityImplementors)
+	fields := ec.collectFields(sel, legalEntityImplementors)
 
-	out := newFieldSet(fields)
+	out := ec.newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -16664,7 +16665,7 @@ func (ec *executionContext) _LegalEntity(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectValue{fields, out.Values}
+	return ec.objectValue(fields, out.Values)
 }
 
 var mutationImplementors = []string{"Mutation"}
@@ -17035,9 +17036,9 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 var pageInfoImplementors = []string{"PageInfo"}
 
 func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet, obj *model.PageInfo) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, pageInfoImplementors)
+	fields := ec.collectFields(sel, pageInfoImplementors)
 
-	out := newFieldSet(fields)
+	out := ec.newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -17067,15 +17068,15 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectValue{fields, out.Values}
+	return ec.objectValue(fields, out.Values)
 }
 
 var pageTemplateImplementors = []string{"PageTemplate"}
 
 func (ec *executionContext) _PageTemplate(ctx context.Context, sel ast.SelectionSet, obj *engine.PageTemplate) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, pageTemplateImplementors)
+	fields := ec.collectFields(sel, pageTemplateImplementors)
 
-	out := newFieldSet(fields)
+	out := ec.newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -17118,15 +17119,15 @@ func (ec *executionContext) _PageTemplate(ctx context.Context, sel ast.Selection
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectValue{fields, out.Values}
+	return ec.objectValue(fields, out.Values)
 }
 
 var passwordResetCheckImplementors = []string{"PasswordResetCheck"}
 
 func (ec *executionContext) _PasswordResetCheck(ctx context.Context, sel ast.SelectionSet, obj *identity.PasswordResetCheck) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, passwordResetCheckImplementors)
+	fields := ec.collectFields(sel, passwordResetCheckImplementors)
 
-	out := newFieldSet(fields)
+	out := ec.newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -17156,15 +17157,15 @@ func (ec *executionContext) _PasswordResetCheck(ctx context.Context, sel ast.Sel
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectValue{fields, out.Values}
+	return ec.objectValue(fields, out.Values)
 }
 
 var permissionDecisionImplementors = []string{"PermissionDecision"}
 
 func (ec *executionContext) _PermissionDecision(ctx context.Context, sel ast.SelectionSet, obj *policies.PermissionDecision) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, permissionDecisionImplementors)
+	fields := ec.collectFields(sel, permissionDecisionImplementors)
 
-	out := newFieldSet(fields)
+	out := ec.newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -17204,15 +17205,15 @@ func (ec *executionContext) _PermissionDecision(ctx context.Context, sel ast.Sel
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectValue{fields, out.Values}
+	return ec.objectValue(fields, out.Values)
 }
 
 var permissionTableImplementors = []string{"PermissionTable"}
 
 func (ec *executionContext) _PermissionTable(ctx context.Context, sel ast.SelectionSet, obj *policies.PermissionTable) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, permissionTableImplementors)
+	fields := ec.collectFields(sel, permissionTableImplementors)
 
-	out := newFieldSet(fields)
+	out := ec.newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -17252,15 +17253,15 @@ func (ec *executionContext) _PermissionTable(ctx context.Context, sel ast.Select
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectValue{fields, out.Values}
+	return ec.objectValue(fields, out.Values)
 }
 
 var priceListImplementors = []string{"PriceList"}
 
 func (ec *executionContext) _PriceList(ctx context.Context, sel ast.SelectionSet, obj *catalog.PriceList) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, priceListImplementors)
+	fields := ec.collectFields(sel, priceListImplementors)
 
-	out := newFieldSet(fields)
+	out := ec.newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -17295,15 +17296,15 @@ func (ec *executionContext) _PriceList(ctx context.Context, sel ast.SelectionSet
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectValue{fields, out.Values}
+	return ec.objectValue(fields, out.Values)
 }
 
 var productImplementors = []string{"Product"}
 
 func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, obj *catalog.Product) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, productImplementors)
+	fields := ec.collectFields(sel, productImplementors)
 
-	out := newFieldSet(fields)
+	out := ec.newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -17374,15 +17375,15 @@ func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, 
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectValue{fields, out.Values}
+	return ec.objectValue(fields, out.Values)
 }
 
 var productConnectionImplementors = []string{"ProductConnection"}
 
 func (ec *executionContext) _ProductConnection(ctx context.Context, sel ast.SelectionSet, obj *model.ProductConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, productConnectionImplementors)
+	fields := ec.collectFields(sel, productConnectionImplementors)
 
-	out := newFieldSet(fields)
+	out := ec.newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -17417,15 +17418,15 @@ func (ec *executionContext) _ProductConnection(ctx context.Context, sel ast.Sele
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectValue{fields, out.Values}
+	return ec.objectValue(fields, out.Values)
 }
 
 var productEdgeImplementors = []string{"ProductEdge"}
 
 func (ec *executionContext) _ProductEdge(ctx context.Context, sel ast.SelectionSet, obj *model.ProductEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, productEdgeImplementors)
+	fields := ec.collectFields(sel, productEdgeImplementors)
 
-	out := newFieldSet(fields)
+	out := ec.newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -17455,7 +17456,7 @@ func (ec *executionContext) _ProductEdge(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectValue{fields, out.Values}
+	return ec.objectValue(fields, out.Values)
 }
 
 var queryImplementors = []string{"Query"}
@@ -17685,9 +17686,9 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 var salesOrderImplementors = []string{"SalesOrder"}
 
 func (ec *executionContext) _SalesOrder(ctx context.Context, sel ast.SelectionSet, obj *orders.Order) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, salesOrderImplementors)
+	fields := ec.collectFields(sel, salesOrderImplementors)
 
-	out := newFieldSet(fields)
+	out := ec.newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -17876,15 +17877,15 @@ func (ec *executionContext) _SalesOrder(ctx context.Context, sel ast.SelectionSe
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectValue{fields, out.Values}
+	return ec.objectValue(fields, out.Values)
 }
 
 var salesOrderConnectionImplementors = []string{"SalesOrderConnection"}
 
 func (ec *executionContext) _SalesOrderConnection(ctx context.Context, sel ast.SelectionSet, obj *model.SalesOrderConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, salesOrderConnectionImplementors)
+	fields := ec.collectFields(sel, salesOrderConnectionImplementors)
 
-	out := newFieldSet(fields)
+	out := ec.newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -17919,15 +17920,15 @@ func (ec *executionContext) _SalesOrderConnection(ctx context.Context, sel ast.S
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectValue{fields, out.Values}
+	return ec.objectValue(fields, out.Values)
 }
 
 var salesOrderEdgeImplementors = []string{"SalesOrderEdge"}
 
 func (ec *executionContext) _SalesOrderEdge(ctx context.Context, sel ast.SelectionSet, obj *model.SalesOrderEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, salesOrderEdgeImplementors)
+	fields := ec.collectFields(sel, salesOrderEdgeImplementors)
 
-	out := newFieldSet(fields)
+	out := ec.newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -17957,15 +17958,15 @@ func (ec *executionContext) _SalesOrderEdge(ctx context.Context, sel ast.Selecti
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectValue{fields, out.Values}
+	return ec.objectValue(fields, out.Values)
 }
 
 var salesOrderLineImplementors = []string{"SalesOrderLine"}
 
 func (ec *executionContext) _SalesOrderLine(ctx context.Context, sel ast.SelectionSet, obj *orders.Line) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, salesOrderLineImplementors)
+	fields := ec.collectFields(sel, salesOrderLineImplementors)
 
-	out := newFieldSet(fields)
+	out := ec.newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -18038,15 +18039,15 @@ func (ec *executionContext) _SalesOrderLine(ctx context.Context, sel ast.Selecti
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectValue{fields, out.Values}
+	return ec.objectValue(fields, out.Values)
 }
 
 var signInPayloadImplementors = []string{"SignInPayload"}
 
 func (ec *executionContext) _SignInPayload(ctx context.Context, sel ast.SelectionSet, obj *identity.SignIn) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, signInPayloadImplementors)
+	fields := ec.collectFields(sel, signInPayloadImplementors)
 
-	out := newFieldSet(fields)
+	out := ec.newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -18081,15 +18082,15 @@ func (ec *executionContext) _SignInPayload(ctx context.Context, sel ast.Selectio
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectValue{fields, out.Values}
+	return ec.objectValue(fields, out.Values)
 }
 
 var siteSettingImplementors = []string{"SiteSetting"}
 
 func (ec *executionContext) _SiteSetting(ctx context.Context, sel ast.SelectionSet, obj *engine.SiteSetting) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, siteSettingImplementors)
+	fields := ec.collectFields(sel, siteSettingImplementors)
 
-	out := newFieldSet(fields)
+	out := ec.newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -18119,15 +18120,15 @@ func (ec *executionContext) _SiteSetting(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectValue{fields, out.Values}
+	return ec.objectValue(fields, out.Values)
 }
 
 var tableAccessImplementors = []string{"TableAccess"}
 
 func (ec *executionContext) _TableAccess(ctx context.Context, sel ast.SelectionSet, obj *policies.TableAccess) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, tableAccessImplementors)
+	fields := ec.collectFields(sel, tableAccessImplementors)
 
-	out := newFieldSet(fields)
+	out := ec.newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -18157,15 +18158,15 @@ func (ec *executionContext) _TableAccess(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectValue{fields, out.Values}
+	return ec.objectValue(fields, out.Values)
 }
 
 var tablePermissionImplementors = []string{"TablePermission"}
 
 func (ec *executionContext) _TablePermission(ctx context.Context, sel ast.SelectionSet, obj *policies.TablePermission) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, tablePermissionImplementors)
+	fields := ec.collectFields(sel, tablePermissionImplementors)
 
-	out := newFieldSet(fields)
+	out := ec.newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -18236,15 +18237,15 @@ func (ec *executionContext) _TablePermission(ctx context.Context, sel ast.Select
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectValue{fields, out.Values}
+	return ec.objectValue(fields, out.Values)
 }
 
 var templatePreviewImplementors = []string{"TemplatePreview"}
 
 func (ec *executionContext) _TemplatePreview(ctx context.Context, sel ast.SelectionSet, obj *model.TemplatePreview) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, templatePreviewImplementors)
+	fields := ec.collectFields(sel, templatePreviewImplementors)
 
-	out := newFieldSet(fields)
+	out := ec.newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -18269,15 +18270,15 @@ func (ec *executionContext) _TemplatePreview(ctx context.Context, sel ast.Select
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectValue{fields, out.Values}
+	return ec.objectValue(fields, out.Values)
 }
 
 var unitImplementors = []string{"Unit"}
 
 func (ec *executionContext) _Unit(ctx context.Context, sel ast.SelectionSet, obj *catalog.Unit) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, unitImplementors)
+	fields := ec.collectFields(sel, unitImplementors)
 
-	out := newFieldSet(fields)
+	out := ec.newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -18312,15 +18313,15 @@ func (ec *executionContext) _Unit(ctx context.Context, sel ast.SelectionSet, obj
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectValue{fields, out.Values}
+	return ec.objectValue(fields, out.Values)
 }
 
 var viewerImplementors = []string{"Viewer"}
 
 func (ec *executionContext) _Viewer(ctx context.Context, sel ast.SelectionSet, obj *portal.Viewer) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, viewerImplementors)
+	fields := ec.collectFields(sel, viewerImplementors)
 
-	out := newFieldSet(fields)
+	out := ec.newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -18379,15 +18380,15 @@ func (ec *executionContext) _Viewer(ctx context.Context, sel ast.SelectionSet, o
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectValue{fields, out.Values}
+	return ec.objectValue(fields, out.Values)
 }
 
 var webPageImplementors = []string{"WebPage"}
 
 func (ec *executionContext) _WebPage(ctx context.Context, sel ast.SelectionSet, obj *engine.WebPage) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, webPageImplementors)
+	fields := ec.collectFields(sel, webPageImplementors)
 
-	out := newFieldSet(fields)
+	out := ec.newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -18463,15 +18464,15 @@ func (ec *executionContext) _WebPage(ctx context.Context, sel ast.SelectionSet, 
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectValue{fields, out.Values}
+	return ec.objectValue(fields, out.Values)
 }
 
 var webRoleImplementors = []string{"WebRole"}
 
 func (ec *executionContext) _WebRole(ctx context.Context, sel ast.SelectionSet, obj *policies.WebRole) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, webRoleImplementors)
+	fields := ec.collectFields(sel, webRoleImplementors)
 
-	out := newFieldSet(fields)
+	out := ec.newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -18524,15 +18525,15 @@ func (ec *executionContext) _WebRole(ctx context.Context, sel ast.SelectionSet, 
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectValue{fields, out.Values}
+	return ec.objectValue(fields, out.Values)
 }
 
 var webTemplateImplementors = []string{"WebTemplate"}
 
 func (ec *executionContext) _WebTemplate(ctx context.Context, sel ast.SelectionSet, obj *engine.WebTemplate) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, webTemplateImplementors)
+	fields := ec.collectFields(sel, webTemplateImplementors)
 
-	out := newFieldSet(fields)
+	out := ec.newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -18616,15 +18617,15 @@ func (ec *executionContext) _WebTemplate(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectValue{fields, out.Values}
+	return ec.objectValue(fields, out.Values)
 }
 
 var webTemplateVersionImplementors = []string{"WebTemplateVersion"}
 
 func (ec *executionContext) _WebTemplateVersion(ctx context.Context, sel ast.SelectionSet, obj *engine.WebTemplateVersion) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, webTemplateVersionImplementors)
+	fields := ec.collectFields(sel, webTemplateVersionImplementors)
 
-	out := newFieldSet(fields)
+	out := ec.newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -18659,7 +18660,7 @@ func (ec *executionContext) _WebTemplateVersion(ctx context.Context, sel ast.Sel
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectValue{fields, out.Values}
+	return ec.objectValue(fields, out.Values)
 }
 
 var __DirectiveImplementors = []string{"__Directive"}
@@ -20738,3 +20739,24 @@ func (ec *executionContext) marshalO__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgen�
 }
 
 // endregion ***************************** type.gotpl *****************************
+
+// newFieldSet is graphql.NewFieldSet, its values carved from the
+// request's arena (objects.go). Added by graph/internal/plainfields.
+func (ec *executionContext) newFieldSet(fields []graphql.CollectedField) fieldSet {
+	return fieldSet{Values: ec.portal.marshalers(len(fields)), fields: fields}
+}
+
+// objectValue returns the object's fields and values as a pointer into the
+// request's arena: an objectValue itself in an interface is an allocation
+// per object. Added by graph/internal/plainfields.
+func (ec *executionContext) objectValue(fields []graphql.CollectedField, values []graphql.Marshaler) graphql.Marshaler {
+	return ec.portal.object(fields, values)
+}
+
+// collectFields is graphql.CollectFields, remembered for the request: the
+// lines of a page of orders all collect the same selection, and gqlgen's
+// own cache hashes the type names into its key, an allocation each time.
+// Added by graph/internal/plainfields.
+func (ec *executionContext) collectFields(sel ast.SelectionSet, satisfies []string) []graphql.CollectedField {
+	return ec.portal.collectFields(ec.OperationContext, sel, satisfies)
+}

@@ -3,8 +3,10 @@ package generated
 import (
 	"context"
 	"io"
+	"sync"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
 )
 
 // This file is Portal's, not gqlgen's. gqlgen's FieldSet.MarshalGQL makes
@@ -65,8 +67,88 @@ type fieldSet struct {
 	set      *graphql.FieldSet
 }
 
-func newFieldSet(fields []graphql.CollectedField) fieldSet {
-	return fieldSet{Values: make([]graphql.Marshaler, len(fields)), fields: fields}
+// arena is what a request's object marshallers share (executionContext's
+// portal field, which go generate adds with the methods that use it:
+// graph/internal/plainfields): the values of its objects and the
+// objects themselves are carved from chunks, rather than allocated one by
+// one, 300-odd allocations on a page of orders; and the fields it has
+// collected. Objects of a list may be marshalled concurrently: a mutex
+// guards it. The chunks live as long as the response that points into
+// them.
+type arena struct {
+	mu        sync.Mutex
+	values    []graphql.Marshaler
+	objects   []objectValue
+	chunk     int // the next chunk's size, doubling up to maxChunk
+	collected []collected
+}
+
+// collected is one entry of arena's fields collected: the fields collected
+// depend on the selection, the types and the request's variables (@skip,
+// @include) alone, and each object type has its own slice of type names.
+type collected struct {
+	sel       *ast.Selection // the selection set's first element
+	n         int
+	satisfies *string // the type names' first element: each type has its own slice
+	fields    []graphql.CollectedField
+}
+
+const (
+	firstChunk = 16
+	maxChunk   = 512
+)
+
+func (a *arena) grow() int {
+	a.chunk = min(max(a.chunk*2, firstChunk), maxChunk)
+	return a.chunk
+}
+
+func (a *arena) marshalers(n int) []graphql.Marshaler {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if n > len(a.values) {
+		if n > maxChunk/4 {
+			return make([]graphql.Marshaler, n)
+		}
+		a.values = make([]graphql.Marshaler, max(a.grow(), n))
+	}
+	v := a.values[:n:n]
+	a.values = a.values[n:]
+	return v
+}
+
+func (a *arena) object(fields []graphql.CollectedField, values []graphql.Marshaler) *objectValue {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if len(a.objects) == 0 {
+		a.objects = make([]objectValue, a.grow()/2)
+	}
+	o := &a.objects[0]
+	a.objects = a.objects[1:]
+	o.fields, o.values = fields, values
+	return o
+}
+
+func (a *arena) collectFields(oc *graphql.OperationContext, sel ast.SelectionSet, satisfies []string) []graphql.CollectedField {
+	if len(sel) == 0 || len(satisfies) == 0 {
+		return graphql.CollectFields(oc, sel, satisfies)
+	}
+	first, n, types := &sel[0], len(sel), &satisfies[0]
+	a.mu.Lock()
+	for _, c := range a.collected {
+		if c.sel == first && c.n == n && c.satisfies == types {
+			a.mu.Unlock()
+			return c.fields
+		}
+	}
+	a.mu.Unlock()
+	fields := graphql.CollectFields(oc, sel, satisfies)
+	a.mu.Lock()
+	if len(a.collected) < 64 {
+		a.collected = append(a.collected, collected{first, n, types, fields})
+	}
+	a.mu.Unlock()
+	return fields
 }
 
 // ResolveConcurrently is graphql.FieldSet.ResolveConcurrently.

@@ -250,7 +250,42 @@ func leaf(src, fieldContext string) bool {
 // objectFunc matches the start of gqlgen's marshaller for an object type.
 var objectFunc = regexp.MustCompile(`^func \(ec \*executionContext\) _[A-Za-z0-9]+\(ctx context\.Context, sel ast\.SelectionSet, obj `)
 
-const objectReturn = "\treturn objectValue{fields, out.Values}\n"
+const objectReturn = "\treturn ec.objectValue(fields, out.Values)\n"
+
+// contextType is gqlgen's executionContext, which gets the request's arena
+// (graph/generated/objects.go).
+const (
+	contextType      = "type executionContext struct {\n\t*graphql.ExecutionContextState[ResolverRoot, DirectiveRoot, ComplexityRoot]\n}\n"
+	contextWithArena = "type executionContext struct {\n\t*graphql.ExecutionContextState[ResolverRoot, DirectiveRoot, ComplexityRoot]\n\tportal arena // graph/generated/objects.go\n}\n"
+)
+
+// arenaMethods are the rewritten marshallers' use of the arena. They are
+// written here, with the field, rather than in objects.go: gqlgen compiles
+// the package with its own output, which has neither.
+const arenaMethods = `
+// newFieldSet is graphql.NewFieldSet, its values carved from the
+// request's arena (objects.go). Added by graph/internal/plainfields.
+func (ec *executionContext) newFieldSet(fields []graphql.CollectedField) fieldSet {
+	return fieldSet{Values: ec.portal.marshalers(len(fields)), fields: fields}
+}
+
+// objectValue returns the object's fields and values as a pointer into the
+// request's arena: an objectValue itself in an interface is an allocation
+// per object. Added by graph/internal/plainfields.
+func (ec *executionContext) objectValue(fields []graphql.CollectedField, values []graphql.Marshaler) graphql.Marshaler {
+	return ec.portal.object(fields, values)
+}
+
+// collectFields is graphql.CollectFields, remembered for the request: the
+// lines of a page of orders all collect the same selection, and gqlgen's
+// own cache hashes the type names into its key, an allocation each time.
+// Added by graph/internal/plainfields.
+func (ec *executionContext) collectFields(sel ast.SelectionSet, satisfies []string) []graphql.CollectedField {
+	return ec.portal.collectFields(ec.OperationContext, sel, satisfies)
+}
+`
+
+var collectCall = regexp.MustCompile(`^\tfields := graphql\.CollectFields\(ec\.OperationContext, sel, (\w+Implementors)\)\n$`)
 
 // rewriteObjects has every object marshaller return an objectValue
 // (graph/generated/objects.go) rather than gqlgen's FieldSet, kept in a
@@ -265,7 +300,9 @@ func rewriteObjects(src string) (string, int) {
 		case objectFunc.MatchString(l):
 			inObject = true
 		case inObject && l == "\tout := graphql.NewFieldSet(fields)\n":
-			lines[i] = "\tout := newFieldSet(fields)\n"
+			lines[i] = "\tout := ec.newFieldSet(fields)\n"
+		case inObject && collectCall.MatchString(l):
+			lines[i] = collectCall.ReplaceAllString(l, "\tfields := ec.collectFields(sel, $1)\n")
 		case inObject && l == "\treturn out\n" && i+1 < len(lines) && lines[i+1] == "}\n":
 			lines[i] = objectReturn
 			n++
@@ -274,5 +311,15 @@ func rewriteObjects(src string) (string, int) {
 			inObject = false
 		}
 	}
-	return strings.Join(lines, ""), n
+	out := strings.Join(lines, "")
+	if n > 0 {
+		if !strings.Contains(out, contextType) {
+			log.Fatalf("%s: no executionContext to give an arena: has gqlgen changed it?", generated)
+		}
+		out = strings.Replace(out, contextType, contextWithArena, 1)
+		if !strings.Contains(out, arenaMethods) {
+			out += arenaMethods
+		}
+	}
+	return out, n
 }

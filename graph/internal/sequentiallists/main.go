@@ -34,7 +34,7 @@ const (
 
 var (
 	// scheduled is a concurrent field's case in an object marshaller.
-	scheduled = regexp.MustCompile(`(\t\tcase "\w+":\n)(\t\t\tout\.ResolveConcurrently\(ec\.OperationContext, &deferred, i,\n\t\t\t\t(?:true|false), (true|false),\n\t\t\t\tfunc\(ctx context\.Context\) graphql\.Marshaler \{\n\t\t\t\t\treturn (ec\._([A-Za-z0-9]+)_(\w+)\(ctx, field, obj\))\n)`)
+	scheduled  = regexp.MustCompile(`(\t\tcase "\w+":\n)(\t\t\tout\.ResolveConcurrently\(ec\.OperationContext, &deferred, i,\n\t\t\t\t(?:true|false), (true|false),\n\t\t\t\tfunc\(ctx context\.Context\) graphql\.Marshaler \{\n\t\t\t\t\treturn (ec\._([A-Za-z0-9]+)_(\w+)\(ctx, field, obj\))\n)`)
 	objectFunc = regexp.MustCompile(`^func \(ec \*executionContext\) _([A-Za-z0-9]+)\(ctx context\.Context, sel ast\.SelectionSet, obj `)
 	fieldCase  = regexp.MustCompile(`^\t\tcase "([A-Za-z0-9_]+)":$`)
 )
