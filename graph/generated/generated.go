@@ -2873,8 +2873,9 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 					return nil
 				}
 			}
-			var buf bytes.Buffer
-			data.MarshalGQL(&buf)
+			buf := bytes.NewBuffer(responseBuffer(opCtx))
+			data.MarshalGQL(buf)
+			responseWritten(opCtx, buf.Len())
 			response.Data = buf.Bytes()
 			if atomic.LoadInt32(&ec.Deferred) > 0 {
 				hasNext := atomic.LoadInt32(&ec.PendingDeferred) > 0
@@ -2891,8 +2892,9 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			first = false
 			ctx = graphql.WithLazyInputUnmarshalerIndex(ctx, inputUnmarshalers)
 			data := ec._Mutation(ctx, opCtx.Operation.SelectionSet)
-			var buf bytes.Buffer
-			data.MarshalGQL(&buf)
+			buf := bytes.NewBuffer(responseBuffer(opCtx))
+			data.MarshalGQL(buf)
+			responseWritten(opCtx, buf.Len())
 
 			return &graphql.Response{
 				Data: buf.Bytes(),

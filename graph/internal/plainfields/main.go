@@ -51,6 +51,13 @@ func main() {
 	if direct == 0 && !strings.Contains(out, "// resolved directly\n") {
 		log.Fatalf("%s: no resolved field to rewrite: has gqlgen changed how it resolves fields?", generated)
 	}
+	// Exec writes each response into a buffer sized for it
+	// (graph/generated/response.go).
+	buffers := strings.Count(out, unsizedBuffer)
+	if buffers == 0 && !strings.Contains(out, sizedBuffer) {
+		log.Fatalf("%s: no response buffer to size: has gqlgen changed how Exec writes a response?", generated)
+	}
+	out = strings.ReplaceAll(out, unsizedBuffer, sizedBuffer)
 	out, objects := rewriteObjects(out)
 	if objects == 0 && !strings.Contains(out, objectReturn) {
 		log.Fatalf("%s: no object marshaller to rewrite: has gqlgen changed how it marshals objects?", generated)
@@ -60,6 +67,13 @@ func main() {
 	}
 	log.Printf("plainfields: %d fields marshal their value directly, %d are resolved without graphql.ResolveField, %d objects write their fields without gqlgen's map", n, direct, objects)
 }
+
+// unsizedBuffer is how gqlgen's Exec writes a response, and sizedBuffer
+// what go generate makes of it.
+const (
+	unsizedBuffer = "\t\t\tvar buf bytes.Buffer\n\t\t\tdata.MarshalGQL(&buf)\n"
+	sizedBuffer   = "\t\t\tbuf := bytes.NewBuffer(responseBuffer(opCtx))\n\t\t\tdata.MarshalGQL(buf)\n\t\t\tresponseWritten(opCtx, buf.Len())\n"
+)
 
 // field matches gqlgen's function for one field whose resolver returns a
 // struct field of obj, with no middleware.
