@@ -32,6 +32,26 @@ func TestListsRewrittenByGenerate(t *testing.T) {
 	if n := strings.Count(string(src), "\treturn out\n}"); n > 10 {
 		t.Fatalf("generated.go has %d object marshallers returning gqlgen's FieldSet: run go generate ./... (every step)", n)
 	}
+	// Issue 9's second round: fields resolved without
+	// graphql.ResolveField, objects on the request's arena, prefetched
+	// fields in line, responses in a buffer of their size.
+	for _, c := range []struct {
+		text string
+		min  int
+	}{
+		{"// resolved directly\n", 50},
+		{"\tout := ec.newFieldSet(fields)\n", 40},
+		{"\tfields := ec.collectFields(sel, ", 40},
+		{"\treturn ec.objectValue(fields, out.Values)\n", 40},
+		{"if out.inline(ctx, prefetched_SalesOrderLine_product, i) {", 1},
+		{"if out.inline(ctx, prefetched_SalesOrder_lines, i) {", 1},
+		{"(*scalar.DecimalRef)(&obj.Amount)", 1},
+		{"bytes.NewBuffer(responseBuffer(opCtx))", 2},
+	} {
+		if n := strings.Count(string(src), c.text); n < c.min {
+			t.Errorf("generated.go has %q %d times, want at least %d: run go generate ./... (every step)", c.text, n, c.min)
+		}
+	}
 }
 
 // TestOrderListsInlineOrConcurrent: a page's lists are marshalled in one

@@ -1,0 +1,93 @@
+package generated
+
+import (
+	"context"
+	"testing"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+)
+
+// TestInlineOnlyUnderInlineLists: a prefetched field is resolved in line
+// only under an element marshalSlice marshalled in line (its context names
+// the element's type), at any depth below it, and never when deferred, not
+// prefetched, or under an element gqlgen marshalled.
+func TestInlineOnlyUnderInlineLists(t *testing.T) {
+	field := func(name string, deferred bool) graphql.CollectedField {
+		f := graphql.CollectedField{Field: &ast.Field{Name: name, Alias: name}}
+		if deferred {
+			f.Deferrables = []*graphql.Deferrable{{Label: "x"}}
+		}
+		return f
+	}
+	i := 0
+	element := func(ctx context.Context, object string) context.Context {
+		return graphql.WithFieldContext(ctx, &graphql.FieldContext{Index: &i, Object: object})
+	}
+	named := func(ctx context.Context) context.Context {
+		return graphql.WithFieldContext(ctx, &graphql.FieldContext{Object: "SalesOrderEdge", Field: field("node", false)})
+	}
+	root := graphql.WithFieldContext(context.Background(), &graphql.FieldContext{Object: "Query", Field: field("orders", false)})
+	for _, c := range []struct {
+		name       string
+		ctx        context.Context
+		prefetched bool
+		deferred   bool
+		want       bool
+	}{
+		{"element in line", element(root, "SalesOrderLine"), true, false, true},
+		{"below an element in line", named(element(root, "SalesOrderEdge")), true, false, true},
+		{"element of gqlgen's", element(root, ""), true, false, false},
+		{"gqlgen's element under one in line", named(element(named(element(root, "SalesOrderEdge")), "")), true, false, false},
+		{"not prefetched", element(root, "SalesOrderLine"), false, false, false},
+		{"deferred", element(root, "SalesOrderLine"), true, true, false},
+		{"no list", named(root), true, false, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s := fieldSet{fields: []graphql.CollectedField{field("product", c.deferred)}}
+			if got := s.inline(c.ctx, c.prefetched, 0); got != c.want {
+				t.Fatalf("inline = %v, want %v", got, c.want)
+			}
+		})
+	}
+}
+
+// TestArenaCollectsOnce: the request's arena returns the fields gqlgen
+// collects, once per selection and types, and hands out values that do not
+// overlap.
+func TestArenaCollectsOnce(t *testing.T) {
+	doc := &ast.SelectionSet{&ast.Field{Name: "id", Alias: "id"}, &ast.Field{Name: "number", Alias: "n"}}
+	oc := &graphql.OperationContext{Variables: map[string]any{}}
+	var a arena
+	lines, orders := []string{"SalesOrderLine"}, []string{"SalesOrder"}
+	first := a.collectFields(oc, *doc, lines)
+	if len(first) != 2 || first[1].Alias != "n" {
+		t.Fatalf("collected %+v", first)
+	}
+	if again := a.collectFields(oc, *doc, lines); &again[0] != &first[0] {
+		t.Fatal("collected the same selection twice")
+	}
+	if other := a.collectFields(oc, *doc, orders); len(a.collected) != 2 || len(other) != 2 {
+		t.Fatalf("another type's fields not collected apart: %d entries", len(a.collected))
+	}
+	seen := map[*graphql.Marshaler]bool{}
+	for n := range 300 {
+		v := a.marshalers(n%7 + 1)
+		if len(v) != n%7+1 || cap(v) != len(v) {
+			t.Fatalf("len %d cap %d", len(v), cap(v))
+		}
+		for i := range v {
+			if seen[&v[i]] {
+				t.Fatal("a value handed out twice")
+			}
+			seen[&v[i]] = true
+		}
+		o := a.object(nil, v)
+		if len(o.values) != len(v) {
+			t.Fatal("object without its values")
+		}
+	}
+	if big := a.marshalers(1000); len(big) != 1000 {
+		t.Fatalf("len %d", len(big))
+	}
+}
