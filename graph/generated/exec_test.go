@@ -31,7 +31,9 @@ type fakeRoot struct{ generated.ResolverRoot }
 
 type fakeQuery struct{ generated.QueryResolver }
 type fakeOrder struct{ generated.SalesOrderResolver }
-type fakeLine struct{ generated.SalesOrderLineResolver }
+type fakeLine struct {
+	generated.SalesOrderLineResolver
+}
 
 func (fakeRoot) Query() generated.QueryResolver                   { return fakeQuery{} }
 func (fakeRoot) SalesOrder() generated.SalesOrderResolver         { return fakeOrder{} }
@@ -61,7 +63,9 @@ func (fakeQuery) Orders(ctx context.Context, first *int, after *string, filter *
 	return c, nil
 }
 
-func (fakeOrder) Lines(ctx context.Context, obj *orders.Order) ([]*orders.Line, error) { return obj.Lines, nil }
+func (fakeOrder) Lines(ctx context.Context, obj *orders.Order) ([]*orders.Line, error) {
+	return obj.Lines, nil
+}
 func (fakeOrder) ErpEvents(ctx context.Context, obj *orders.Order) ([]*dualwrite.Event, error) {
 	return nil, nil
 }
