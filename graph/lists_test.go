@@ -18,7 +18,7 @@ func TestListsRewrittenByGenerate(t *testing.T) {
 	if n := strings.Count(string(src), "graphql.MarshalSliceConcurrently("); n != 0 {
 		t.Fatalf("generated.go calls graphql.MarshalSliceConcurrently %d times: run go generate ./... (both steps)", n)
 	}
-	if !strings.Contains(string(src), "marshalSlice(ctx, sel, len(v), ") {
+	if !strings.Contains(string(src), "marshalSlice(ctx, &ec.portal, sel, len(v), ") {
 		t.Fatal("generated.go does not call marshalSlice: run go generate ./...")
 	}
 	if n := strings.Count(string(src), "deferred := graphql.NewDeferredGroup(ctx)"); n != 0 {

@@ -19028,7 +19028,7 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 // region    ***************************** type.gotpl *****************************
 
 func (ec *executionContext) marshalNAddress2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋcatalogᚐAddressᚄ(ctx context.Context, sel ast.SelectionSet, v []*catalog.Address) graphql.Marshaler {
-	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, &ec.portal, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAddress2ᚖgithubᚗcomᚋopenportalᚋportalᚋcatalogᚐAddress(ctx, sel, v[i])
@@ -19078,7 +19078,7 @@ func (ec *executionContext) marshalNAuditEntryConnection2ᚖgithubᚗcomᚋopenp
 }
 
 func (ec *executionContext) marshalNAuditEntryEdge2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐAuditEntryEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.AuditEntryEdge) graphql.Marshaler {
-	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, &ec.portal, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAuditEntryEdge2ᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐAuditEntryEdge(ctx, sel, v[i])
@@ -19132,7 +19132,7 @@ func (ec *executionContext) marshalNContactConnection2ᚖgithubᚗcomᚋopenport
 }
 
 func (ec *executionContext) marshalNContactEdge2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐContactEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ContactEdge) graphql.Marshaler {
-	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, &ec.portal, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNContactEdge2ᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐContactEdge(ctx, sel, v[i])
@@ -19161,7 +19161,7 @@ func (ec *executionContext) unmarshalNContactInput2githubᚗcomᚋopenportalᚋp
 }
 
 func (ec *executionContext) marshalNContentSnippet2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐContentSnippetᚄ(ctx context.Context, sel ast.SelectionSet, v []*engine.ContentSnippet) graphql.Marshaler {
-	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, &ec.portal, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNContentSnippet2ᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐContentSnippet(ctx, sel, v[i])
@@ -19201,7 +19201,7 @@ func (ec *executionContext) marshalNCustomerAccountConnection2ᚖgithubᚗcomᚋ
 }
 
 func (ec *executionContext) marshalNCustomerAccountEdge2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐCustomerAccountEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CustomerAccountEdge) graphql.Marshaler {
-	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, &ec.portal, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCustomerAccountEdge2ᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐCustomerAccountEdge(ctx, sel, v[i])
@@ -19288,7 +19288,7 @@ func (ec *executionContext) marshalNErpEventConnection2ᚖgithubᚗcomᚋopenpor
 }
 
 func (ec *executionContext) marshalNErpEventEdge2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐErpEventEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ErpEventEdge) graphql.Marshaler {
-	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, &ec.portal, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNErpEventEdge2ᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐErpEventEdge(ctx, sel, v[i])
@@ -19408,7 +19408,7 @@ func (ec *executionContext) marshalNInvitationConnection2ᚖgithubᚗcomᚋopenp
 }
 
 func (ec *executionContext) marshalNInvitationEdge2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐInvitationEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.InvitationEdge) graphql.Marshaler {
-	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, &ec.portal, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNInvitationEdge2ᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐInvitationEdge(ctx, sel, v[i])
@@ -19455,7 +19455,7 @@ func (ec *executionContext) unmarshalNInviteInput2githubᚗcomᚋopenportalᚋpo
 }
 
 func (ec *executionContext) marshalNLegalEntity2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋcatalogᚐLegalEntityᚄ(ctx context.Context, sel ast.SelectionSet, v []*catalog.LegalEntity) graphql.Marshaler {
-	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, &ec.portal, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNLegalEntity2ᚖgithubᚗcomᚋopenportalᚋportalᚋcatalogᚐLegalEntity(ctx, sel, v[i])
@@ -19536,7 +19536,7 @@ func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋopenportalᚋport
 }
 
 func (ec *executionContext) marshalNPageTemplate2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐPageTemplateᚄ(ctx context.Context, sel ast.SelectionSet, v []*engine.PageTemplate) graphql.Marshaler {
-	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, &ec.portal, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPageTemplate2ᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐPageTemplate(ctx, sel, v[i])
@@ -19573,7 +19573,7 @@ func (ec *executionContext) marshalNPasswordResetCheck2ᚖgithubᚗcomᚋopenpor
 }
 
 func (ec *executionContext) marshalNPermissionDecision2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐPermissionDecisionᚄ(ctx context.Context, sel ast.SelectionSet, v []*policies.PermissionDecision) graphql.Marshaler {
-	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, &ec.portal, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPermissionDecision2ᚖgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐPermissionDecision(ctx, sel, v[i])
@@ -19626,7 +19626,7 @@ func (ec *executionContext) unmarshalNPermissionScope2ᚕgithubᚗcomᚋopenport
 }
 
 func (ec *executionContext) marshalNPermissionScope2ᚕgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐPermissionScopeᚄ(ctx context.Context, sel ast.SelectionSet, v []policies.PermissionScope) graphql.Marshaler {
-	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, &ec.portal, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPermissionScope2githubᚗcomᚋopenportalᚋportalᚋpoliciesᚐPermissionScope(ctx, sel, v[i])
@@ -19642,7 +19642,7 @@ func (ec *executionContext) marshalNPermissionScope2ᚕgithubᚗcomᚋopenportal
 }
 
 func (ec *executionContext) marshalNPermissionTable2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐPermissionTableᚄ(ctx context.Context, sel ast.SelectionSet, v []*policies.PermissionTable) graphql.Marshaler {
-	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, &ec.portal, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPermissionTable2ᚖgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐPermissionTable(ctx, sel, v[i])
@@ -19732,7 +19732,7 @@ func (ec *executionContext) unmarshalNPrivilege2ᚕgithubᚗcomᚋopenportalᚋp
 }
 
 func (ec *executionContext) marshalNPrivilege2ᚕgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐPrivilegeᚄ(ctx context.Context, sel ast.SelectionSet, v []policies.Privilege) graphql.Marshaler {
-	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, &ec.portal, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPrivilege2githubᚗcomᚋopenportalᚋportalᚋpoliciesᚐPrivilege(ctx, sel, v[i])
@@ -19764,7 +19764,7 @@ func (ec *executionContext) marshalNProductConnection2ᚖgithubᚗcomᚋopenport
 }
 
 func (ec *executionContext) marshalNProductEdge2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐProductEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ProductEdge) graphql.Marshaler {
-	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, &ec.portal, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNProductEdge2ᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐProductEdge(ctx, sel, v[i])
@@ -19809,7 +19809,7 @@ func (ec *executionContext) marshalNSalesOrderConnection2ᚖgithubᚗcomᚋopenp
 }
 
 func (ec *executionContext) marshalNSalesOrderEdge2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐSalesOrderEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.SalesOrderEdge) graphql.Marshaler {
-	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, &ec.portal, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSalesOrderEdge2ᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐSalesOrderEdge(ctx, sel, v[i])
@@ -19833,7 +19833,7 @@ func (ec *executionContext) marshalNSalesOrderEdge2ᚖgithubᚗcomᚋopenportal�
 }
 
 func (ec *executionContext) marshalNSalesOrderLine2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋordersᚐLineᚄ(ctx context.Context, sel ast.SelectionSet, v []*orders.Line) graphql.Marshaler {
-	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, &ec.portal, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSalesOrderLine2ᚖgithubᚗcomᚋopenportalᚋportalᚋordersᚐLine(ctx, sel, v[i])
@@ -19870,7 +19870,7 @@ func (ec *executionContext) marshalNSignInPayload2ᚖgithubᚗcomᚋopenportal�
 }
 
 func (ec *executionContext) marshalNSiteSetting2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐSiteSettingᚄ(ctx context.Context, sel ast.SelectionSet, v []*engine.SiteSetting) graphql.Marshaler {
-	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, &ec.portal, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSiteSetting2ᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐSiteSetting(ctx, sel, v[i])
@@ -19947,7 +19947,7 @@ func (ec *executionContext) marshalNSyncState2githubᚗcomᚋopenportalᚋportal
 }
 
 func (ec *executionContext) marshalNTableAccess2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐTableAccessᚄ(ctx context.Context, sel ast.SelectionSet, v []*policies.TableAccess) graphql.Marshaler {
-	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, &ec.portal, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNTableAccess2ᚖgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐTableAccess(ctx, sel, v[i])
@@ -19971,7 +19971,7 @@ func (ec *executionContext) marshalNTableAccess2ᚖgithubᚗcomᚋopenportalᚋp
 }
 
 func (ec *executionContext) marshalNTablePermission2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐTablePermissionᚄ(ctx context.Context, sel ast.SelectionSet, v []*policies.TablePermission) graphql.Marshaler {
-	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, &ec.portal, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNTablePermission2ᚖgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐTablePermission(ctx, sel, v[i])
@@ -20008,7 +20008,7 @@ func (ec *executionContext) marshalNTemplatePreview2ᚖgithubᚗcomᚋopenportal
 }
 
 func (ec *executionContext) marshalNUnit2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋcatalogᚐUnitᚄ(ctx context.Context, sel ast.SelectionSet, v []*catalog.Unit) graphql.Marshaler {
-	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, &ec.portal, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNUnit2ᚖgithubᚗcomᚋopenportalᚋportalᚋcatalogᚐUnit(ctx, sel, v[i])
@@ -20045,7 +20045,7 @@ func (ec *executionContext) marshalNViewer2ᚖgithubᚗcomᚋopenportalᚋportal
 }
 
 func (ec *executionContext) marshalNWebPage2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐWebPageᚄ(ctx context.Context, sel ast.SelectionSet, v []*engine.WebPage) graphql.Marshaler {
-	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, &ec.portal, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNWebPage2ᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐWebPage(ctx, sel, v[i])
@@ -20074,7 +20074,7 @@ func (ec *executionContext) unmarshalNWebPageInput2githubᚗcomᚋopenportalᚋp
 }
 
 func (ec *executionContext) marshalNWebRole2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐWebRoleᚄ(ctx context.Context, sel ast.SelectionSet, v []*policies.WebRole) graphql.Marshaler {
-	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, &ec.portal, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNWebRole2ᚖgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐWebRole(ctx, sel, v[i])
@@ -20103,7 +20103,7 @@ func (ec *executionContext) unmarshalNWebRoleInput2githubᚗcomᚋopenportalᚋp
 }
 
 func (ec *executionContext) marshalNWebTemplate2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐWebTemplateᚄ(ctx context.Context, sel ast.SelectionSet, v []*engine.WebTemplate) graphql.Marshaler {
-	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, &ec.portal, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNWebTemplate2ᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐWebTemplate(ctx, sel, v[i])
@@ -20127,7 +20127,7 @@ func (ec *executionContext) marshalNWebTemplate2ᚖgithubᚗcomᚋopenportalᚋp
 }
 
 func (ec *executionContext) marshalNWebTemplateVersion2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐWebTemplateVersionᚄ(ctx context.Context, sel ast.SelectionSet, v []*engine.WebTemplateVersion) graphql.Marshaler {
-	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, &ec.portal, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNWebTemplateVersion2ᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐWebTemplateVersion(ctx, sel, v[i])
@@ -20155,7 +20155,7 @@ func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlge
 }
 
 func (ec *executionContext) marshalN__Directive2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirectiveᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.Directive) graphql.Marshaler {
-	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, &ec.portal, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx, sel, v[i])
@@ -20199,7 +20199,7 @@ func (ec *executionContext) unmarshalN__DirectiveLocation2ᚕstringᚄ(ctx conte
 }
 
 func (ec *executionContext) marshalN__DirectiveLocation2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
-	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, &ec.portal, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__DirectiveLocation2string(ctx, sel, v[i])
@@ -20227,7 +20227,7 @@ func (ec *executionContext) marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlg
 }
 
 func (ec *executionContext) marshalN__InputValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.InputValue) graphql.Marshaler {
-	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, &ec.portal, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValue(ctx, sel, v[i])
@@ -20255,7 +20255,7 @@ func (ec *executionContext) marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋg
 }
 
 func (ec *executionContext) marshalN__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐTypeᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.Type) graphql.Marshaler {
-	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, &ec.portal, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, sel, v[i])
@@ -20419,7 +20419,7 @@ func (ec *executionContext) marshalOErpEvent2ᚕᚖgithubᚗcomᚋopenportalᚋp
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, &ec.portal, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNErpEvent2ᚖgithubᚗcomᚋopenportalᚋportalᚋdualwriteᚐEvent(ctx, sel, v[i])
@@ -20560,7 +20560,7 @@ func (ec *executionContext) marshalOOrderStatus2ᚕgithubᚗcomᚋopenportalᚋp
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, &ec.portal, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNOrderStatus2githubᚗcomᚋopenportalᚋportalᚋordersᚐStatus(ctx, sel, v[i])
@@ -20628,7 +20628,7 @@ func (ec *executionContext) marshalOSyncState2ᚕgithubᚗcomᚋopenportalᚋpor
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, &ec.portal, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSyncState2githubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐSyncState(ctx, sel, v[i])
@@ -20661,7 +20661,7 @@ func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgq
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, &ec.portal, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__EnumValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValue(ctx, sel, v[i])
@@ -20680,7 +20680,7 @@ func (ec *executionContext) marshalO__Field2ᚕgithubᚗcomᚋ99designsᚋgqlgen
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, &ec.portal, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Field2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐField(ctx, sel, v[i])
@@ -20699,7 +20699,7 @@ func (ec *executionContext) marshalO__InputValue2ᚕgithubᚗcomᚋ99designsᚋg
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, &ec.portal, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValue(ctx, sel, v[i])
@@ -20718,7 +20718,7 @@ func (ec *executionContext) marshalO__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgen�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, &ec.portal, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, sel, v[i])

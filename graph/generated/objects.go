@@ -105,8 +105,64 @@ type arena struct {
 	mu        sync.Mutex
 	values    []graphql.Marshaler
 	objects   []objectValue
-	chunk     int // the next chunk's size, doubling up to maxChunk
+	// The sizes of the next chunks, each doubling up to its bound: a small
+	// response takes small chunks.
+	valuesChunk, objectsChunk, contextsChunk int
 	collected []collected
+	inline    []inlineList
+	contexts  []graphql.FieldContext
+	indexes   []int
+}
+
+// inlineList is one entry of arena's lists that may run in line (or not):
+// the answer depends on the selection and, through @skip and @include, the
+// request's variables.
+type inlineList struct {
+	sel *ast.Selection
+	n   int
+	typ string
+	ok  bool
+}
+
+// mayRunInline is the package's mayRunInline, remembered for the request:
+// the lines of each order of a page ask it for the same selection.
+func (a *arena) mayRunInline(ctx context.Context, sel ast.SelectionSet) bool {
+	fc := graphql.GetFieldContext(ctx)
+	if len(sel) == 0 || fc == nil || fc.Field.Definition == nil {
+		return mayRunInline(ctx, sel)
+	}
+	first, n, typ := &sel[0], len(sel), fc.Field.Definition.Type.Name()
+	a.mu.Lock()
+	for _, l := range a.inline {
+		if l.sel == first && l.n == n && l.typ == typ {
+			a.mu.Unlock()
+			return l.ok
+		}
+	}
+	a.mu.Unlock()
+	ok := mayRunInline(ctx, sel)
+	a.mu.Lock()
+	if len(a.inline) < 64 {
+		a.inline = append(a.inline, inlineList{first, n, typ, ok})
+	}
+	a.mu.Unlock()
+	return ok
+}
+
+// elements returns the contexts and indexes of n elements of a list.
+func (a *arena) elements(n int) ([]graphql.FieldContext, []int) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if n > len(a.contexts) {
+		if n > maxChunk/4 {
+			return make([]graphql.FieldContext, n), make([]int, n)
+		}
+		size := max(grow(&a.contextsChunk, maxChunk/8), n)
+		a.contexts, a.indexes = make([]graphql.FieldContext, size), make([]int, size)
+	}
+	fcs, index := a.contexts[:n:n], a.indexes[:n:n]
+	a.contexts, a.indexes = a.contexts[n:], a.indexes[n:]
+	return fcs, index
 }
 
 // collected is one entry of arena's fields collected: the fields collected
@@ -119,14 +175,14 @@ type collected struct {
 	fields    []graphql.CollectedField
 }
 
-const (
-	firstChunk = 16
-	maxChunk   = 512
-)
+// maxChunk bounds the values in a chunk; a slice as long as a quarter of
+// it is allocated by itself.
+const maxChunk = 512
 
-func (a *arena) grow() int {
-	a.chunk = min(max(a.chunk*2, firstChunk), maxChunk)
-	return a.chunk
+// grow doubles a chunk size from 8 up to most.
+func grow(size *int, most int) int {
+	*size = min(max(*size*2, 8), most)
+	return *size
 }
 
 func (a *arena) marshalers(n int) []graphql.Marshaler {
@@ -136,7 +192,7 @@ func (a *arena) marshalers(n int) []graphql.Marshaler {
 		if n > maxChunk/4 {
 			return make([]graphql.Marshaler, n)
 		}
-		a.values = make([]graphql.Marshaler, max(a.grow(), n))
+		a.values = make([]graphql.Marshaler, max(grow(&a.valuesChunk, maxChunk), n))
 	}
 	v := a.values[:n:n]
 	a.values = a.values[n:]
@@ -147,7 +203,7 @@ func (a *arena) object(fields []graphql.CollectedField, values []graphql.Marshal
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if len(a.objects) == 0 {
-		a.objects = make([]objectValue, a.grow()/2)
+		a.objects = make([]objectValue, grow(&a.objectsChunk, maxChunk/4))
 	}
 	o := &a.objects[0]
 	a.objects = a.objects[1:]

@@ -25,7 +25,7 @@ const (
 	generated   = "graph/generated/generated.go"
 	concurrency = "graph/generated/concurrency.go"
 	concurrent  = "graphql.MarshalSliceConcurrently(ctx, len(v), "
-	sequential  = "marshalSlice(ctx, sel, len(v), "
+	sequential  = "marshalSlice(ctx, &ec.portal, sel, len(v), "
 	// Every object marshaller collects its fields, then makes a field set
 	// and a deferred group: the group is made only for a deferred field.
 	eagerGroup = "out := graphql.NewFieldSet(fields)\n\tdeferred := graphql.NewDeferredGroup(ctx)"
