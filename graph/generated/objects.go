@@ -102,16 +102,16 @@ type fieldSet struct {
 // guards it. The chunks live as long as the response that points into
 // them.
 type arena struct {
-	mu        sync.Mutex
-	values    []graphql.Marshaler
-	objects   []objectValue
+	mu      sync.Mutex
+	values  []graphql.Marshaler
+	objects []objectValue
 	// The sizes of the next chunks, each doubling up to its bound: a small
 	// response takes small chunks.
 	valuesChunk, objectsChunk, contextsChunk int
-	collected []collected
-	inline    []inlineList
-	contexts  []graphql.FieldContext
-	indexes   []int
+	collected                                []collected
+	inline                                   []inlineList
+	contexts                                 []graphql.FieldContext
+	indexes                                  []int
 }
 
 // inlineList is one entry of arena's lists that may run in line (or not):
