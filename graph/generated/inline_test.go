@@ -91,3 +91,38 @@ func TestArenaCollectsOnce(t *testing.T) {
 		t.Fatalf("len %d", len(big))
 	}
 }
+
+type otherKey struct{}
+
+// TestArenaFieldContext: a context from the arena's withFieldContext is
+// what graphql.WithFieldContext makes: gqlgen finds the field's context in
+// it, its parent is the enclosing field's, and everything else (values,
+// cancellation) is the enclosing context's.
+func TestArenaFieldContext(t *testing.T) {
+	if fieldContextKey == nil {
+		t.Fatal("gqlgen's field context key not learnt")
+	}
+	var a arena
+	base, cancel := context.WithCancel(context.WithValue(context.Background(), otherKey{}, "v"))
+	parent := &graphql.FieldContext{Object: "Query"}
+	ctx := graphql.WithFieldContext(base, parent)
+	fcs := make([]graphql.FieldContext, 100)
+	for i := range fcs {
+		child := a.withFieldContext(ctx, &fcs[i])
+		if got := graphql.GetFieldContext(child); got != &fcs[i] || got.Parent != parent {
+			t.Fatalf("field context %p (parent %p), want %p (parent %p)", got, got.Parent, &fcs[i], parent)
+		}
+		if child.Value(otherKey{}) != "v" {
+			t.Fatal("the enclosing context's value lost")
+		}
+		ctx = child
+		parent = &fcs[i]
+	}
+	if graphql.GetFieldContext(ctx).Parent.Parent != &fcs[97] {
+		t.Fatal("the path through the fields lost")
+	}
+	cancel()
+	if ctx.Err() == nil {
+		t.Fatal("cancellation not passed on")
+	}
+}

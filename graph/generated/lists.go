@@ -59,7 +59,7 @@ func marshalSlice(ctx context.Context, a *arena, sel ast.SelectionSet, length in
 		index[i] = i
 		fcs[i].Index = &index[i]
 		fcs[i].Object = elem
-		childCtx := graphql.WithFieldContext(ctx, &fcs[i])
+		childCtx := a.withFieldContext(ctx, &fcs[i])
 		func() {
 			if !omitPanicHandler {
 				defer func() {

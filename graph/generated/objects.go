@@ -107,11 +107,61 @@ type arena struct {
 	objects []objectValue
 	// The sizes of the next chunks, each doubling up to its bound: a small
 	// response takes small chunks.
-	valuesChunk, objectsChunk, contextsChunk int
-	collected                                []collected
-	inline                                   []inlineList
-	contexts                                 []graphql.FieldContext
-	indexes                                  []int
+	valuesChunk, objectsChunk, contextsChunk, ctxsChunk int
+	ctxs                                                []fieldCtx
+	collected                                           []collected
+	inline                                              []inlineList
+	contexts                                            []graphql.FieldContext
+	indexes                                             []int
+}
+
+// fieldContextKey is the key under which gqlgen keeps a field's context
+// in a context.Context. It is unexported; a context that records the key
+// it is asked for learns it from graphql.GetFieldContext.
+var fieldContextKey = func() any {
+	spy := &keySpy{Context: context.Background()}
+	graphql.GetFieldContext(spy)
+	return spy.key
+}()
+
+type keySpy struct {
+	context.Context
+	key any
+}
+
+func (s *keySpy) Value(key any) any {
+	s.key = key
+	return nil
+}
+
+// fieldCtx is what graphql.WithFieldContext makes, a context carrying a
+// field's context, but carved from the arena: context.WithValue is an
+// allocation per field and list element (200 on a page of orders).
+type fieldCtx struct {
+	context.Context
+	fc *graphql.FieldContext
+}
+
+func (c *fieldCtx) Value(key any) any {
+	if key == fieldContextKey {
+		return c.fc
+	}
+	return c.Context.Value(key)
+}
+
+// withFieldContext is graphql.WithFieldContext: fc's parent is ctx's
+// field, and the context returned carries fc.
+func (a *arena) withFieldContext(ctx context.Context, fc *graphql.FieldContext) context.Context {
+	fc.Parent = graphql.GetFieldContext(ctx)
+	a.mu.Lock()
+	if len(a.ctxs) == 0 {
+		a.ctxs = make([]fieldCtx, grow(&a.ctxsChunk, maxChunk/4))
+	}
+	c := &a.ctxs[0]
+	a.ctxs = a.ctxs[1:]
+	a.mu.Unlock()
+	c.Context, c.fc = ctx, fc
+	return c
 }
 
 // inlineList is one entry of arena's lists that may run in line (or not):

@@ -179,7 +179,8 @@ func rewriteResolved(src string) (string, int) {
 		b.WriteString("func (ec *executionContext) " + name + "(ctx context.Context, field graphql.CollectedField, obj " + objType + ") (ret graphql.Marshaler) {\n")
 		b.WriteString("\t// resolved directly\n")
 		b.WriteString("\tfc, err := ec." + fieldContext + "(ctx, field)\n\tif err != nil {\n\t\treturn graphql.Null\n\t}\n")
-		b.WriteString("\tctx = graphql.WithFieldContext(ctx, fc)\n")
+		// graphql.WithFieldContext, carved from the request's arena.
+		b.WriteString("\tctx = ec.portal.withFieldContext(ctx, fc)\n")
 		if recoverPanic == "true" {
 			b.WriteString("\tdefer func() {\n\t\tif r := recover(); r != nil {\n\t\t\tec.Error(ctx, ec.Recover(ctx, r))\n\t\t\tret = graphql.Null\n\t\t}\n\t}()\n")
 		}

@@ -105,7 +105,7 @@ func TestRewriteResolved(t *testing.T) {
 	}{
 		{"resolver", fieldFunc("_Order_lines", "*orders.Order", "ec.Resolvers.SalesOrder().Lines(ctx, obj)", "[]*orders.Line", "marshalNLine2ᚕᚖLineᚄ"), []string{
 			"\tfc, err := ec.fieldContext_Order_lines(ctx, field)\n\tif err != nil {\n\t\treturn graphql.Null\n\t}\n",
-			"\tctx = graphql.WithFieldContext(ctx, fc)\n",
+			"\tctx = ec.portal.withFieldContext(ctx, fc)\n",
 			"\t\t\tec.Error(ctx, ec.Recover(ctx, r))\n\t\t\tret = graphql.Null\n",
 			"\tres, err := ec.Resolvers.SalesOrder().Lines(ctx, obj)\n\tif err != nil {\n\t\tec.Error(ctx, graphql.AddFieldLocationToError(ctx, err))\n\t\treturn graphql.Null\n\t}\n",
 			"\tfc.Result = res\n\treturn ec.marshalNLine2ᚕᚖLineᚄ(ctx, field.Selections, res)\n}\n",
