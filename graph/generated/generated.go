@@ -6750,7 +6750,8 @@ func (ec *executionContext) _AuditEntry_actor(ctx context.Context, field graphql
 	return ec.marshalOContact2ᚖgithubᚗcomᚋopenportalᚋportalᚋidentityᚐContact(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_AuditEntry_actor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "AuditEntry",
 		Field:      field,
 		IsMethod:   true,
@@ -6833,7 +6834,8 @@ func (ec *executionContext) _AuditEntryConnection_edges(ctx context.Context, fie
 	return ec.marshalNAuditEntryEdge2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐAuditEntryEdgeᚄ(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_AuditEntryConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "AuditEntryConnection",
 		Field:      field,
 		IsMethod:   false,
@@ -6863,7 +6865,8 @@ func (ec *executionContext) _AuditEntryConnection_pageInfo(ctx context.Context, 
 	return ec.marshalNPageInfo2ᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐPageInfo(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_AuditEntryConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "AuditEntryConnection",
 		Field:      field,
 		IsMethod:   false,
@@ -6907,7 +6910,8 @@ func (ec *executionContext) _AuditEntryEdge_node(ctx context.Context, field grap
 	return ec.marshalNAuditEntry2ᚖgithubᚗcomᚋopenportalᚋportalᚋidentityᚐAuditEntry(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_AuditEntryEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "AuditEntryEdge",
 		Field:      field,
 		IsMethod:   false,
@@ -6972,7 +6976,8 @@ func (ec *executionContext) _Contact_company(ctx context.Context, field graphql.
 	return ec.marshalOLegalEntity2ᚖgithubᚗcomᚋopenportalᚋportalᚋcatalogᚐLegalEntity(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Contact_company(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "Contact",
 		Field:      field,
 		IsMethod:   true,
@@ -7009,7 +7014,8 @@ func (ec *executionContext) _Contact_customerAccount(ctx context.Context, field 
 	return ec.marshalOCustomerAccount2ᚖgithubᚗcomᚋopenportalᚋportalᚋcatalogᚐCustomerAccount(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Contact_customerAccount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "Contact",
 		Field:      field,
 		IsMethod:   true,
@@ -7046,7 +7052,8 @@ func (ec *executionContext) _Contact_priceList(ctx context.Context, field graphq
 	return ec.marshalOPriceList2ᚖgithubᚗcomᚋopenportalᚋportalᚋcatalogᚐPriceList(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Contact_priceList(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "Contact",
 		Field:      field,
 		IsMethod:   true,
@@ -7101,7 +7108,8 @@ func (ec *executionContext) _Contact_roles(ctx context.Context, field graphql.Co
 	return ec.marshalNWebRole2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐWebRoleᚄ(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Contact_roles(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "Contact",
 		Field:      field,
 		IsMethod:   true,
@@ -7217,7 +7225,8 @@ func (ec *executionContext) _Contact_ownPriceList(ctx context.Context, field gra
 	return ec.marshalOPriceList2ᚖgithubᚗcomᚋopenportalᚋportalᚋcatalogᚐPriceList(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Contact_ownPriceList(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "Contact",
 		Field:      field,
 		IsMethod:   true,
@@ -7275,7 +7284,8 @@ func (ec *executionContext) _ContactConnection_edges(ctx context.Context, field 
 	return ec.marshalNContactEdge2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐContactEdgeᚄ(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_ContactConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "ContactConnection",
 		Field:      field,
 		IsMethod:   false,
@@ -7305,7 +7315,8 @@ func (ec *executionContext) _ContactConnection_pageInfo(ctx context.Context, fie
 	return ec.marshalNPageInfo2ᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐPageInfo(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_ContactConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "ContactConnection",
 		Field:      field,
 		IsMethod:   false,
@@ -7349,7 +7360,8 @@ func (ec *executionContext) _ContactEdge_node(ctx context.Context, field graphql
 	return ec.marshalNContact2ᚖgithubᚗcomᚋopenportalᚋportalᚋidentityᚐContact(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_ContactEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "ContactEdge",
 		Field:      field,
 		IsMethod:   false,
@@ -7432,7 +7444,8 @@ func (ec *executionContext) _CustomerAccount_company(ctx context.Context, field 
 	return ec.marshalNLegalEntity2ᚖgithubᚗcomᚋopenportalᚋportalᚋcatalogᚐLegalEntity(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_CustomerAccount_company(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "CustomerAccount",
 		Field:      field,
 		IsMethod:   true,
@@ -7466,7 +7479,8 @@ func (ec *executionContext) _CustomerAccount_invoiceAccount(ctx context.Context,
 	return ec.marshalNCustomerAccount2ᚖgithubᚗcomᚋopenportalᚋportalᚋcatalogᚐCustomerAccount(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_CustomerAccount_invoiceAccount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "CustomerAccount",
 		Field:      field,
 		IsMethod:   true,
@@ -7510,7 +7524,8 @@ func (ec *executionContext) _CustomerAccount_priceList(ctx context.Context, fiel
 	return ec.marshalOPriceList2ᚖgithubᚗcomᚋopenportalᚋportalᚋcatalogᚐPriceList(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_CustomerAccount_priceList(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "CustomerAccount",
 		Field:      field,
 		IsMethod:   true,
@@ -7558,7 +7573,8 @@ func (ec *executionContext) _CustomerAccount_deliveryAddresses(ctx context.Conte
 	return ec.marshalNAddress2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋcatalogᚐAddressᚄ(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_CustomerAccount_deliveryAddresses(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "CustomerAccount",
 		Field:      field,
 		IsMethod:   true,
@@ -7632,7 +7648,8 @@ func (ec *executionContext) _CustomerAccountConnection_edges(ctx context.Context
 	return ec.marshalNCustomerAccountEdge2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐCustomerAccountEdgeᚄ(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_CustomerAccountConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "CustomerAccountConnection",
 		Field:      field,
 		IsMethod:   false,
@@ -7662,7 +7679,8 @@ func (ec *executionContext) _CustomerAccountConnection_pageInfo(ctx context.Cont
 	return ec.marshalNPageInfo2ᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐPageInfo(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_CustomerAccountConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "CustomerAccountConnection",
 		Field:      field,
 		IsMethod:   false,
@@ -7706,7 +7724,8 @@ func (ec *executionContext) _CustomerAccountEdge_node(ctx context.Context, field
 	return ec.marshalNCustomerAccount2ᚖgithubᚗcomᚋopenportalᚋportalᚋcatalogᚐCustomerAccount(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_CustomerAccountEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "CustomerAccountEdge",
 		Field:      field,
 		IsMethod:   false,
@@ -7845,7 +7864,8 @@ func (ec *executionContext) _ErpEventConnection_edges(ctx context.Context, field
 	return ec.marshalNErpEventEdge2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐErpEventEdgeᚄ(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_ErpEventConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "ErpEventConnection",
 		Field:      field,
 		IsMethod:   false,
@@ -7875,7 +7895,8 @@ func (ec *executionContext) _ErpEventConnection_pageInfo(ctx context.Context, fi
 	return ec.marshalNPageInfo2ᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐPageInfo(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_ErpEventConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "ErpEventConnection",
 		Field:      field,
 		IsMethod:   false,
@@ -7919,7 +7940,8 @@ func (ec *executionContext) _ErpEventEdge_node(ctx context.Context, field graphq
 	return ec.marshalNErpEvent2ᚖgithubᚗcomᚋopenportalᚋportalᚋdualwriteᚐEvent(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_ErpEventEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "ErpEventEdge",
 		Field:      field,
 		IsMethod:   false,
@@ -7960,7 +7982,8 @@ func (ec *executionContext) _Invitation_contact(ctx context.Context, field graph
 	return ec.marshalNContact2ᚖgithubᚗcomᚋopenportalᚋportalᚋidentityᚐContact(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Invitation_contact(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "Invitation",
 		Field:      field,
 		IsMethod:   true,
@@ -7994,7 +8017,8 @@ func (ec *executionContext) _Invitation_roles(ctx context.Context, field graphql
 	return ec.marshalNWebRole2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐWebRoleᚄ(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Invitation_roles(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "Invitation",
 		Field:      field,
 		IsMethod:   true,
@@ -8082,7 +8106,8 @@ func (ec *executionContext) _Invitation_invitedBy(ctx context.Context, field gra
 	return ec.marshalOContact2ᚖgithubᚗcomᚋopenportalᚋportalᚋidentityᚐContact(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Invitation_invitedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "Invitation",
 		Field:      field,
 		IsMethod:   true,
@@ -8147,7 +8172,8 @@ func (ec *executionContext) _InvitationConnection_edges(ctx context.Context, fie
 	return ec.marshalNInvitationEdge2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐInvitationEdgeᚄ(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_InvitationConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "InvitationConnection",
 		Field:      field,
 		IsMethod:   false,
@@ -8177,7 +8203,8 @@ func (ec *executionContext) _InvitationConnection_pageInfo(ctx context.Context, 
 	return ec.marshalNPageInfo2ᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐPageInfo(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_InvitationConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "InvitationConnection",
 		Field:      field,
 		IsMethod:   false,
@@ -8221,7 +8248,8 @@ func (ec *executionContext) _InvitationEdge_node(ctx context.Context, field grap
 	return ec.marshalNInvitation2ᚖgithubᚗcomᚋopenportalᚋportalᚋidentityᚐInvitation(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_InvitationEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "InvitationEdge",
 		Field:      field,
 		IsMethod:   false,
@@ -8251,7 +8279,8 @@ func (ec *executionContext) _InvitationPayload_invitation(ctx context.Context, f
 	return ec.marshalNInvitation2ᚖgithubᚗcomᚋopenportalᚋportalᚋidentityᚐInvitation(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_InvitationPayload_invitation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "InvitationPayload",
 		Field:      field,
 		IsMethod:   false,
@@ -10374,7 +10403,8 @@ func (ec *executionContext) _PageTemplate_webTemplate(ctx context.Context, field
 	return ec.marshalNWebTemplate2ᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐWebTemplate(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_PageTemplate_webTemplate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "PageTemplate",
 		Field:      field,
 		IsMethod:   true,
@@ -10425,7 +10455,8 @@ func (ec *executionContext) _PermissionDecision_grantedBy(ctx context.Context, f
 	return ec.marshalNTablePermission2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐTablePermissionᚄ(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_PermissionDecision_grantedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "PermissionDecision",
 		Field:      field,
 		IsMethod:   false,
@@ -10557,7 +10588,8 @@ func (ec *executionContext) _Product_company(ctx context.Context, field graphql.
 	return ec.marshalNLegalEntity2ᚖgithubᚗcomᚋopenportalᚋportalᚋcatalogᚐLegalEntity(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Product_company(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "Product",
 		Field:      field,
 		IsMethod:   true,
@@ -10659,7 +10691,8 @@ func (ec *executionContext) _ProductConnection_edges(ctx context.Context, field 
 	return ec.marshalNProductEdge2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐProductEdgeᚄ(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_ProductConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "ProductConnection",
 		Field:      field,
 		IsMethod:   false,
@@ -10689,7 +10722,8 @@ func (ec *executionContext) _ProductConnection_pageInfo(ctx context.Context, fie
 	return ec.marshalNPageInfo2ᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐPageInfo(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_ProductConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "ProductConnection",
 		Field:      field,
 		IsMethod:   false,
@@ -10733,7 +10767,8 @@ func (ec *executionContext) _ProductEdge_node(ctx context.Context, field graphql
 	return ec.marshalNProduct2ᚖgithubᚗcomᚋopenportalᚋportalᚋcatalogᚐProduct(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_ProductEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "ProductEdge",
 		Field:      field,
 		IsMethod:   false,
@@ -10765,7 +10800,8 @@ func (ec *executionContext) _Query_viewer(ctx context.Context, field graphql.Col
 	)
 }
 func (ec *executionContext) fieldContext_Query_viewer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "Query",
 		Field:      field,
 		IsMethod:   true,
@@ -10885,7 +10921,8 @@ func (ec *executionContext) _Query_legalEntities(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_Query_legalEntities(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "Query",
 		Field:      field,
 		IsMethod:   true,
@@ -10917,7 +10954,8 @@ func (ec *executionContext) _Query_units(ctx context.Context, field graphql.Coll
 	)
 }
 func (ec *executionContext) fieldContext_Query_units(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "Query",
 		Field:      field,
 		IsMethod:   true,
@@ -10949,7 +10987,8 @@ func (ec *executionContext) _Query_webTemplates(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_Query_webTemplates(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "Query",
 		Field:      field,
 		IsMethod:   true,
@@ -11025,7 +11064,8 @@ func (ec *executionContext) _Query_pageTemplates(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_Query_pageTemplates(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "Query",
 		Field:      field,
 		IsMethod:   true,
@@ -11057,7 +11097,8 @@ func (ec *executionContext) _Query_webPages(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Query_webPages(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "Query",
 		Field:      field,
 		IsMethod:   true,
@@ -11133,7 +11174,8 @@ func (ec *executionContext) _Query_contentSnippets(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_Query_contentSnippets(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "Query",
 		Field:      field,
 		IsMethod:   true,
@@ -11165,7 +11207,8 @@ func (ec *executionContext) _Query_siteSettings(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_Query_siteSettings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "Query",
 		Field:      field,
 		IsMethod:   true,
@@ -11373,7 +11416,8 @@ func (ec *executionContext) _Query_permissionTables(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_Query_permissionTables(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "Query",
 		Field:      field,
 		IsMethod:   true,
@@ -11648,7 +11692,8 @@ func (ec *executionContext) _Query_webRoles(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Query_webRoles(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "Query",
 		Field:      field,
 		IsMethod:   true,
@@ -11680,7 +11725,8 @@ func (ec *executionContext) _Query_tablePermissions(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_Query_tablePermissions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "Query",
 		Field:      field,
 		IsMethod:   true,
@@ -11932,7 +11978,8 @@ func (ec *executionContext) _Query___schema(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "Query",
 		Field:      field,
 		IsMethod:   true,
@@ -12017,7 +12064,8 @@ func (ec *executionContext) _SalesOrder_company(ctx context.Context, field graph
 	return ec.marshalNLegalEntity2ᚖgithubᚗcomᚋopenportalᚋportalᚋcatalogᚐLegalEntity(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_SalesOrder_company(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "SalesOrder",
 		Field:      field,
 		IsMethod:   true,
@@ -12051,7 +12099,8 @@ func (ec *executionContext) _SalesOrder_customerAccount(ctx context.Context, fie
 	return ec.marshalNCustomerAccount2ᚖgithubᚗcomᚋopenportalᚋportalᚋcatalogᚐCustomerAccount(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_SalesOrder_customerAccount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "SalesOrder",
 		Field:      field,
 		IsMethod:   true,
@@ -12085,7 +12134,8 @@ func (ec *executionContext) _SalesOrder_invoiceAccount(ctx context.Context, fiel
 	return ec.marshalNCustomerAccount2ᚖgithubᚗcomᚋopenportalᚋportalᚋcatalogᚐCustomerAccount(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_SalesOrder_invoiceAccount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "SalesOrder",
 		Field:      field,
 		IsMethod:   true,
@@ -12119,7 +12169,8 @@ func (ec *executionContext) _SalesOrder_contactPerson(ctx context.Context, field
 	return ec.marshalNContact2ᚖgithubᚗcomᚋopenportalᚋportalᚋidentityᚐContact(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_SalesOrder_contactPerson(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "SalesOrder",
 		Field:      field,
 		IsMethod:   true,
@@ -12160,7 +12211,8 @@ func (ec *executionContext) _SalesOrder_priceList(ctx context.Context, field gra
 	return ec.marshalNPriceList2ᚖgithubᚗcomᚋopenportalᚋportalᚋcatalogᚐPriceList(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_SalesOrder_priceList(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "SalesOrder",
 		Field:      field,
 		IsMethod:   true,
@@ -12229,7 +12281,8 @@ func (ec *executionContext) _SalesOrder_lines(ctx context.Context, field graphql
 	return ec.marshalNSalesOrderLine2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋordersᚐLineᚄ(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_SalesOrder_lines(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "SalesOrder",
 		Field:      field,
 		IsMethod:   true,
@@ -12287,7 +12340,8 @@ func (ec *executionContext) _SalesOrder_erpEvents(ctx context.Context, field gra
 	return ec.marshalOErpEvent2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋdualwriteᚐEventᚄ(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_SalesOrder_erpEvents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "SalesOrder",
 		Field:      field,
 		IsMethod:   true,
@@ -12317,7 +12371,8 @@ func (ec *executionContext) _SalesOrderConnection_edges(ctx context.Context, fie
 	return ec.marshalNSalesOrderEdge2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐSalesOrderEdgeᚄ(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_SalesOrderConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "SalesOrderConnection",
 		Field:      field,
 		IsMethod:   false,
@@ -12347,7 +12402,8 @@ func (ec *executionContext) _SalesOrderConnection_pageInfo(ctx context.Context, 
 	return ec.marshalNPageInfo2ᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐPageInfo(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_SalesOrderConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "SalesOrderConnection",
 		Field:      field,
 		IsMethod:   false,
@@ -12391,7 +12447,8 @@ func (ec *executionContext) _SalesOrderEdge_node(ctx context.Context, field grap
 	return ec.marshalNSalesOrder2ᚖgithubᚗcomᚋopenportalᚋportalᚋordersᚐOrder(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_SalesOrderEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "SalesOrderEdge",
 		Field:      field,
 		IsMethod:   false,
@@ -12439,7 +12496,8 @@ func (ec *executionContext) _SalesOrderLine_product(ctx context.Context, field g
 	return ec.marshalNProduct2ᚖgithubᚗcomᚋopenportalᚋportalᚋcatalogᚐProduct(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_SalesOrderLine_product(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "SalesOrderLine",
 		Field:      field,
 		IsMethod:   true,
@@ -12518,7 +12576,8 @@ func (ec *executionContext) _SignInPayload_viewer(ctx context.Context, field gra
 	return ec.marshalNViewer2ᚖgithubᚗcomᚋopenportalᚋportalᚐViewer(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_SignInPayload_viewer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "SignInPayload",
 		Field:      field,
 		IsMethod:   false,
@@ -12569,7 +12628,8 @@ func (ec *executionContext) _TableAccess_table(ctx context.Context, field graphq
 	return ec.marshalNPermissionTable2ᚖgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐPermissionTable(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_TableAccess_table(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "TableAccess",
 		Field:      field,
 		IsMethod:   false,
@@ -12599,7 +12659,8 @@ func (ec *executionContext) _TableAccess_decisions(ctx context.Context, field gr
 	return ec.marshalNPermissionDecision2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐPermissionDecisionᚄ(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_TableAccess_decisions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "TableAccess",
 		Field:      field,
 		IsMethod:   false,
@@ -12682,7 +12743,8 @@ func (ec *executionContext) _TablePermission_roles(ctx context.Context, field gr
 	return ec.marshalNWebRole2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐWebRoleᚄ(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_TablePermission_roles(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "TablePermission",
 		Field:      field,
 		IsMethod:   true,
@@ -12719,7 +12781,8 @@ func (ec *executionContext) _TablePermission_parent(ctx context.Context, field g
 	return ec.marshalOTablePermission2ᚖgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐTablePermission(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_TablePermission_parent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "TablePermission",
 		Field:      field,
 		IsMethod:   true,
@@ -12784,7 +12847,8 @@ func (ec *executionContext) _Viewer_contact(ctx context.Context, field graphql.C
 	return ec.marshalOContact2ᚖgithubᚗcomᚋopenportalᚋportalᚋidentityᚐContact(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Viewer_contact(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "Viewer",
 		Field:      field,
 		IsMethod:   true,
@@ -12818,7 +12882,8 @@ func (ec *executionContext) _Viewer_roles(ctx context.Context, field graphql.Col
 	return ec.marshalNWebRole2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐWebRoleᚄ(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Viewer_roles(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "Viewer",
 		Field:      field,
 		IsMethod:   true,
@@ -12898,7 +12963,8 @@ func (ec *executionContext) _WebPage_pageTemplate(ctx context.Context, field gra
 	return ec.marshalNPageTemplate2ᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐPageTemplate(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_WebPage_pageTemplate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "WebPage",
 		Field:      field,
 		IsMethod:   true,
@@ -12953,7 +13019,8 @@ func (ec *executionContext) _WebPage_roles(ctx context.Context, field graphql.Co
 	return ec.marshalNWebRole2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐWebRoleᚄ(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_WebPage_roles(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "WebPage",
 		Field:      field,
 		IsMethod:   true,
@@ -13450,7 +13517,8 @@ func (ec *executionContext) ___Field_type(ctx context.Context, field graphql.Col
 	return ec.marshalN__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext___Field_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "__Field",
 		Field:      field,
 		IsMethod:   false,
@@ -13550,7 +13618,8 @@ func (ec *executionContext) ___InputValue_type(ctx context.Context, field graphq
 	return ec.marshalN__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext___InputValue_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "__InputValue",
 		Field:      field,
 		IsMethod:   false,
@@ -13650,7 +13719,8 @@ func (ec *executionContext) ___Schema_types(ctx context.Context, field graphql.C
 	return ec.marshalN__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐTypeᚄ(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext___Schema_types(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "__Schema",
 		Field:      field,
 		IsMethod:   true,
@@ -13680,7 +13750,8 @@ func (ec *executionContext) ___Schema_queryType(ctx context.Context, field graph
 	return ec.marshalN__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext___Schema_queryType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "__Schema",
 		Field:      field,
 		IsMethod:   true,
@@ -13710,7 +13781,8 @@ func (ec *executionContext) ___Schema_mutationType(ctx context.Context, field gr
 	return ec.marshalO__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext___Schema_mutationType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "__Schema",
 		Field:      field,
 		IsMethod:   true,
@@ -13740,7 +13812,8 @@ func (ec *executionContext) ___Schema_subscriptionType(ctx context.Context, fiel
 	return ec.marshalO__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext___Schema_subscriptionType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "__Schema",
 		Field:      field,
 		IsMethod:   true,
@@ -13770,7 +13843,8 @@ func (ec *executionContext) ___Schema_directives(ctx context.Context, field grap
 	return ec.marshalN__Directive2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirectiveᚄ(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext___Schema_directives(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "__Schema",
 		Field:      field,
 		IsMethod:   true,
@@ -13928,7 +14002,8 @@ func (ec *executionContext) ___Type_interfaces(ctx context.Context, field graphq
 	return ec.marshalO__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐTypeᚄ(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext___Type_interfaces(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "__Type",
 		Field:      field,
 		IsMethod:   true,
@@ -13958,7 +14033,8 @@ func (ec *executionContext) ___Type_possibleTypes(ctx context.Context, field gra
 	return ec.marshalO__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐTypeᚄ(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext___Type_possibleTypes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "__Type",
 		Field:      field,
 		IsMethod:   true,
@@ -14076,7 +14152,8 @@ func (ec *executionContext) ___Type_ofType(ctx context.Context, field graphql.Co
 	return ec.marshalO__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext___Type_ofType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "__Type",
 		Field:      field,
 		IsMethod:   true,

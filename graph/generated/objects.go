@@ -164,6 +164,19 @@ func (a *arena) withFieldContext(ctx context.Context, fc *graphql.FieldContext) 
 	return c
 }
 
+// fieldContext returns a field's context, zero, from the arena.
+func (a *arena) fieldContext() *graphql.FieldContext {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if len(a.contexts) == 0 {
+		size := grow(&a.contextsChunk, maxChunk/8)
+		a.contexts, a.indexes = make([]graphql.FieldContext, size), make([]int, size)
+	}
+	fc := &a.contexts[0]
+	a.contexts, a.indexes = a.contexts[1:], a.indexes[1:]
+	return fc
+}
+
 // inlineList is one entry of arena's lists that may run in line (or not):
 // the answer depends on the selection and, through @skip and @include, the
 // request's variables.

@@ -58,6 +58,8 @@ func main() {
 		log.Fatalf("%s: no response buffer to size: has gqlgen changed how Exec writes a response?", generated)
 	}
 	out = strings.ReplaceAll(out, unsizedBuffer, sizedBuffer)
+	contexts := len(simpleContext.FindAllStringIndex(out, -1))
+	out = simpleContext.ReplaceAllString(out, "${1}\tfc = ec.portal.fieldContext()\n\t*fc = graphql.FieldContext{\n${2}")
 	out, objects := rewriteObjects(out)
 	if objects == 0 && !strings.Contains(out, objectReturn) {
 		log.Fatalf("%s: no object marshaller to rewrite: has gqlgen changed how it marshals objects?", generated)
@@ -65,8 +67,14 @@ func main() {
 	if err := os.WriteFile(generated, []byte(out), 0o644); err != nil {
 		log.Fatal(err)
 	}
-	log.Printf("plainfields: %d fields marshal their value directly, %d are resolved without graphql.ResolveField, %d objects write their fields without gqlgen's map", n, direct, objects)
+	log.Printf("plainfields: %d fields marshal their value directly, %d are resolved without graphql.ResolveField, %d field contexts and %d objects come from the request's arena",
+		n, direct, contexts, objects)
 }
+
+// simpleContext matches gqlgen's function making the context of a field
+// without arguments, whose FieldContext go generate has carved from the
+// request's arena (graph/generated/objects.go) rather than allocated.
+var simpleContext = regexp.MustCompile(`(?m)^(func \(ec \*executionContext\) fieldContext_\w+\(_ context\.Context, field graphql\.CollectedField\) \(fc \*graphql\.FieldContext, err error\) \{\n)\tfc = &graphql\.FieldContext\{\n((?:\t\t[^\n]*\n)*?\t\}\n\treturn fc, nil\n\}\n)`)
 
 // unsizedBuffer is how gqlgen's Exec writes a response, and sizedBuffer
 // what go generate makes of it.
