@@ -40,9 +40,8 @@ func TestListsRewrittenByGenerate(t *testing.T) {
 		min  int
 	}{
 		{"// resolved directly\n", 50},
-		{"\tout := ec.newFieldSet(fields)\n", 40},
-		{"\tfields := ec.collectFields(sel, ", 40},
-		{"\treturn ec.objectValue(fields, out.Values)\n", 40},
+		{"\tfields, out := ec.newObject(sel, ", 40},
+		{"\treturn out.object\n", 40},
 		{"if out.inline(ctx, prefetched_SalesOrderLine_product, i) {", 1},
 		{"if out.inline(ctx, prefetched_SalesOrder_lines, i) {", 1},
 		{"(*scalar.DecimalRef)(&obj.Amount)", 1},

@@ -15495,9 +15495,8 @@ func UnmarshalWebRoleInput(ctx context.Context, raw any) (policies.WebRoleInput,
 var addressImplementors = []string{"Address"}
 
 func (ec *executionContext) _Address(ctx context.Context, sel ast.SelectionSet, obj *catalog.Address) graphql.Marshaler {
-	fields := ec.collectFields(sel, addressImplementors)
+	fields, out := ec.newObject(sel, addressImplementors)
 
-	out := ec.newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -15547,15 +15546,14 @@ func (ec *executionContext) _Address(ctx context.Context, sel ast.SelectionSet, 
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return ec.objectValue(fields, out.Values)
+	return out.object
 }
 
 var auditEntryImplementors = []string{"AuditEntry"}
 
 func (ec *executionContext) _AuditEntry(ctx context.Context, sel ast.SelectionSet, obj *identity.AuditEntry) graphql.Marshaler {
-	fields := ec.collectFields(sel, auditEntryImplementors)
+	fields, out := ec.newObject(sel, auditEntryImplementors)
 
-	out := ec.newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -15639,15 +15637,14 @@ func (ec *executionContext) _AuditEntry(ctx context.Context, sel ast.SelectionSe
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return ec.objectValue(fields, out.Values)
+	return out.object
 }
 
 var auditEntryConnectionImplementors = []string{"AuditEntryConnection"}
 
 func (ec *executionContext) _AuditEntryConnection(ctx context.Context, sel ast.SelectionSet, obj *model.AuditEntryConnection) graphql.Marshaler {
-	fields := ec.collectFields(sel, auditEntryConnectionImplementors)
+	fields, out := ec.newObject(sel, auditEntryConnectionImplementors)
 
-	out := ec.newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -15682,15 +15679,14 @@ func (ec *executionContext) _AuditEntryConnection(ctx context.Context, sel ast.S
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return ec.objectValue(fields, out.Values)
+	return out.object
 }
 
 var auditEntryEdgeImplementors = []string{"AuditEntryEdge"}
 
 func (ec *executionContext) _AuditEntryEdge(ctx context.Context, sel ast.SelectionSet, obj *model.AuditEntryEdge) graphql.Marshaler {
-	fields := ec.collectFields(sel, auditEntryEdgeImplementors)
+	fields, out := ec.newObject(sel, auditEntryEdgeImplementors)
 
-	out := ec.newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -15720,15 +15716,14 @@ func (ec *executionContext) _AuditEntryEdge(ctx context.Context, sel ast.Selecti
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return ec.objectValue(fields, out.Values)
+	return out.object
 }
 
 var contactImplementors = []string{"Contact"}
 
 func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, obj *identity.Contact) graphql.Marshaler {
-	fields := ec.collectFields(sel, contactImplementors)
+	fields, out := ec.newObject(sel, contactImplementors)
 
-	out := ec.newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -15904,15 +15899,14 @@ func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, 
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return ec.objectValue(fields, out.Values)
+	return out.object
 }
 
 var contactConnectionImplementors = []string{"ContactConnection"}
 
 func (ec *executionContext) _ContactConnection(ctx context.Context, sel ast.SelectionSet, obj *model.ContactConnection) graphql.Marshaler {
-	fields := ec.collectFields(sel, contactConnectionImplementors)
+	fields, out := ec.newObject(sel, contactConnectionImplementors)
 
-	out := ec.newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -15947,15 +15941,14 @@ func (ec *executionContext) _ContactConnection(ctx context.Context, sel ast.Sele
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return ec.objectValue(fields, out.Values)
+	return out.object
 }
 
 var contactEdgeImplementors = []string{"ContactEdge"}
 
 func (ec *executionContext) _ContactEdge(ctx context.Context, sel ast.SelectionSet, obj *model.ContactEdge) graphql.Marshaler {
-	fields := ec.collectFields(sel, contactEdgeImplementors)
+	fields, out := ec.newObject(sel, contactEdgeImplementors)
 
-	out := ec.newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -15985,15 +15978,14 @@ func (ec *executionContext) _ContactEdge(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return ec.objectValue(fields, out.Values)
+	return out.object
 }
 
 var contentSnippetImplementors = []string{"ContentSnippet"}
 
 func (ec *executionContext) _ContentSnippet(ctx context.Context, sel ast.SelectionSet, obj *engine.ContentSnippet) graphql.Marshaler {
-	fields := ec.collectFields(sel, contentSnippetImplementors)
+	fields, out := ec.newObject(sel, contentSnippetImplementors)
 
-	out := ec.newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -16033,15 +16025,14 @@ func (ec *executionContext) _ContentSnippet(ctx context.Context, sel ast.Selecti
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return ec.objectValue(fields, out.Values)
+	return out.object
 }
 
 var customerAccountImplementors = []string{"CustomerAccount"}
 
 func (ec *executionContext) _CustomerAccount(ctx context.Context, sel ast.SelectionSet, obj *catalog.CustomerAccount) graphql.Marshaler {
-	fields := ec.collectFields(sel, customerAccountImplementors)
+	fields, out := ec.newObject(sel, customerAccountImplementors)
 
-	out := ec.newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -16156,15 +16147,14 @@ func (ec *executionContext) _CustomerAccount(ctx context.Context, sel ast.Select
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return ec.objectValue(fields, out.Values)
+	return out.object
 }
 
 var customerAccountConnectionImplementors = []string{"CustomerAccountConnection"}
 
 func (ec *executionContext) _CustomerAccountConnection(ctx context.Context, sel ast.SelectionSet, obj *model.CustomerAccountConnection) graphql.Marshaler {
-	fields := ec.collectFields(sel, customerAccountConnectionImplementors)
+	fields, out := ec.newObject(sel, customerAccountConnectionImplementors)
 
-	out := ec.newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -16199,15 +16189,14 @@ func (ec *executionContext) _CustomerAccountConnection(ctx context.Context, sel 
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return ec.objectValue(fields, out.Values)
+	return out.object
 }
 
 var customerAccountEdgeImplementors = []string{"CustomerAccountEdge"}
 
 func (ec *executionContext) _CustomerAccountEdge(ctx context.Context, sel ast.SelectionSet, obj *model.CustomerAccountEdge) graphql.Marshaler {
-	fields := ec.collectFields(sel, customerAccountEdgeImplementors)
+	fields, out := ec.newObject(sel, customerAccountEdgeImplementors)
 
-	out := ec.newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -16237,15 +16226,14 @@ func (ec *executionContext) _CustomerAccountEdge(ctx context.Context, sel ast.Se
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return ec.objectValue(fields, out.Values)
+	return out.object
 }
 
 var erpEventImplementors = []string{"ErpEvent"}
 
 func (ec *executionContext) _ErpEvent(ctx context.Context, sel ast.SelectionSet, obj *dualwrite.Event) graphql.Marshaler {
-	fields := ec.collectFields(sel, erpEventImplementors)
+	fields, out := ec.newObject(sel, erpEventImplementors)
 
-	out := ec.newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -16338,15 +16326,14 @@ func (ec *executionContext) _ErpEvent(ctx context.Context, sel ast.SelectionSet,
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return ec.objectValue(fields, out.Values)
+	return out.object
 }
 
 var erpEventConnectionImplementors = []string{"ErpEventConnection"}
 
 func (ec *executionContext) _ErpEventConnection(ctx context.Context, sel ast.SelectionSet, obj *model.ErpEventConnection) graphql.Marshaler {
-	fields := ec.collectFields(sel, erpEventConnectionImplementors)
+	fields, out := ec.newObject(sel, erpEventConnectionImplementors)
 
-	out := ec.newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -16381,15 +16368,14 @@ func (ec *executionContext) _ErpEventConnection(ctx context.Context, sel ast.Sel
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return ec.objectValue(fields, out.Values)
+	return out.object
 }
 
 var erpEventEdgeImplementors = []string{"ErpEventEdge"}
 
 func (ec *executionContext) _ErpEventEdge(ctx context.Context, sel ast.SelectionSet, obj *model.ErpEventEdge) graphql.Marshaler {
-	fields := ec.collectFields(sel, erpEventEdgeImplementors)
+	fields, out := ec.newObject(sel, erpEventEdgeImplementors)
 
-	out := ec.newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -16419,15 +16405,14 @@ func (ec *executionContext) _ErpEventEdge(ctx context.Context, sel ast.Selection
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return ec.objectValue(fields, out.Values)
+	return out.object
 }
 
 var invitationImplementors = []string{"Invitation"}
 
 func (ec *executionContext) _Invitation(ctx context.Context, sel ast.SelectionSet, obj *identity.Invitation) graphql.Marshaler {
-	fields := ec.collectFields(sel, invitationImplementors)
+	fields, out := ec.newObject(sel, invitationImplementors)
 
-	out := ec.newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -16524,15 +16509,14 @@ func (ec *executionContext) _Invitation(ctx context.Context, sel ast.SelectionSe
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return ec.objectValue(fields, out.Values)
+	return out.object
 }
 
 var invitationCheckImplementors = []string{"InvitationCheck"}
 
 func (ec *executionContext) _InvitationCheck(ctx context.Context, sel ast.SelectionSet, obj *identity.InvitationCheck) graphql.Marshaler {
-	fields := ec.collectFields(sel, invitationCheckImplementors)
+	fields, out := ec.newObject(sel, invitationCheckImplementors)
 
-	out := ec.newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -16577,15 +16561,14 @@ func (ec *executionContext) _InvitationCheck(ctx context.Context, sel ast.Select
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return ec.objectValue(fields, out.Values)
+	return out.object
 }
 
 var invitationConnectionImplementors = []string{"InvitationConnection"}
 
 func (ec *executionContext) _InvitationConnection(ctx context.Context, sel ast.SelectionSet, obj *model.InvitationConnection) graphql.Marshaler {
-	fields := ec.collectFields(sel, invitationConnectionImplementors)
+	fields, out := ec.newObject(sel, invitationConnectionImplementors)
 
-	out := ec.newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -16620,15 +16603,14 @@ func (ec *executionContext) _InvitationConnection(ctx context.Context, sel ast.S
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return ec.objectValue(fields, out.Values)
+	return out.object
 }
 
 var invitationEdgeImplementors = []string{"InvitationEdge"}
 
 func (ec *executionContext) _InvitationEdge(ctx context.Context, sel ast.SelectionSet, obj *model.InvitationEdge) graphql.Marshaler {
-	fields := ec.collectFields(sel, invitationEdgeImplementors)
+	fields, out := ec.newObject(sel, invitationEdgeImplementors)
 
-	out := ec.newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -16658,15 +16640,14 @@ func (ec *executionContext) _InvitationEdge(ctx context.Context, sel ast.Selecti
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return ec.objectValue(fields, out.Values)
+	return out.object
 }
 
 var invitationPayloadImplementors = []string{"InvitationPayload"}
 
 func (ec *executionContext) _InvitationPayload(ctx context.Context, sel ast.SelectionSet, obj *identity.InvitationPayload) graphql.Marshaler {
-	fields := ec.collectFields(sel, invitationPayloadImplementors)
+	fields, out := ec.newObject(sel, invitationPayloadImplementors)
 
-	out := ec.newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -16701,15 +16682,14 @@ func (ec *executionContext) _InvitationPayload(ctx context.Context, sel ast.Sele
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return ec.objectValue(fields, out.Values)
+	return out.object
 }
 
 var legalEntityImplementors = []string{"LegalEntity"}
 
 func (ec *executionContext) _LegalEntity(ctx context.Context, sel ast.SelectionSet, obj *catalog.LegalEntity) graphql.Marshaler {
-	fields := ec.collectFields(sel, legalEntityImplementors)
+	fields, out := ec.newObject(sel, legalEntityImplementors)
 
-	out := ec.newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -16744,7 +16724,7 @@ func (ec *executionContext) _LegalEntity(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return ec.objectValue(fields, out.Values)
+	return out.object
 }
 
 var mutationImplementors = []string{"Mutation"}
@@ -17115,9 +17095,8 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 var pageInfoImplementors = []string{"PageInfo"}
 
 func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet, obj *model.PageInfo) graphql.Marshaler {
-	fields := ec.collectFields(sel, pageInfoImplementors)
+	fields, out := ec.newObject(sel, pageInfoImplementors)
 
-	out := ec.newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -17147,15 +17126,14 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return ec.objectValue(fields, out.Values)
+	return out.object
 }
 
 var pageTemplateImplementors = []string{"PageTemplate"}
 
 func (ec *executionContext) _PageTemplate(ctx context.Context, sel ast.SelectionSet, obj *engine.PageTemplate) graphql.Marshaler {
-	fields := ec.collectFields(sel, pageTemplateImplementors)
+	fields, out := ec.newObject(sel, pageTemplateImplementors)
 
-	out := ec.newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -17198,15 +17176,14 @@ func (ec *executionContext) _PageTemplate(ctx context.Context, sel ast.Selection
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return ec.objectValue(fields, out.Values)
+	return out.object
 }
 
 var passwordResetCheckImplementors = []string{"PasswordResetCheck"}
 
 func (ec *executionContext) _PasswordResetCheck(ctx context.Context, sel ast.SelectionSet, obj *identity.PasswordResetCheck) graphql.Marshaler {
-	fields := ec.collectFields(sel, passwordResetCheckImplementors)
+	fields, out := ec.newObject(sel, passwordResetCheckImplementors)
 
-	out := ec.newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -17236,15 +17213,14 @@ func (ec *executionContext) _PasswordResetCheck(ctx context.Context, sel ast.Sel
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return ec.objectValue(fields, out.Values)
+	return out.object
 }
 
 var permissionDecisionImplementors = []string{"PermissionDecision"}
 
 func (ec *executionContext) _PermissionDecision(ctx context.Context, sel ast.SelectionSet, obj *policies.PermissionDecision) graphql.Marshaler {
-	fields := ec.collectFields(sel, permissionDecisionImplementors)
+	fields, out := ec.newObject(sel, permissionDecisionImplementors)
 
-	out := ec.newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -17284,15 +17260,14 @@ func (ec *executionContext) _PermissionDecision(ctx context.Context, sel ast.Sel
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return ec.objectValue(fields, out.Values)
+	return out.object
 }
 
 var permissionTableImplementors = []string{"PermissionTable"}
 
 func (ec *executionContext) _PermissionTable(ctx context.Context, sel ast.SelectionSet, obj *policies.PermissionTable) graphql.Marshaler {
-	fields := ec.collectFields(sel, permissionTableImplementors)
+	fields, out := ec.newObject(sel, permissionTableImplementors)
 
-	out := ec.newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -17332,15 +17307,14 @@ func (ec *executionContext) _PermissionTable(ctx context.Context, sel ast.Select
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return ec.objectValue(fields, out.Values)
+	return out.object
 }
 
 var priceListImplementors = []string{"PriceList"}
 
 func (ec *executionContext) _PriceList(ctx context.Context, sel ast.SelectionSet, obj *catalog.PriceList) graphql.Marshaler {
-	fields := ec.collectFields(sel, priceListImplementors)
+	fields, out := ec.newObject(sel, priceListImplementors)
 
-	out := ec.newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -17375,15 +17349,14 @@ func (ec *executionContext) _PriceList(ctx context.Context, sel ast.SelectionSet
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return ec.objectValue(fields, out.Values)
+	return out.object
 }
 
 var productImplementors = []string{"Product"}
 
 func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, obj *catalog.Product) graphql.Marshaler {
-	fields := ec.collectFields(sel, productImplementors)
+	fields, out := ec.newObject(sel, productImplementors)
 
-	out := ec.newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -17454,15 +17427,14 @@ func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, 
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return ec.objectValue(fields, out.Values)
+	return out.object
 }
 
 var productConnectionImplementors = []string{"ProductConnection"}
 
 func (ec *executionContext) _ProductConnection(ctx context.Context, sel ast.SelectionSet, obj *model.ProductConnection) graphql.Marshaler {
-	fields := ec.collectFields(sel, productConnectionImplementors)
+	fields, out := ec.newObject(sel, productConnectionImplementors)
 
-	out := ec.newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -17497,15 +17469,14 @@ func (ec *executionContext) _ProductConnection(ctx context.Context, sel ast.Sele
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return ec.objectValue(fields, out.Values)
+	return out.object
 }
 
 var productEdgeImplementors = []string{"ProductEdge"}
 
 func (ec *executionContext) _ProductEdge(ctx context.Context, sel ast.SelectionSet, obj *model.ProductEdge) graphql.Marshaler {
-	fields := ec.collectFields(sel, productEdgeImplementors)
+	fields, out := ec.newObject(sel, productEdgeImplementors)
 
-	out := ec.newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -17535,7 +17506,7 @@ func (ec *executionContext) _ProductEdge(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return ec.objectValue(fields, out.Values)
+	return out.object
 }
 
 var queryImplementors = []string{"Query"}
@@ -17765,9 +17736,8 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 var salesOrderImplementors = []string{"SalesOrder"}
 
 func (ec *executionContext) _SalesOrder(ctx context.Context, sel ast.SelectionSet, obj *orders.Order) graphql.Marshaler {
-	fields := ec.collectFields(sel, salesOrderImplementors)
+	fields, out := ec.newObject(sel, salesOrderImplementors)
 
-	out := ec.newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -17956,15 +17926,14 @@ func (ec *executionContext) _SalesOrder(ctx context.Context, sel ast.SelectionSe
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return ec.objectValue(fields, out.Values)
+	return out.object
 }
 
 var salesOrderConnectionImplementors = []string{"SalesOrderConnection"}
 
 func (ec *executionContext) _SalesOrderConnection(ctx context.Context, sel ast.SelectionSet, obj *model.SalesOrderConnection) graphql.Marshaler {
-	fields := ec.collectFields(sel, salesOrderConnectionImplementors)
+	fields, out := ec.newObject(sel, salesOrderConnectionImplementors)
 
-	out := ec.newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -17999,15 +17968,14 @@ func (ec *executionContext) _SalesOrderConnection(ctx context.Context, sel ast.S
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return ec.objectValue(fields, out.Values)
+	return out.object
 }
 
 var salesOrderEdgeImplementors = []string{"SalesOrderEdge"}
 
 func (ec *executionContext) _SalesOrderEdge(ctx context.Context, sel ast.SelectionSet, obj *model.SalesOrderEdge) graphql.Marshaler {
-	fields := ec.collectFields(sel, salesOrderEdgeImplementors)
+	fields, out := ec.newObject(sel, salesOrderEdgeImplementors)
 
-	out := ec.newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -18037,15 +18005,14 @@ func (ec *executionContext) _SalesOrderEdge(ctx context.Context, sel ast.Selecti
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return ec.objectValue(fields, out.Values)
+	return out.object
 }
 
 var salesOrderLineImplementors = []string{"SalesOrderLine"}
 
 func (ec *executionContext) _SalesOrderLine(ctx context.Context, sel ast.SelectionSet, obj *orders.Line) graphql.Marshaler {
-	fields := ec.collectFields(sel, salesOrderLineImplementors)
+	fields, out := ec.newObject(sel, salesOrderLineImplementors)
 
-	out := ec.newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -18118,15 +18085,14 @@ func (ec *executionContext) _SalesOrderLine(ctx context.Context, sel ast.Selecti
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return ec.objectValue(fields, out.Values)
+	return out.object
 }
 
 var signInPayloadImplementors = []string{"SignInPayload"}
 
 func (ec *executionContext) _SignInPayload(ctx context.Context, sel ast.SelectionSet, obj *identity.SignIn) graphql.Marshaler {
-	fields := ec.collectFields(sel, signInPayloadImplementors)
+	fields, out := ec.newObject(sel, signInPayloadImplementors)
 
-	out := ec.newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -18161,15 +18127,14 @@ func (ec *executionContext) _SignInPayload(ctx context.Context, sel ast.Selectio
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return ec.objectValue(fields, out.Values)
+	return out.object
 }
 
 var siteSettingImplementors = []string{"SiteSetting"}
 
 func (ec *executionContext) _SiteSetting(ctx context.Context, sel ast.SelectionSet, obj *engine.SiteSetting) graphql.Marshaler {
-	fields := ec.collectFields(sel, siteSettingImplementors)
+	fields, out := ec.newObject(sel, siteSettingImplementors)
 
-	out := ec.newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -18199,15 +18164,14 @@ func (ec *executionContext) _SiteSetting(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return ec.objectValue(fields, out.Values)
+	return out.object
 }
 
 var tableAccessImplementors = []string{"TableAccess"}
 
 func (ec *executionContext) _TableAccess(ctx context.Context, sel ast.SelectionSet, obj *policies.TableAccess) graphql.Marshaler {
-	fields := ec.collectFields(sel, tableAccessImplementors)
+	fields, out := ec.newObject(sel, tableAccessImplementors)
 
-	out := ec.newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -18237,15 +18201,14 @@ func (ec *executionContext) _TableAccess(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return ec.objectValue(fields, out.Values)
+	return out.object
 }
 
 var tablePermissionImplementors = []string{"TablePermission"}
 
 func (ec *executionContext) _TablePermission(ctx context.Context, sel ast.SelectionSet, obj *policies.TablePermission) graphql.Marshaler {
-	fields := ec.collectFields(sel, tablePermissionImplementors)
+	fields, out := ec.newObject(sel, tablePermissionImplementors)
 
-	out := ec.newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -18316,15 +18279,14 @@ func (ec *executionContext) _TablePermission(ctx context.Context, sel ast.Select
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return ec.objectValue(fields, out.Values)
+	return out.object
 }
 
 var templatePreviewImplementors = []string{"TemplatePreview"}
 
 func (ec *executionContext) _TemplatePreview(ctx context.Context, sel ast.SelectionSet, obj *model.TemplatePreview) graphql.Marshaler {
-	fields := ec.collectFields(sel, templatePreviewImplementors)
+	fields, out := ec.newObject(sel, templatePreviewImplementors)
 
-	out := ec.newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -18349,15 +18311,14 @@ func (ec *executionContext) _TemplatePreview(ctx context.Context, sel ast.Select
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return ec.objectValue(fields, out.Values)
+	return out.object
 }
 
 var unitImplementors = []string{"Unit"}
 
 func (ec *executionContext) _Unit(ctx context.Context, sel ast.SelectionSet, obj *catalog.Unit) graphql.Marshaler {
-	fields := ec.collectFields(sel, unitImplementors)
+	fields, out := ec.newObject(sel, unitImplementors)
 
-	out := ec.newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -18392,15 +18353,14 @@ func (ec *executionContext) _Unit(ctx context.Context, sel ast.SelectionSet, obj
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return ec.objectValue(fields, out.Values)
+	return out.object
 }
 
 var viewerImplementors = []string{"Viewer"}
 
 func (ec *executionContext) _Viewer(ctx context.Context, sel ast.SelectionSet, obj *portal.Viewer) graphql.Marshaler {
-	fields := ec.collectFields(sel, viewerImplementors)
+	fields, out := ec.newObject(sel, viewerImplementors)
 
-	out := ec.newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -18459,15 +18419,14 @@ func (ec *executionContext) _Viewer(ctx context.Context, sel ast.SelectionSet, o
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return ec.objectValue(fields, out.Values)
+	return out.object
 }
 
 var webPageImplementors = []string{"WebPage"}
 
 func (ec *executionContext) _WebPage(ctx context.Context, sel ast.SelectionSet, obj *engine.WebPage) graphql.Marshaler {
-	fields := ec.collectFields(sel, webPageImplementors)
+	fields, out := ec.newObject(sel, webPageImplementors)
 
-	out := ec.newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -18543,15 +18502,14 @@ func (ec *executionContext) _WebPage(ctx context.Context, sel ast.SelectionSet, 
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return ec.objectValue(fields, out.Values)
+	return out.object
 }
 
 var webRoleImplementors = []string{"WebRole"}
 
 func (ec *executionContext) _WebRole(ctx context.Context, sel ast.SelectionSet, obj *policies.WebRole) graphql.Marshaler {
-	fields := ec.collectFields(sel, webRoleImplementors)
+	fields, out := ec.newObject(sel, webRoleImplementors)
 
-	out := ec.newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -18604,15 +18562,14 @@ func (ec *executionContext) _WebRole(ctx context.Context, sel ast.SelectionSet, 
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return ec.objectValue(fields, out.Values)
+	return out.object
 }
 
 var webTemplateImplementors = []string{"WebTemplate"}
 
 func (ec *executionContext) _WebTemplate(ctx context.Context, sel ast.SelectionSet, obj *engine.WebTemplate) graphql.Marshaler {
-	fields := ec.collectFields(sel, webTemplateImplementors)
+	fields, out := ec.newObject(sel, webTemplateImplementors)
 
-	out := ec.newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -18696,15 +18653,14 @@ func (ec *executionContext) _WebTemplate(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return ec.objectValue(fields, out.Values)
+	return out.object
 }
 
 var webTemplateVersionImplementors = []string{"WebTemplateVersion"}
 
 func (ec *executionContext) _WebTemplateVersion(ctx context.Context, sel ast.SelectionSet, obj *engine.WebTemplateVersion) graphql.Marshaler {
-	fields := ec.collectFields(sel, webTemplateVersionImplementors)
+	fields, out := ec.newObject(sel, webTemplateVersionImplementors)
 
-	out := ec.newFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -18739,7 +18695,7 @@ func (ec *executionContext) _WebTemplateVersion(ctx context.Context, sel ast.Sel
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return ec.objectValue(fields, out.Values)
+	return out.object
 }
 
 var __DirectiveImplementors = []string{"__Directive"}
@@ -20819,23 +20775,11 @@ func (ec *executionContext) marshalO__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgen�
 
 // endregion ***************************** type.gotpl *****************************
 
-// newFieldSet is graphql.NewFieldSet, its values carved from the
-// request's arena (objects.go). Added by graph/internal/plainfields.
-func (ec *executionContext) newFieldSet(fields []graphql.CollectedField) fieldSet {
-	return fieldSet{Values: ec.portal.marshalers(len(fields)), fields: fields}
-}
-
-// objectValue returns the object's fields and values as a pointer into the
-// request's arena: an objectValue itself in an interface is an allocation
-// per object. Added by graph/internal/plainfields.
-func (ec *executionContext) objectValue(fields []graphql.CollectedField, values []graphql.Marshaler) graphql.Marshaler {
-	return ec.portal.object(fields, values)
-}
-
-// collectFields is graphql.CollectFields, remembered for the request: the
-// lines of a page of orders all collect the same selection, and gqlgen's
-// own cache hashes the type names into its key, an allocation each time.
-// Added by graph/internal/plainfields.
-func (ec *executionContext) collectFields(sel ast.SelectionSet, satisfies []string) []graphql.CollectedField {
-	return ec.portal.collectFields(ec.OperationContext, sel, satisfies)
+// newObject collects the fields of an object of one of the types
+// satisfies, remembered for the request (gqlgen's own cache hashes the type
+// names into its key, an allocation each time), and makes its field set
+// and its value from the request's arena (objects.go), where gqlgen
+// allocates them. Added by graph/internal/plainfields.
+func (ec *executionContext) newObject(sel ast.SelectionSet, satisfies []string) ([]graphql.CollectedField, fieldSet) {
+	return ec.portal.newObject(ec.OperationContext, sel, satisfies)
 }

@@ -71,9 +71,11 @@ func TestArenaCollectsOnce(t *testing.T) {
 		t.Fatalf("another type's fields not collected apart: %d entries", len(a.collected))
 	}
 	seen := map[*graphql.Marshaler]bool{}
-	for n := range 300 {
-		v := a.marshalers(n%7 + 1)
-		if len(v) != n%7+1 || cap(v) != len(v) {
+	objects := map[*objectValue]bool{}
+	for range 300 {
+		fields, s := a.newObject(oc, *doc, lines)
+		v := s.Values
+		if len(v) != len(fields) || cap(v) != len(v) || &fields[0] != &first[0] {
 			t.Fatalf("len %d cap %d", len(v), cap(v))
 		}
 		for i := range v {
@@ -82,13 +84,16 @@ func TestArenaCollectsOnce(t *testing.T) {
 			}
 			seen[&v[i]] = true
 		}
-		o := a.object(nil, v)
-		if len(o.values) != len(v) {
-			t.Fatal("object without its values")
+		if objects[s.object] || len(s.object.values) != len(v) || &s.object.values[0] != &v[0] {
+			t.Fatal("object handed out twice, or without its values")
 		}
+		objects[s.object] = true
 	}
-	if big := a.marshalers(1000); len(big) != 1000 {
-		t.Fatalf("len %d", len(big))
+	for _, n := range []int{1, 3, 20, 200} {
+		ret, fcs, index, ctxs := a.elements(n)
+		if len(ret) != n || len(fcs) != n || len(index) != n || len(ctxs) != n {
+			t.Fatalf("elements(%d): %d %d %d %d", n, len(ret), len(fcs), len(index), len(ctxs))
+		}
 	}
 }
 

@@ -48,18 +48,17 @@ func marshalSlice(ctx context.Context, a *arena, sel ast.SelectionSet, length in
 	if length <= 1 || !a.mayRunInline(ctx, sel) {
 		return graphql.MarshalSliceConcurrently(ctx, length, workerLimit, omitPanicHandler, marshalElement)
 	}
-	ret := graphql.Array(a.marshalers(length))
 	// Each element's context and index, from the arena rather than three
 	// allocations per element. Object, which gqlgen leaves empty for an
 	// element, names the element's type: the objects under it resolve
 	// their prefetched fields in line (fieldSet.inline).
 	elem := graphql.GetFieldContext(ctx).Field.Definition.Type.Name()
-	fcs, index := a.elements(length)
+	ret, fcs, index, ctxs := a.elements(length)
 	for i := range length {
 		index[i] = i
 		fcs[i].Index = &index[i]
 		fcs[i].Object = elem
-		childCtx := a.withFieldContext(ctx, &fcs[i])
+		childCtx := withFieldContextIn(&ctxs[i], ctx, &fcs[i])
 		func() {
 			if !omitPanicHandler {
 				defer func() {

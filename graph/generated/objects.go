@@ -91,6 +91,7 @@ type fieldSet struct {
 	Invalids uint32
 	fields   []graphql.CollectedField
 	set      *graphql.FieldSet
+	object   *objectValue // the object's value: its fields and Values
 }
 
 // arena is what a request's object marshallers share (executionContext's
@@ -212,20 +213,31 @@ func (a *arena) mayRunInline(ctx context.Context, sel ast.SelectionSet) bool {
 	return ok
 }
 
-// elements returns the contexts and indexes of n elements of a list.
-func (a *arena) elements(n int) ([]graphql.FieldContext, []int) {
+// elements returns the values of a list of n, and its elements' field
+// contexts, their indexes and the contexts carrying them.
+func (a *arena) elements(n int) (graphql.Array, []graphql.FieldContext, []int, []fieldCtx) {
+	if n > maxChunk/4 {
+		return make(graphql.Array, n), make([]graphql.FieldContext, n), make([]int, n), make([]fieldCtx, n)
+	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if n > len(a.contexts) {
-		if n > maxChunk/4 {
-			return make([]graphql.FieldContext, n), make([]int, n)
-		}
 		size := max(grow(&a.contextsChunk, maxChunk/8), n)
 		a.contexts, a.indexes = make([]graphql.FieldContext, size), make([]int, size)
 	}
-	fcs, index := a.contexts[:n:n], a.indexes[:n:n]
-	a.contexts, a.indexes = a.contexts[n:], a.indexes[n:]
-	return fcs, index
+	if n > len(a.ctxs) {
+		a.ctxs = make([]fieldCtx, max(grow(&a.ctxsChunk, maxChunk/4), n))
+	}
+	fcs, index, ctxs := a.contexts[:n:n], a.indexes[:n:n], a.ctxs[:n:n]
+	a.contexts, a.indexes, a.ctxs = a.contexts[n:], a.indexes[n:], a.ctxs[n:]
+	return a.marshalersLocked(n), fcs, index, ctxs
+}
+
+// withFieldContextIn is withFieldContext into a context given.
+func withFieldContextIn(c *fieldCtx, ctx context.Context, fc *graphql.FieldContext) context.Context {
+	fc.Parent = graphql.GetFieldContext(ctx)
+	c.Context, c.fc = ctx, fc
+	return c
 }
 
 // collected is one entry of arena's fields collected: the fields collected
@@ -248,9 +260,24 @@ func grow(size *int, most int) int {
 	return *size
 }
 
-func (a *arena) marshalers(n int) []graphql.Marshaler {
+// newObject returns the fields of an object of the types satisfies, and
+// its field set, whose object is its value: one lock of the arena for
+// the three.
+func (a *arena) newObject(oc *graphql.OperationContext, sel ast.SelectionSet, satisfies []string) ([]graphql.CollectedField, fieldSet) {
 	a.mu.Lock()
-	defer a.mu.Unlock()
+	fields, ok := a.collectedLocked(sel, satisfies)
+	if !ok {
+		a.mu.Unlock()
+		fields = a.collectFields(oc, sel, satisfies)
+		a.mu.Lock()
+	}
+	s := fieldSet{Values: a.marshalersLocked(len(fields)), fields: fields}
+	s.object = a.objectLocked(fields, s.Values)
+	a.mu.Unlock()
+	return fields, s
+}
+
+func (a *arena) marshalersLocked(n int) []graphql.Marshaler {
 	if n > len(a.values) {
 		if n > maxChunk/4 {
 			return make([]graphql.Marshaler, n)
@@ -262,9 +289,7 @@ func (a *arena) marshalers(n int) []graphql.Marshaler {
 	return v
 }
 
-func (a *arena) object(fields []graphql.CollectedField, values []graphql.Marshaler) *objectValue {
-	a.mu.Lock()
-	defer a.mu.Unlock()
+func (a *arena) objectLocked(fields []graphql.CollectedField, values []graphql.Marshaler) *objectValue {
 	if len(a.objects) == 0 {
 		a.objects = make([]objectValue, grow(&a.objectsChunk, maxChunk/4))
 	}
@@ -274,20 +299,33 @@ func (a *arena) object(fields []graphql.CollectedField, values []graphql.Marshal
 	return o
 }
 
+// collectedLocked returns the fields collected before for sel and
+// satisfies, if any.
+func (a *arena) collectedLocked(sel ast.SelectionSet, satisfies []string) ([]graphql.CollectedField, bool) {
+	if len(sel) == 0 || len(satisfies) == 0 {
+		return nil, false
+	}
+	first, n, types := &sel[0], len(sel), &satisfies[0]
+	for _, c := range a.collected {
+		if c.sel == first && c.n == n && c.satisfies == types {
+			return c.fields, true
+		}
+	}
+	return nil, false
+}
+
 func (a *arena) collectFields(oc *graphql.OperationContext, sel ast.SelectionSet, satisfies []string) []graphql.CollectedField {
 	if len(sel) == 0 || len(satisfies) == 0 {
 		return graphql.CollectFields(oc, sel, satisfies)
 	}
-	first, n, types := &sel[0], len(sel), &satisfies[0]
 	a.mu.Lock()
-	for _, c := range a.collected {
-		if c.sel == first && c.n == n && c.satisfies == types {
-			a.mu.Unlock()
-			return c.fields
-		}
-	}
+	fields, ok := a.collectedLocked(sel, satisfies)
 	a.mu.Unlock()
-	fields := graphql.CollectFields(oc, sel, satisfies)
+	if ok {
+		return fields
+	}
+	first, n, types := &sel[0], len(sel), &satisfies[0]
+	fields = graphql.CollectFields(oc, sel, satisfies)
 	a.mu.Lock()
 	if len(a.collected) < 64 {
 		a.collected = append(a.collected, collected{first, n, types, fields})

@@ -273,7 +273,7 @@ func leaf(src, fieldContext string) bool {
 // objectFunc matches the start of gqlgen's marshaller for an object type.
 var objectFunc = regexp.MustCompile(`^func \(ec \*executionContext\) _[A-Za-z0-9]+\(ctx context\.Context, sel ast\.SelectionSet, obj `)
 
-const objectReturn = "\treturn ec.objectValue(fields, out.Values)\n"
+const objectReturn = "\treturn out.object\n"
 
 // contextType is gqlgen's executionContext, which gets the request's arena
 // (graph/generated/objects.go).
@@ -286,25 +286,13 @@ const (
 // written here, with the field, rather than in objects.go: gqlgen compiles
 // the package with its own output, which has neither.
 const arenaMethods = `
-// newFieldSet is graphql.NewFieldSet, its values carved from the
-// request's arena (objects.go). Added by graph/internal/plainfields.
-func (ec *executionContext) newFieldSet(fields []graphql.CollectedField) fieldSet {
-	return fieldSet{Values: ec.portal.marshalers(len(fields)), fields: fields}
-}
-
-// objectValue returns the object's fields and values as a pointer into the
-// request's arena: an objectValue itself in an interface is an allocation
-// per object. Added by graph/internal/plainfields.
-func (ec *executionContext) objectValue(fields []graphql.CollectedField, values []graphql.Marshaler) graphql.Marshaler {
-	return ec.portal.object(fields, values)
-}
-
-// collectFields is graphql.CollectFields, remembered for the request: the
-// lines of a page of orders all collect the same selection, and gqlgen's
-// own cache hashes the type names into its key, an allocation each time.
-// Added by graph/internal/plainfields.
-func (ec *executionContext) collectFields(sel ast.SelectionSet, satisfies []string) []graphql.CollectedField {
-	return ec.portal.collectFields(ec.OperationContext, sel, satisfies)
+// newObject collects the fields of an object of one of the types
+// satisfies, remembered for the request (gqlgen's own cache hashes the type
+// names into its key, an allocation each time), and makes its field set
+// and its value from the request's arena (objects.go), where gqlgen
+// allocates them. Added by graph/internal/plainfields.
+func (ec *executionContext) newObject(sel ast.SelectionSet, satisfies []string) ([]graphql.CollectedField, fieldSet) {
+	return ec.portal.newObject(ec.OperationContext, sel, satisfies)
 }
 `
 
@@ -323,9 +311,9 @@ func rewriteObjects(src string) (string, int) {
 		case objectFunc.MatchString(l):
 			inObject = true
 		case inObject && l == "\tout := graphql.NewFieldSet(fields)\n":
-			lines[i] = "\tout := ec.newFieldSet(fields)\n"
+			lines[i] = "" // made by newObject
 		case inObject && collectCall.MatchString(l):
-			lines[i] = collectCall.ReplaceAllString(l, "\tfields := ec.collectFields(sel, $1)\n")
+			lines[i] = collectCall.ReplaceAllString(l, "\tfields, out := ec.newObject(sel, $1)\n")
 		case inObject && l == "\treturn out\n" && i+1 < len(lines) && lines[i+1] == "}\n":
 			lines[i] = objectReturn
 			n++
