@@ -6727,11 +6727,17 @@ func (ec *executionContext) fieldContext_AuditEntry_at(_ context.Context, field 
 
 func (ec *executionContext) _AuditEntry_actor(ctx context.Context, field graphql.CollectedField, obj *identity.AuditEntry) (ret graphql.Marshaler) {
 	// resolved directly
-	fc, err := ec.fieldContext_AuditEntry_actor(ctx, field)
-	if err != nil {
-		return graphql.Null
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "AuditEntry",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Contact(ctx, field)
+		},
 	}
-	ctx = ec.portal.withFieldContext(ctx, fc)
+	ctx = withFieldContextIn(in, ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.Error(ctx, ec.Recover(ctx, r))
@@ -6818,11 +6824,17 @@ func (ec *executionContext) fieldContext_AuditEntry_detail(_ context.Context, fi
 
 func (ec *executionContext) _AuditEntryConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.AuditEntryConnection) (ret graphql.Marshaler) {
 	// resolved directly
-	fc, err := ec.fieldContext_AuditEntryConnection_edges(ctx, field)
-	if err != nil {
-		return graphql.Null
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "AuditEntryConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuditEntryEdge(ctx, field)
+		},
 	}
-	ctx = ec.portal.withFieldContext(ctx, fc)
+	ctx = withFieldContextIn(in, ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.Error(ctx, ec.Recover(ctx, r))
@@ -6849,11 +6861,17 @@ func (ec *executionContext) fieldContext_AuditEntryConnection_edges(_ context.Co
 
 func (ec *executionContext) _AuditEntryConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.AuditEntryConnection) (ret graphql.Marshaler) {
 	// resolved directly
-	fc, err := ec.fieldContext_AuditEntryConnection_pageInfo(ctx, field)
-	if err != nil {
-		return graphql.Null
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "AuditEntryConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
 	}
-	ctx = ec.portal.withFieldContext(ctx, fc)
+	ctx = withFieldContextIn(in, ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.Error(ctx, ec.Recover(ctx, r))
@@ -6894,11 +6912,17 @@ func (ec *executionContext) fieldContext_AuditEntryEdge_cursor(_ context.Context
 
 func (ec *executionContext) _AuditEntryEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.AuditEntryEdge) (ret graphql.Marshaler) {
 	// resolved directly
-	fc, err := ec.fieldContext_AuditEntryEdge_node(ctx, field)
-	if err != nil {
-		return graphql.Null
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "AuditEntryEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuditEntry(ctx, field)
+		},
 	}
-	ctx = ec.portal.withFieldContext(ctx, fc)
+	ctx = withFieldContextIn(in, ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.Error(ctx, ec.Recover(ctx, r))
@@ -6953,11 +6977,17 @@ func (ec *executionContext) fieldContext_Contact_email(_ context.Context, field 
 
 func (ec *executionContext) _Contact_company(ctx context.Context, field graphql.CollectedField, obj *identity.Contact) (ret graphql.Marshaler) {
 	// resolved directly
-	fc, err := ec.fieldContext_Contact_company(ctx, field)
-	if err != nil {
-		return graphql.Null
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "Contact",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LegalEntity(ctx, field)
+		},
 	}
-	ctx = ec.portal.withFieldContext(ctx, fc)
+	ctx = withFieldContextIn(in, ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.Error(ctx, ec.Recover(ctx, r))
@@ -6991,11 +7021,17 @@ func (ec *executionContext) fieldContext_Contact_company(_ context.Context, fiel
 
 func (ec *executionContext) _Contact_customerAccount(ctx context.Context, field graphql.CollectedField, obj *identity.Contact) (ret graphql.Marshaler) {
 	// resolved directly
-	fc, err := ec.fieldContext_Contact_customerAccount(ctx, field)
-	if err != nil {
-		return graphql.Null
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "Contact",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CustomerAccount(ctx, field)
+		},
 	}
-	ctx = ec.portal.withFieldContext(ctx, fc)
+	ctx = withFieldContextIn(in, ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.Error(ctx, ec.Recover(ctx, r))
@@ -7029,11 +7065,17 @@ func (ec *executionContext) fieldContext_Contact_customerAccount(_ context.Conte
 
 func (ec *executionContext) _Contact_priceList(ctx context.Context, field graphql.CollectedField, obj *identity.Contact) (ret graphql.Marshaler) {
 	// resolved directly
-	fc, err := ec.fieldContext_Contact_priceList(ctx, field)
-	if err != nil {
-		return graphql.Null
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "Contact",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PriceList(ctx, field)
+		},
 	}
-	ctx = ec.portal.withFieldContext(ctx, fc)
+	ctx = withFieldContextIn(in, ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.Error(ctx, ec.Recover(ctx, r))
@@ -7088,11 +7130,17 @@ func (ec *executionContext) fieldContext_Contact_language(_ context.Context, fie
 
 func (ec *executionContext) _Contact_roles(ctx context.Context, field graphql.CollectedField, obj *identity.Contact) (ret graphql.Marshaler) {
 	// resolved directly
-	fc, err := ec.fieldContext_Contact_roles(ctx, field)
-	if err != nil {
-		return graphql.Null
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "Contact",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WebRole(ctx, field)
+		},
 	}
-	ctx = ec.portal.withFieldContext(ctx, fc)
+	ctx = withFieldContextIn(in, ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.Error(ctx, ec.Recover(ctx, r))
@@ -7202,11 +7250,17 @@ func (ec *executionContext) fieldContext_Contact_ownLanguage(_ context.Context, 
 
 func (ec *executionContext) _Contact_ownPriceList(ctx context.Context, field graphql.CollectedField, obj *identity.Contact) (ret graphql.Marshaler) {
 	// resolved directly
-	fc, err := ec.fieldContext_Contact_ownPriceList(ctx, field)
-	if err != nil {
-		return graphql.Null
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "Contact",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PriceList(ctx, field)
+		},
 	}
-	ctx = ec.portal.withFieldContext(ctx, fc)
+	ctx = withFieldContextIn(in, ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.Error(ctx, ec.Recover(ctx, r))
@@ -7268,11 +7322,17 @@ func (ec *executionContext) fieldContext_Contact_phone(_ context.Context, field 
 
 func (ec *executionContext) _ContactConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.ContactConnection) (ret graphql.Marshaler) {
 	// resolved directly
-	fc, err := ec.fieldContext_ContactConnection_edges(ctx, field)
-	if err != nil {
-		return graphql.Null
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "ContactConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ContactEdge(ctx, field)
+		},
 	}
-	ctx = ec.portal.withFieldContext(ctx, fc)
+	ctx = withFieldContextIn(in, ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.Error(ctx, ec.Recover(ctx, r))
@@ -7299,11 +7359,17 @@ func (ec *executionContext) fieldContext_ContactConnection_edges(_ context.Conte
 
 func (ec *executionContext) _ContactConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.ContactConnection) (ret graphql.Marshaler) {
 	// resolved directly
-	fc, err := ec.fieldContext_ContactConnection_pageInfo(ctx, field)
-	if err != nil {
-		return graphql.Null
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "ContactConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
 	}
-	ctx = ec.portal.withFieldContext(ctx, fc)
+	ctx = withFieldContextIn(in, ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.Error(ctx, ec.Recover(ctx, r))
@@ -7344,11 +7410,17 @@ func (ec *executionContext) fieldContext_ContactEdge_cursor(_ context.Context, f
 
 func (ec *executionContext) _ContactEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.ContactEdge) (ret graphql.Marshaler) {
 	// resolved directly
-	fc, err := ec.fieldContext_ContactEdge_node(ctx, field)
-	if err != nil {
-		return graphql.Null
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "ContactEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Contact(ctx, field)
+		},
 	}
-	ctx = ec.portal.withFieldContext(ctx, fc)
+	ctx = withFieldContextIn(in, ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.Error(ctx, ec.Recover(ctx, r))
@@ -7424,11 +7496,17 @@ func (ec *executionContext) fieldContext_CustomerAccount_name(_ context.Context,
 
 func (ec *executionContext) _CustomerAccount_company(ctx context.Context, field graphql.CollectedField, obj *catalog.CustomerAccount) (ret graphql.Marshaler) {
 	// resolved directly
-	fc, err := ec.fieldContext_CustomerAccount_company(ctx, field)
-	if err != nil {
-		return graphql.Null
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "CustomerAccount",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LegalEntity(ctx, field)
+		},
 	}
-	ctx = ec.portal.withFieldContext(ctx, fc)
+	ctx = withFieldContextIn(in, ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.Error(ctx, ec.Recover(ctx, r))
@@ -7459,11 +7537,17 @@ func (ec *executionContext) fieldContext_CustomerAccount_company(_ context.Conte
 
 func (ec *executionContext) _CustomerAccount_invoiceAccount(ctx context.Context, field graphql.CollectedField, obj *catalog.CustomerAccount) (ret graphql.Marshaler) {
 	// resolved directly
-	fc, err := ec.fieldContext_CustomerAccount_invoiceAccount(ctx, field)
-	if err != nil {
-		return graphql.Null
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "CustomerAccount",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CustomerAccount(ctx, field)
+		},
 	}
-	ctx = ec.portal.withFieldContext(ctx, fc)
+	ctx = withFieldContextIn(in, ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.Error(ctx, ec.Recover(ctx, r))
@@ -7501,11 +7585,17 @@ func (ec *executionContext) fieldContext_CustomerAccount_currency(_ context.Cont
 
 func (ec *executionContext) _CustomerAccount_priceList(ctx context.Context, field graphql.CollectedField, obj *catalog.CustomerAccount) (ret graphql.Marshaler) {
 	// resolved directly
-	fc, err := ec.fieldContext_CustomerAccount_priceList(ctx, field)
-	if err != nil {
-		return graphql.Null
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "CustomerAccount",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PriceList(ctx, field)
+		},
 	}
-	ctx = ec.portal.withFieldContext(ctx, fc)
+	ctx = withFieldContextIn(in, ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.Error(ctx, ec.Recover(ctx, r))
@@ -7553,11 +7643,17 @@ func (ec *executionContext) fieldContext_CustomerAccount_language(_ context.Cont
 
 func (ec *executionContext) _CustomerAccount_deliveryAddresses(ctx context.Context, field graphql.CollectedField, obj *catalog.CustomerAccount) (ret graphql.Marshaler) {
 	// resolved directly
-	fc, err := ec.fieldContext_CustomerAccount_deliveryAddresses(ctx, field)
-	if err != nil {
-		return graphql.Null
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "CustomerAccount",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Address(ctx, field)
+		},
 	}
-	ctx = ec.portal.withFieldContext(ctx, fc)
+	ctx = withFieldContextIn(in, ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.Error(ctx, ec.Recover(ctx, r))
@@ -7632,11 +7728,17 @@ func (ec *executionContext) fieldContext_CustomerAccount_contacts(ctx context.Co
 
 func (ec *executionContext) _CustomerAccountConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.CustomerAccountConnection) (ret graphql.Marshaler) {
 	// resolved directly
-	fc, err := ec.fieldContext_CustomerAccountConnection_edges(ctx, field)
-	if err != nil {
-		return graphql.Null
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "CustomerAccountConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CustomerAccountEdge(ctx, field)
+		},
 	}
-	ctx = ec.portal.withFieldContext(ctx, fc)
+	ctx = withFieldContextIn(in, ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.Error(ctx, ec.Recover(ctx, r))
@@ -7663,11 +7765,17 @@ func (ec *executionContext) fieldContext_CustomerAccountConnection_edges(_ conte
 
 func (ec *executionContext) _CustomerAccountConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.CustomerAccountConnection) (ret graphql.Marshaler) {
 	// resolved directly
-	fc, err := ec.fieldContext_CustomerAccountConnection_pageInfo(ctx, field)
-	if err != nil {
-		return graphql.Null
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "CustomerAccountConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
 	}
-	ctx = ec.portal.withFieldContext(ctx, fc)
+	ctx = withFieldContextIn(in, ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.Error(ctx, ec.Recover(ctx, r))
@@ -7708,11 +7816,17 @@ func (ec *executionContext) fieldContext_CustomerAccountEdge_cursor(_ context.Co
 
 func (ec *executionContext) _CustomerAccountEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.CustomerAccountEdge) (ret graphql.Marshaler) {
 	// resolved directly
-	fc, err := ec.fieldContext_CustomerAccountEdge_node(ctx, field)
-	if err != nil {
-		return graphql.Null
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "CustomerAccountEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CustomerAccount(ctx, field)
+		},
 	}
-	ctx = ec.portal.withFieldContext(ctx, fc)
+	ctx = withFieldContextIn(in, ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.Error(ctx, ec.Recover(ctx, r))
@@ -7848,11 +7962,17 @@ func (ec *executionContext) fieldContext_ErpEvent_data(_ context.Context, field 
 
 func (ec *executionContext) _ErpEventConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.ErpEventConnection) (ret graphql.Marshaler) {
 	// resolved directly
-	fc, err := ec.fieldContext_ErpEventConnection_edges(ctx, field)
-	if err != nil {
-		return graphql.Null
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "ErpEventConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ErpEventEdge(ctx, field)
+		},
 	}
-	ctx = ec.portal.withFieldContext(ctx, fc)
+	ctx = withFieldContextIn(in, ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.Error(ctx, ec.Recover(ctx, r))
@@ -7879,11 +7999,17 @@ func (ec *executionContext) fieldContext_ErpEventConnection_edges(_ context.Cont
 
 func (ec *executionContext) _ErpEventConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.ErpEventConnection) (ret graphql.Marshaler) {
 	// resolved directly
-	fc, err := ec.fieldContext_ErpEventConnection_pageInfo(ctx, field)
-	if err != nil {
-		return graphql.Null
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "ErpEventConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
 	}
-	ctx = ec.portal.withFieldContext(ctx, fc)
+	ctx = withFieldContextIn(in, ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.Error(ctx, ec.Recover(ctx, r))
@@ -7924,11 +8050,17 @@ func (ec *executionContext) fieldContext_ErpEventEdge_cursor(_ context.Context, 
 
 func (ec *executionContext) _ErpEventEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.ErpEventEdge) (ret graphql.Marshaler) {
 	// resolved directly
-	fc, err := ec.fieldContext_ErpEventEdge_node(ctx, field)
-	if err != nil {
-		return graphql.Null
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "ErpEventEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ErpEvent(ctx, field)
+		},
 	}
-	ctx = ec.portal.withFieldContext(ctx, fc)
+	ctx = withFieldContextIn(in, ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.Error(ctx, ec.Recover(ctx, r))
@@ -7962,11 +8094,17 @@ func (ec *executionContext) fieldContext_Invitation_id(_ context.Context, field 
 
 func (ec *executionContext) _Invitation_contact(ctx context.Context, field graphql.CollectedField, obj *identity.Invitation) (ret graphql.Marshaler) {
 	// resolved directly
-	fc, err := ec.fieldContext_Invitation_contact(ctx, field)
-	if err != nil {
-		return graphql.Null
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "Invitation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Contact(ctx, field)
+		},
 	}
-	ctx = ec.portal.withFieldContext(ctx, fc)
+	ctx = withFieldContextIn(in, ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.Error(ctx, ec.Recover(ctx, r))
@@ -7997,11 +8135,17 @@ func (ec *executionContext) fieldContext_Invitation_contact(_ context.Context, f
 
 func (ec *executionContext) _Invitation_roles(ctx context.Context, field graphql.CollectedField, obj *identity.Invitation) (ret graphql.Marshaler) {
 	// resolved directly
-	fc, err := ec.fieldContext_Invitation_roles(ctx, field)
-	if err != nil {
-		return graphql.Null
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "Invitation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WebRole(ctx, field)
+		},
 	}
-	ctx = ec.portal.withFieldContext(ctx, fc)
+	ctx = withFieldContextIn(in, ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.Error(ctx, ec.Recover(ctx, r))
@@ -8083,11 +8227,17 @@ func (ec *executionContext) fieldContext_Invitation_status(_ context.Context, fi
 
 func (ec *executionContext) _Invitation_invitedBy(ctx context.Context, field graphql.CollectedField, obj *identity.Invitation) (ret graphql.Marshaler) {
 	// resolved directly
-	fc, err := ec.fieldContext_Invitation_invitedBy(ctx, field)
-	if err != nil {
-		return graphql.Null
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "Invitation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Contact(ctx, field)
+		},
 	}
-	ctx = ec.portal.withFieldContext(ctx, fc)
+	ctx = withFieldContextIn(in, ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.Error(ctx, ec.Recover(ctx, r))
@@ -8156,11 +8306,17 @@ func (ec *executionContext) fieldContext_InvitationCheck_expiresAt(_ context.Con
 
 func (ec *executionContext) _InvitationConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.InvitationConnection) (ret graphql.Marshaler) {
 	// resolved directly
-	fc, err := ec.fieldContext_InvitationConnection_edges(ctx, field)
-	if err != nil {
-		return graphql.Null
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "InvitationConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InvitationEdge(ctx, field)
+		},
 	}
-	ctx = ec.portal.withFieldContext(ctx, fc)
+	ctx = withFieldContextIn(in, ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.Error(ctx, ec.Recover(ctx, r))
@@ -8187,11 +8343,17 @@ func (ec *executionContext) fieldContext_InvitationConnection_edges(_ context.Co
 
 func (ec *executionContext) _InvitationConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.InvitationConnection) (ret graphql.Marshaler) {
 	// resolved directly
-	fc, err := ec.fieldContext_InvitationConnection_pageInfo(ctx, field)
-	if err != nil {
-		return graphql.Null
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "InvitationConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
 	}
-	ctx = ec.portal.withFieldContext(ctx, fc)
+	ctx = withFieldContextIn(in, ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.Error(ctx, ec.Recover(ctx, r))
@@ -8232,11 +8394,17 @@ func (ec *executionContext) fieldContext_InvitationEdge_cursor(_ context.Context
 
 func (ec *executionContext) _InvitationEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.InvitationEdge) (ret graphql.Marshaler) {
 	// resolved directly
-	fc, err := ec.fieldContext_InvitationEdge_node(ctx, field)
-	if err != nil {
-		return graphql.Null
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "InvitationEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Invitation(ctx, field)
+		},
 	}
-	ctx = ec.portal.withFieldContext(ctx, fc)
+	ctx = withFieldContextIn(in, ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.Error(ctx, ec.Recover(ctx, r))
@@ -8263,11 +8431,17 @@ func (ec *executionContext) fieldContext_InvitationEdge_node(_ context.Context, 
 
 func (ec *executionContext) _InvitationPayload_invitation(ctx context.Context, field graphql.CollectedField, obj *identity.InvitationPayload) (ret graphql.Marshaler) {
 	// resolved directly
-	fc, err := ec.fieldContext_InvitationPayload_invitation(ctx, field)
-	if err != nil {
-		return graphql.Null
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "InvitationPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Invitation(ctx, field)
+		},
 	}
-	ctx = ec.portal.withFieldContext(ctx, fc)
+	ctx = withFieldContextIn(in, ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.Error(ctx, ec.Recover(ctx, r))
@@ -10383,11 +10557,17 @@ func (ec *executionContext) fieldContext_PageTemplate_name(_ context.Context, fi
 
 func (ec *executionContext) _PageTemplate_webTemplate(ctx context.Context, field graphql.CollectedField, obj *engine.PageTemplate) (ret graphql.Marshaler) {
 	// resolved directly
-	fc, err := ec.fieldContext_PageTemplate_webTemplate(ctx, field)
-	if err != nil {
-		return graphql.Null
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "PageTemplate",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WebTemplate(ctx, field)
+		},
 	}
-	ctx = ec.portal.withFieldContext(ctx, fc)
+	ctx = withFieldContextIn(in, ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.Error(ctx, ec.Recover(ctx, r))
@@ -10439,11 +10619,17 @@ func (ec *executionContext) fieldContext_PermissionDecision_allowed(_ context.Co
 
 func (ec *executionContext) _PermissionDecision_grantedBy(ctx context.Context, field graphql.CollectedField, obj *policies.PermissionDecision) (ret graphql.Marshaler) {
 	// resolved directly
-	fc, err := ec.fieldContext_PermissionDecision_grantedBy(ctx, field)
-	if err != nil {
-		return graphql.Null
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "PermissionDecision",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TablePermission(ctx, field)
+		},
 	}
-	ctx = ec.portal.withFieldContext(ctx, fc)
+	ctx = withFieldContextIn(in, ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.Error(ctx, ec.Recover(ctx, r))
@@ -10568,11 +10754,17 @@ func (ec *executionContext) fieldContext_Product_name(_ context.Context, field g
 
 func (ec *executionContext) _Product_company(ctx context.Context, field graphql.CollectedField, obj *catalog.Product) (ret graphql.Marshaler) {
 	// resolved directly
-	fc, err := ec.fieldContext_Product_company(ctx, field)
-	if err != nil {
-		return graphql.Null
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "Product",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LegalEntity(ctx, field)
+		},
 	}
-	ctx = ec.portal.withFieldContext(ctx, fc)
+	ctx = withFieldContextIn(in, ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.Error(ctx, ec.Recover(ctx, r))
@@ -10675,11 +10867,17 @@ func (ec *executionContext) fieldContext_Product_price(ctx context.Context, fiel
 
 func (ec *executionContext) _ProductConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.ProductConnection) (ret graphql.Marshaler) {
 	// resolved directly
-	fc, err := ec.fieldContext_ProductConnection_edges(ctx, field)
-	if err != nil {
-		return graphql.Null
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "ProductConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProductEdge(ctx, field)
+		},
 	}
-	ctx = ec.portal.withFieldContext(ctx, fc)
+	ctx = withFieldContextIn(in, ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.Error(ctx, ec.Recover(ctx, r))
@@ -10706,11 +10904,17 @@ func (ec *executionContext) fieldContext_ProductConnection_edges(_ context.Conte
 
 func (ec *executionContext) _ProductConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.ProductConnection) (ret graphql.Marshaler) {
 	// resolved directly
-	fc, err := ec.fieldContext_ProductConnection_pageInfo(ctx, field)
-	if err != nil {
-		return graphql.Null
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "ProductConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
 	}
-	ctx = ec.portal.withFieldContext(ctx, fc)
+	ctx = withFieldContextIn(in, ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.Error(ctx, ec.Recover(ctx, r))
@@ -10751,11 +10955,17 @@ func (ec *executionContext) fieldContext_ProductEdge_cursor(_ context.Context, f
 
 func (ec *executionContext) _ProductEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.ProductEdge) (ret graphql.Marshaler) {
 	// resolved directly
-	fc, err := ec.fieldContext_ProductEdge_node(ctx, field)
-	if err != nil {
-		return graphql.Null
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "ProductEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Product(ctx, field)
+		},
 	}
-	ctx = ec.portal.withFieldContext(ctx, fc)
+	ctx = withFieldContextIn(in, ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.Error(ctx, ec.Recover(ctx, r))
@@ -12044,11 +12254,17 @@ func (ec *executionContext) fieldContext_SalesOrder_erpOrderNumber(_ context.Con
 
 func (ec *executionContext) _SalesOrder_company(ctx context.Context, field graphql.CollectedField, obj *orders.Order) (ret graphql.Marshaler) {
 	// resolved directly
-	fc, err := ec.fieldContext_SalesOrder_company(ctx, field)
-	if err != nil {
-		return graphql.Null
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "SalesOrder",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LegalEntity(ctx, field)
+		},
 	}
-	ctx = ec.portal.withFieldContext(ctx, fc)
+	ctx = withFieldContextIn(in, ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.Error(ctx, ec.Recover(ctx, r))
@@ -12079,11 +12295,17 @@ func (ec *executionContext) fieldContext_SalesOrder_company(_ context.Context, f
 
 func (ec *executionContext) _SalesOrder_customerAccount(ctx context.Context, field graphql.CollectedField, obj *orders.Order) (ret graphql.Marshaler) {
 	// resolved directly
-	fc, err := ec.fieldContext_SalesOrder_customerAccount(ctx, field)
-	if err != nil {
-		return graphql.Null
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "SalesOrder",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CustomerAccount(ctx, field)
+		},
 	}
-	ctx = ec.portal.withFieldContext(ctx, fc)
+	ctx = withFieldContextIn(in, ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.Error(ctx, ec.Recover(ctx, r))
@@ -12114,11 +12336,17 @@ func (ec *executionContext) fieldContext_SalesOrder_customerAccount(_ context.Co
 
 func (ec *executionContext) _SalesOrder_invoiceAccount(ctx context.Context, field graphql.CollectedField, obj *orders.Order) (ret graphql.Marshaler) {
 	// resolved directly
-	fc, err := ec.fieldContext_SalesOrder_invoiceAccount(ctx, field)
-	if err != nil {
-		return graphql.Null
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "SalesOrder",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CustomerAccount(ctx, field)
+		},
 	}
-	ctx = ec.portal.withFieldContext(ctx, fc)
+	ctx = withFieldContextIn(in, ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.Error(ctx, ec.Recover(ctx, r))
@@ -12149,11 +12377,17 @@ func (ec *executionContext) fieldContext_SalesOrder_invoiceAccount(_ context.Con
 
 func (ec *executionContext) _SalesOrder_contactPerson(ctx context.Context, field graphql.CollectedField, obj *orders.Order) (ret graphql.Marshaler) {
 	// resolved directly
-	fc, err := ec.fieldContext_SalesOrder_contactPerson(ctx, field)
-	if err != nil {
-		return graphql.Null
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "SalesOrder",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Contact(ctx, field)
+		},
 	}
-	ctx = ec.portal.withFieldContext(ctx, fc)
+	ctx = withFieldContextIn(in, ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.Error(ctx, ec.Recover(ctx, r))
@@ -12191,11 +12425,17 @@ func (ec *executionContext) fieldContext_SalesOrder_currency(_ context.Context, 
 
 func (ec *executionContext) _SalesOrder_priceList(ctx context.Context, field graphql.CollectedField, obj *orders.Order) (ret graphql.Marshaler) {
 	// resolved directly
-	fc, err := ec.fieldContext_SalesOrder_priceList(ctx, field)
-	if err != nil {
-		return graphql.Null
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "SalesOrder",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PriceList(ctx, field)
+		},
 	}
-	ctx = ec.portal.withFieldContext(ctx, fc)
+	ctx = withFieldContextIn(in, ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.Error(ctx, ec.Recover(ctx, r))
@@ -12261,11 +12501,17 @@ func (ec *executionContext) fieldContext_SalesOrder_customerRequisition(_ contex
 
 func (ec *executionContext) _SalesOrder_lines(ctx context.Context, field graphql.CollectedField, obj *orders.Order) (ret graphql.Marshaler) {
 	// resolved directly
-	fc, err := ec.fieldContext_SalesOrder_lines(ctx, field)
-	if err != nil {
-		return graphql.Null
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "SalesOrder",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SalesOrderLine(ctx, field)
+		},
 	}
-	ctx = ec.portal.withFieldContext(ctx, fc)
+	ctx = withFieldContextIn(in, ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.Error(ctx, ec.Recover(ctx, r))
@@ -12317,11 +12563,17 @@ func (ec *executionContext) fieldContext_SalesOrder_submittedAt(_ context.Contex
 
 func (ec *executionContext) _SalesOrder_erpEvents(ctx context.Context, field graphql.CollectedField, obj *orders.Order) (ret graphql.Marshaler) {
 	// resolved directly
-	fc, err := ec.fieldContext_SalesOrder_erpEvents(ctx, field)
-	if err != nil {
-		return graphql.Null
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "SalesOrder",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ErpEvent(ctx, field)
+		},
 	}
-	ctx = ec.portal.withFieldContext(ctx, fc)
+	ctx = withFieldContextIn(in, ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.Error(ctx, ec.Recover(ctx, r))
@@ -12355,11 +12607,17 @@ func (ec *executionContext) fieldContext_SalesOrder_erpEvents(_ context.Context,
 
 func (ec *executionContext) _SalesOrderConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.SalesOrderConnection) (ret graphql.Marshaler) {
 	// resolved directly
-	fc, err := ec.fieldContext_SalesOrderConnection_edges(ctx, field)
-	if err != nil {
-		return graphql.Null
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "SalesOrderConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SalesOrderEdge(ctx, field)
+		},
 	}
-	ctx = ec.portal.withFieldContext(ctx, fc)
+	ctx = withFieldContextIn(in, ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.Error(ctx, ec.Recover(ctx, r))
@@ -12386,11 +12644,17 @@ func (ec *executionContext) fieldContext_SalesOrderConnection_edges(_ context.Co
 
 func (ec *executionContext) _SalesOrderConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.SalesOrderConnection) (ret graphql.Marshaler) {
 	// resolved directly
-	fc, err := ec.fieldContext_SalesOrderConnection_pageInfo(ctx, field)
-	if err != nil {
-		return graphql.Null
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "SalesOrderConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
 	}
-	ctx = ec.portal.withFieldContext(ctx, fc)
+	ctx = withFieldContextIn(in, ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.Error(ctx, ec.Recover(ctx, r))
@@ -12431,11 +12695,17 @@ func (ec *executionContext) fieldContext_SalesOrderEdge_cursor(_ context.Context
 
 func (ec *executionContext) _SalesOrderEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.SalesOrderEdge) (ret graphql.Marshaler) {
 	// resolved directly
-	fc, err := ec.fieldContext_SalesOrderEdge_node(ctx, field)
-	if err != nil {
-		return graphql.Null
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "SalesOrderEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SalesOrder(ctx, field)
+		},
 	}
-	ctx = ec.portal.withFieldContext(ctx, fc)
+	ctx = withFieldContextIn(in, ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.Error(ctx, ec.Recover(ctx, r))
@@ -12476,11 +12746,17 @@ func (ec *executionContext) fieldContext_SalesOrderLine_lineNumber(_ context.Con
 
 func (ec *executionContext) _SalesOrderLine_product(ctx context.Context, field graphql.CollectedField, obj *orders.Line) (ret graphql.Marshaler) {
 	// resolved directly
-	fc, err := ec.fieldContext_SalesOrderLine_product(ctx, field)
-	if err != nil {
-		return graphql.Null
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "SalesOrderLine",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Product(ctx, field)
+		},
 	}
-	ctx = ec.portal.withFieldContext(ctx, fc)
+	ctx = withFieldContextIn(in, ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.Error(ctx, ec.Recover(ctx, r))
@@ -12560,11 +12836,17 @@ func (ec *executionContext) fieldContext_SignInPayload_token(_ context.Context, 
 
 func (ec *executionContext) _SignInPayload_viewer(ctx context.Context, field graphql.CollectedField, obj *identity.SignIn) (ret graphql.Marshaler) {
 	// resolved directly
-	fc, err := ec.fieldContext_SignInPayload_viewer(ctx, field)
-	if err != nil {
-		return graphql.Null
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "SignInPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Viewer(ctx, field)
+		},
 	}
-	ctx = ec.portal.withFieldContext(ctx, fc)
+	ctx = withFieldContextIn(in, ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.Error(ctx, ec.Recover(ctx, r))
@@ -12612,11 +12894,17 @@ func (ec *executionContext) fieldContext_SiteSetting_value(_ context.Context, fi
 
 func (ec *executionContext) _TableAccess_table(ctx context.Context, field graphql.CollectedField, obj *policies.TableAccess) (ret graphql.Marshaler) {
 	// resolved directly
-	fc, err := ec.fieldContext_TableAccess_table(ctx, field)
-	if err != nil {
-		return graphql.Null
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "TableAccess",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PermissionTable(ctx, field)
+		},
 	}
-	ctx = ec.portal.withFieldContext(ctx, fc)
+	ctx = withFieldContextIn(in, ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.Error(ctx, ec.Recover(ctx, r))
@@ -12643,11 +12931,17 @@ func (ec *executionContext) fieldContext_TableAccess_table(_ context.Context, fi
 
 func (ec *executionContext) _TableAccess_decisions(ctx context.Context, field graphql.CollectedField, obj *policies.TableAccess) (ret graphql.Marshaler) {
 	// resolved directly
-	fc, err := ec.fieldContext_TableAccess_decisions(ctx, field)
-	if err != nil {
-		return graphql.Null
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "TableAccess",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PermissionDecision(ctx, field)
+		},
 	}
-	ctx = ec.portal.withFieldContext(ctx, fc)
+	ctx = withFieldContextIn(in, ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.Error(ctx, ec.Recover(ctx, r))
@@ -12723,11 +13017,17 @@ func (ec *executionContext) fieldContext_TablePermission_privileges(_ context.Co
 
 func (ec *executionContext) _TablePermission_roles(ctx context.Context, field graphql.CollectedField, obj *policies.TablePermission) (ret graphql.Marshaler) {
 	// resolved directly
-	fc, err := ec.fieldContext_TablePermission_roles(ctx, field)
-	if err != nil {
-		return graphql.Null
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "TablePermission",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WebRole(ctx, field)
+		},
 	}
-	ctx = ec.portal.withFieldContext(ctx, fc)
+	ctx = withFieldContextIn(in, ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.Error(ctx, ec.Recover(ctx, r))
@@ -12758,11 +13058,17 @@ func (ec *executionContext) fieldContext_TablePermission_roles(_ context.Context
 
 func (ec *executionContext) _TablePermission_parent(ctx context.Context, field graphql.CollectedField, obj *policies.TablePermission) (ret graphql.Marshaler) {
 	// resolved directly
-	fc, err := ec.fieldContext_TablePermission_parent(ctx, field)
-	if err != nil {
-		return graphql.Null
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "TablePermission",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TablePermission(ctx, field)
+		},
 	}
-	ctx = ec.portal.withFieldContext(ctx, fc)
+	ctx = withFieldContextIn(in, ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.Error(ctx, ec.Recover(ctx, r))
@@ -12824,11 +13130,17 @@ func (ec *executionContext) fieldContext_Unit_decimals(_ context.Context, field 
 
 func (ec *executionContext) _Viewer_contact(ctx context.Context, field graphql.CollectedField, obj *portal.Viewer) (ret graphql.Marshaler) {
 	// resolved directly
-	fc, err := ec.fieldContext_Viewer_contact(ctx, field)
-	if err != nil {
-		return graphql.Null
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "Viewer",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Contact(ctx, field)
+		},
 	}
-	ctx = ec.portal.withFieldContext(ctx, fc)
+	ctx = withFieldContextIn(in, ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.Error(ctx, ec.Recover(ctx, r))
@@ -12862,11 +13174,17 @@ func (ec *executionContext) fieldContext_Viewer_contact(_ context.Context, field
 
 func (ec *executionContext) _Viewer_roles(ctx context.Context, field graphql.CollectedField, obj *portal.Viewer) (ret graphql.Marshaler) {
 	// resolved directly
-	fc, err := ec.fieldContext_Viewer_roles(ctx, field)
-	if err != nil {
-		return graphql.Null
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "Viewer",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WebRole(ctx, field)
+		},
 	}
-	ctx = ec.portal.withFieldContext(ctx, fc)
+	ctx = withFieldContextIn(in, ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.Error(ctx, ec.Recover(ctx, r))
@@ -12943,11 +13261,17 @@ func (ec *executionContext) fieldContext_WebPage_title(_ context.Context, field 
 
 func (ec *executionContext) _WebPage_pageTemplate(ctx context.Context, field graphql.CollectedField, obj *engine.WebPage) (ret graphql.Marshaler) {
 	// resolved directly
-	fc, err := ec.fieldContext_WebPage_pageTemplate(ctx, field)
-	if err != nil {
-		return graphql.Null
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "WebPage",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageTemplate(ctx, field)
+		},
 	}
-	ctx = ec.portal.withFieldContext(ctx, fc)
+	ctx = withFieldContextIn(in, ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.Error(ctx, ec.Recover(ctx, r))
@@ -12999,11 +13323,17 @@ func (ec *executionContext) fieldContext_WebPage_navOrder(_ context.Context, fie
 
 func (ec *executionContext) _WebPage_roles(ctx context.Context, field graphql.CollectedField, obj *engine.WebPage) (ret graphql.Marshaler) {
 	// resolved directly
-	fc, err := ec.fieldContext_WebPage_roles(ctx, field)
-	if err != nil {
-		return graphql.Null
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "WebPage",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WebRole(ctx, field)
+		},
 	}
-	ctx = ec.portal.withFieldContext(ctx, fc)
+	ctx = withFieldContextIn(in, ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.Error(ctx, ec.Recover(ctx, r))
@@ -13501,11 +13831,17 @@ func (ec *executionContext) fieldContext___Field_args(ctx context.Context, field
 
 func (ec *executionContext) ___Field_type(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
 	// resolved directly
-	fc, err := ec.fieldContext___Field_type(ctx, field)
-	if err != nil {
-		return graphql.Null
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "__Field",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields___Type(ctx, field)
+		},
 	}
-	ctx = ec.portal.withFieldContext(ctx, fc)
+	ctx = withFieldContextIn(in, ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.Error(ctx, ec.Recover(ctx, r))
@@ -13602,11 +13938,17 @@ func (ec *executionContext) fieldContext___InputValue_description(_ context.Cont
 
 func (ec *executionContext) ___InputValue_type(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
 	// resolved directly
-	fc, err := ec.fieldContext___InputValue_type(ctx, field)
-	if err != nil {
-		return graphql.Null
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "__InputValue",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields___Type(ctx, field)
+		},
 	}
-	ctx = ec.portal.withFieldContext(ctx, fc)
+	ctx = withFieldContextIn(in, ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.Error(ctx, ec.Recover(ctx, r))
@@ -13703,11 +14045,17 @@ func (ec *executionContext) fieldContext___Schema_description(_ context.Context,
 
 func (ec *executionContext) ___Schema_types(ctx context.Context, field graphql.CollectedField, obj *introspection.Schema) (ret graphql.Marshaler) {
 	// resolved directly
-	fc, err := ec.fieldContext___Schema_types(ctx, field)
-	if err != nil {
-		return graphql.Null
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "__Schema",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields___Type(ctx, field)
+		},
 	}
-	ctx = ec.portal.withFieldContext(ctx, fc)
+	ctx = withFieldContextIn(in, ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.Error(ctx, ec.Recover(ctx, r))
@@ -13734,11 +14082,17 @@ func (ec *executionContext) fieldContext___Schema_types(_ context.Context, field
 
 func (ec *executionContext) ___Schema_queryType(ctx context.Context, field graphql.CollectedField, obj *introspection.Schema) (ret graphql.Marshaler) {
 	// resolved directly
-	fc, err := ec.fieldContext___Schema_queryType(ctx, field)
-	if err != nil {
-		return graphql.Null
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "__Schema",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields___Type(ctx, field)
+		},
 	}
-	ctx = ec.portal.withFieldContext(ctx, fc)
+	ctx = withFieldContextIn(in, ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.Error(ctx, ec.Recover(ctx, r))
@@ -13765,11 +14119,17 @@ func (ec *executionContext) fieldContext___Schema_queryType(_ context.Context, f
 
 func (ec *executionContext) ___Schema_mutationType(ctx context.Context, field graphql.CollectedField, obj *introspection.Schema) (ret graphql.Marshaler) {
 	// resolved directly
-	fc, err := ec.fieldContext___Schema_mutationType(ctx, field)
-	if err != nil {
-		return graphql.Null
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "__Schema",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields___Type(ctx, field)
+		},
 	}
-	ctx = ec.portal.withFieldContext(ctx, fc)
+	ctx = withFieldContextIn(in, ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.Error(ctx, ec.Recover(ctx, r))
@@ -13796,11 +14156,17 @@ func (ec *executionContext) fieldContext___Schema_mutationType(_ context.Context
 
 func (ec *executionContext) ___Schema_subscriptionType(ctx context.Context, field graphql.CollectedField, obj *introspection.Schema) (ret graphql.Marshaler) {
 	// resolved directly
-	fc, err := ec.fieldContext___Schema_subscriptionType(ctx, field)
-	if err != nil {
-		return graphql.Null
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "__Schema",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields___Type(ctx, field)
+		},
 	}
-	ctx = ec.portal.withFieldContext(ctx, fc)
+	ctx = withFieldContextIn(in, ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.Error(ctx, ec.Recover(ctx, r))
@@ -13827,11 +14193,17 @@ func (ec *executionContext) fieldContext___Schema_subscriptionType(_ context.Con
 
 func (ec *executionContext) ___Schema_directives(ctx context.Context, field graphql.CollectedField, obj *introspection.Schema) (ret graphql.Marshaler) {
 	// resolved directly
-	fc, err := ec.fieldContext___Schema_directives(ctx, field)
-	if err != nil {
-		return graphql.Null
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "__Schema",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields___Directive(ctx, field)
+		},
 	}
-	ctx = ec.portal.withFieldContext(ctx, fc)
+	ctx = withFieldContextIn(in, ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.Error(ctx, ec.Recover(ctx, r))
@@ -13986,11 +14358,17 @@ func (ec *executionContext) fieldContext___Type_fields(ctx context.Context, fiel
 
 func (ec *executionContext) ___Type_interfaces(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
 	// resolved directly
-	fc, err := ec.fieldContext___Type_interfaces(ctx, field)
-	if err != nil {
-		return graphql.Null
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "__Type",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields___Type(ctx, field)
+		},
 	}
-	ctx = ec.portal.withFieldContext(ctx, fc)
+	ctx = withFieldContextIn(in, ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.Error(ctx, ec.Recover(ctx, r))
@@ -14017,11 +14395,17 @@ func (ec *executionContext) fieldContext___Type_interfaces(_ context.Context, fi
 
 func (ec *executionContext) ___Type_possibleTypes(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
 	// resolved directly
-	fc, err := ec.fieldContext___Type_possibleTypes(ctx, field)
-	if err != nil {
-		return graphql.Null
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "__Type",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields___Type(ctx, field)
+		},
 	}
-	ctx = ec.portal.withFieldContext(ctx, fc)
+	ctx = withFieldContextIn(in, ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.Error(ctx, ec.Recover(ctx, r))
@@ -14136,11 +14520,17 @@ func (ec *executionContext) fieldContext___Type_inputFields(ctx context.Context,
 
 func (ec *executionContext) ___Type_ofType(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
 	// resolved directly
-	fc, err := ec.fieldContext___Type_ofType(ctx, field)
-	if err != nil {
-		return graphql.Null
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "__Type",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields___Type(ctx, field)
+		},
 	}
-	ctx = ec.portal.withFieldContext(ctx, fc)
+	ctx = withFieldContextIn(in, ctx, fc)
 	defer func() {
 		if r := recover(); r != nil {
 			ec.Error(ctx, ec.Recover(ctx, r))

@@ -165,6 +165,23 @@ func (a *arena) withFieldContext(ctx context.Context, fc *graphql.FieldContext) 
 	return c
 }
 
+// field returns a field's context, zero, and the context that will carry
+// it (withFieldContextIn), from the arena under one lock.
+func (a *arena) field() (*graphql.FieldContext, *fieldCtx) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if len(a.contexts) == 0 {
+		size := grow(&a.contextsChunk, maxChunk/8)
+		a.contexts, a.indexes = make([]graphql.FieldContext, size), make([]int, size)
+	}
+	if len(a.ctxs) == 0 {
+		a.ctxs = make([]fieldCtx, grow(&a.ctxsChunk, maxChunk/4))
+	}
+	fc, c := &a.contexts[0], &a.ctxs[0]
+	a.contexts, a.indexes, a.ctxs = a.contexts[1:], a.indexes[1:], a.ctxs[1:]
+	return fc, c
+}
+
 // fieldContext returns a field's context, zero, from the arena.
 func (a *arena) fieldContext() *graphql.FieldContext {
 	a.mu.Lock()

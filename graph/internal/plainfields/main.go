@@ -186,9 +186,16 @@ func rewriteResolved(src string) (string, int) {
 		var b strings.Builder
 		b.WriteString("func (ec *executionContext) " + name + "(ctx context.Context, field graphql.CollectedField, obj " + objType + ") (ret graphql.Marshaler) {\n")
 		b.WriteString("\t// resolved directly\n")
-		b.WriteString("\tfc, err := ec." + fieldContext + "(ctx, field)\n\tif err != nil {\n\t\treturn graphql.Null\n\t}\n")
-		// graphql.WithFieldContext, carved from the request's arena.
-		b.WriteString("\tctx = ec.portal.withFieldContext(ctx, fc)\n")
+		if literal, ok := contextLiteral(src, fieldContext); ok {
+			// The field's context as its function makes it, and the
+			// context carrying it, from the request's arena at once.
+			b.WriteString("\tfc, in := ec.portal.field()\n\t*fc = graphql.FieldContext{\n" + literal + "\t}\n")
+			b.WriteString("\tctx = withFieldContextIn(in, ctx, fc)\n")
+		} else {
+			b.WriteString("\tfc, err := ec." + fieldContext + "(ctx, field)\n\tif err != nil {\n\t\treturn graphql.Null\n\t}\n")
+			// graphql.WithFieldContext, carved from the request's arena.
+			b.WriteString("\tctx = ec.portal.withFieldContext(ctx, fc)\n")
+		}
 		if recoverPanic == "true" {
 			b.WriteString("\tdefer func() {\n\t\tif r := recover(); r != nil {\n\t\t\tec.Error(ctx, ec.Recover(ctx, r))\n\t\t\tret = graphql.Null\n\t\t}\n\t}()\n")
 		}
@@ -207,6 +214,25 @@ func rewriteResolved(src string) (string, int) {
 		return b.String()
 	})
 	return out, n
+}
+
+// contextLiteral returns the fields of the FieldContext that the function
+// fieldContext makes, when it makes one without arguments (simpleContext):
+// a field's context that cannot fail.
+func contextLiteral(src, fieldContext string) (string, bool) {
+	i := strings.Index(src, "func (ec *executionContext) "+fieldContext+"(")
+	if i < 0 {
+		return "", false
+	}
+	fn := src[i:]
+	if end := strings.Index(fn, "\n}\n"); end >= 0 {
+		fn = fn[:end+3]
+	}
+	m := simpleContext.FindStringSubmatch(fn)
+	if m == nil {
+		return "", false
+	}
+	return strings.TrimSuffix(m[2], "\t}\n\treturn fc, nil\n}\n"), true
 }
 
 // refs are the scalar marshallers whose value a pointer to it can write:

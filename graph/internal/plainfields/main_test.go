@@ -117,6 +117,12 @@ func TestRewriteResolved(t *testing.T) {
 			"\t\ttrue,\n\t)", "\t\tfalse,\n\t)", 1), []string{
 			"\t\tif fc.NonNull {\n\t\t\treturn graphql.RequiredNull\n\t\t}\n\t\treturn graphql.Null\n",
 		}},
+		{"simple context", fieldFunc("_Line_product", "*orders.Line", "ec.Resolvers.SalesOrderLine().Product(ctx, obj)", "*catalog.Product", "marshalNProduct2ᚖProduct") +
+			"func (ec *executionContext) fieldContext_Line_product(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {\n" +
+			"\tfc = &graphql.FieldContext{\n\t\tObject:     \"SalesOrderLine\",\n\t\tField:      field,\n\t\tIsResolver: true,\n\t}\n\treturn fc, nil\n}\n", []string{
+			"\tfc, in := ec.portal.field()\n\t*fc = graphql.FieldContext{\n\t\tObject:     \"SalesOrderLine\",\n\t\tField:      field,\n\t\tIsResolver: true,\n\t}\n\tctx = withFieldContextIn(in, ctx, fc)\n",
+			"\tres, err := ec.Resolvers.SalesOrderLine().Product(ctx, obj)\n",
+		}},
 		{"interface", fieldFunc("_Edge_node", "*model.Edge", "obj.Node, nil", "model.Node", "marshalNNode2Node"), nil},
 	} {
 		t.Run(c.name, func(t *testing.T) {
