@@ -2827,6 +2827,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	opCtx := graphql.GetOperationContext(ctx)
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
+	ec.portal.prime(opCtx)
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
 			graphql.NewInputUnmarshaler("AddressInput", ec.unmarshalInputAddressInput),
@@ -2875,7 +2876,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			}
 			buf := bytes.NewBuffer(responseBuffer(opCtx))
 			data.MarshalGQL(buf)
-			responseWritten(opCtx, buf.Len())
+			responseWritten(opCtx, buf.Len(), &ec.portal)
 			response.Data = buf.Bytes()
 			if atomic.LoadInt32(&ec.Deferred) > 0 {
 				hasNext := atomic.LoadInt32(&ec.PendingDeferred) > 0
@@ -2894,7 +2895,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			data := ec._Mutation(ctx, opCtx.Operation.SelectionSet)
 			buf := bytes.NewBuffer(responseBuffer(opCtx))
 			data.MarshalGQL(buf)
-			responseWritten(opCtx, buf.Len())
+			responseWritten(opCtx, buf.Len(), &ec.portal)
 
 			return &graphql.Response{
 				Data: buf.Bytes(),

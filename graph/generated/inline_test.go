@@ -2,6 +2,7 @@ package generated
 
 import (
 	"context"
+	"slices"
 	"testing"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -129,5 +130,19 @@ func TestArenaFieldContext(t *testing.T) {
 	cancel()
 	if ctx.Err() == nil {
 		t.Fatal("cancellation not passed on")
+	}
+}
+
+// TestSizer: an arena's chunks of a kind start as large as hinted (what
+// the last response to the document took), then double from 8 up to their
+// bound.
+func TestSizer(t *testing.T) {
+	s := sizer{hint: 300}
+	var got []int
+	for range 8 {
+		got = append(got, s.size(64))
+	}
+	if want := []int{300, 8, 16, 32, 64, 64, 64, 64}; !slices.Equal(got, want) {
+		t.Fatalf("sizes %v, want %v", got, want)
 	}
 }

@@ -106,14 +106,15 @@ type arena struct {
 	mu      sync.Mutex
 	values  []graphql.Marshaler
 	objects []objectValue
-	// The sizes of the next chunks, each doubling up to its bound: a small
-	// response takes small chunks.
-	valuesChunk, objectsChunk, contextsChunk, ctxsChunk int
-	ctxs                                                []fieldCtx
-	collected                                           []collected
-	inline                                              []inlineList
-	contexts                                            []graphql.FieldContext
-	indexes                                             []int
+	// The sizes of the chunks of each kind, and how much of each the
+	// request took (response.go remembers it for the next request to the
+	// same document).
+	valuesSize, objectsSize, contextsSize, ctxsSize sizer
+	ctxs                                            []fieldCtx
+	collected                                       []collected
+	inline                                          []inlineList
+	contexts                                        []graphql.FieldContext
+	indexes                                         []int
 }
 
 // fieldContextKey is the key under which gqlgen keeps a field's context
@@ -143,11 +144,21 @@ type fieldCtx struct {
 	fc *graphql.FieldContext
 }
 
+// Value returns the field's context, or what the enclosing context holds
+// under key: a loader, the viewer, asked from deep in the response, skips
+// the fields' contexts in a loop rather than a call each.
 func (c *fieldCtx) Value(key any) any {
 	if key == fieldContextKey {
 		return c.fc
 	}
-	return c.Context.Value(key)
+	ctx := c.Context
+	for {
+		f, ok := ctx.(*fieldCtx)
+		if !ok {
+			return ctx.Value(key)
+		}
+		ctx = f.Context
+	}
 }
 
 // withFieldContext is graphql.WithFieldContext: fc's parent is ctx's
@@ -156,10 +167,11 @@ func (a *arena) withFieldContext(ctx context.Context, fc *graphql.FieldContext) 
 	fc.Parent = graphql.GetFieldContext(ctx)
 	a.mu.Lock()
 	if len(a.ctxs) == 0 {
-		a.ctxs = make([]fieldCtx, grow(&a.ctxsChunk, maxChunk/4))
+		a.ctxs = make([]fieldCtx, a.ctxsSize.size(maxChunk/4))
 	}
 	c := &a.ctxs[0]
 	a.ctxs = a.ctxs[1:]
+	a.ctxsSize.used++
 	a.mu.Unlock()
 	c.Context, c.fc = ctx, fc
 	return c
@@ -171,14 +183,16 @@ func (a *arena) field() (*graphql.FieldContext, *fieldCtx) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if len(a.contexts) == 0 {
-		size := grow(&a.contextsChunk, maxChunk/8)
+		size := a.contextsSize.size(maxChunk / 8)
 		a.contexts, a.indexes = make([]graphql.FieldContext, size), make([]int, size)
 	}
 	if len(a.ctxs) == 0 {
-		a.ctxs = make([]fieldCtx, grow(&a.ctxsChunk, maxChunk/4))
+		a.ctxs = make([]fieldCtx, a.ctxsSize.size(maxChunk/4))
 	}
 	fc, c := &a.contexts[0], &a.ctxs[0]
 	a.contexts, a.indexes, a.ctxs = a.contexts[1:], a.indexes[1:], a.ctxs[1:]
+	a.contextsSize.used++
+	a.ctxsSize.used++
 	return fc, c
 }
 
@@ -187,11 +201,12 @@ func (a *arena) fieldContext() *graphql.FieldContext {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if len(a.contexts) == 0 {
-		size := grow(&a.contextsChunk, maxChunk/8)
+		size := a.contextsSize.size(maxChunk / 8)
 		a.contexts, a.indexes = make([]graphql.FieldContext, size), make([]int, size)
 	}
 	fc := &a.contexts[0]
 	a.contexts, a.indexes = a.contexts[1:], a.indexes[1:]
+	a.contextsSize.used++
 	return fc
 }
 
@@ -239,14 +254,16 @@ func (a *arena) elements(n int) (graphql.Array, []graphql.FieldContext, []int, [
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if n > len(a.contexts) {
-		size := max(grow(&a.contextsChunk, maxChunk/8), n)
+		size := max(a.contextsSize.size(maxChunk/8), n)
 		a.contexts, a.indexes = make([]graphql.FieldContext, size), make([]int, size)
 	}
 	if n > len(a.ctxs) {
-		a.ctxs = make([]fieldCtx, max(grow(&a.ctxsChunk, maxChunk/4), n))
+		a.ctxs = make([]fieldCtx, max(a.ctxsSize.size(maxChunk/4), n))
 	}
 	fcs, index, ctxs := a.contexts[:n:n], a.indexes[:n:n], a.ctxs[:n:n]
 	a.contexts, a.indexes, a.ctxs = a.contexts[n:], a.indexes[n:], a.ctxs[n:]
+	a.contextsSize.used += n
+	a.ctxsSize.used += n
 	return a.marshalersLocked(n), fcs, index, ctxs
 }
 
@@ -271,10 +288,20 @@ type collected struct {
 // it is allocated by itself.
 const maxChunk = 512
 
-// grow doubles a chunk size from 8 up to most.
-func grow(size *int, most int) int {
-	*size = min(max(*size*2, 8), most)
-	return *size
+// sizer sizes the chunks of one kind: the first as large as the last
+// request to the same document took in all (hint, set by prime), then
+// doubling from 8 up to a bound, so that a small response takes small
+// chunks. used counts what the request took.
+type sizer struct{ next, hint, used int }
+
+func (s *sizer) size(most int) int {
+	if s.hint > 0 {
+		n := s.hint
+		s.hint = 0
+		return n
+	}
+	s.next = min(max(s.next*2, 8), most)
+	return s.next
 }
 
 // newObject returns the fields of an object of the types satisfies, and
@@ -299,19 +326,21 @@ func (a *arena) marshalersLocked(n int) []graphql.Marshaler {
 		if n > maxChunk/4 {
 			return make([]graphql.Marshaler, n)
 		}
-		a.values = make([]graphql.Marshaler, max(grow(&a.valuesChunk, maxChunk), n))
+		a.values = make([]graphql.Marshaler, max(a.valuesSize.size(maxChunk), n))
 	}
 	v := a.values[:n:n]
 	a.values = a.values[n:]
+	a.valuesSize.used += n
 	return v
 }
 
 func (a *arena) objectLocked(fields []graphql.CollectedField, values []graphql.Marshaler) *objectValue {
 	if len(a.objects) == 0 {
-		a.objects = make([]objectValue, grow(&a.objectsChunk, maxChunk/4))
+		a.objects = make([]objectValue, a.objectsSize.size(maxChunk/4))
 	}
 	o := &a.objects[0]
 	a.objects = a.objects[1:]
+	a.objectsSize.used++
 	o.fields, o.values = fields, values
 	return o
 }

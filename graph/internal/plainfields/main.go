@@ -58,6 +58,12 @@ func main() {
 		log.Fatalf("%s: no response buffer to size: has gqlgen changed how Exec writes a response?", generated)
 	}
 	out = strings.ReplaceAll(out, unsizedBuffer, sizedBuffer)
+	if !strings.Contains(out, primedContext) {
+		if !strings.Contains(out, newContext) {
+			log.Fatalf("%s: no execution context made in Exec: has gqlgen changed it?", generated)
+		}
+		out = strings.Replace(out, newContext, primedContext, 1)
+	}
 	contexts := len(simpleContext.FindAllStringIndex(out, -1))
 	out = simpleContext.ReplaceAllString(out, "${1}\tfc = ec.portal.fieldContext()\n\t*fc = graphql.FieldContext{\n${2}")
 	out, objects := rewriteObjects(out)
@@ -80,7 +86,11 @@ var simpleContext = regexp.MustCompile(`(?m)^(func \(ec \*executionContext\) fie
 // what go generate makes of it.
 const (
 	unsizedBuffer = "\t\t\tvar buf bytes.Buffer\n\t\t\tdata.MarshalGQL(&buf)\n"
-	sizedBuffer   = "\t\t\tbuf := bytes.NewBuffer(responseBuffer(opCtx))\n\t\t\tdata.MarshalGQL(buf)\n\t\t\tresponseWritten(opCtx, buf.Len())\n"
+	sizedBuffer   = "\t\t\tbuf := bytes.NewBuffer(responseBuffer(opCtx))\n\t\t\tdata.MarshalGQL(buf)\n\t\t\tresponseWritten(opCtx, buf.Len(), &ec.portal)\n"
+	// The request's arena is sized from the last response to the same
+	// document.
+	newContext    = "\tec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))\n"
+	primedContext = newContext + "\tec.portal.prime(opCtx)\n"
 )
 
 // field matches gqlgen's function for one field whose resolver returns a
