@@ -61,15 +61,22 @@ func TestArenaCollectsOnce(t *testing.T) {
 	oc := &graphql.OperationContext{Variables: map[string]any{}}
 	var a arena
 	lines, orders := []string{"SalesOrderLine"}, []string{"SalesOrder"}
-	first := a.collectFields(oc, *doc, lines)
-	if len(first) != 2 || first[1].Alias != "n" {
+	first, s := a.newObject(oc, *doc, lines)
+	if len(first) != 2 || first[1].Alias != "n" || !s.object.distinct {
 		t.Fatalf("collected %+v", first)
 	}
-	if again := a.collectFields(oc, *doc, lines); &again[0] != &first[0] {
+	if again, _ := a.newObject(oc, *doc, lines); &again[0] != &first[0] {
 		t.Fatal("collected the same selection twice")
 	}
-	if other := a.collectFields(oc, *doc, orders); len(a.collected) != 2 || len(other) != 2 {
+	if other, _ := a.newObject(oc, *doc, orders); len(a.collected) != 2 || len(other) != 2 {
 		t.Fatalf("another type's fields not collected apart: %d entries", len(a.collected))
+	}
+	// Two fields of one alias (from fragments on different types): the
+	// object's value must look for them.
+	node := &ast.Definition{Name: "Node"}
+	twice := ast.SelectionSet{&ast.Field{Name: "id", Alias: "id"}, &ast.Field{Name: "id", Alias: "id", ObjectDefinition: node}}
+	if fields, s := a.newObject(oc, twice, lines); len(fields) != 2 || s.object.distinct {
+		t.Fatalf("fields %d, distinct %v: want 2 fields not distinct", len(fields), s.object.distinct)
 	}
 	seen := map[*graphql.Marshaler]bool{}
 	objects := map[*objectValue]bool{}

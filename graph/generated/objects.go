@@ -19,8 +19,9 @@ import (
 
 // objectValue is an object's collected fields and their values.
 type objectValue struct {
-	fields []graphql.CollectedField
-	values []graphql.Marshaler
+	fields   []graphql.CollectedField
+	values   []graphql.Marshaler
+	distinct bool // no alias among fields twice (arena.collect)
 }
 
 func (o objectValue) MarshalGQL(w io.Writer) {
@@ -54,7 +55,7 @@ func (o objectValue) marshalTo(w *bytes.Buffer) {
 	w.WriteByte('{')
 	for i := range o.fields {
 		alias := o.fields[i].Alias
-		if repeated(o.fields[:i], alias) {
+		if !o.distinct && repeated(o.fields[:i], alias) {
 			continue
 		}
 		b := w.AvailableBuffer()
@@ -282,6 +283,7 @@ type collected struct {
 	n         int
 	satisfies *string // the type names' first element: each type has its own slice
 	fields    []graphql.CollectedField
+	distinct  bool // no alias twice among fields: objectValue need not look
 }
 
 // maxChunk bounds the values in a chunk; a slice as long as a quarter of
@@ -309,16 +311,17 @@ func (s *sizer) size(most int) int {
 // the three.
 func (a *arena) newObject(oc *graphql.OperationContext, sel ast.SelectionSet, satisfies []string) ([]graphql.CollectedField, fieldSet) {
 	a.mu.Lock()
-	fields, ok := a.collectedLocked(sel, satisfies)
+	c, ok := a.collectedLocked(sel, satisfies)
 	if !ok {
 		a.mu.Unlock()
-		fields = a.collectFields(oc, sel, satisfies)
+		c = a.collect(oc, sel, satisfies)
 		a.mu.Lock()
 	}
-	s := fieldSet{Values: a.marshalersLocked(len(fields)), fields: fields}
-	s.object = a.objectLocked(fields, s.Values)
+	s := fieldSet{Values: a.marshalersLocked(len(c.fields)), fields: c.fields}
+	s.object = a.objectLocked(c.fields, s.Values)
+	s.object.distinct = c.distinct
 	a.mu.Unlock()
-	return fields, s
+	return c.fields, s
 }
 
 func (a *arena) marshalersLocked(n int) []graphql.Marshaler {
@@ -341,43 +344,45 @@ func (a *arena) objectLocked(fields []graphql.CollectedField, values []graphql.M
 	o := &a.objects[0]
 	a.objects = a.objects[1:]
 	a.objectsSize.used++
-	o.fields, o.values = fields, values
+	o.fields, o.values, o.distinct = fields, values, false
 	return o
 }
 
 // collectedLocked returns the fields collected before for sel and
 // satisfies, if any.
-func (a *arena) collectedLocked(sel ast.SelectionSet, satisfies []string) ([]graphql.CollectedField, bool) {
+func (a *arena) collectedLocked(sel ast.SelectionSet, satisfies []string) (collected, bool) {
 	if len(sel) == 0 || len(satisfies) == 0 {
-		return nil, false
+		return collected{}, false
 	}
 	first, n, types := &sel[0], len(sel), &satisfies[0]
 	for _, c := range a.collected {
 		if c.sel == first && c.n == n && c.satisfies == types {
-			return c.fields, true
+			return c, true
 		}
 	}
-	return nil, false
+	return collected{}, false
 }
 
-func (a *arena) collectFields(oc *graphql.OperationContext, sel ast.SelectionSet, satisfies []string) []graphql.CollectedField {
+// collect collects the fields of sel for satisfies with gqlgen, and
+// remembers them.
+func (a *arena) collect(oc *graphql.OperationContext, sel ast.SelectionSet, satisfies []string) collected {
+	fields := graphql.CollectFields(oc, sel, satisfies)
+	c := collected{fields: fields, distinct: true}
+	for i := range fields {
+		if repeated(fields[:i], fields[i].Alias) {
+			c.distinct = false
+		}
+	}
 	if len(sel) == 0 || len(satisfies) == 0 {
-		return graphql.CollectFields(oc, sel, satisfies)
+		return c
 	}
-	a.mu.Lock()
-	fields, ok := a.collectedLocked(sel, satisfies)
-	a.mu.Unlock()
-	if ok {
-		return fields
-	}
-	first, n, types := &sel[0], len(sel), &satisfies[0]
-	fields = graphql.CollectFields(oc, sel, satisfies)
+	c.sel, c.n, c.satisfies = &sel[0], len(sel), &satisfies[0]
 	a.mu.Lock()
 	if len(a.collected) < 64 {
-		a.collected = append(a.collected, collected{first, n, types, fields})
+		a.collected = append(a.collected, c)
 	}
 	a.mu.Unlock()
-	return fields
+	return c
 }
 
 // ResolveConcurrently is graphql.FieldSet.ResolveConcurrently.
