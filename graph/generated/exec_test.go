@@ -105,6 +105,9 @@ func TestExecutionAsGqlgen(t *testing.T) {
 		{"null product in line", `{ orders(filter: {number: "nil"}) { edges { node { number lines { product { name } } } } } }`, ""},
 		{"panic in line", `{ orders(filter: {number: "panic"}) { edges { node { number lines { product { name } } } } } }`, ""},
 		{"resolver error, concurrent lists", `{ orders(filter: {number: "unreadable"}) { edges { node { number erpEvents { id } lines { lineNumber product { name } } } } } }`, ""},
+		{"two root fields", `{ a: orders { edges { node { number lines { amount product { name } } } } } b: orders { edges { node { lines { product { name } } } } } c: orders { totalCount } }`, ""},
+		{"two root fields, one failing", `{ a: orders { edges { node { number } } } b: orders(filter: {number: "unreadable"}) { edges { node { lines { product { name } } } } } }`, ""},
+		{"deferred", `{ orders { edges { node { number ... @defer { lines { amount product { name } } } } } } }`, ""},
 		{"concurrent lists", `{ orders { edges { node { number erpEvents { id } lines { lineNumber amount product { name } } } } } }`, ""},
 	}
 	got := map[string]string{}

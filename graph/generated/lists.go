@@ -46,6 +46,7 @@ var prefetched = map[string]map[string]bool{
 func marshalSlice(ctx context.Context, a *arena, sel ast.SelectionSet, length int, workerLimit int64, omitPanicHandler bool,
 	marshalElement func(ctx context.Context, i int) graphql.Marshaler) graphql.Array {
 	if length <= 1 || !a.mayRunInline(ctx, sel) {
+		a.concurrent(length > 1) // a goroutine per element
 		return graphql.MarshalSliceConcurrently(ctx, length, workerLimit, omitPanicHandler, marshalElement)
 	}
 	// Each element's context and index, from the arena rather than three

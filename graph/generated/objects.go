@@ -93,6 +93,10 @@ type fieldSet struct {
 	fields   []graphql.CollectedField
 	set      *graphql.FieldSet
 	object   *objectValue // the object's value: its fields and Values
+	arena    *arena       // the request's: shared before Dispatch starts goroutines
+	// scheduled counts the fields ResolveConcurrently scheduled: past one,
+	// Dispatch starts goroutines.
+	scheduled int
 }
 
 // arena is what a request's object marshallers share (executionContext's
@@ -100,11 +104,15 @@ type fieldSet struct {
 // graph/internal/plainfields): the values of its objects and the
 // objects themselves are carved from chunks, rather than allocated one by
 // one, 300-odd allocations on a page of orders; and the fields it has
-// collected. Objects of a list may be marshalled concurrently: a mutex
-// guards it. The chunks live as long as the response that points into
-// them.
+// collected. Objects may be marshalled concurrently once gqlgen starts
+// goroutines (concurrent lists, several scheduled or deferred fields,
+// several root fields): from then on a mutex guards it (concurrent). The
+// chunks live as long as the response that points into them.
 type arena struct {
-	mu      sync.Mutex
+	mu sync.Mutex
+	// shared is set (concurrent) before gqlgen starts goroutines that may
+	// use the arena; until then the arena is not locked.
+	shared  bool
 	values  []graphql.Marshaler
 	objects []objectValue
 	// The sizes of the chunks of each kind, and how much of each the
@@ -116,6 +124,32 @@ type arena struct {
 	inline                                          []inlineList
 	contexts                                        []graphql.FieldContext
 	indexes                                         []int
+}
+
+// lock locks the arena once it is shared, and says whether it did.
+func (a *arena) lock() bool {
+	if a.shared {
+		a.mu.Lock()
+		return true
+	}
+	return false
+}
+
+func (a *arena) unlock(locked bool) {
+	if locked {
+		a.mu.Unlock()
+	}
+}
+
+// concurrent marks the arena shared when gqlgen is about to start
+// goroutines that may use it (c): before the first, only the goroutine
+// marshalling the response uses it, and it goes unlocked, some 300 locks a
+// page of orders. A goroutine started after the mark sees it (the go
+// statement orders them); so does the one marking.
+func (a *arena) concurrent(c bool) {
+	if c && !a.shared {
+		a.shared = true
+	}
 }
 
 // fieldContextKey is the key under which gqlgen keeps a field's context
@@ -166,14 +200,14 @@ func (c *fieldCtx) Value(key any) any {
 // field, and the context returned carries fc.
 func (a *arena) withFieldContext(ctx context.Context, fc *graphql.FieldContext) context.Context {
 	fc.Parent = graphql.GetFieldContext(ctx)
-	a.mu.Lock()
+	l := a.lock()
 	if len(a.ctxs) == 0 {
 		a.ctxs = make([]fieldCtx, a.ctxsSize.size(maxChunk/4))
 	}
 	c := &a.ctxs[0]
 	a.ctxs = a.ctxs[1:]
 	a.ctxsSize.used++
-	a.mu.Unlock()
+	a.unlock(l)
 	c.Context, c.fc = ctx, fc
 	return c
 }
@@ -181,8 +215,8 @@ func (a *arena) withFieldContext(ctx context.Context, fc *graphql.FieldContext) 
 // field returns a field's context, zero, and the context that will carry
 // it (withFieldContextIn), from the arena under one lock.
 func (a *arena) field() (*graphql.FieldContext, *fieldCtx) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
+	l := a.lock()
+	defer a.unlock(l)
 	if len(a.contexts) == 0 {
 		size := a.contextsSize.size(maxChunk / 8)
 		a.contexts, a.indexes = make([]graphql.FieldContext, size), make([]int, size)
@@ -199,8 +233,8 @@ func (a *arena) field() (*graphql.FieldContext, *fieldCtx) {
 
 // fieldContext returns a field's context, zero, from the arena.
 func (a *arena) fieldContext() *graphql.FieldContext {
-	a.mu.Lock()
-	defer a.mu.Unlock()
+	l := a.lock()
+	defer a.unlock(l)
 	if len(a.contexts) == 0 {
 		size := a.contextsSize.size(maxChunk / 8)
 		a.contexts, a.indexes = make([]graphql.FieldContext, size), make([]int, size)
@@ -229,20 +263,20 @@ func (a *arena) mayRunInline(ctx context.Context, sel ast.SelectionSet) bool {
 		return mayRunInline(ctx, sel)
 	}
 	first, n, typ := &sel[0], len(sel), fc.Field.Definition.Type.Name()
-	a.mu.Lock()
-	for _, l := range a.inline {
-		if l.sel == first && l.n == n && l.typ == typ {
-			a.mu.Unlock()
-			return l.ok
+	l := a.lock()
+	for _, e := range a.inline {
+		if e.sel == first && e.n == n && e.typ == typ {
+			a.unlock(l)
+			return e.ok
 		}
 	}
-	a.mu.Unlock()
+	a.unlock(l)
 	ok := mayRunInline(ctx, sel)
-	a.mu.Lock()
+	l = a.lock()
 	if len(a.inline) < 64 {
 		a.inline = append(a.inline, inlineList{first, n, typ, ok})
 	}
-	a.mu.Unlock()
+	a.unlock(l)
 	return ok
 }
 
@@ -252,8 +286,8 @@ func (a *arena) elements(n int) (graphql.Array, []graphql.FieldContext, []int, [
 	if n > maxChunk/4 {
 		return make(graphql.Array, n), make([]graphql.FieldContext, n), make([]int, n), make([]fieldCtx, n)
 	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
+	l := a.lock()
+	defer a.unlock(l)
 	if n > len(a.contexts) {
 		size := max(a.contextsSize.size(maxChunk/8), n)
 		a.contexts, a.indexes = make([]graphql.FieldContext, size), make([]int, size)
@@ -310,17 +344,17 @@ func (s *sizer) size(most int) int {
 // its field set, whose object is its value: one lock of the arena for
 // the three.
 func (a *arena) newObject(oc *graphql.OperationContext, sel ast.SelectionSet, satisfies []string) ([]graphql.CollectedField, fieldSet) {
-	a.mu.Lock()
+	l := a.lock()
 	c, ok := a.collectedLocked(sel, satisfies)
 	if !ok {
-		a.mu.Unlock()
+		a.unlock(l)
 		c = a.collect(oc, sel, satisfies)
-		a.mu.Lock()
+		l = a.lock()
 	}
-	s := fieldSet{Values: a.marshalersLocked(len(c.fields)), fields: c.fields}
+	s := fieldSet{Values: a.marshalersLocked(len(c.fields)), fields: c.fields, arena: a}
 	s.object = a.objectLocked(c.fields, s.Values)
 	s.object.distinct = c.distinct
-	a.mu.Unlock()
+	a.unlock(l)
 	return c.fields, s
 }
 
@@ -377,11 +411,11 @@ func (a *arena) collect(oc *graphql.OperationContext, sel ast.SelectionSet, sati
 		return c
 	}
 	c.sel, c.n, c.satisfies = &sel[0], len(sel), &satisfies[0]
-	a.mu.Lock()
+	l := a.lock()
 	if len(a.collected) < 64 {
 		a.collected = append(a.collected, c)
 	}
-	a.mu.Unlock()
+	a.unlock(l)
 	return c
 }
 
@@ -392,6 +426,12 @@ func (s *fieldSet) ResolveConcurrently(oc *graphql.OperationContext, deferred *g
 		s.set = graphql.NewFieldSet(s.fields)
 		s.set.Values = s.Values
 	}
+	s.scheduled++
+	if s.fields[i].IsDeferred() && s.arena != nil {
+		// Deferred fields are resolved in a goroutine of their own
+		// (ProcessDeferredGroup).
+		s.arena.concurrent(true)
+	}
 	s.set.ResolveConcurrently(oc, deferred, i, recoverFromPanic, nonNull, resolve)
 }
 
@@ -399,6 +439,9 @@ func (s *fieldSet) ResolveConcurrently(oc *graphql.OperationContext, deferred *g
 // by ResolveConcurrently, and counts their invalid results with the others.
 func (s *fieldSet) Dispatch(ctx context.Context) {
 	if s.set != nil {
+		if s.arena != nil {
+			s.arena.concurrent(s.scheduled > 1)
+		}
 		s.set.Dispatch(ctx)
 		s.Invalids += s.set.Invalids
 	}

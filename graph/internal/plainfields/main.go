@@ -11,9 +11,9 @@
 // 500 such fields, and that bookkeeping was a third of the request's CPU.
 // None of it does anything for these fields: Portal registers no field
 // middleware and no directives (graph.NewHandler refuses an extension that
-// intercepts fields; TestFieldInterceptorRefused), reading a struct field cannot fail or panic, and the value
-// of a non-pointer or nullable leaf cannot be a null error, whose path
-// would need the field's context.
+// intercepts fields; TestFieldInterceptorRefused), reading a struct field
+// cannot fail or panic, and the value of a non-pointer or nullable leaf
+// cannot be a null error, whose path would need the field's context.
 //
 // A plain String, ID, enum, Int, Decimal or DateTime field of a struct
 // marshals as a pointer to the struct field ((*stringRef)(&obj.Unit), see
@@ -23,9 +23,17 @@
 // What is left are resolvers, methods, objects, lists and non-null
 // pointers. Those whose resolver is one expression of a pointer, slice or
 // builtin type are resolved without graphql.ResolveField (rewriteResolved),
-// with the same context, panic guard and errors. The command fails when gqlgen's output no longer has
-// the shape it rewrites, rather than leave the fields silently as they
-// were.
+// with the same context, panic guard and errors.
+//
+// Objects, their values, the contexts of fields without arguments and
+// the fields each selection collects come from a per-request arena
+// (executionContext's portal field, graph/generated/objects.go), sized by
+// the last response to the same document; root objects mark it shared
+// when they start a goroutine per root field; Exec writes the response
+// into a buffer sized the same way (response.go).
+//
+// The command fails when gqlgen's output no longer has the shape it
+// rewrites, rather than leave the fields silently as they were.
 package main
 
 import (
@@ -66,6 +74,13 @@ func main() {
 	}
 	contexts := len(simpleContext.FindAllStringIndex(out, -1))
 	out = simpleContext.ReplaceAllString(out, "${1}\tfc = ec.portal.fieldContext()\n\t*fc = graphql.FieldContext{\n${2}")
+	// Root objects (Query, Mutation) start a goroutine per root field
+	// when they have several: the request's arena is shared from then on.
+	roots := len(rootCollect.FindAllStringIndex(out, -1))
+	if roots == 0 && !strings.Contains(out, "\tec.portal.concurrent(len(fields) > 1)\n") {
+		log.Fatalf("%s: no root object collecting its fields: has gqlgen changed them?", generated)
+	}
+	out = rootCollect.ReplaceAllString(out, "${1}\tec.portal.concurrent(len(fields) > 1)\n")
 	out, objects := rewriteObjects(out)
 	if objects == 0 && !strings.Contains(out, objectReturn) {
 		log.Fatalf("%s: no object marshaller to rewrite: has gqlgen changed how it marshals objects?", generated)
@@ -81,6 +96,9 @@ func main() {
 // without arguments, whose FieldContext go generate has carved from the
 // request's arena (graph/generated/objects.go) rather than allocated.
 var simpleContext = regexp.MustCompile(`(?m)^(func \(ec \*executionContext\) fieldContext_\w+\(_ context\.Context, field graphql\.CollectedField\) \(fc \*graphql\.FieldContext, err error\) \{\n)\tfc = &graphql\.FieldContext\{\n((?:\t\t[^\n]*\n)*?\t\}\n\treturn fc, nil\n\}\n)`)
+
+// rootCollect matches the start of a root object's marshaller (no obj).
+var rootCollect = regexp.MustCompile(`(?m)^(func \(ec \*executionContext\) _[A-Za-z0-9]+\(ctx context\.Context, sel ast\.SelectionSet\) graphql\.Marshaler \{\n\tfields := graphql\.CollectFields\(ec\.OperationContext, sel, \w+Implementors\)\n)`)
 
 // unsizedBuffer is how gqlgen's Exec writes a response, and sizedBuffer
 // what go generate makes of it.

@@ -6,6 +6,10 @@
 // writes the table that
 // decision needs: which fields of each object gqlgen resolves concurrently
 // (resolvers and methods taking a context), in graph/generated/concurrency.go.
+// A concurrent field's case in an object marshaller first asks
+// fieldSet.inline (graph/generated/objects.go) whether it is prefetched
+// under a list marshalled in line, and then resolves it where it stands;
+// the prefetched_T_f variables it asks with are in concurrency.go too.
 // It fails when gqlgen's output no longer has the shape it rewrites, rather
 // than leave the lists silently as they were.
 package main
