@@ -36,7 +36,7 @@ func TestComplexityAsGqlgen(t *testing.T) {
 		{"named", `query A { viewer { __typename } } query B { orders(first: 50) { totalCount } }`, nil},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			doc, errs := gqlparser.LoadQuery(es.Schema(), c.query)
+			doc, errs := gqlparser.LoadQueryWithRules(es.Schema(), c.query, nil)
 			if errs != nil {
 				t.Fatal(errs)
 			}

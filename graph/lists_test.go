@@ -46,6 +46,9 @@ func TestListsRewrittenByGenerate(t *testing.T) {
 		{"if out.inline(ctx, prefetched_SalesOrder_lines, i) {", 1},
 		{"(*scalar.DecimalRef)(&obj.Amount)", 1},
 		{"bytes.NewBuffer(responseBuffer(opCtx))", 2},
+		{"\tec.portal.prime(opCtx)\n", 1},
+		{"\tec.portal.concurrent(len(fields) > 1)\n", 2},
+		{"\tfc, in := ec.portal.field()\n", 40},
 	} {
 		if n := strings.Count(string(src), c.text); n < c.min {
 			t.Errorf("generated.go has %q %d times, want at least %d: run go generate ./... (every step)", c.text, n, c.min)
