@@ -18,7 +18,7 @@ func TestListsRewrittenByGenerate(t *testing.T) {
 	if n := strings.Count(string(src), "graphql.MarshalSliceConcurrently("); n != 0 {
 		t.Fatalf("generated.go calls graphql.MarshalSliceConcurrently %d times: run go generate ./... (both steps)", n)
 	}
-	if !strings.Contains(string(src), "marshalSlice(ctx, sel, len(v), ") {
+	if !strings.Contains(string(src), "marshalSlice(ctx, &ec.portal, sel, len(v), ") {
 		t.Fatal("generated.go does not call marshalSlice: run go generate ./...")
 	}
 	if n := strings.Count(string(src), "deferred := graphql.NewDeferredGroup(ctx)"); n != 0 {
@@ -31,6 +31,28 @@ func TestListsRewrittenByGenerate(t *testing.T) {
 	}
 	if n := strings.Count(string(src), "\treturn out\n}"); n > 10 {
 		t.Fatalf("generated.go has %d object marshallers returning gqlgen's FieldSet: run go generate ./... (every step)", n)
+	}
+	// Issue 9's second round: fields resolved without
+	// graphql.ResolveField, objects on the request's arena, prefetched
+	// fields in line, responses in a buffer of their size.
+	for _, c := range []struct {
+		text string
+		min  int
+	}{
+		{"// resolved directly\n", 50},
+		{"\tfields, out := ec.newObject(sel, ", 40},
+		{"\treturn out.object\n", 40},
+		{"if out.inline(ctx, prefetched_SalesOrderLine_product, i) {", 1},
+		{"if out.inline(ctx, prefetched_SalesOrder_lines, i) {", 1},
+		{"(*scalar.DecimalRef)(&obj.Amount)", 1},
+		{"bytes.NewBuffer(responseBuffer(opCtx))", 2},
+		{"\tec.portal.prime(opCtx)\n", 1},
+		{"\tec.portal.concurrent(len(fields) > 1)\n", 2},
+		{"\tfc, in := ec.portal.field()\n", 40},
+	} {
+		if n := strings.Count(string(src), c.text); n < c.min {
+			t.Errorf("generated.go has %q %d times, want at least %d: run go generate ./... (every step)", c.text, n, c.min)
+		}
 	}
 }
 

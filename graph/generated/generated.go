@@ -2827,6 +2827,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	opCtx := graphql.GetOperationContext(ctx)
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
+	ec.portal.prime(opCtx)
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
 			graphql.NewInputUnmarshaler("AddressInput", ec.unmarshalInputAddressInput),
@@ -2873,8 +2874,9 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 					return nil
 				}
 			}
-			var buf bytes.Buffer
-			data.MarshalGQL(&buf)
+			buf := bytes.NewBuffer(responseBuffer(opCtx))
+			data.MarshalGQL(buf)
+			responseWritten(opCtx, buf.Len(), &ec.portal)
 			response.Data = buf.Bytes()
 			if atomic.LoadInt32(&ec.Deferred) > 0 {
 				hasNext := atomic.LoadInt32(&ec.PendingDeferred) > 0
@@ -2891,8 +2893,9 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			first = false
 			ctx = graphql.WithLazyInputUnmarshalerIndex(ctx, inputUnmarshalers)
 			data := ec._Mutation(ctx, opCtx.Operation.SelectionSet)
-			var buf bytes.Buffer
-			data.MarshalGQL(&buf)
+			buf := bytes.NewBuffer(responseBuffer(opCtx))
+			data.MarshalGQL(buf)
+			responseWritten(opCtx, buf.Len(), &ec.portal)
 
 			return &graphql.Response{
 				Data: buf.Bytes(),
@@ -2906,6 +2909,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 
 type executionContext struct {
 	*graphql.ExecutionContextState[ResolverRoot, DirectiveRoot, ComplexityRoot]
+	portal arena // graph/generated/objects.go
 }
 
 func newExecutionContext(
@@ -6649,98 +6653,112 @@ func (ec *executionContext) field___Type_inputFields_args(ctx context.Context, r
 // region    **************************** field.gotpl *****************************
 
 func (ec *executionContext) _Address_id(ctx context.Context, field graphql.CollectedField, obj *catalog.Address) (ret graphql.Marshaler) {
-	return ec.marshalNID2string(ctx, field.Selections, obj.ID) // plainfields
+	return (*stringRef)(&obj.ID) // plainfields
 }
 func (ec *executionContext) fieldContext_Address_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Address", field, false, false, "ID")
 }
 
 func (ec *executionContext) _Address_description(ctx context.Context, field graphql.CollectedField, obj *catalog.Address) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Description) // plainfields
+	return (*stringRef)(&obj.Description) // plainfields
 }
 func (ec *executionContext) fieldContext_Address_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Address", field, false, false, "String")
 }
 
 func (ec *executionContext) _Address_street(ctx context.Context, field graphql.CollectedField, obj *catalog.Address) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Street) // plainfields
+	return (*stringRef)(&obj.Street) // plainfields
 }
 func (ec *executionContext) fieldContext_Address_street(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Address", field, false, false, "String")
 }
 
 func (ec *executionContext) _Address_city(ctx context.Context, field graphql.CollectedField, obj *catalog.Address) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.City) // plainfields
+	return (*stringRef)(&obj.City) // plainfields
 }
 func (ec *executionContext) fieldContext_Address_city(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Address", field, false, false, "String")
 }
 
 func (ec *executionContext) _Address_postalCode(ctx context.Context, field graphql.CollectedField, obj *catalog.Address) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.PostalCode) // plainfields
+	return (*stringRef)(&obj.PostalCode) // plainfields
 }
 func (ec *executionContext) fieldContext_Address_postalCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Address", field, false, false, "String")
 }
 
 func (ec *executionContext) _Address_countryCode(ctx context.Context, field graphql.CollectedField, obj *catalog.Address) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.CountryCode) // plainfields
+	return (*stringRef)(&obj.CountryCode) // plainfields
 }
 func (ec *executionContext) fieldContext_Address_countryCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Address", field, false, false, "String")
 }
 
 func (ec *executionContext) _AuditEntry_id(ctx context.Context, field graphql.CollectedField, obj *identity.AuditEntry) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AuditEntry_id(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.AuditEntry().ID(ctx, obj)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNID2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// resolved directly
+	fc, err := ec.fieldContext_AuditEntry_id(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = ec.portal.withFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := ec.Resolvers.AuditEntry().ID(ctx, obj)
+	if err != nil {
+		ec.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalNID2string(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_AuditEntry_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditEntry", field, true, true, "ID")
 }
 
 func (ec *executionContext) _AuditEntry_at(ctx context.Context, field graphql.CollectedField, obj *identity.AuditEntry) (ret graphql.Marshaler) {
-	return ec.marshalNDateTime2timeᚐTime(ctx, field.Selections, obj.At) // plainfields
+	return (*scalar.DateTimeRef)(&obj.At) // plainfields
 }
 func (ec *executionContext) fieldContext_AuditEntry_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _AuditEntry_actor(ctx context.Context, field graphql.CollectedField, obj *identity.AuditEntry) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AuditEntry_actor(ctx, field)
+	// resolved directly
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "AuditEntry",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Contact(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.AuditEntry().Actor(ctx, obj)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *identity.Contact) graphql.Marshaler {
-			return ec.marshalOContact2ᚖgithubᚗcomᚋopenportalᚋportalᚋidentityᚐContact(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	}
+	ctx = withFieldContextIn(in, ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := ec.Resolvers.AuditEntry().Actor(ctx, obj)
+	if err != nil {
+		ec.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOContact2ᚖgithubᚗcomᚋopenportalᚋportalᚋidentityᚐContact(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_AuditEntry_actor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "AuditEntry",
 		Field:      field,
 		IsMethod:   true,
@@ -6753,77 +6771,84 @@ func (ec *executionContext) fieldContext_AuditEntry_actor(_ context.Context, fie
 }
 
 func (ec *executionContext) _AuditEntry_action(ctx context.Context, field graphql.CollectedField, obj *identity.AuditEntry) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Action) // plainfields
+	return (*stringRef)(&obj.Action) // plainfields
 }
 func (ec *executionContext) fieldContext_AuditEntry_action(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, "String")
 }
 
 func (ec *executionContext) _AuditEntry_subjectType(ctx context.Context, field graphql.CollectedField, obj *identity.AuditEntry) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.SubjectType) // plainfields
+	return (*stringRef)(&obj.SubjectType) // plainfields
 }
 func (ec *executionContext) fieldContext_AuditEntry_subjectType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, "String")
 }
 
 func (ec *executionContext) _AuditEntry_subjectId(ctx context.Context, field graphql.CollectedField, obj *identity.AuditEntry) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.SubjectID) // plainfields
+	return (*stringRef)(&obj.SubjectID) // plainfields
 }
 func (ec *executionContext) fieldContext_AuditEntry_subjectId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, "String")
 }
 
 func (ec *executionContext) _AuditEntry_clientIp(ctx context.Context, field graphql.CollectedField, obj *identity.AuditEntry) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.ClientIP) // plainfields
+	return (*stringRef)(&obj.ClientIP) // plainfields
 }
 func (ec *executionContext) fieldContext_AuditEntry_clientIp(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, "String")
 }
 
 func (ec *executionContext) _AuditEntry_detail(ctx context.Context, field graphql.CollectedField, obj *identity.AuditEntry) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AuditEntry_detail(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.AuditEntry().Detail(ctx, obj)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// resolved directly
+	fc, err := ec.fieldContext_AuditEntry_detail(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = ec.portal.withFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := ec.Resolvers.AuditEntry().Detail(ctx, obj)
+	if err != nil {
+		ec.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalNString2string(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_AuditEntry_detail(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditEntry", field, true, true, "String")
 }
 
 func (ec *executionContext) _AuditEntryConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.AuditEntryConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AuditEntryConnection_edges(ctx, field)
+	// resolved directly
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "AuditEntryConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuditEntryEdge(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return obj.Edges, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.AuditEntryEdge) graphql.Marshaler {
-			return ec.marshalNAuditEntryEdge2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐAuditEntryEdgeᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	}
+	ctx = withFieldContextIn(in, ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.Edges
+	fc.Result = res
+	return ec.marshalNAuditEntryEdge2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐAuditEntryEdgeᚄ(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_AuditEntryConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "AuditEntryConnection",
 		Field:      field,
 		IsMethod:   false,
@@ -6836,26 +6861,31 @@ func (ec *executionContext) fieldContext_AuditEntryConnection_edges(_ context.Co
 }
 
 func (ec *executionContext) _AuditEntryConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.AuditEntryConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AuditEntryConnection_pageInfo(ctx, field)
+	// resolved directly
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "AuditEntryConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return obj.PageInfo, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
-			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	}
+	ctx = withFieldContextIn(in, ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.PageInfo
+	fc.Result = res
+	return ec.marshalNPageInfo2ᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐPageInfo(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_AuditEntryConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "AuditEntryConnection",
 		Field:      field,
 		IsMethod:   false,
@@ -6868,40 +6898,45 @@ func (ec *executionContext) fieldContext_AuditEntryConnection_pageInfo(_ context
 }
 
 func (ec *executionContext) _AuditEntryConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.AuditEntryConnection) (ret graphql.Marshaler) {
-	return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount) // plainfields
+	return (*intRef)(&obj.TotalCount) // plainfields
 }
 func (ec *executionContext) fieldContext_AuditEntryConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditEntryConnection", field, false, false, "Int")
 }
 
 func (ec *executionContext) _AuditEntryEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.AuditEntryEdge) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Cursor) // plainfields
+	return (*stringRef)(&obj.Cursor) // plainfields
 }
 func (ec *executionContext) fieldContext_AuditEntryEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditEntryEdge", field, false, false, "String")
 }
 
 func (ec *executionContext) _AuditEntryEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.AuditEntryEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_AuditEntryEdge_node(ctx, field)
+	// resolved directly
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "AuditEntryEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuditEntry(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return obj.Node, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *identity.AuditEntry) graphql.Marshaler {
-			return ec.marshalNAuditEntry2ᚖgithubᚗcomᚋopenportalᚋportalᚋidentityᚐAuditEntry(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	}
+	ctx = withFieldContextIn(in, ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.Node
+	fc.Result = res
+	return ec.marshalNAuditEntry2ᚖgithubᚗcomᚋopenportalᚋportalᚋidentityᚐAuditEntry(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_AuditEntryEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "AuditEntryEdge",
 		Field:      field,
 		IsMethod:   false,
@@ -6914,54 +6949,66 @@ func (ec *executionContext) fieldContext_AuditEntryEdge_node(_ context.Context, 
 }
 
 func (ec *executionContext) _Contact_id(ctx context.Context, field graphql.CollectedField, obj *identity.Contact) (ret graphql.Marshaler) {
-	return ec.marshalNID2string(ctx, field.Selections, obj.ID) // plainfields
+	return (*stringRef)(&obj.ID) // plainfields
 }
 func (ec *executionContext) fieldContext_Contact_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Contact", field, false, false, "ID")
 }
 
 func (ec *executionContext) _Contact_firstName(ctx context.Context, field graphql.CollectedField, obj *identity.Contact) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.FirstName) // plainfields
+	return (*stringRef)(&obj.FirstName) // plainfields
 }
 func (ec *executionContext) fieldContext_Contact_firstName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Contact", field, false, false, "String")
 }
 
 func (ec *executionContext) _Contact_lastName(ctx context.Context, field graphql.CollectedField, obj *identity.Contact) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.LastName) // plainfields
+	return (*stringRef)(&obj.LastName) // plainfields
 }
 func (ec *executionContext) fieldContext_Contact_lastName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Contact", field, false, false, "String")
 }
 
 func (ec *executionContext) _Contact_email(ctx context.Context, field graphql.CollectedField, obj *identity.Contact) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Email) // plainfields
+	return (*stringRef)(&obj.Email) // plainfields
 }
 func (ec *executionContext) fieldContext_Contact_email(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Contact", field, false, false, "String")
 }
 
 func (ec *executionContext) _Contact_company(ctx context.Context, field graphql.CollectedField, obj *identity.Contact) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Contact_company(ctx, field)
+	// resolved directly
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "Contact",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LegalEntity(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Contact().Company(ctx, obj)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *catalog.LegalEntity) graphql.Marshaler {
-			return ec.marshalOLegalEntity2ᚖgithubᚗcomᚋopenportalᚋportalᚋcatalogᚐLegalEntity(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	}
+	ctx = withFieldContextIn(in, ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := ec.Resolvers.Contact().Company(ctx, obj)
+	if err != nil {
+		ec.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOLegalEntity2ᚖgithubᚗcomᚋopenportalᚋportalᚋcatalogᚐLegalEntity(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Contact_company(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "Contact",
 		Field:      field,
 		IsMethod:   true,
@@ -6974,26 +7021,38 @@ func (ec *executionContext) fieldContext_Contact_company(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Contact_customerAccount(ctx context.Context, field graphql.CollectedField, obj *identity.Contact) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Contact_customerAccount(ctx, field)
+	// resolved directly
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "Contact",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CustomerAccount(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Contact().CustomerAccount(ctx, obj)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *catalog.CustomerAccount) graphql.Marshaler {
-			return ec.marshalOCustomerAccount2ᚖgithubᚗcomᚋopenportalᚋportalᚋcatalogᚐCustomerAccount(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	}
+	ctx = withFieldContextIn(in, ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := ec.Resolvers.Contact().CustomerAccount(ctx, obj)
+	if err != nil {
+		ec.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOCustomerAccount2ᚖgithubᚗcomᚋopenportalᚋportalᚋcatalogᚐCustomerAccount(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Contact_customerAccount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "Contact",
 		Field:      field,
 		IsMethod:   true,
@@ -7006,26 +7065,38 @@ func (ec *executionContext) fieldContext_Contact_customerAccount(_ context.Conte
 }
 
 func (ec *executionContext) _Contact_priceList(ctx context.Context, field graphql.CollectedField, obj *identity.Contact) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Contact_priceList(ctx, field)
+	// resolved directly
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "Contact",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PriceList(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Contact().PriceList(ctx, obj)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *catalog.PriceList) graphql.Marshaler {
-			return ec.marshalOPriceList2ᚖgithubᚗcomᚋopenportalᚋportalᚋcatalogᚐPriceList(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	}
+	ctx = withFieldContextIn(in, ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := ec.Resolvers.Contact().PriceList(ctx, obj)
+	if err != nil {
+		ec.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOPriceList2ᚖgithubᚗcomᚋopenportalᚋportalᚋcatalogᚐPriceList(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Contact_priceList(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "Contact",
 		Field:      field,
 		IsMethod:   true,
@@ -7059,26 +7130,35 @@ func (ec *executionContext) fieldContext_Contact_language(_ context.Context, fie
 }
 
 func (ec *executionContext) _Contact_roles(ctx context.Context, field graphql.CollectedField, obj *identity.Contact) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Contact_roles(ctx, field)
+	// resolved directly
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "Contact",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WebRole(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Contact().Roles(ctx, obj)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*policies.WebRole) graphql.Marshaler {
-			return ec.marshalNWebRole2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐWebRoleᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	}
+	ctx = withFieldContextIn(in, ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := ec.Resolvers.Contact().Roles(ctx, obj)
+	if err != nil {
+		ec.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalNWebRole2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐWebRoleᚄ(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Contact_roles(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "Contact",
 		Field:      field,
 		IsMethod:   true,
@@ -7121,23 +7201,21 @@ func (ec *executionContext) fieldContext_Contact_syncState(_ context.Context, fi
 }
 
 func (ec *executionContext) _Contact_missingOrderFields(ctx context.Context, field graphql.CollectedField, obj *identity.Contact) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Contact_missingOrderFields(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.MissingOrderFields(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
-			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// resolved directly
+	fc, err := ec.fieldContext_Contact_missingOrderFields(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = ec.portal.withFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.MissingOrderFields()
+	fc.Result = res
+	return ec.marshalNString2ᚕstringᚄ(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Contact_missingOrderFields(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Contact", field, true, false, "String")
@@ -7172,26 +7250,38 @@ func (ec *executionContext) fieldContext_Contact_ownLanguage(_ context.Context, 
 }
 
 func (ec *executionContext) _Contact_ownPriceList(ctx context.Context, field graphql.CollectedField, obj *identity.Contact) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Contact_ownPriceList(ctx, field)
+	// resolved directly
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "Contact",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PriceList(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Contact().OwnPriceList(ctx, obj)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *catalog.PriceList) graphql.Marshaler {
-			return ec.marshalOPriceList2ᚖgithubᚗcomᚋopenportalᚋportalᚋcatalogᚐPriceList(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	}
+	ctx = withFieldContextIn(in, ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := ec.Resolvers.Contact().OwnPriceList(ctx, obj)
+	if err != nil {
+		ec.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOPriceList2ᚖgithubᚗcomᚋopenportalᚋportalᚋcatalogᚐPriceList(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Contact_ownPriceList(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "Contact",
 		Field:      field,
 		IsMethod:   true,
@@ -7204,49 +7294,59 @@ func (ec *executionContext) fieldContext_Contact_ownPriceList(_ context.Context,
 }
 
 func (ec *executionContext) _Contact_phone(ctx context.Context, field graphql.CollectedField, obj *identity.Contact) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Contact_phone(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Contact().Phone(ctx, obj)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// resolved directly
+	fc, err := ec.fieldContext_Contact_phone(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = ec.portal.withFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := ec.Resolvers.Contact().Phone(ctx, obj)
+	if err != nil {
+		ec.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Contact_phone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Contact", field, true, true, "String")
 }
 
 func (ec *executionContext) _ContactConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.ContactConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ContactConnection_edges(ctx, field)
+	// resolved directly
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "ContactConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ContactEdge(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return obj.Edges, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.ContactEdge) graphql.Marshaler {
-			return ec.marshalNContactEdge2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐContactEdgeᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	}
+	ctx = withFieldContextIn(in, ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.Edges
+	fc.Result = res
+	return ec.marshalNContactEdge2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐContactEdgeᚄ(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_ContactConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "ContactConnection",
 		Field:      field,
 		IsMethod:   false,
@@ -7259,26 +7359,31 @@ func (ec *executionContext) fieldContext_ContactConnection_edges(_ context.Conte
 }
 
 func (ec *executionContext) _ContactConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.ContactConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ContactConnection_pageInfo(ctx, field)
+	// resolved directly
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "ContactConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return obj.PageInfo, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
-			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	}
+	ctx = withFieldContextIn(in, ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.PageInfo
+	fc.Result = res
+	return ec.marshalNPageInfo2ᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐPageInfo(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_ContactConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "ContactConnection",
 		Field:      field,
 		IsMethod:   false,
@@ -7291,40 +7396,45 @@ func (ec *executionContext) fieldContext_ContactConnection_pageInfo(_ context.Co
 }
 
 func (ec *executionContext) _ContactConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.ContactConnection) (ret graphql.Marshaler) {
-	return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount) // plainfields
+	return (*intRef)(&obj.TotalCount) // plainfields
 }
 func (ec *executionContext) fieldContext_ContactConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ContactConnection", field, false, false, "Int")
 }
 
 func (ec *executionContext) _ContactEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.ContactEdge) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Cursor) // plainfields
+	return (*stringRef)(&obj.Cursor) // plainfields
 }
 func (ec *executionContext) fieldContext_ContactEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ContactEdge", field, false, false, "String")
 }
 
 func (ec *executionContext) _ContactEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.ContactEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ContactEdge_node(ctx, field)
+	// resolved directly
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "ContactEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Contact(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return obj.Node, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *identity.Contact) graphql.Marshaler {
-			return ec.marshalNContact2ᚖgithubᚗcomᚋopenportalᚋportalᚋidentityᚐContact(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	}
+	ctx = withFieldContextIn(in, ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.Node
+	fc.Result = res
+	return ec.marshalNContact2ᚖgithubᚗcomᚋopenportalᚋportalᚋidentityᚐContact(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_ContactEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "ContactEdge",
 		Field:      field,
 		IsMethod:   false,
@@ -7337,75 +7447,84 @@ func (ec *executionContext) fieldContext_ContactEdge_node(_ context.Context, fie
 }
 
 func (ec *executionContext) _ContentSnippet_id(ctx context.Context, field graphql.CollectedField, obj *engine.ContentSnippet) (ret graphql.Marshaler) {
-	return ec.marshalNID2string(ctx, field.Selections, obj.ID) // plainfields
+	return (*stringRef)(&obj.ID) // plainfields
 }
 func (ec *executionContext) fieldContext_ContentSnippet_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ContentSnippet", field, false, false, "ID")
 }
 
 func (ec *executionContext) _ContentSnippet_name(ctx context.Context, field graphql.CollectedField, obj *engine.ContentSnippet) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Name) // plainfields
+	return (*stringRef)(&obj.Name) // plainfields
 }
 func (ec *executionContext) fieldContext_ContentSnippet_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ContentSnippet", field, false, false, "String")
 }
 
 func (ec *executionContext) _ContentSnippet_language(ctx context.Context, field graphql.CollectedField, obj *engine.ContentSnippet) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Language) // plainfields
+	return (*stringRef)(&obj.Language) // plainfields
 }
 func (ec *executionContext) fieldContext_ContentSnippet_language(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ContentSnippet", field, false, false, "String")
 }
 
 func (ec *executionContext) _ContentSnippet_value(ctx context.Context, field graphql.CollectedField, obj *engine.ContentSnippet) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Value) // plainfields
+	return (*stringRef)(&obj.Value) // plainfields
 }
 func (ec *executionContext) fieldContext_ContentSnippet_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ContentSnippet", field, false, false, "String")
 }
 
 func (ec *executionContext) _CustomerAccount_id(ctx context.Context, field graphql.CollectedField, obj *catalog.CustomerAccount) (ret graphql.Marshaler) {
-	return ec.marshalNID2string(ctx, field.Selections, obj.ID) // plainfields
+	return (*stringRef)(&obj.ID) // plainfields
 }
 func (ec *executionContext) fieldContext_CustomerAccount_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CustomerAccount", field, false, false, "ID")
 }
 
 func (ec *executionContext) _CustomerAccount_accountNumber(ctx context.Context, field graphql.CollectedField, obj *catalog.CustomerAccount) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.AccountNumber) // plainfields
+	return (*stringRef)(&obj.AccountNumber) // plainfields
 }
 func (ec *executionContext) fieldContext_CustomerAccount_accountNumber(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CustomerAccount", field, false, false, "String")
 }
 
 func (ec *executionContext) _CustomerAccount_name(ctx context.Context, field graphql.CollectedField, obj *catalog.CustomerAccount) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Name) // plainfields
+	return (*stringRef)(&obj.Name) // plainfields
 }
 func (ec *executionContext) fieldContext_CustomerAccount_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CustomerAccount", field, false, false, "String")
 }
 
 func (ec *executionContext) _CustomerAccount_company(ctx context.Context, field graphql.CollectedField, obj *catalog.CustomerAccount) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CustomerAccount_company(ctx, field)
+	// resolved directly
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "CustomerAccount",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LegalEntity(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.CustomerAccount().Company(ctx, obj)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *catalog.LegalEntity) graphql.Marshaler {
-			return ec.marshalNLegalEntity2ᚖgithubᚗcomᚋopenportalᚋportalᚋcatalogᚐLegalEntity(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	}
+	ctx = withFieldContextIn(in, ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := ec.Resolvers.CustomerAccount().Company(ctx, obj)
+	if err != nil {
+		ec.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalNLegalEntity2ᚖgithubᚗcomᚋopenportalᚋportalᚋcatalogᚐLegalEntity(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_CustomerAccount_company(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "CustomerAccount",
 		Field:      field,
 		IsMethod:   true,
@@ -7418,26 +7537,35 @@ func (ec *executionContext) fieldContext_CustomerAccount_company(_ context.Conte
 }
 
 func (ec *executionContext) _CustomerAccount_invoiceAccount(ctx context.Context, field graphql.CollectedField, obj *catalog.CustomerAccount) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CustomerAccount_invoiceAccount(ctx, field)
+	// resolved directly
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "CustomerAccount",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CustomerAccount(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.CustomerAccount().InvoiceAccount(ctx, obj)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *catalog.CustomerAccount) graphql.Marshaler {
-			return ec.marshalNCustomerAccount2ᚖgithubᚗcomᚋopenportalᚋportalᚋcatalogᚐCustomerAccount(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	}
+	ctx = withFieldContextIn(in, ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := ec.Resolvers.CustomerAccount().InvoiceAccount(ctx, obj)
+	if err != nil {
+		ec.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalNCustomerAccount2ᚖgithubᚗcomᚋopenportalᚋportalᚋcatalogᚐCustomerAccount(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_CustomerAccount_invoiceAccount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "CustomerAccount",
 		Field:      field,
 		IsMethod:   true,
@@ -7450,33 +7578,45 @@ func (ec *executionContext) fieldContext_CustomerAccount_invoiceAccount(_ contex
 }
 
 func (ec *executionContext) _CustomerAccount_currency(ctx context.Context, field graphql.CollectedField, obj *catalog.CustomerAccount) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Currency) // plainfields
+	return (*stringRef)(&obj.Currency) // plainfields
 }
 func (ec *executionContext) fieldContext_CustomerAccount_currency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CustomerAccount", field, false, false, "String")
 }
 
 func (ec *executionContext) _CustomerAccount_priceList(ctx context.Context, field graphql.CollectedField, obj *catalog.CustomerAccount) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CustomerAccount_priceList(ctx, field)
+	// resolved directly
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "CustomerAccount",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PriceList(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.CustomerAccount().PriceList(ctx, obj)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *catalog.PriceList) graphql.Marshaler {
-			return ec.marshalOPriceList2ᚖgithubᚗcomᚋopenportalᚋportalᚋcatalogᚐPriceList(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	}
+	ctx = withFieldContextIn(in, ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := ec.Resolvers.CustomerAccount().PriceList(ctx, obj)
+	if err != nil {
+		ec.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOPriceList2ᚖgithubᚗcomᚋopenportalᚋportalᚋcatalogᚐPriceList(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_CustomerAccount_priceList(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "CustomerAccount",
 		Field:      field,
 		IsMethod:   true,
@@ -7489,40 +7629,49 @@ func (ec *executionContext) fieldContext_CustomerAccount_priceList(_ context.Con
 }
 
 func (ec *executionContext) _CustomerAccount_shipToCountry(ctx context.Context, field graphql.CollectedField, obj *catalog.CustomerAccount) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.ShipToCountry) // plainfields
+	return (*stringRef)(&obj.ShipToCountry) // plainfields
 }
 func (ec *executionContext) fieldContext_CustomerAccount_shipToCountry(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CustomerAccount", field, false, false, "String")
 }
 
 func (ec *executionContext) _CustomerAccount_language(ctx context.Context, field graphql.CollectedField, obj *catalog.CustomerAccount) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Language) // plainfields
+	return (*stringRef)(&obj.Language) // plainfields
 }
 func (ec *executionContext) fieldContext_CustomerAccount_language(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CustomerAccount", field, false, false, "String")
 }
 
 func (ec *executionContext) _CustomerAccount_deliveryAddresses(ctx context.Context, field graphql.CollectedField, obj *catalog.CustomerAccount) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CustomerAccount_deliveryAddresses(ctx, field)
+	// resolved directly
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "CustomerAccount",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Address(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.CustomerAccount().DeliveryAddresses(ctx, obj)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*catalog.Address) graphql.Marshaler {
-			return ec.marshalNAddress2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋcatalogᚐAddressᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	}
+	ctx = withFieldContextIn(in, ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := ec.Resolvers.CustomerAccount().DeliveryAddresses(ctx, obj)
+	if err != nil {
+		ec.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalNAddress2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋcatalogᚐAddressᚄ(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_CustomerAccount_deliveryAddresses(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "CustomerAccount",
 		Field:      field,
 		IsMethod:   true,
@@ -7579,26 +7728,31 @@ func (ec *executionContext) fieldContext_CustomerAccount_contacts(ctx context.Co
 }
 
 func (ec *executionContext) _CustomerAccountConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.CustomerAccountConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CustomerAccountConnection_edges(ctx, field)
+	// resolved directly
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "CustomerAccountConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CustomerAccountEdge(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return obj.Edges, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.CustomerAccountEdge) graphql.Marshaler {
-			return ec.marshalNCustomerAccountEdge2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐCustomerAccountEdgeᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	}
+	ctx = withFieldContextIn(in, ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.Edges
+	fc.Result = res
+	return ec.marshalNCustomerAccountEdge2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐCustomerAccountEdgeᚄ(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_CustomerAccountConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "CustomerAccountConnection",
 		Field:      field,
 		IsMethod:   false,
@@ -7611,26 +7765,31 @@ func (ec *executionContext) fieldContext_CustomerAccountConnection_edges(_ conte
 }
 
 func (ec *executionContext) _CustomerAccountConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.CustomerAccountConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CustomerAccountConnection_pageInfo(ctx, field)
+	// resolved directly
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "CustomerAccountConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return obj.PageInfo, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
-			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	}
+	ctx = withFieldContextIn(in, ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.PageInfo
+	fc.Result = res
+	return ec.marshalNPageInfo2ᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐPageInfo(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_CustomerAccountConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "CustomerAccountConnection",
 		Field:      field,
 		IsMethod:   false,
@@ -7643,40 +7802,45 @@ func (ec *executionContext) fieldContext_CustomerAccountConnection_pageInfo(_ co
 }
 
 func (ec *executionContext) _CustomerAccountConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.CustomerAccountConnection) (ret graphql.Marshaler) {
-	return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount) // plainfields
+	return (*intRef)(&obj.TotalCount) // plainfields
 }
 func (ec *executionContext) fieldContext_CustomerAccountConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CustomerAccountConnection", field, false, false, "Int")
 }
 
 func (ec *executionContext) _CustomerAccountEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.CustomerAccountEdge) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Cursor) // plainfields
+	return (*stringRef)(&obj.Cursor) // plainfields
 }
 func (ec *executionContext) fieldContext_CustomerAccountEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CustomerAccountEdge", field, false, false, "String")
 }
 
 func (ec *executionContext) _CustomerAccountEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.CustomerAccountEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_CustomerAccountEdge_node(ctx, field)
+	// resolved directly
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "CustomerAccountEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CustomerAccount(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return obj.Node, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *catalog.CustomerAccount) graphql.Marshaler {
-			return ec.marshalNCustomerAccount2ᚖgithubᚗcomᚋopenportalᚋportalᚋcatalogᚐCustomerAccount(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	}
+	ctx = withFieldContextIn(in, ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.Node
+	fc.Result = res
+	return ec.marshalNCustomerAccount2ᚖgithubᚗcomᚋopenportalᚋportalᚋcatalogᚐCustomerAccount(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_CustomerAccountEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "CustomerAccountEdge",
 		Field:      field,
 		IsMethod:   false,
@@ -7689,35 +7853,35 @@ func (ec *executionContext) fieldContext_CustomerAccountEdge_node(_ context.Cont
 }
 
 func (ec *executionContext) _ErpEvent_id(ctx context.Context, field graphql.CollectedField, obj *dualwrite.Event) (ret graphql.Marshaler) {
-	return ec.marshalNID2string(ctx, field.Selections, obj.ID) // plainfields
+	return (*stringRef)(&obj.ID) // plainfields
 }
 func (ec *executionContext) fieldContext_ErpEvent_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ErpEvent", field, false, false, "ID")
 }
 
 func (ec *executionContext) _ErpEvent_type(ctx context.Context, field graphql.CollectedField, obj *dualwrite.Event) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Type) // plainfields
+	return (*stringRef)(&obj.Type) // plainfields
 }
 func (ec *executionContext) fieldContext_ErpEvent_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ErpEvent", field, false, false, "String")
 }
 
 func (ec *executionContext) _ErpEvent_aggregateId(ctx context.Context, field graphql.CollectedField, obj *dualwrite.Event) (ret graphql.Marshaler) {
-	return ec.marshalNID2string(ctx, field.Selections, obj.AggregateID) // plainfields
+	return (*stringRef)(&obj.AggregateID) // plainfields
 }
 func (ec *executionContext) fieldContext_ErpEvent_aggregateId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ErpEvent", field, false, false, "ID")
 }
 
 func (ec *executionContext) _ErpEvent_state(ctx context.Context, field graphql.CollectedField, obj *dualwrite.Event) (ret graphql.Marshaler) {
-	return ec.marshalNErpEventState2githubᚗcomᚋopenportalᚋportalᚋdualwriteᚐEventState(ctx, field.Selections, obj.State) // plainfields
+	return (*stringRef)((*string)(&obj.State)) // plainfields
 }
 func (ec *executionContext) fieldContext_ErpEvent_state(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ErpEvent", field, false, false, "ErpEventState")
 }
 
 func (ec *executionContext) _ErpEvent_attempts(ctx context.Context, field graphql.CollectedField, obj *dualwrite.Event) (ret graphql.Marshaler) {
-	return ec.marshalNInt2int(ctx, field.Selections, obj.Attempts) // plainfields
+	return (*intRef)(&obj.Attempts) // plainfields
 }
 func (ec *executionContext) fieldContext_ErpEvent_attempts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ErpEvent", field, false, false, "Int")
@@ -7766,56 +7930,63 @@ func (ec *executionContext) fieldContext_ErpEvent_deliveredAt(_ context.Context,
 }
 
 func (ec *executionContext) _ErpEvent_createdAt(ctx context.Context, field graphql.CollectedField, obj *dualwrite.Event) (ret graphql.Marshaler) {
-	return ec.marshalNDateTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt) // plainfields
+	return (*scalar.DateTimeRef)(&obj.CreatedAt) // plainfields
 }
 func (ec *executionContext) fieldContext_ErpEvent_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ErpEvent", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _ErpEvent_data(ctx context.Context, field graphql.CollectedField, obj *dualwrite.Event) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ErpEvent_data(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.ErpEvent().Data(ctx, obj)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// resolved directly
+	fc, err := ec.fieldContext_ErpEvent_data(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = ec.portal.withFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := ec.Resolvers.ErpEvent().Data(ctx, obj)
+	if err != nil {
+		ec.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalNString2string(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_ErpEvent_data(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ErpEvent", field, true, true, "String")
 }
 
 func (ec *executionContext) _ErpEventConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.ErpEventConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ErpEventConnection_edges(ctx, field)
+	// resolved directly
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "ErpEventConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ErpEventEdge(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return obj.Edges, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.ErpEventEdge) graphql.Marshaler {
-			return ec.marshalNErpEventEdge2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐErpEventEdgeᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	}
+	ctx = withFieldContextIn(in, ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.Edges
+	fc.Result = res
+	return ec.marshalNErpEventEdge2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐErpEventEdgeᚄ(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_ErpEventConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "ErpEventConnection",
 		Field:      field,
 		IsMethod:   false,
@@ -7828,26 +7999,31 @@ func (ec *executionContext) fieldContext_ErpEventConnection_edges(_ context.Cont
 }
 
 func (ec *executionContext) _ErpEventConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.ErpEventConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ErpEventConnection_pageInfo(ctx, field)
+	// resolved directly
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "ErpEventConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return obj.PageInfo, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
-			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	}
+	ctx = withFieldContextIn(in, ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.PageInfo
+	fc.Result = res
+	return ec.marshalNPageInfo2ᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐPageInfo(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_ErpEventConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "ErpEventConnection",
 		Field:      field,
 		IsMethod:   false,
@@ -7860,40 +8036,45 @@ func (ec *executionContext) fieldContext_ErpEventConnection_pageInfo(_ context.C
 }
 
 func (ec *executionContext) _ErpEventConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.ErpEventConnection) (ret graphql.Marshaler) {
-	return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount) // plainfields
+	return (*intRef)(&obj.TotalCount) // plainfields
 }
 func (ec *executionContext) fieldContext_ErpEventConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ErpEventConnection", field, false, false, "Int")
 }
 
 func (ec *executionContext) _ErpEventEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.ErpEventEdge) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Cursor) // plainfields
+	return (*stringRef)(&obj.Cursor) // plainfields
 }
 func (ec *executionContext) fieldContext_ErpEventEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ErpEventEdge", field, false, false, "String")
 }
 
 func (ec *executionContext) _ErpEventEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.ErpEventEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ErpEventEdge_node(ctx, field)
+	// resolved directly
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "ErpEventEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ErpEvent(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return obj.Node, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *dualwrite.Event) graphql.Marshaler {
-			return ec.marshalNErpEvent2ᚖgithubᚗcomᚋopenportalᚋportalᚋdualwriteᚐEvent(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	}
+	ctx = withFieldContextIn(in, ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.Node
+	fc.Result = res
+	return ec.marshalNErpEvent2ᚖgithubᚗcomᚋopenportalᚋportalᚋdualwriteᚐEvent(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_ErpEventEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "ErpEventEdge",
 		Field:      field,
 		IsMethod:   false,
@@ -7906,33 +8087,42 @@ func (ec *executionContext) fieldContext_ErpEventEdge_node(_ context.Context, fi
 }
 
 func (ec *executionContext) _Invitation_id(ctx context.Context, field graphql.CollectedField, obj *identity.Invitation) (ret graphql.Marshaler) {
-	return ec.marshalNID2string(ctx, field.Selections, obj.ID) // plainfields
+	return (*stringRef)(&obj.ID) // plainfields
 }
 func (ec *executionContext) fieldContext_Invitation_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Invitation", field, false, false, "ID")
 }
 
 func (ec *executionContext) _Invitation_contact(ctx context.Context, field graphql.CollectedField, obj *identity.Invitation) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Invitation_contact(ctx, field)
+	// resolved directly
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "Invitation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Contact(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Invitation().Contact(ctx, obj)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *identity.Contact) graphql.Marshaler {
-			return ec.marshalNContact2ᚖgithubᚗcomᚋopenportalᚋportalᚋidentityᚐContact(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	}
+	ctx = withFieldContextIn(in, ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := ec.Resolvers.Invitation().Contact(ctx, obj)
+	if err != nil {
+		ec.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalNContact2ᚖgithubᚗcomᚋopenportalᚋportalᚋidentityᚐContact(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Invitation_contact(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "Invitation",
 		Field:      field,
 		IsMethod:   true,
@@ -7945,26 +8135,35 @@ func (ec *executionContext) fieldContext_Invitation_contact(_ context.Context, f
 }
 
 func (ec *executionContext) _Invitation_roles(ctx context.Context, field graphql.CollectedField, obj *identity.Invitation) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Invitation_roles(ctx, field)
+	// resolved directly
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "Invitation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WebRole(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Invitation().Roles(ctx, obj)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*policies.WebRole) graphql.Marshaler {
-			return ec.marshalNWebRole2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐWebRoleᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	}
+	ctx = withFieldContextIn(in, ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := ec.Resolvers.Invitation().Roles(ctx, obj)
+	if err != nil {
+		ec.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalNWebRole2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐWebRoleᚄ(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Invitation_roles(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "Invitation",
 		Field:      field,
 		IsMethod:   true,
@@ -7977,7 +8176,7 @@ func (ec *executionContext) fieldContext_Invitation_roles(_ context.Context, fie
 }
 
 func (ec *executionContext) _Invitation_expiresAt(ctx context.Context, field graphql.CollectedField, obj *identity.Invitation) (ret graphql.Marshaler) {
-	return ec.marshalNDateTime2timeᚐTime(ctx, field.Selections, obj.ExpiresAt) // plainfields
+	return (*scalar.DateTimeRef)(&obj.ExpiresAt) // plainfields
 }
 func (ec *executionContext) fieldContext_Invitation_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Invitation", field, false, false, "DateTime")
@@ -7991,7 +8190,7 @@ func (ec *executionContext) fieldContext_Invitation_redeemedAt(_ context.Context
 }
 
 func (ec *executionContext) _Invitation_createdAt(ctx context.Context, field graphql.CollectedField, obj *identity.Invitation) (ret graphql.Marshaler) {
-	return ec.marshalNDateTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt) // plainfields
+	return (*scalar.DateTimeRef)(&obj.CreatedAt) // plainfields
 }
 func (ec *executionContext) fieldContext_Invitation_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Invitation", field, false, false, "DateTime")
@@ -8028,26 +8227,38 @@ func (ec *executionContext) fieldContext_Invitation_status(_ context.Context, fi
 }
 
 func (ec *executionContext) _Invitation_invitedBy(ctx context.Context, field graphql.CollectedField, obj *identity.Invitation) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Invitation_invitedBy(ctx, field)
+	// resolved directly
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "Invitation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Contact(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Invitation().InvitedBy(ctx, obj)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *identity.Contact) graphql.Marshaler {
-			return ec.marshalOContact2ᚖgithubᚗcomᚋopenportalᚋportalᚋidentityᚐContact(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	}
+	ctx = withFieldContextIn(in, ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := ec.Resolvers.Invitation().InvitedBy(ctx, obj)
+	if err != nil {
+		ec.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOContact2ᚖgithubᚗcomᚋopenportalᚋportalᚋidentityᚐContact(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Invitation_invitedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "Invitation",
 		Field:      field,
 		IsMethod:   true,
@@ -8095,26 +8306,31 @@ func (ec *executionContext) fieldContext_InvitationCheck_expiresAt(_ context.Con
 }
 
 func (ec *executionContext) _InvitationConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.InvitationConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_InvitationConnection_edges(ctx, field)
+	// resolved directly
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "InvitationConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InvitationEdge(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return obj.Edges, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.InvitationEdge) graphql.Marshaler {
-			return ec.marshalNInvitationEdge2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐInvitationEdgeᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	}
+	ctx = withFieldContextIn(in, ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.Edges
+	fc.Result = res
+	return ec.marshalNInvitationEdge2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐInvitationEdgeᚄ(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_InvitationConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "InvitationConnection",
 		Field:      field,
 		IsMethod:   false,
@@ -8127,26 +8343,31 @@ func (ec *executionContext) fieldContext_InvitationConnection_edges(_ context.Co
 }
 
 func (ec *executionContext) _InvitationConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.InvitationConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_InvitationConnection_pageInfo(ctx, field)
+	// resolved directly
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "InvitationConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return obj.PageInfo, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
-			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	}
+	ctx = withFieldContextIn(in, ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.PageInfo
+	fc.Result = res
+	return ec.marshalNPageInfo2ᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐPageInfo(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_InvitationConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "InvitationConnection",
 		Field:      field,
 		IsMethod:   false,
@@ -8159,40 +8380,45 @@ func (ec *executionContext) fieldContext_InvitationConnection_pageInfo(_ context
 }
 
 func (ec *executionContext) _InvitationConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.InvitationConnection) (ret graphql.Marshaler) {
-	return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount) // plainfields
+	return (*intRef)(&obj.TotalCount) // plainfields
 }
 func (ec *executionContext) fieldContext_InvitationConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("InvitationConnection", field, false, false, "Int")
 }
 
 func (ec *executionContext) _InvitationEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.InvitationEdge) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Cursor) // plainfields
+	return (*stringRef)(&obj.Cursor) // plainfields
 }
 func (ec *executionContext) fieldContext_InvitationEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("InvitationEdge", field, false, false, "String")
 }
 
 func (ec *executionContext) _InvitationEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.InvitationEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_InvitationEdge_node(ctx, field)
+	// resolved directly
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "InvitationEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Invitation(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return obj.Node, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *identity.Invitation) graphql.Marshaler {
-			return ec.marshalNInvitation2ᚖgithubᚗcomᚋopenportalᚋportalᚋidentityᚐInvitation(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	}
+	ctx = withFieldContextIn(in, ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.Node
+	fc.Result = res
+	return ec.marshalNInvitation2ᚖgithubᚗcomᚋopenportalᚋportalᚋidentityᚐInvitation(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_InvitationEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "InvitationEdge",
 		Field:      field,
 		IsMethod:   false,
@@ -8205,26 +8431,31 @@ func (ec *executionContext) fieldContext_InvitationEdge_node(_ context.Context, 
 }
 
 func (ec *executionContext) _InvitationPayload_invitation(ctx context.Context, field graphql.CollectedField, obj *identity.InvitationPayload) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_InvitationPayload_invitation(ctx, field)
+	// resolved directly
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "InvitationPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Invitation(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return obj.Invitation, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *identity.Invitation) graphql.Marshaler {
-			return ec.marshalNInvitation2ᚖgithubᚗcomᚋopenportalᚋportalᚋidentityᚐInvitation(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	}
+	ctx = withFieldContextIn(in, ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.Invitation
+	fc.Result = res
+	return ec.marshalNInvitation2ᚖgithubᚗcomᚋopenportalᚋportalᚋidentityᚐInvitation(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_InvitationPayload_invitation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "InvitationPayload",
 		Field:      field,
 		IsMethod:   false,
@@ -8237,35 +8468,35 @@ func (ec *executionContext) fieldContext_InvitationPayload_invitation(_ context.
 }
 
 func (ec *executionContext) _InvitationPayload_code(ctx context.Context, field graphql.CollectedField, obj *identity.InvitationPayload) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Code) // plainfields
+	return (*stringRef)(&obj.Code) // plainfields
 }
 func (ec *executionContext) fieldContext_InvitationPayload_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("InvitationPayload", field, false, false, "String")
 }
 
 func (ec *executionContext) _InvitationPayload_url(ctx context.Context, field graphql.CollectedField, obj *identity.InvitationPayload) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.URL) // plainfields
+	return (*stringRef)(&obj.URL) // plainfields
 }
 func (ec *executionContext) fieldContext_InvitationPayload_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("InvitationPayload", field, false, false, "String")
 }
 
 func (ec *executionContext) _LegalEntity_id(ctx context.Context, field graphql.CollectedField, obj *catalog.LegalEntity) (ret graphql.Marshaler) {
-	return ec.marshalNID2string(ctx, field.Selections, obj.ID) // plainfields
+	return (*stringRef)(&obj.ID) // plainfields
 }
 func (ec *executionContext) fieldContext_LegalEntity_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("LegalEntity", field, false, false, "ID")
 }
 
 func (ec *executionContext) _LegalEntity_code(ctx context.Context, field graphql.CollectedField, obj *catalog.LegalEntity) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Code) // plainfields
+	return (*stringRef)(&obj.Code) // plainfields
 }
 func (ec *executionContext) fieldContext_LegalEntity_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("LegalEntity", field, false, false, "String")
 }
 
 func (ec *executionContext) _LegalEntity_name(ctx context.Context, field graphql.CollectedField, obj *catalog.LegalEntity) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Name) // plainfields
+	return (*stringRef)(&obj.Name) // plainfields
 }
 func (ec *executionContext) fieldContext_LegalEntity_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("LegalEntity", field, false, false, "String")
@@ -10312,40 +10543,49 @@ func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, f
 }
 
 func (ec *executionContext) _PageTemplate_id(ctx context.Context, field graphql.CollectedField, obj *engine.PageTemplate) (ret graphql.Marshaler) {
-	return ec.marshalNID2string(ctx, field.Selections, obj.ID) // plainfields
+	return (*stringRef)(&obj.ID) // plainfields
 }
 func (ec *executionContext) fieldContext_PageTemplate_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PageTemplate", field, false, false, "ID")
 }
 
 func (ec *executionContext) _PageTemplate_name(ctx context.Context, field graphql.CollectedField, obj *engine.PageTemplate) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Name) // plainfields
+	return (*stringRef)(&obj.Name) // plainfields
 }
 func (ec *executionContext) fieldContext_PageTemplate_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PageTemplate", field, false, false, "String")
 }
 
 func (ec *executionContext) _PageTemplate_webTemplate(ctx context.Context, field graphql.CollectedField, obj *engine.PageTemplate) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_PageTemplate_webTemplate(ctx, field)
+	// resolved directly
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "PageTemplate",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WebTemplate(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.PageTemplate().WebTemplate(ctx, obj)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *engine.WebTemplate) graphql.Marshaler {
-			return ec.marshalNWebTemplate2ᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐWebTemplate(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	}
+	ctx = withFieldContextIn(in, ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := ec.Resolvers.PageTemplate().WebTemplate(ctx, obj)
+	if err != nil {
+		ec.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalNWebTemplate2ᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐWebTemplate(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_PageTemplate_webTemplate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "PageTemplate",
 		Field:      field,
 		IsMethod:   true,
@@ -10379,26 +10619,31 @@ func (ec *executionContext) fieldContext_PermissionDecision_allowed(_ context.Co
 }
 
 func (ec *executionContext) _PermissionDecision_grantedBy(ctx context.Context, field graphql.CollectedField, obj *policies.PermissionDecision) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_PermissionDecision_grantedBy(ctx, field)
+	// resolved directly
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "PermissionDecision",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TablePermission(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return obj.GrantedBy, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*policies.TablePermission) graphql.Marshaler {
-			return ec.marshalNTablePermission2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐTablePermissionᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	}
+	ctx = withFieldContextIn(in, ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.GrantedBy
+	fc.Result = res
+	return ec.marshalNTablePermission2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐTablePermissionᚄ(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_PermissionDecision_grantedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "PermissionDecision",
 		Field:      field,
 		IsMethod:   false,
@@ -10411,51 +10656,49 @@ func (ec *executionContext) fieldContext_PermissionDecision_grantedBy(_ context.
 }
 
 func (ec *executionContext) _PermissionDecision_explanation(ctx context.Context, field graphql.CollectedField, obj *policies.PermissionDecision) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Explanation) // plainfields
+	return (*stringRef)(&obj.Explanation) // plainfields
 }
 func (ec *executionContext) fieldContext_PermissionDecision_explanation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PermissionDecision", field, false, false, "String")
 }
 
 func (ec *executionContext) _PermissionDecision_privilege(ctx context.Context, field graphql.CollectedField, obj *policies.PermissionDecision) (ret graphql.Marshaler) {
-	return ec.marshalNPrivilege2githubᚗcomᚋopenportalᚋportalᚋpoliciesᚐPrivilege(ctx, field.Selections, obj.Privilege) // plainfields
+	return (*stringRef)((*string)(&obj.Privilege)) // plainfields
 }
 func (ec *executionContext) fieldContext_PermissionDecision_privilege(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PermissionDecision", field, false, false, "Privilege")
 }
 
 func (ec *executionContext) _PermissionTable_name(ctx context.Context, field graphql.CollectedField, obj *policies.PermissionTable) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Name) // plainfields
+	return (*stringRef)(&obj.Name) // plainfields
 }
 func (ec *executionContext) fieldContext_PermissionTable_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PermissionTable", field, false, false, "String")
 }
 
 func (ec *executionContext) _PermissionTable_noun(ctx context.Context, field graphql.CollectedField, obj *policies.PermissionTable) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Noun) // plainfields
+	return (*stringRef)(&obj.Noun) // plainfields
 }
 func (ec *executionContext) fieldContext_PermissionTable_noun(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PermissionTable", field, false, false, "String")
 }
 
 func (ec *executionContext) _PermissionTable_scopes(ctx context.Context, field graphql.CollectedField, obj *policies.PermissionTable) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_PermissionTable_scopes(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Scopes, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []policies.PermissionScope) graphql.Marshaler {
-			return ec.marshalNPermissionScope2ᚕgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐPermissionScopeᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// resolved directly
+	fc, err := ec.fieldContext_PermissionTable_scopes(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = ec.portal.withFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.Scopes
+	fc.Result = res
+	return ec.marshalNPermissionScope2ᚕgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐPermissionScopeᚄ(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_PermissionTable_scopes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PermissionTable", field, false, false, "PermissionScope")
@@ -10469,68 +10712,77 @@ func (ec *executionContext) fieldContext_PermissionTable_parent(_ context.Contex
 }
 
 func (ec *executionContext) _PriceList_id(ctx context.Context, field graphql.CollectedField, obj *catalog.PriceList) (ret graphql.Marshaler) {
-	return ec.marshalNID2string(ctx, field.Selections, obj.ID) // plainfields
+	return (*stringRef)(&obj.ID) // plainfields
 }
 func (ec *executionContext) fieldContext_PriceList_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PriceList", field, false, false, "ID")
 }
 
 func (ec *executionContext) _PriceList_code(ctx context.Context, field graphql.CollectedField, obj *catalog.PriceList) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Code) // plainfields
+	return (*stringRef)(&obj.Code) // plainfields
 }
 func (ec *executionContext) fieldContext_PriceList_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PriceList", field, false, false, "String")
 }
 
 func (ec *executionContext) _PriceList_currency(ctx context.Context, field graphql.CollectedField, obj *catalog.PriceList) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Currency) // plainfields
+	return (*stringRef)(&obj.Currency) // plainfields
 }
 func (ec *executionContext) fieldContext_PriceList_currency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PriceList", field, false, false, "String")
 }
 
 func (ec *executionContext) _Product_id(ctx context.Context, field graphql.CollectedField, obj *catalog.Product) (ret graphql.Marshaler) {
-	return ec.marshalNID2string(ctx, field.Selections, obj.ID) // plainfields
+	return (*stringRef)(&obj.ID) // plainfields
 }
 func (ec *executionContext) fieldContext_Product_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Product", field, false, false, "ID")
 }
 
 func (ec *executionContext) _Product_number(ctx context.Context, field graphql.CollectedField, obj *catalog.Product) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Number) // plainfields
+	return (*stringRef)(&obj.Number) // plainfields
 }
 func (ec *executionContext) fieldContext_Product_number(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Product", field, false, false, "String")
 }
 
 func (ec *executionContext) _Product_name(ctx context.Context, field graphql.CollectedField, obj *catalog.Product) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Name) // plainfields
+	return (*stringRef)(&obj.Name) // plainfields
 }
 func (ec *executionContext) fieldContext_Product_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Product", field, false, false, "String")
 }
 
 func (ec *executionContext) _Product_company(ctx context.Context, field graphql.CollectedField, obj *catalog.Product) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Product_company(ctx, field)
+	// resolved directly
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "Product",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LegalEntity(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Product().Company(ctx, obj)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *catalog.LegalEntity) graphql.Marshaler {
-			return ec.marshalNLegalEntity2ᚖgithubᚗcomᚋopenportalᚋportalᚋcatalogᚐLegalEntity(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	}
+	ctx = withFieldContextIn(in, ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := ec.Resolvers.Product().Company(ctx, obj)
+	if err != nil {
+		ec.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalNLegalEntity2ᚖgithubᚗcomᚋopenportalᚋportalᚋcatalogᚐLegalEntity(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Product_company(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "Product",
 		Field:      field,
 		IsMethod:   true,
@@ -10543,30 +10795,28 @@ func (ec *executionContext) fieldContext_Product_company(_ context.Context, fiel
 }
 
 func (ec *executionContext) _Product_units(ctx context.Context, field graphql.CollectedField, obj *catalog.Product) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Product_units(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Units, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
-			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// resolved directly
+	fc, err := ec.fieldContext_Product_units(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = ec.portal.withFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.Units
+	fc.Result = res
+	return ec.marshalNString2ᚕstringᚄ(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Product_units(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Product", field, false, false, "String")
 }
 
 func (ec *executionContext) _Product_defaultUnit(ctx context.Context, field graphql.CollectedField, obj *catalog.Product) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.DefaultUnit) // plainfields
+	return (*stringRef)(&obj.DefaultUnit) // plainfields
 }
 func (ec *executionContext) fieldContext_Product_defaultUnit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Product", field, false, false, "String")
@@ -10617,26 +10867,31 @@ func (ec *executionContext) fieldContext_Product_price(ctx context.Context, fiel
 }
 
 func (ec *executionContext) _ProductConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.ProductConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ProductConnection_edges(ctx, field)
+	// resolved directly
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "ProductConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProductEdge(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return obj.Edges, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.ProductEdge) graphql.Marshaler {
-			return ec.marshalNProductEdge2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐProductEdgeᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	}
+	ctx = withFieldContextIn(in, ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.Edges
+	fc.Result = res
+	return ec.marshalNProductEdge2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐProductEdgeᚄ(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_ProductConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "ProductConnection",
 		Field:      field,
 		IsMethod:   false,
@@ -10649,26 +10904,31 @@ func (ec *executionContext) fieldContext_ProductConnection_edges(_ context.Conte
 }
 
 func (ec *executionContext) _ProductConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.ProductConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ProductConnection_pageInfo(ctx, field)
+	// resolved directly
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "ProductConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return obj.PageInfo, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
-			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	}
+	ctx = withFieldContextIn(in, ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.PageInfo
+	fc.Result = res
+	return ec.marshalNPageInfo2ᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐPageInfo(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_ProductConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "ProductConnection",
 		Field:      field,
 		IsMethod:   false,
@@ -10681,40 +10941,45 @@ func (ec *executionContext) fieldContext_ProductConnection_pageInfo(_ context.Co
 }
 
 func (ec *executionContext) _ProductConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.ProductConnection) (ret graphql.Marshaler) {
-	return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount) // plainfields
+	return (*intRef)(&obj.TotalCount) // plainfields
 }
 func (ec *executionContext) fieldContext_ProductConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ProductConnection", field, false, false, "Int")
 }
 
 func (ec *executionContext) _ProductEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.ProductEdge) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Cursor) // plainfields
+	return (*stringRef)(&obj.Cursor) // plainfields
 }
 func (ec *executionContext) fieldContext_ProductEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ProductEdge", field, false, false, "String")
 }
 
 func (ec *executionContext) _ProductEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.ProductEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ProductEdge_node(ctx, field)
+	// resolved directly
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "ProductEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Product(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return obj.Node, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *catalog.Product) graphql.Marshaler {
-			return ec.marshalNProduct2ᚖgithubᚗcomᚋopenportalᚋportalᚋcatalogᚐProduct(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	}
+	ctx = withFieldContextIn(in, ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.Node
+	fc.Result = res
+	return ec.marshalNProduct2ᚖgithubᚗcomᚋopenportalᚋportalᚋcatalogᚐProduct(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_ProductEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "ProductEdge",
 		Field:      field,
 		IsMethod:   false,
@@ -10746,7 +11011,8 @@ func (ec *executionContext) _Query_viewer(ctx context.Context, field graphql.Col
 	)
 }
 func (ec *executionContext) fieldContext_Query_viewer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "Query",
 		Field:      field,
 		IsMethod:   true,
@@ -10866,7 +11132,8 @@ func (ec *executionContext) _Query_legalEntities(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_Query_legalEntities(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "Query",
 		Field:      field,
 		IsMethod:   true,
@@ -10898,7 +11165,8 @@ func (ec *executionContext) _Query_units(ctx context.Context, field graphql.Coll
 	)
 }
 func (ec *executionContext) fieldContext_Query_units(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "Query",
 		Field:      field,
 		IsMethod:   true,
@@ -10930,7 +11198,8 @@ func (ec *executionContext) _Query_webTemplates(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_Query_webTemplates(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "Query",
 		Field:      field,
 		IsMethod:   true,
@@ -11006,7 +11275,8 @@ func (ec *executionContext) _Query_pageTemplates(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_Query_pageTemplates(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "Query",
 		Field:      field,
 		IsMethod:   true,
@@ -11038,7 +11308,8 @@ func (ec *executionContext) _Query_webPages(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Query_webPages(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "Query",
 		Field:      field,
 		IsMethod:   true,
@@ -11114,7 +11385,8 @@ func (ec *executionContext) _Query_contentSnippets(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_Query_contentSnippets(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "Query",
 		Field:      field,
 		IsMethod:   true,
@@ -11146,7 +11418,8 @@ func (ec *executionContext) _Query_siteSettings(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_Query_siteSettings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "Query",
 		Field:      field,
 		IsMethod:   true,
@@ -11354,7 +11627,8 @@ func (ec *executionContext) _Query_permissionTables(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_Query_permissionTables(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "Query",
 		Field:      field,
 		IsMethod:   true,
@@ -11629,7 +11903,8 @@ func (ec *executionContext) _Query_webRoles(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Query_webRoles(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "Query",
 		Field:      field,
 		IsMethod:   true,
@@ -11661,7 +11936,8 @@ func (ec *executionContext) _Query_tablePermissions(ctx context.Context, field g
 	)
 }
 func (ec *executionContext) fieldContext_Query_tablePermissions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "Query",
 		Field:      field,
 		IsMethod:   true,
@@ -11913,7 +12189,8 @@ func (ec *executionContext) _Query___schema(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "Query",
 		Field:      field,
 		IsMethod:   true,
@@ -11926,21 +12203,21 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 }
 
 func (ec *executionContext) _SalesOrder_id(ctx context.Context, field graphql.CollectedField, obj *orders.Order) (ret graphql.Marshaler) {
-	return ec.marshalNID2string(ctx, field.Selections, obj.ID) // plainfields
+	return (*stringRef)(&obj.ID) // plainfields
 }
 func (ec *executionContext) fieldContext_SalesOrder_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SalesOrder", field, false, false, "ID")
 }
 
 func (ec *executionContext) _SalesOrder_number(ctx context.Context, field graphql.CollectedField, obj *orders.Order) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Number) // plainfields
+	return (*stringRef)(&obj.Number) // plainfields
 }
 func (ec *executionContext) fieldContext_SalesOrder_number(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SalesOrder", field, false, false, "String")
 }
 
 func (ec *executionContext) _SalesOrder_status(ctx context.Context, field graphql.CollectedField, obj *orders.Order) (ret graphql.Marshaler) {
-	return ec.marshalNOrderStatus2githubᚗcomᚋopenportalᚋportalᚋordersᚐStatus(ctx, field.Selections, obj.Status) // plainfields
+	return (*stringRef)((*string)(&obj.Status)) // plainfields
 }
 func (ec *executionContext) fieldContext_SalesOrder_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SalesOrder", field, false, false, "OrderStatus")
@@ -11977,26 +12254,35 @@ func (ec *executionContext) fieldContext_SalesOrder_erpOrderNumber(_ context.Con
 }
 
 func (ec *executionContext) _SalesOrder_company(ctx context.Context, field graphql.CollectedField, obj *orders.Order) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_SalesOrder_company(ctx, field)
+	// resolved directly
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "SalesOrder",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LegalEntity(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.SalesOrder().Company(ctx, obj)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *catalog.LegalEntity) graphql.Marshaler {
-			return ec.marshalNLegalEntity2ᚖgithubᚗcomᚋopenportalᚋportalᚋcatalogᚐLegalEntity(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	}
+	ctx = withFieldContextIn(in, ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := ec.Resolvers.SalesOrder().Company(ctx, obj)
+	if err != nil {
+		ec.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalNLegalEntity2ᚖgithubᚗcomᚋopenportalᚋportalᚋcatalogᚐLegalEntity(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_SalesOrder_company(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "SalesOrder",
 		Field:      field,
 		IsMethod:   true,
@@ -12009,26 +12295,35 @@ func (ec *executionContext) fieldContext_SalesOrder_company(_ context.Context, f
 }
 
 func (ec *executionContext) _SalesOrder_customerAccount(ctx context.Context, field graphql.CollectedField, obj *orders.Order) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_SalesOrder_customerAccount(ctx, field)
+	// resolved directly
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "SalesOrder",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CustomerAccount(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.SalesOrder().CustomerAccount(ctx, obj)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *catalog.CustomerAccount) graphql.Marshaler {
-			return ec.marshalNCustomerAccount2ᚖgithubᚗcomᚋopenportalᚋportalᚋcatalogᚐCustomerAccount(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	}
+	ctx = withFieldContextIn(in, ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := ec.Resolvers.SalesOrder().CustomerAccount(ctx, obj)
+	if err != nil {
+		ec.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalNCustomerAccount2ᚖgithubᚗcomᚋopenportalᚋportalᚋcatalogᚐCustomerAccount(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_SalesOrder_customerAccount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "SalesOrder",
 		Field:      field,
 		IsMethod:   true,
@@ -12041,26 +12336,35 @@ func (ec *executionContext) fieldContext_SalesOrder_customerAccount(_ context.Co
 }
 
 func (ec *executionContext) _SalesOrder_invoiceAccount(ctx context.Context, field graphql.CollectedField, obj *orders.Order) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_SalesOrder_invoiceAccount(ctx, field)
+	// resolved directly
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "SalesOrder",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CustomerAccount(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.SalesOrder().InvoiceAccount(ctx, obj)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *catalog.CustomerAccount) graphql.Marshaler {
-			return ec.marshalNCustomerAccount2ᚖgithubᚗcomᚋopenportalᚋportalᚋcatalogᚐCustomerAccount(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	}
+	ctx = withFieldContextIn(in, ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := ec.Resolvers.SalesOrder().InvoiceAccount(ctx, obj)
+	if err != nil {
+		ec.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalNCustomerAccount2ᚖgithubᚗcomᚋopenportalᚋportalᚋcatalogᚐCustomerAccount(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_SalesOrder_invoiceAccount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "SalesOrder",
 		Field:      field,
 		IsMethod:   true,
@@ -12073,26 +12377,35 @@ func (ec *executionContext) fieldContext_SalesOrder_invoiceAccount(_ context.Con
 }
 
 func (ec *executionContext) _SalesOrder_contactPerson(ctx context.Context, field graphql.CollectedField, obj *orders.Order) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_SalesOrder_contactPerson(ctx, field)
+	// resolved directly
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "SalesOrder",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Contact(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.SalesOrder().ContactPerson(ctx, obj)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *identity.Contact) graphql.Marshaler {
-			return ec.marshalNContact2ᚖgithubᚗcomᚋopenportalᚋportalᚋidentityᚐContact(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	}
+	ctx = withFieldContextIn(in, ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := ec.Resolvers.SalesOrder().ContactPerson(ctx, obj)
+	if err != nil {
+		ec.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalNContact2ᚖgithubᚗcomᚋopenportalᚋportalᚋidentityᚐContact(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_SalesOrder_contactPerson(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "SalesOrder",
 		Field:      field,
 		IsMethod:   true,
@@ -12105,33 +12418,42 @@ func (ec *executionContext) fieldContext_SalesOrder_contactPerson(_ context.Cont
 }
 
 func (ec *executionContext) _SalesOrder_currency(ctx context.Context, field graphql.CollectedField, obj *orders.Order) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Currency) // plainfields
+	return (*stringRef)(&obj.Currency) // plainfields
 }
 func (ec *executionContext) fieldContext_SalesOrder_currency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SalesOrder", field, false, false, "String")
 }
 
 func (ec *executionContext) _SalesOrder_priceList(ctx context.Context, field graphql.CollectedField, obj *orders.Order) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_SalesOrder_priceList(ctx, field)
+	// resolved directly
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "SalesOrder",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PriceList(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.SalesOrder().PriceList(ctx, obj)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *catalog.PriceList) graphql.Marshaler {
-			return ec.marshalNPriceList2ᚖgithubᚗcomᚋopenportalᚋportalᚋcatalogᚐPriceList(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	}
+	ctx = withFieldContextIn(in, ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := ec.Resolvers.SalesOrder().PriceList(ctx, obj)
+	if err != nil {
+		ec.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalNPriceList2ᚖgithubᚗcomᚋopenportalᚋportalᚋcatalogᚐPriceList(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_SalesOrder_priceList(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "SalesOrder",
 		Field:      field,
 		IsMethod:   true,
@@ -12144,21 +12466,21 @@ func (ec *executionContext) fieldContext_SalesOrder_priceList(_ context.Context,
 }
 
 func (ec *executionContext) _SalesOrder_language(ctx context.Context, field graphql.CollectedField, obj *orders.Order) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Language) // plainfields
+	return (*stringRef)(&obj.Language) // plainfields
 }
 func (ec *executionContext) fieldContext_SalesOrder_language(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SalesOrder", field, false, false, "String")
 }
 
 func (ec *executionContext) _SalesOrder_shipToCountry(ctx context.Context, field graphql.CollectedField, obj *orders.Order) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.ShipToCountry) // plainfields
+	return (*stringRef)(&obj.ShipToCountry) // plainfields
 }
 func (ec *executionContext) fieldContext_SalesOrder_shipToCountry(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SalesOrder", field, false, false, "String")
 }
 
 func (ec *executionContext) _SalesOrder_deliveryAddressDescription(ctx context.Context, field graphql.CollectedField, obj *orders.Order) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.DeliveryAddressDescription) // plainfields
+	return (*stringRef)(&obj.DeliveryAddressDescription) // plainfields
 }
 func (ec *executionContext) fieldContext_SalesOrder_deliveryAddressDescription(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SalesOrder", field, false, false, "String")
@@ -12179,26 +12501,35 @@ func (ec *executionContext) fieldContext_SalesOrder_customerRequisition(_ contex
 }
 
 func (ec *executionContext) _SalesOrder_lines(ctx context.Context, field graphql.CollectedField, obj *orders.Order) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_SalesOrder_lines(ctx, field)
+	// resolved directly
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "SalesOrder",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SalesOrderLine(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.SalesOrder().Lines(ctx, obj)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*orders.Line) graphql.Marshaler {
-			return ec.marshalNSalesOrderLine2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋordersᚐLineᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	}
+	ctx = withFieldContextIn(in, ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := ec.Resolvers.SalesOrder().Lines(ctx, obj)
+	if err != nil {
+		ec.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalNSalesOrderLine2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋordersᚐLineᚄ(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_SalesOrder_lines(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "SalesOrder",
 		Field:      field,
 		IsMethod:   true,
@@ -12211,14 +12542,14 @@ func (ec *executionContext) fieldContext_SalesOrder_lines(_ context.Context, fie
 }
 
 func (ec *executionContext) _SalesOrder_totalAmount(ctx context.Context, field graphql.CollectedField, obj *orders.Order) (ret graphql.Marshaler) {
-	return ec.marshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, field.Selections, obj.TotalAmount) // plainfields
+	return (*scalar.DecimalRef)(&obj.TotalAmount) // plainfields
 }
 func (ec *executionContext) fieldContext_SalesOrder_totalAmount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SalesOrder", field, false, false, "Decimal")
 }
 
 func (ec *executionContext) _SalesOrder_createdAt(ctx context.Context, field graphql.CollectedField, obj *orders.Order) (ret graphql.Marshaler) {
-	return ec.marshalNDateTime2timeᚐTime(ctx, field.Selections, obj.CreatedAt) // plainfields
+	return (*scalar.DateTimeRef)(&obj.CreatedAt) // plainfields
 }
 func (ec *executionContext) fieldContext_SalesOrder_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SalesOrder", field, false, false, "DateTime")
@@ -12232,26 +12563,38 @@ func (ec *executionContext) fieldContext_SalesOrder_submittedAt(_ context.Contex
 }
 
 func (ec *executionContext) _SalesOrder_erpEvents(ctx context.Context, field graphql.CollectedField, obj *orders.Order) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_SalesOrder_erpEvents(ctx, field)
+	// resolved directly
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "SalesOrder",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ErpEvent(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.SalesOrder().ErpEvents(ctx, obj)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*dualwrite.Event) graphql.Marshaler {
-			return ec.marshalOErpEvent2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋdualwriteᚐEventᚄ(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	}
+	ctx = withFieldContextIn(in, ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := ec.Resolvers.SalesOrder().ErpEvents(ctx, obj)
+	if err != nil {
+		ec.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOErpEvent2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋdualwriteᚐEventᚄ(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_SalesOrder_erpEvents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "SalesOrder",
 		Field:      field,
 		IsMethod:   true,
@@ -12264,26 +12607,31 @@ func (ec *executionContext) fieldContext_SalesOrder_erpEvents(_ context.Context,
 }
 
 func (ec *executionContext) _SalesOrderConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.SalesOrderConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_SalesOrderConnection_edges(ctx, field)
+	// resolved directly
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "SalesOrderConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SalesOrderEdge(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return obj.Edges, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.SalesOrderEdge) graphql.Marshaler {
-			return ec.marshalNSalesOrderEdge2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐSalesOrderEdgeᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	}
+	ctx = withFieldContextIn(in, ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.Edges
+	fc.Result = res
+	return ec.marshalNSalesOrderEdge2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐSalesOrderEdgeᚄ(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_SalesOrderConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "SalesOrderConnection",
 		Field:      field,
 		IsMethod:   false,
@@ -12296,26 +12644,31 @@ func (ec *executionContext) fieldContext_SalesOrderConnection_edges(_ context.Co
 }
 
 func (ec *executionContext) _SalesOrderConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.SalesOrderConnection) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_SalesOrderConnection_pageInfo(ctx, field)
+	// resolved directly
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "SalesOrderConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return obj.PageInfo, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
-			return ec.marshalNPageInfo2ᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	}
+	ctx = withFieldContextIn(in, ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.PageInfo
+	fc.Result = res
+	return ec.marshalNPageInfo2ᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐPageInfo(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_SalesOrderConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "SalesOrderConnection",
 		Field:      field,
 		IsMethod:   false,
@@ -12328,40 +12681,45 @@ func (ec *executionContext) fieldContext_SalesOrderConnection_pageInfo(_ context
 }
 
 func (ec *executionContext) _SalesOrderConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.SalesOrderConnection) (ret graphql.Marshaler) {
-	return ec.marshalNInt2int(ctx, field.Selections, obj.TotalCount) // plainfields
+	return (*intRef)(&obj.TotalCount) // plainfields
 }
 func (ec *executionContext) fieldContext_SalesOrderConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SalesOrderConnection", field, false, false, "Int")
 }
 
 func (ec *executionContext) _SalesOrderEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.SalesOrderEdge) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Cursor) // plainfields
+	return (*stringRef)(&obj.Cursor) // plainfields
 }
 func (ec *executionContext) fieldContext_SalesOrderEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SalesOrderEdge", field, false, false, "String")
 }
 
 func (ec *executionContext) _SalesOrderEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.SalesOrderEdge) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_SalesOrderEdge_node(ctx, field)
+	// resolved directly
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "SalesOrderEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SalesOrder(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return obj.Node, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *orders.Order) graphql.Marshaler {
-			return ec.marshalNSalesOrder2ᚖgithubᚗcomᚋopenportalᚋportalᚋordersᚐOrder(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	}
+	ctx = withFieldContextIn(in, ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.Node
+	fc.Result = res
+	return ec.marshalNSalesOrder2ᚖgithubᚗcomᚋopenportalᚋportalᚋordersᚐOrder(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_SalesOrderEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "SalesOrderEdge",
 		Field:      field,
 		IsMethod:   false,
@@ -12374,40 +12732,49 @@ func (ec *executionContext) fieldContext_SalesOrderEdge_node(_ context.Context, 
 }
 
 func (ec *executionContext) _SalesOrderLine_id(ctx context.Context, field graphql.CollectedField, obj *orders.Line) (ret graphql.Marshaler) {
-	return ec.marshalNID2string(ctx, field.Selections, obj.ID) // plainfields
+	return (*stringRef)(&obj.ID) // plainfields
 }
 func (ec *executionContext) fieldContext_SalesOrderLine_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SalesOrderLine", field, false, false, "ID")
 }
 
 func (ec *executionContext) _SalesOrderLine_lineNumber(ctx context.Context, field graphql.CollectedField, obj *orders.Line) (ret graphql.Marshaler) {
-	return ec.marshalNInt2int(ctx, field.Selections, obj.LineNumber) // plainfields
+	return (*intRef)(&obj.LineNumber) // plainfields
 }
 func (ec *executionContext) fieldContext_SalesOrderLine_lineNumber(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SalesOrderLine", field, false, false, "Int")
 }
 
 func (ec *executionContext) _SalesOrderLine_product(ctx context.Context, field graphql.CollectedField, obj *orders.Line) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_SalesOrderLine_product(ctx, field)
+	// resolved directly
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "SalesOrderLine",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Product(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.SalesOrderLine().Product(ctx, obj)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *catalog.Product) graphql.Marshaler {
-			return ec.marshalNProduct2ᚖgithubᚗcomᚋopenportalᚋportalᚋcatalogᚐProduct(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	}
+	ctx = withFieldContextIn(in, ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := ec.Resolvers.SalesOrderLine().Product(ctx, obj)
+	if err != nil {
+		ec.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalNProduct2ᚖgithubᚗcomᚋopenportalᚋportalᚋcatalogᚐProduct(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_SalesOrderLine_product(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "SalesOrderLine",
 		Field:      field,
 		IsMethod:   true,
@@ -12420,75 +12787,80 @@ func (ec *executionContext) fieldContext_SalesOrderLine_product(_ context.Contex
 }
 
 func (ec *executionContext) _SalesOrderLine_quantity(ctx context.Context, field graphql.CollectedField, obj *orders.Line) (ret graphql.Marshaler) {
-	return ec.marshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, field.Selections, obj.Quantity) // plainfields
+	return (*scalar.DecimalRef)(&obj.Quantity) // plainfields
 }
 func (ec *executionContext) fieldContext_SalesOrderLine_quantity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SalesOrderLine", field, false, false, "Decimal")
 }
 
 func (ec *executionContext) _SalesOrderLine_unit(ctx context.Context, field graphql.CollectedField, obj *orders.Line) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Unit) // plainfields
+	return (*stringRef)(&obj.Unit) // plainfields
 }
 func (ec *executionContext) fieldContext_SalesOrderLine_unit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SalesOrderLine", field, false, false, "String")
 }
 
 func (ec *executionContext) _SalesOrderLine_unitPrice(ctx context.Context, field graphql.CollectedField, obj *orders.Line) (ret graphql.Marshaler) {
-	return ec.marshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, field.Selections, obj.UnitPrice) // plainfields
+	return (*scalar.DecimalRef)(&obj.UnitPrice) // plainfields
 }
 func (ec *executionContext) fieldContext_SalesOrderLine_unitPrice(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SalesOrderLine", field, false, false, "Decimal")
 }
 
 func (ec *executionContext) _SalesOrderLine_amount(ctx context.Context, field graphql.CollectedField, obj *orders.Line) (ret graphql.Marshaler) {
-	return ec.marshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, field.Selections, obj.Amount) // plainfields
+	return (*scalar.DecimalRef)(&obj.Amount) // plainfields
 }
 func (ec *executionContext) fieldContext_SalesOrderLine_amount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SalesOrderLine", field, false, false, "Decimal")
 }
 
 func (ec *executionContext) _SalesOrderLine_shipToCountry(ctx context.Context, field graphql.CollectedField, obj *orders.Line) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.ShipToCountry) // plainfields
+	return (*stringRef)(&obj.ShipToCountry) // plainfields
 }
 func (ec *executionContext) fieldContext_SalesOrderLine_shipToCountry(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SalesOrderLine", field, false, false, "String")
 }
 
 func (ec *executionContext) _SalesOrderLine_deliveryAddressDescription(ctx context.Context, field graphql.CollectedField, obj *orders.Line) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.DeliveryAddressDescription) // plainfields
+	return (*stringRef)(&obj.DeliveryAddressDescription) // plainfields
 }
 func (ec *executionContext) fieldContext_SalesOrderLine_deliveryAddressDescription(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SalesOrderLine", field, false, false, "String")
 }
 
 func (ec *executionContext) _SignInPayload_token(ctx context.Context, field graphql.CollectedField, obj *identity.SignIn) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Token) // plainfields
+	return (*stringRef)(&obj.Token) // plainfields
 }
 func (ec *executionContext) fieldContext_SignInPayload_token(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SignInPayload", field, false, false, "String")
 }
 
 func (ec *executionContext) _SignInPayload_viewer(ctx context.Context, field graphql.CollectedField, obj *identity.SignIn) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_SignInPayload_viewer(ctx, field)
+	// resolved directly
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "SignInPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Viewer(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return obj.Viewer, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *portal.Viewer) graphql.Marshaler {
-			return ec.marshalNViewer2ᚖgithubᚗcomᚋopenportalᚋportalᚐViewer(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	}
+	ctx = withFieldContextIn(in, ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.Viewer
+	fc.Result = res
+	return ec.marshalNViewer2ᚖgithubᚗcomᚋopenportalᚋportalᚐViewer(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_SignInPayload_viewer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "SignInPayload",
 		Field:      field,
 		IsMethod:   false,
@@ -12501,47 +12873,52 @@ func (ec *executionContext) fieldContext_SignInPayload_viewer(_ context.Context,
 }
 
 func (ec *executionContext) _SignInPayload_expiresAt(ctx context.Context, field graphql.CollectedField, obj *identity.SignIn) (ret graphql.Marshaler) {
-	return ec.marshalNDateTime2timeᚐTime(ctx, field.Selections, obj.ExpiresAt) // plainfields
+	return (*scalar.DateTimeRef)(&obj.ExpiresAt) // plainfields
 }
 func (ec *executionContext) fieldContext_SignInPayload_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SignInPayload", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) _SiteSetting_name(ctx context.Context, field graphql.CollectedField, obj *engine.SiteSetting) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Name) // plainfields
+	return (*stringRef)(&obj.Name) // plainfields
 }
 func (ec *executionContext) fieldContext_SiteSetting_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SiteSetting", field, false, false, "String")
 }
 
 func (ec *executionContext) _SiteSetting_value(ctx context.Context, field graphql.CollectedField, obj *engine.SiteSetting) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Value) // plainfields
+	return (*stringRef)(&obj.Value) // plainfields
 }
 func (ec *executionContext) fieldContext_SiteSetting_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SiteSetting", field, false, false, "String")
 }
 
 func (ec *executionContext) _TableAccess_table(ctx context.Context, field graphql.CollectedField, obj *policies.TableAccess) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_TableAccess_table(ctx, field)
+	// resolved directly
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "TableAccess",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PermissionTable(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return obj.Table, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *policies.PermissionTable) graphql.Marshaler {
-			return ec.marshalNPermissionTable2ᚖgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐPermissionTable(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	}
+	ctx = withFieldContextIn(in, ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.Table
+	fc.Result = res
+	return ec.marshalNPermissionTable2ᚖgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐPermissionTable(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_TableAccess_table(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "TableAccess",
 		Field:      field,
 		IsMethod:   false,
@@ -12554,26 +12931,31 @@ func (ec *executionContext) fieldContext_TableAccess_table(_ context.Context, fi
 }
 
 func (ec *executionContext) _TableAccess_decisions(ctx context.Context, field graphql.CollectedField, obj *policies.TableAccess) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_TableAccess_decisions(ctx, field)
+	// resolved directly
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "TableAccess",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PermissionDecision(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return obj.Decisions, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*policies.PermissionDecision) graphql.Marshaler {
-			return ec.marshalNPermissionDecision2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐPermissionDecisionᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	}
+	ctx = withFieldContextIn(in, ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.Decisions
+	fc.Result = res
+	return ec.marshalNPermissionDecision2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐPermissionDecisionᚄ(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_TableAccess_decisions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "TableAccess",
 		Field:      field,
 		IsMethod:   false,
@@ -12586,77 +12968,84 @@ func (ec *executionContext) fieldContext_TableAccess_decisions(_ context.Context
 }
 
 func (ec *executionContext) _TablePermission_id(ctx context.Context, field graphql.CollectedField, obj *policies.TablePermission) (ret graphql.Marshaler) {
-	return ec.marshalNID2string(ctx, field.Selections, obj.ID) // plainfields
+	return (*stringRef)(&obj.ID) // plainfields
 }
 func (ec *executionContext) fieldContext_TablePermission_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("TablePermission", field, false, false, "ID")
 }
 
 func (ec *executionContext) _TablePermission_name(ctx context.Context, field graphql.CollectedField, obj *policies.TablePermission) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Name) // plainfields
+	return (*stringRef)(&obj.Name) // plainfields
 }
 func (ec *executionContext) fieldContext_TablePermission_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("TablePermission", field, false, false, "String")
 }
 
 func (ec *executionContext) _TablePermission_table(ctx context.Context, field graphql.CollectedField, obj *policies.TablePermission) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Table) // plainfields
+	return (*stringRef)(&obj.Table) // plainfields
 }
 func (ec *executionContext) fieldContext_TablePermission_table(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("TablePermission", field, false, false, "String")
 }
 
 func (ec *executionContext) _TablePermission_scope(ctx context.Context, field graphql.CollectedField, obj *policies.TablePermission) (ret graphql.Marshaler) {
-	return ec.marshalNPermissionScope2githubᚗcomᚋopenportalᚋportalᚋpoliciesᚐPermissionScope(ctx, field.Selections, obj.Scope) // plainfields
+	return (*stringRef)((*string)(&obj.Scope)) // plainfields
 }
 func (ec *executionContext) fieldContext_TablePermission_scope(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("TablePermission", field, false, false, "PermissionScope")
 }
 
 func (ec *executionContext) _TablePermission_privileges(ctx context.Context, field graphql.CollectedField, obj *policies.TablePermission) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_TablePermission_privileges(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Privileges, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []policies.Privilege) graphql.Marshaler {
-			return ec.marshalNPrivilege2ᚕgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐPrivilegeᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// resolved directly
+	fc, err := ec.fieldContext_TablePermission_privileges(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = ec.portal.withFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.Privileges
+	fc.Result = res
+	return ec.marshalNPrivilege2ᚕgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐPrivilegeᚄ(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_TablePermission_privileges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("TablePermission", field, false, false, "Privilege")
 }
 
 func (ec *executionContext) _TablePermission_roles(ctx context.Context, field graphql.CollectedField, obj *policies.TablePermission) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_TablePermission_roles(ctx, field)
+	// resolved directly
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "TablePermission",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WebRole(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.TablePermission().Roles(ctx, obj)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*policies.WebRole) graphql.Marshaler {
-			return ec.marshalNWebRole2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐWebRoleᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	}
+	ctx = withFieldContextIn(in, ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := ec.Resolvers.TablePermission().Roles(ctx, obj)
+	if err != nil {
+		ec.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalNWebRole2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐWebRoleᚄ(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_TablePermission_roles(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "TablePermission",
 		Field:      field,
 		IsMethod:   true,
@@ -12669,26 +13058,38 @@ func (ec *executionContext) fieldContext_TablePermission_roles(_ context.Context
 }
 
 func (ec *executionContext) _TablePermission_parent(ctx context.Context, field graphql.CollectedField, obj *policies.TablePermission) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_TablePermission_parent(ctx, field)
+	// resolved directly
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "TablePermission",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TablePermission(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.TablePermission().Parent(ctx, obj)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *policies.TablePermission) graphql.Marshaler {
-			return ec.marshalOTablePermission2ᚖgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐTablePermission(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	}
+	ctx = withFieldContextIn(in, ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := ec.Resolvers.TablePermission().Parent(ctx, obj)
+	if err != nil {
+		ec.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOTablePermission2ᚖgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐTablePermission(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_TablePermission_parent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "TablePermission",
 		Field:      field,
 		IsMethod:   true,
@@ -12701,54 +13102,66 @@ func (ec *executionContext) fieldContext_TablePermission_parent(_ context.Contex
 }
 
 func (ec *executionContext) _TemplatePreview_html(ctx context.Context, field graphql.CollectedField, obj *model.TemplatePreview) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.HTML) // plainfields
+	return (*stringRef)(&obj.HTML) // plainfields
 }
 func (ec *executionContext) fieldContext_TemplatePreview_html(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("TemplatePreview", field, false, false, "String")
 }
 
 func (ec *executionContext) _Unit_code(ctx context.Context, field graphql.CollectedField, obj *catalog.Unit) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Code) // plainfields
+	return (*stringRef)(&obj.Code) // plainfields
 }
 func (ec *executionContext) fieldContext_Unit_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Unit", field, false, false, "String")
 }
 
 func (ec *executionContext) _Unit_name(ctx context.Context, field graphql.CollectedField, obj *catalog.Unit) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Name) // plainfields
+	return (*stringRef)(&obj.Name) // plainfields
 }
 func (ec *executionContext) fieldContext_Unit_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Unit", field, false, false, "String")
 }
 
 func (ec *executionContext) _Unit_decimals(ctx context.Context, field graphql.CollectedField, obj *catalog.Unit) (ret graphql.Marshaler) {
-	return ec.marshalNInt2int(ctx, field.Selections, obj.Decimals) // plainfields
+	return (*intRef)(&obj.Decimals) // plainfields
 }
 func (ec *executionContext) fieldContext_Unit_decimals(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Unit", field, false, false, "Int")
 }
 
 func (ec *executionContext) _Viewer_contact(ctx context.Context, field graphql.CollectedField, obj *portal.Viewer) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Viewer_contact(ctx, field)
+	// resolved directly
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "Viewer",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Contact(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Viewer().Contact(ctx, obj)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *identity.Contact) graphql.Marshaler {
-			return ec.marshalOContact2ᚖgithubᚗcomᚋopenportalᚋportalᚋidentityᚐContact(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	}
+	ctx = withFieldContextIn(in, ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := ec.Resolvers.Viewer().Contact(ctx, obj)
+	if err != nil {
+		ec.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOContact2ᚖgithubᚗcomᚋopenportalᚋportalᚋidentityᚐContact(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Viewer_contact(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "Viewer",
 		Field:      field,
 		IsMethod:   true,
@@ -12761,26 +13174,35 @@ func (ec *executionContext) fieldContext_Viewer_contact(_ context.Context, field
 }
 
 func (ec *executionContext) _Viewer_roles(ctx context.Context, field graphql.CollectedField, obj *portal.Viewer) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Viewer_roles(ctx, field)
+	// resolved directly
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "Viewer",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WebRole(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Viewer().Roles(ctx, obj)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*policies.WebRole) graphql.Marshaler {
-			return ec.marshalNWebRole2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐWebRoleᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	}
+	ctx = withFieldContextIn(in, ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := ec.Resolvers.Viewer().Roles(ctx, obj)
+	if err != nil {
+		ec.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalNWebRole2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐWebRoleᚄ(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Viewer_roles(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "Viewer",
 		Field:      field,
 		IsMethod:   true,
@@ -12793,70 +13215,81 @@ func (ec *executionContext) fieldContext_Viewer_roles(_ context.Context, field g
 }
 
 func (ec *executionContext) _Viewer_isAdministrator(ctx context.Context, field graphql.CollectedField, obj *portal.Viewer) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_Viewer_isAdministrator(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Viewer().IsAdministrator(ctx, obj)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// resolved directly
+	fc, err := ec.fieldContext_Viewer_isAdministrator(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = ec.portal.withFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := ec.Resolvers.Viewer().IsAdministrator(ctx, obj)
+	if err != nil {
+		ec.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalNBoolean2bool(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_Viewer_isAdministrator(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Viewer", field, true, true, "Boolean")
 }
 
 func (ec *executionContext) _WebPage_id(ctx context.Context, field graphql.CollectedField, obj *engine.WebPage) (ret graphql.Marshaler) {
-	return ec.marshalNID2string(ctx, field.Selections, obj.ID) // plainfields
+	return (*stringRef)(&obj.ID) // plainfields
 }
 func (ec *executionContext) fieldContext_WebPage_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("WebPage", field, false, false, "ID")
 }
 
 func (ec *executionContext) _WebPage_path(ctx context.Context, field graphql.CollectedField, obj *engine.WebPage) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Path) // plainfields
+	return (*stringRef)(&obj.Path) // plainfields
 }
 func (ec *executionContext) fieldContext_WebPage_path(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("WebPage", field, false, false, "String")
 }
 
 func (ec *executionContext) _WebPage_title(ctx context.Context, field graphql.CollectedField, obj *engine.WebPage) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Title) // plainfields
+	return (*stringRef)(&obj.Title) // plainfields
 }
 func (ec *executionContext) fieldContext_WebPage_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("WebPage", field, false, false, "String")
 }
 
 func (ec *executionContext) _WebPage_pageTemplate(ctx context.Context, field graphql.CollectedField, obj *engine.WebPage) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_WebPage_pageTemplate(ctx, field)
+	// resolved directly
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "WebPage",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageTemplate(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.WebPage().PageTemplate(ctx, obj)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *engine.PageTemplate) graphql.Marshaler {
-			return ec.marshalNPageTemplate2ᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐPageTemplate(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	}
+	ctx = withFieldContextIn(in, ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := ec.Resolvers.WebPage().PageTemplate(ctx, obj)
+	if err != nil {
+		ec.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalNPageTemplate2ᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐPageTemplate(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_WebPage_pageTemplate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "WebPage",
 		Field:      field,
 		IsMethod:   true,
@@ -12883,33 +13316,42 @@ func (ec *executionContext) fieldContext_WebPage_inNav(_ context.Context, field 
 }
 
 func (ec *executionContext) _WebPage_navOrder(ctx context.Context, field graphql.CollectedField, obj *engine.WebPage) (ret graphql.Marshaler) {
-	return ec.marshalNInt2int(ctx, field.Selections, obj.NavOrder) // plainfields
+	return (*intRef)(&obj.NavOrder) // plainfields
 }
 func (ec *executionContext) fieldContext_WebPage_navOrder(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("WebPage", field, false, false, "Int")
 }
 
 func (ec *executionContext) _WebPage_roles(ctx context.Context, field graphql.CollectedField, obj *engine.WebPage) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_WebPage_roles(ctx, field)
+	// resolved directly
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "WebPage",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WebRole(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.WebPage().Roles(ctx, obj)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*policies.WebRole) graphql.Marshaler {
-			return ec.marshalNWebRole2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐWebRoleᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	}
+	ctx = withFieldContextIn(in, ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := ec.Resolvers.WebPage().Roles(ctx, obj)
+	if err != nil {
+		ec.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalNWebRole2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐWebRoleᚄ(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_WebPage_roles(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "WebPage",
 		Field:      field,
 		IsMethod:   true,
@@ -12922,21 +13364,21 @@ func (ec *executionContext) fieldContext_WebPage_roles(_ context.Context, field 
 }
 
 func (ec *executionContext) _WebRole_id(ctx context.Context, field graphql.CollectedField, obj *policies.WebRole) (ret graphql.Marshaler) {
-	return ec.marshalNID2string(ctx, field.Selections, obj.ID) // plainfields
+	return (*stringRef)(&obj.ID) // plainfields
 }
 func (ec *executionContext) fieldContext_WebRole_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("WebRole", field, false, false, "ID")
 }
 
 func (ec *executionContext) _WebRole_name(ctx context.Context, field graphql.CollectedField, obj *policies.WebRole) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Name) // plainfields
+	return (*stringRef)(&obj.Name) // plainfields
 }
 func (ec *executionContext) fieldContext_WebRole_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("WebRole", field, false, false, "String")
 }
 
 func (ec *executionContext) _WebRole_description(ctx context.Context, field graphql.CollectedField, obj *policies.WebRole) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Description) // plainfields
+	return (*stringRef)(&obj.Description) // plainfields
 }
 func (ec *executionContext) fieldContext_WebRole_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("WebRole", field, false, false, "String")
@@ -12994,35 +13436,35 @@ func (ec *executionContext) fieldContext_WebRole_members(ctx context.Context, fi
 }
 
 func (ec *executionContext) _WebTemplate_id(ctx context.Context, field graphql.CollectedField, obj *engine.WebTemplate) (ret graphql.Marshaler) {
-	return ec.marshalNID2string(ctx, field.Selections, obj.ID) // plainfields
+	return (*stringRef)(&obj.ID) // plainfields
 }
 func (ec *executionContext) fieldContext_WebTemplate_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("WebTemplate", field, false, false, "ID")
 }
 
 func (ec *executionContext) _WebTemplate_name(ctx context.Context, field graphql.CollectedField, obj *engine.WebTemplate) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Name) // plainfields
+	return (*stringRef)(&obj.Name) // plainfields
 }
 func (ec *executionContext) fieldContext_WebTemplate_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("WebTemplate", field, false, false, "String")
 }
 
 func (ec *executionContext) _WebTemplate_source(ctx context.Context, field graphql.CollectedField, obj *engine.WebTemplate) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Source) // plainfields
+	return (*stringRef)(&obj.Source) // plainfields
 }
 func (ec *executionContext) fieldContext_WebTemplate_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("WebTemplate", field, false, false, "String")
 }
 
 func (ec *executionContext) _WebTemplate_version(ctx context.Context, field graphql.CollectedField, obj *engine.WebTemplate) (ret graphql.Marshaler) {
-	return ec.marshalNInt2int(ctx, field.Selections, obj.Version) // plainfields
+	return (*intRef)(&obj.Version) // plainfields
 }
 func (ec *executionContext) fieldContext_WebTemplate_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("WebTemplate", field, false, false, "Int")
 }
 
 func (ec *executionContext) _WebTemplate_updatedAt(ctx context.Context, field graphql.CollectedField, obj *engine.WebTemplate) (ret graphql.Marshaler) {
-	return ec.marshalNDateTime2timeᚐTime(ctx, field.Selections, obj.UpdatedAt) // plainfields
+	return (*scalar.DateTimeRef)(&obj.UpdatedAt) // plainfields
 }
 func (ec *executionContext) fieldContext_WebTemplate_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("WebTemplate", field, false, false, "DateTime")
@@ -13073,97 +13515,102 @@ func (ec *executionContext) fieldContext_WebTemplate_history(ctx context.Context
 }
 
 func (ec *executionContext) _WebTemplate_edited(ctx context.Context, field graphql.CollectedField, obj *engine.WebTemplate) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_WebTemplate_edited(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.WebTemplate().Edited(ctx, obj)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// resolved directly
+	fc, err := ec.fieldContext_WebTemplate_edited(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = ec.portal.withFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := ec.Resolvers.WebTemplate().Edited(ctx, obj)
+	if err != nil {
+		ec.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalNBoolean2bool(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_WebTemplate_edited(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("WebTemplate", field, true, true, "Boolean")
 }
 
 func (ec *executionContext) _WebTemplate_defaultSource(ctx context.Context, field graphql.CollectedField, obj *engine.WebTemplate) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_WebTemplate_defaultSource(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.WebTemplate().DefaultSource(ctx, obj)
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// resolved directly
+	fc, err := ec.fieldContext_WebTemplate_defaultSource(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = ec.portal.withFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res, err := ec.Resolvers.WebTemplate().DefaultSource(ctx, obj)
+	if err != nil {
+		ec.Error(ctx, graphql.AddFieldLocationToError(ctx, err))
+		if fc.NonNull {
+			return graphql.RequiredNull
+		}
+		return graphql.Null
+	}
+	fc.Result = res
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext_WebTemplate_defaultSource(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("WebTemplate", field, true, true, "String")
 }
 
 func (ec *executionContext) _WebTemplateVersion_version(ctx context.Context, field graphql.CollectedField, obj *engine.WebTemplateVersion) (ret graphql.Marshaler) {
-	return ec.marshalNInt2int(ctx, field.Selections, obj.Version) // plainfields
+	return (*intRef)(&obj.Version) // plainfields
 }
 func (ec *executionContext) fieldContext_WebTemplateVersion_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("WebTemplateVersion", field, false, false, "Int")
 }
 
 func (ec *executionContext) _WebTemplateVersion_source(ctx context.Context, field graphql.CollectedField, obj *engine.WebTemplateVersion) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Source) // plainfields
+	return (*stringRef)(&obj.Source) // plainfields
 }
 func (ec *executionContext) fieldContext_WebTemplateVersion_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("WebTemplateVersion", field, false, false, "String")
 }
 
 func (ec *executionContext) _WebTemplateVersion_savedAt(ctx context.Context, field graphql.CollectedField, obj *engine.WebTemplateVersion) (ret graphql.Marshaler) {
-	return ec.marshalNDateTime2timeᚐTime(ctx, field.Selections, obj.SavedAt) // plainfields
+	return (*scalar.DateTimeRef)(&obj.SavedAt) // plainfields
 }
 func (ec *executionContext) fieldContext_WebTemplateVersion_savedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("WebTemplateVersion", field, false, false, "DateTime")
 }
 
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Name) // plainfields
+	return (*stringRef)(&obj.Name) // plainfields
 }
 func (ec *executionContext) fieldContext___Directive_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__Directive", field, false, false, "String")
 }
 
 func (ec *executionContext) ___Directive_description(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___Directive_description(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Description(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// resolved directly
+	fc, err := ec.fieldContext___Directive_description(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = ec.portal.withFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.Description()
+	fc.Result = res
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext___Directive_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__Directive", field, true, false, "String")
@@ -13177,23 +13624,21 @@ func (ec *executionContext) fieldContext___Directive_isRepeatable(_ context.Cont
 }
 
 func (ec *executionContext) ___Directive_locations(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___Directive_locations(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Locations, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
-			return ec.marshalN__DirectiveLocation2ᚕstringᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// resolved directly
+	fc, err := ec.fieldContext___Directive_locations(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = ec.portal.withFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.Locations
+	fc.Result = res
+	return ec.marshalN__DirectiveLocation2ᚕstringᚄ(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext___Directive_locations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__Directive", field, false, false, "__DirectiveLocation")
@@ -13244,106 +13689,98 @@ func (ec *executionContext) fieldContext___Directive_args(ctx context.Context, f
 }
 
 func (ec *executionContext) ___EnumValue_name(ctx context.Context, field graphql.CollectedField, obj *introspection.EnumValue) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Name) // plainfields
+	return (*stringRef)(&obj.Name) // plainfields
 }
 func (ec *executionContext) fieldContext___EnumValue_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__EnumValue", field, false, false, "String")
 }
 
 func (ec *executionContext) ___EnumValue_description(ctx context.Context, field graphql.CollectedField, obj *introspection.EnumValue) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___EnumValue_description(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Description(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// resolved directly
+	fc, err := ec.fieldContext___EnumValue_description(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = ec.portal.withFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.Description()
+	fc.Result = res
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext___EnumValue_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__EnumValue", field, true, false, "String")
 }
 
 func (ec *executionContext) ___EnumValue_isDeprecated(ctx context.Context, field graphql.CollectedField, obj *introspection.EnumValue) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___EnumValue_isDeprecated(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.IsDeprecated(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// resolved directly
+	fc, err := ec.fieldContext___EnumValue_isDeprecated(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = ec.portal.withFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.IsDeprecated()
+	fc.Result = res
+	return ec.marshalNBoolean2bool(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext___EnumValue_isDeprecated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__EnumValue", field, true, false, "Boolean")
 }
 
 func (ec *executionContext) ___EnumValue_deprecationReason(ctx context.Context, field graphql.CollectedField, obj *introspection.EnumValue) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___EnumValue_deprecationReason(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DeprecationReason(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// resolved directly
+	fc, err := ec.fieldContext___EnumValue_deprecationReason(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = ec.portal.withFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.DeprecationReason()
+	fc.Result = res
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext___EnumValue_deprecationReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__EnumValue", field, true, false, "String")
 }
 
 func (ec *executionContext) ___Field_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Name) // plainfields
+	return (*stringRef)(&obj.Name) // plainfields
 }
 func (ec *executionContext) fieldContext___Field_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__Field", field, false, false, "String")
 }
 
 func (ec *executionContext) ___Field_description(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___Field_description(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Description(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// resolved directly
+	fc, err := ec.fieldContext___Field_description(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = ec.portal.withFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.Description()
+	fc.Result = res
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext___Field_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__Field", field, true, false, "String")
@@ -13394,26 +13831,31 @@ func (ec *executionContext) fieldContext___Field_args(ctx context.Context, field
 }
 
 func (ec *executionContext) ___Field_type(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___Field_type(ctx, field)
+	// resolved directly
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "__Field",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields___Type(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return obj.Type, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *introspection.Type) graphql.Marshaler {
-			return ec.marshalN__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	}
+	ctx = withFieldContextIn(in, ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.Type
+	fc.Result = res
+	return ec.marshalN__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext___Field_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "__Field",
 		Field:      field,
 		IsMethod:   false,
@@ -13426,102 +13868,101 @@ func (ec *executionContext) fieldContext___Field_type(_ context.Context, field g
 }
 
 func (ec *executionContext) ___Field_isDeprecated(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___Field_isDeprecated(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.IsDeprecated(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// resolved directly
+	fc, err := ec.fieldContext___Field_isDeprecated(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = ec.portal.withFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.IsDeprecated()
+	fc.Result = res
+	return ec.marshalNBoolean2bool(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext___Field_isDeprecated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__Field", field, true, false, "Boolean")
 }
 
 func (ec *executionContext) ___Field_deprecationReason(ctx context.Context, field graphql.CollectedField, obj *introspection.Field) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___Field_deprecationReason(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DeprecationReason(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// resolved directly
+	fc, err := ec.fieldContext___Field_deprecationReason(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = ec.portal.withFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.DeprecationReason()
+	fc.Result = res
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext___Field_deprecationReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__Field", field, true, false, "String")
 }
 
 func (ec *executionContext) ___InputValue_name(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
-	return ec.marshalNString2string(ctx, field.Selections, obj.Name) // plainfields
+	return (*stringRef)(&obj.Name) // plainfields
 }
 func (ec *executionContext) fieldContext___InputValue_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__InputValue", field, false, false, "String")
 }
 
 func (ec *executionContext) ___InputValue_description(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___InputValue_description(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Description(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// resolved directly
+	fc, err := ec.fieldContext___InputValue_description(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = ec.portal.withFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.Description()
+	fc.Result = res
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext___InputValue_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__InputValue", field, true, false, "String")
 }
 
 func (ec *executionContext) ___InputValue_type(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___InputValue_type(ctx, field)
+	// resolved directly
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "__InputValue",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields___Type(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return obj.Type, nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *introspection.Type) graphql.Marshaler {
-			return ec.marshalN__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	}
+	ctx = withFieldContextIn(in, ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.Type
+	fc.Result = res
+	return ec.marshalN__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext___InputValue_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "__InputValue",
 		Field:      field,
 		IsMethod:   false,
@@ -13541,95 +13982,94 @@ func (ec *executionContext) fieldContext___InputValue_defaultValue(_ context.Con
 }
 
 func (ec *executionContext) ___InputValue_isDeprecated(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___InputValue_isDeprecated(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.IsDeprecated(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalNBoolean2bool(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// resolved directly
+	fc, err := ec.fieldContext___InputValue_isDeprecated(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = ec.portal.withFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.IsDeprecated()
+	fc.Result = res
+	return ec.marshalNBoolean2bool(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext___InputValue_isDeprecated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__InputValue", field, true, false, "Boolean")
 }
 
 func (ec *executionContext) ___InputValue_deprecationReason(ctx context.Context, field graphql.CollectedField, obj *introspection.InputValue) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___InputValue_deprecationReason(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.DeprecationReason(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// resolved directly
+	fc, err := ec.fieldContext___InputValue_deprecationReason(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = ec.portal.withFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.DeprecationReason()
+	fc.Result = res
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext___InputValue_deprecationReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__InputValue", field, true, false, "String")
 }
 
 func (ec *executionContext) ___Schema_description(ctx context.Context, field graphql.CollectedField, obj *introspection.Schema) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___Schema_description(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Description(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// resolved directly
+	fc, err := ec.fieldContext___Schema_description(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = ec.portal.withFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.Description()
+	fc.Result = res
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext___Schema_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__Schema", field, true, false, "String")
 }
 
 func (ec *executionContext) ___Schema_types(ctx context.Context, field graphql.CollectedField, obj *introspection.Schema) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___Schema_types(ctx, field)
+	// resolved directly
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "__Schema",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields___Type(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return obj.Types(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []introspection.Type) graphql.Marshaler {
-			return ec.marshalN__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐTypeᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	}
+	ctx = withFieldContextIn(in, ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.Types()
+	fc.Result = res
+	return ec.marshalN__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐTypeᚄ(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext___Schema_types(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "__Schema",
 		Field:      field,
 		IsMethod:   true,
@@ -13642,26 +14082,31 @@ func (ec *executionContext) fieldContext___Schema_types(_ context.Context, field
 }
 
 func (ec *executionContext) ___Schema_queryType(ctx context.Context, field graphql.CollectedField, obj *introspection.Schema) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___Schema_queryType(ctx, field)
+	// resolved directly
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "__Schema",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields___Type(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return obj.QueryType(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *introspection.Type) graphql.Marshaler {
-			return ec.marshalN__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	}
+	ctx = withFieldContextIn(in, ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.QueryType()
+	fc.Result = res
+	return ec.marshalN__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext___Schema_queryType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "__Schema",
 		Field:      field,
 		IsMethod:   true,
@@ -13674,26 +14119,31 @@ func (ec *executionContext) fieldContext___Schema_queryType(_ context.Context, f
 }
 
 func (ec *executionContext) ___Schema_mutationType(ctx context.Context, field graphql.CollectedField, obj *introspection.Schema) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___Schema_mutationType(ctx, field)
+	// resolved directly
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "__Schema",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields___Type(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return obj.MutationType(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *introspection.Type) graphql.Marshaler {
-			return ec.marshalO__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	}
+	ctx = withFieldContextIn(in, ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.MutationType()
+	fc.Result = res
+	return ec.marshalO__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext___Schema_mutationType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "__Schema",
 		Field:      field,
 		IsMethod:   true,
@@ -13706,26 +14156,31 @@ func (ec *executionContext) fieldContext___Schema_mutationType(_ context.Context
 }
 
 func (ec *executionContext) ___Schema_subscriptionType(ctx context.Context, field graphql.CollectedField, obj *introspection.Schema) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___Schema_subscriptionType(ctx, field)
+	// resolved directly
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "__Schema",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields___Type(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return obj.SubscriptionType(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *introspection.Type) graphql.Marshaler {
-			return ec.marshalO__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	}
+	ctx = withFieldContextIn(in, ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.SubscriptionType()
+	fc.Result = res
+	return ec.marshalO__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext___Schema_subscriptionType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "__Schema",
 		Field:      field,
 		IsMethod:   true,
@@ -13738,26 +14193,31 @@ func (ec *executionContext) fieldContext___Schema_subscriptionType(_ context.Con
 }
 
 func (ec *executionContext) ___Schema_directives(ctx context.Context, field graphql.CollectedField, obj *introspection.Schema) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___Schema_directives(ctx, field)
+	// resolved directly
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "__Schema",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields___Directive(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return obj.Directives(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []introspection.Directive) graphql.Marshaler {
-			return ec.marshalN__Directive2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirectiveᚄ(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	}
+	ctx = withFieldContextIn(in, ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.Directives()
+	fc.Result = res
+	return ec.marshalN__Directive2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirectiveᚄ(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext___Schema_directives(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "__Schema",
 		Field:      field,
 		IsMethod:   true,
@@ -13770,92 +14230,84 @@ func (ec *executionContext) fieldContext___Schema_directives(_ context.Context, 
 }
 
 func (ec *executionContext) ___Type_kind(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___Type_kind(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Kind(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalN__TypeKind2string(ctx, selections, v)
-		},
-		true,
-		true,
-	)
+	// resolved directly
+	fc, err := ec.fieldContext___Type_kind(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = ec.portal.withFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.Kind()
+	fc.Result = res
+	return ec.marshalN__TypeKind2string(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext___Type_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__Type", field, true, false, "__TypeKind")
 }
 
 func (ec *executionContext) ___Type_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___Type_name(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Name(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// resolved directly
+	fc, err := ec.fieldContext___Type_name(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = ec.portal.withFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.Name()
+	fc.Result = res
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext___Type_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__Type", field, true, false, "String")
 }
 
 func (ec *executionContext) ___Type_description(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___Type_description(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.Description(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// resolved directly
+	fc, err := ec.fieldContext___Type_description(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = ec.portal.withFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.Description()
+	fc.Result = res
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext___Type_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__Type", field, true, false, "String")
 }
 
 func (ec *executionContext) ___Type_specifiedByURL(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___Type_specifiedByURL(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.SpecifiedByURL(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// resolved directly
+	fc, err := ec.fieldContext___Type_specifiedByURL(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = ec.portal.withFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.SpecifiedByURL()
+	fc.Result = res
+	return ec.marshalOString2ᚖstring(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext___Type_specifiedByURL(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__Type", field, true, false, "String")
@@ -13906,26 +14358,31 @@ func (ec *executionContext) fieldContext___Type_fields(ctx context.Context, fiel
 }
 
 func (ec *executionContext) ___Type_interfaces(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___Type_interfaces(ctx, field)
+	// resolved directly
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "__Type",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields___Type(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return obj.Interfaces(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []introspection.Type) graphql.Marshaler {
-			return ec.marshalO__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐTypeᚄ(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	}
+	ctx = withFieldContextIn(in, ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.Interfaces()
+	fc.Result = res
+	return ec.marshalO__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐTypeᚄ(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext___Type_interfaces(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "__Type",
 		Field:      field,
 		IsMethod:   true,
@@ -13938,26 +14395,31 @@ func (ec *executionContext) fieldContext___Type_interfaces(_ context.Context, fi
 }
 
 func (ec *executionContext) ___Type_possibleTypes(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___Type_possibleTypes(ctx, field)
+	// resolved directly
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "__Type",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields___Type(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return obj.PossibleTypes(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []introspection.Type) graphql.Marshaler {
-			return ec.marshalO__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐTypeᚄ(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	}
+	ctx = withFieldContextIn(in, ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.PossibleTypes()
+	fc.Result = res
+	return ec.marshalO__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐTypeᚄ(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext___Type_possibleTypes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "__Type",
 		Field:      field,
 		IsMethod:   true,
@@ -14058,26 +14520,31 @@ func (ec *executionContext) fieldContext___Type_inputFields(ctx context.Context,
 }
 
 func (ec *executionContext) ___Type_ofType(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___Type_ofType(ctx, field)
+	// resolved directly
+	fc, in := ec.portal.field()
+	*fc = graphql.FieldContext{
+		Object:     "__Type",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields___Type(ctx, field)
 		},
-		func(ctx context.Context) (any, error) {
-			return obj.OfType(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *introspection.Type) graphql.Marshaler {
-			return ec.marshalO__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	}
+	ctx = withFieldContextIn(in, ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.OfType()
+	fc.Result = res
+	return ec.marshalO__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext___Type_ofType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	fc = &graphql.FieldContext{
+	fc = ec.portal.fieldContext()
+	*fc = graphql.FieldContext{
 		Object:     "__Type",
 		Field:      field,
 		IsMethod:   true,
@@ -14090,23 +14557,21 @@ func (ec *executionContext) fieldContext___Type_ofType(_ context.Context, field 
 }
 
 func (ec *executionContext) ___Type_isOneOf(ctx context.Context, field graphql.CollectedField, obj *introspection.Type) (ret graphql.Marshaler) {
-	return graphql.ResolveField(
-		ctx,
-		ec.OperationContext,
-		field,
-		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext___Type_isOneOf(ctx, field)
-		},
-		func(ctx context.Context) (any, error) {
-			return obj.IsOneOf(), nil
-		},
-		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
-			return ec.marshalOBoolean2bool(ctx, selections, v)
-		},
-		true,
-		false,
-	)
+	// resolved directly
+	fc, err := ec.fieldContext___Type_isOneOf(ctx, field)
+	if err != nil {
+		return graphql.Null
+	}
+	ctx = ec.portal.withFieldContext(ctx, fc)
+	defer func() {
+		if r := recover(); r != nil {
+			ec.Error(ctx, ec.Recover(ctx, r))
+			ret = graphql.Null
+		}
+	}()
+	res := obj.IsOneOf()
+	fc.Result = res
+	return ec.marshalOBoolean2bool(ctx, field.Selections, res)
 }
 func (ec *executionContext) fieldContext___Type_isOneOf(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("__Type", field, true, false, "Boolean")
@@ -15421,9 +15886,8 @@ func UnmarshalWebRoleInput(ctx context.Context, raw any) (policies.WebRoleInput,
 var addressImplementors = []string{"Address"}
 
 func (ec *executionContext) _Address(ctx context.Context, sel ast.SelectionSet, obj *catalog.Address) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, addressImplementors)
+	fields, out := ec.newObject(sel, addressImplementors)
 
-	out := graphql.NewFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -15473,21 +15937,27 @@ func (ec *executionContext) _Address(ctx context.Context, sel ast.SelectionSet, 
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectValue{fields, out.Values}
+	return out.object
 }
 
 var auditEntryImplementors = []string{"AuditEntry"}
 
 func (ec *executionContext) _AuditEntry(ctx context.Context, sel ast.SelectionSet, obj *identity.AuditEntry) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, auditEntryImplementors)
+	fields, out := ec.newObject(sel, auditEntryImplementors)
 
-	out := graphql.NewFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("AuditEntry")
 		case "id":
+			if out.inline(ctx, prefetched_AuditEntry_id, i) {
+				out.Values[i] = ec._AuditEntry_id(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					out.Invalids++
+				}
+				break
+			}
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
@@ -15499,6 +15969,13 @@ func (ec *executionContext) _AuditEntry(ctx context.Context, sel ast.SelectionSe
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "actor":
+			if out.inline(ctx, prefetched_AuditEntry_actor, i) {
+				out.Values[i] = ec._AuditEntry_actor(ctx, field, obj)
+				if out.Values[i] == graphql.RequiredNull {
+					out.Invalids++
+				}
+				break
+			}
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
@@ -15525,6 +16002,13 @@ func (ec *executionContext) _AuditEntry(ctx context.Context, sel ast.SelectionSe
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "detail":
+			if out.inline(ctx, prefetched_AuditEntry_detail, i) {
+				out.Values[i] = ec._AuditEntry_detail(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					out.Invalids++
+				}
+				break
+			}
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
@@ -15544,15 +16028,14 @@ func (ec *executionContext) _AuditEntry(ctx context.Context, sel ast.SelectionSe
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectValue{fields, out.Values}
+	return out.object
 }
 
 var auditEntryConnectionImplementors = []string{"AuditEntryConnection"}
 
 func (ec *executionContext) _AuditEntryConnection(ctx context.Context, sel ast.SelectionSet, obj *model.AuditEntryConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, auditEntryConnectionImplementors)
+	fields, out := ec.newObject(sel, auditEntryConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -15587,15 +16070,14 @@ func (ec *executionContext) _AuditEntryConnection(ctx context.Context, sel ast.S
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectValue{fields, out.Values}
+	return out.object
 }
 
 var auditEntryEdgeImplementors = []string{"AuditEntryEdge"}
 
 func (ec *executionContext) _AuditEntryEdge(ctx context.Context, sel ast.SelectionSet, obj *model.AuditEntryEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, auditEntryEdgeImplementors)
+	fields, out := ec.newObject(sel, auditEntryEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -15625,15 +16107,14 @@ func (ec *executionContext) _AuditEntryEdge(ctx context.Context, sel ast.Selecti
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectValue{fields, out.Values}
+	return out.object
 }
 
 var contactImplementors = []string{"Contact"}
 
 func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, obj *identity.Contact) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, contactImplementors)
+	fields, out := ec.newObject(sel, contactImplementors)
 
-	out := graphql.NewFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -15660,18 +16141,39 @@ func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, 
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "company":
+			if out.inline(ctx, prefetched_Contact_company, i) {
+				out.Values[i] = ec._Contact_company(ctx, field, obj)
+				if out.Values[i] == graphql.RequiredNull {
+					out.Invalids++
+				}
+				break
+			}
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Contact_company(ctx, field, obj)
 				})
 		case "customerAccount":
+			if out.inline(ctx, prefetched_Contact_customerAccount, i) {
+				out.Values[i] = ec._Contact_customerAccount(ctx, field, obj)
+				if out.Values[i] == graphql.RequiredNull {
+					out.Invalids++
+				}
+				break
+			}
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Contact_customerAccount(ctx, field, obj)
 				})
 		case "priceList":
+			if out.inline(ctx, prefetched_Contact_priceList, i) {
+				out.Values[i] = ec._Contact_priceList(ctx, field, obj)
+				if out.Values[i] == graphql.RequiredNull {
+					out.Invalids++
+				}
+				break
+			}
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
@@ -15693,6 +16195,13 @@ func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, 
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "roles":
+			if out.inline(ctx, prefetched_Contact_roles, i) {
+				out.Values[i] = ec._Contact_roles(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					out.Invalids++
+				}
+				break
+			}
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
@@ -15704,6 +16213,13 @@ func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, 
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "syncState":
+			if out.inline(ctx, prefetched_Contact_syncState, i) {
+				out.Values[i] = ec._Contact_syncState(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					out.Invalids++
+				}
+				break
+			}
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
@@ -15735,12 +16251,26 @@ func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, 
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "ownPriceList":
+			if out.inline(ctx, prefetched_Contact_ownPriceList, i) {
+				out.Values[i] = ec._Contact_ownPriceList(ctx, field, obj)
+				if out.Values[i] == graphql.RequiredNull {
+					out.Invalids++
+				}
+				break
+			}
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Contact_ownPriceList(ctx, field, obj)
 				})
 		case "phone":
+			if out.inline(ctx, prefetched_Contact_phone, i) {
+				out.Values[i] = ec._Contact_phone(ctx, field, obj)
+				if out.Values[i] == graphql.RequiredNull {
+					out.Invalids++
+				}
+				break
+			}
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
@@ -15760,15 +16290,14 @@ func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, 
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectValue{fields, out.Values}
+	return out.object
 }
 
 var contactConnectionImplementors = []string{"ContactConnection"}
 
 func (ec *executionContext) _ContactConnection(ctx context.Context, sel ast.SelectionSet, obj *model.ContactConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, contactConnectionImplementors)
+	fields, out := ec.newObject(sel, contactConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -15803,15 +16332,14 @@ func (ec *executionContext) _ContactConnection(ctx context.Context, sel ast.Sele
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectValue{fields, out.Values}
+	return out.object
 }
 
 var contactEdgeImplementors = []string{"ContactEdge"}
 
 func (ec *executionContext) _ContactEdge(ctx context.Context, sel ast.SelectionSet, obj *model.ContactEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, contactEdgeImplementors)
+	fields, out := ec.newObject(sel, contactEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -15841,15 +16369,14 @@ func (ec *executionContext) _ContactEdge(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectValue{fields, out.Values}
+	return out.object
 }
 
 var contentSnippetImplementors = []string{"ContentSnippet"}
 
 func (ec *executionContext) _ContentSnippet(ctx context.Context, sel ast.SelectionSet, obj *engine.ContentSnippet) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, contentSnippetImplementors)
+	fields, out := ec.newObject(sel, contentSnippetImplementors)
 
-	out := graphql.NewFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -15889,15 +16416,14 @@ func (ec *executionContext) _ContentSnippet(ctx context.Context, sel ast.Selecti
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectValue{fields, out.Values}
+	return out.object
 }
 
 var customerAccountImplementors = []string{"CustomerAccount"}
 
 func (ec *executionContext) _CustomerAccount(ctx context.Context, sel ast.SelectionSet, obj *catalog.CustomerAccount) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, customerAccountImplementors)
+	fields, out := ec.newObject(sel, customerAccountImplementors)
 
-	out := graphql.NewFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -15919,12 +16445,26 @@ func (ec *executionContext) _CustomerAccount(ctx context.Context, sel ast.Select
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "company":
+			if out.inline(ctx, prefetched_CustomerAccount_company, i) {
+				out.Values[i] = ec._CustomerAccount_company(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					out.Invalids++
+				}
+				break
+			}
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._CustomerAccount_company(ctx, field, obj)
 				})
 		case "invoiceAccount":
+			if out.inline(ctx, prefetched_CustomerAccount_invoiceAccount, i) {
+				out.Values[i] = ec._CustomerAccount_invoiceAccount(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					out.Invalids++
+				}
+				break
+			}
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
@@ -15936,6 +16476,13 @@ func (ec *executionContext) _CustomerAccount(ctx context.Context, sel ast.Select
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "priceList":
+			if out.inline(ctx, prefetched_CustomerAccount_priceList, i) {
+				out.Values[i] = ec._CustomerAccount_priceList(ctx, field, obj)
+				if out.Values[i] == graphql.RequiredNull {
+					out.Invalids++
+				}
+				break
+			}
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
@@ -15952,12 +16499,26 @@ func (ec *executionContext) _CustomerAccount(ctx context.Context, sel ast.Select
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "deliveryAddresses":
+			if out.inline(ctx, prefetched_CustomerAccount_deliveryAddresses, i) {
+				out.Values[i] = ec._CustomerAccount_deliveryAddresses(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					out.Invalids++
+				}
+				break
+			}
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._CustomerAccount_deliveryAddresses(ctx, field, obj)
 				})
 		case "contacts":
+			if out.inline(ctx, prefetched_CustomerAccount_contacts, i) {
+				out.Values[i] = ec._CustomerAccount_contacts(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					out.Invalids++
+				}
+				break
+			}
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
@@ -15977,15 +16538,14 @@ func (ec *executionContext) _CustomerAccount(ctx context.Context, sel ast.Select
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectValue{fields, out.Values}
+	return out.object
 }
 
 var customerAccountConnectionImplementors = []string{"CustomerAccountConnection"}
 
 func (ec *executionContext) _CustomerAccountConnection(ctx context.Context, sel ast.SelectionSet, obj *model.CustomerAccountConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, customerAccountConnectionImplementors)
+	fields, out := ec.newObject(sel, customerAccountConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -16020,15 +16580,14 @@ func (ec *executionContext) _CustomerAccountConnection(ctx context.Context, sel 
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectValue{fields, out.Values}
+	return out.object
 }
 
 var customerAccountEdgeImplementors = []string{"CustomerAccountEdge"}
 
 func (ec *executionContext) _CustomerAccountEdge(ctx context.Context, sel ast.SelectionSet, obj *model.CustomerAccountEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, customerAccountEdgeImplementors)
+	fields, out := ec.newObject(sel, customerAccountEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -16058,15 +16617,14 @@ func (ec *executionContext) _CustomerAccountEdge(ctx context.Context, sel ast.Se
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectValue{fields, out.Values}
+	return out.object
 }
 
 var erpEventImplementors = []string{"ErpEvent"}
 
 func (ec *executionContext) _ErpEvent(ctx context.Context, sel ast.SelectionSet, obj *dualwrite.Event) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, erpEventImplementors)
+	fields, out := ec.newObject(sel, erpEventImplementors)
 
-	out := graphql.NewFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -16133,6 +16691,13 @@ func (ec *executionContext) _ErpEvent(ctx context.Context, sel ast.SelectionSet,
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "data":
+			if out.inline(ctx, prefetched_ErpEvent_data, i) {
+				out.Values[i] = ec._ErpEvent_data(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					out.Invalids++
+				}
+				break
+			}
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
@@ -16152,15 +16717,14 @@ func (ec *executionContext) _ErpEvent(ctx context.Context, sel ast.SelectionSet,
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectValue{fields, out.Values}
+	return out.object
 }
 
 var erpEventConnectionImplementors = []string{"ErpEventConnection"}
 
 func (ec *executionContext) _ErpEventConnection(ctx context.Context, sel ast.SelectionSet, obj *model.ErpEventConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, erpEventConnectionImplementors)
+	fields, out := ec.newObject(sel, erpEventConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -16195,15 +16759,14 @@ func (ec *executionContext) _ErpEventConnection(ctx context.Context, sel ast.Sel
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectValue{fields, out.Values}
+	return out.object
 }
 
 var erpEventEdgeImplementors = []string{"ErpEventEdge"}
 
 func (ec *executionContext) _ErpEventEdge(ctx context.Context, sel ast.SelectionSet, obj *model.ErpEventEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, erpEventEdgeImplementors)
+	fields, out := ec.newObject(sel, erpEventEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -16233,15 +16796,14 @@ func (ec *executionContext) _ErpEventEdge(ctx context.Context, sel ast.Selection
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectValue{fields, out.Values}
+	return out.object
 }
 
 var invitationImplementors = []string{"Invitation"}
 
 func (ec *executionContext) _Invitation(ctx context.Context, sel ast.SelectionSet, obj *identity.Invitation) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, invitationImplementors)
+	fields, out := ec.newObject(sel, invitationImplementors)
 
-	out := graphql.NewFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -16253,12 +16815,26 @@ func (ec *executionContext) _Invitation(ctx context.Context, sel ast.SelectionSe
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "contact":
+			if out.inline(ctx, prefetched_Invitation_contact, i) {
+				out.Values[i] = ec._Invitation_contact(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					out.Invalids++
+				}
+				break
+			}
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Invitation_contact(ctx, field, obj)
 				})
 		case "roles":
+			if out.inline(ctx, prefetched_Invitation_roles, i) {
+				out.Values[i] = ec._Invitation_roles(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					out.Invalids++
+				}
+				break
+			}
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
@@ -16285,12 +16861,26 @@ func (ec *executionContext) _Invitation(ctx context.Context, sel ast.SelectionSe
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "status":
+			if out.inline(ctx, prefetched_Invitation_status, i) {
+				out.Values[i] = ec._Invitation_status(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					out.Invalids++
+				}
+				break
+			}
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Invitation_status(ctx, field, obj)
 				})
 		case "invitedBy":
+			if out.inline(ctx, prefetched_Invitation_invitedBy, i) {
+				out.Values[i] = ec._Invitation_invitedBy(ctx, field, obj)
+				if out.Values[i] == graphql.RequiredNull {
+					out.Invalids++
+				}
+				break
+			}
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
@@ -16310,15 +16900,14 @@ func (ec *executionContext) _Invitation(ctx context.Context, sel ast.SelectionSe
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectValue{fields, out.Values}
+	return out.object
 }
 
 var invitationCheckImplementors = []string{"InvitationCheck"}
 
 func (ec *executionContext) _InvitationCheck(ctx context.Context, sel ast.SelectionSet, obj *identity.InvitationCheck) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, invitationCheckImplementors)
+	fields, out := ec.newObject(sel, invitationCheckImplementors)
 
-	out := graphql.NewFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -16363,15 +16952,14 @@ func (ec *executionContext) _InvitationCheck(ctx context.Context, sel ast.Select
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectValue{fields, out.Values}
+	return out.object
 }
 
 var invitationConnectionImplementors = []string{"InvitationConnection"}
 
 func (ec *executionContext) _InvitationConnection(ctx context.Context, sel ast.SelectionSet, obj *model.InvitationConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, invitationConnectionImplementors)
+	fields, out := ec.newObject(sel, invitationConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -16406,15 +16994,14 @@ func (ec *executionContext) _InvitationConnection(ctx context.Context, sel ast.S
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectValue{fields, out.Values}
+	return out.object
 }
 
 var invitationEdgeImplementors = []string{"InvitationEdge"}
 
 func (ec *executionContext) _InvitationEdge(ctx context.Context, sel ast.SelectionSet, obj *model.InvitationEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, invitationEdgeImplementors)
+	fields, out := ec.newObject(sel, invitationEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -16444,15 +17031,14 @@ func (ec *executionContext) _InvitationEdge(ctx context.Context, sel ast.Selecti
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectValue{fields, out.Values}
+	return out.object
 }
 
 var invitationPayloadImplementors = []string{"InvitationPayload"}
 
 func (ec *executionContext) _InvitationPayload(ctx context.Context, sel ast.SelectionSet, obj *identity.InvitationPayload) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, invitationPayloadImplementors)
+	fields, out := ec.newObject(sel, invitationPayloadImplementors)
 
-	out := graphql.NewFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -16487,15 +17073,14 @@ func (ec *executionContext) _InvitationPayload(ctx context.Context, sel ast.Sele
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectValue{fields, out.Values}
+	return out.object
 }
 
 var legalEntityImplementors = []string{"LegalEntity"}
 
 func (ec *executionContext) _LegalEntity(ctx context.Context, sel ast.SelectionSet, obj *catalog.LegalEntity) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, legalEntityImplementors)
+	fields, out := ec.newObject(sel, legalEntityImplementors)
 
-	out := graphql.NewFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -16530,13 +17115,14 @@ func (ec *executionContext) _LegalEntity(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectValue{fields, out.Values}
+	return out.object
 }
 
 var mutationImplementors = []string{"Mutation"}
 
 func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, mutationImplementors)
+	ec.portal.concurrent(len(fields) > 1)
 	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
 		Object: "Mutation",
 	})
@@ -16901,9 +17487,8 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 var pageInfoImplementors = []string{"PageInfo"}
 
 func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet, obj *model.PageInfo) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, pageInfoImplementors)
+	fields, out := ec.newObject(sel, pageInfoImplementors)
 
-	out := graphql.NewFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -16933,15 +17518,14 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectValue{fields, out.Values}
+	return out.object
 }
 
 var pageTemplateImplementors = []string{"PageTemplate"}
 
 func (ec *executionContext) _PageTemplate(ctx context.Context, sel ast.SelectionSet, obj *engine.PageTemplate) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, pageTemplateImplementors)
+	fields, out := ec.newObject(sel, pageTemplateImplementors)
 
-	out := graphql.NewFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -16958,6 +17542,13 @@ func (ec *executionContext) _PageTemplate(ctx context.Context, sel ast.Selection
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "webTemplate":
+			if out.inline(ctx, prefetched_PageTemplate_webTemplate, i) {
+				out.Values[i] = ec._PageTemplate_webTemplate(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					out.Invalids++
+				}
+				break
+			}
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
@@ -16977,15 +17568,14 @@ func (ec *executionContext) _PageTemplate(ctx context.Context, sel ast.Selection
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectValue{fields, out.Values}
+	return out.object
 }
 
 var passwordResetCheckImplementors = []string{"PasswordResetCheck"}
 
 func (ec *executionContext) _PasswordResetCheck(ctx context.Context, sel ast.SelectionSet, obj *identity.PasswordResetCheck) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, passwordResetCheckImplementors)
+	fields, out := ec.newObject(sel, passwordResetCheckImplementors)
 
-	out := graphql.NewFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -17015,15 +17605,14 @@ func (ec *executionContext) _PasswordResetCheck(ctx context.Context, sel ast.Sel
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectValue{fields, out.Values}
+	return out.object
 }
 
 var permissionDecisionImplementors = []string{"PermissionDecision"}
 
 func (ec *executionContext) _PermissionDecision(ctx context.Context, sel ast.SelectionSet, obj *policies.PermissionDecision) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, permissionDecisionImplementors)
+	fields, out := ec.newObject(sel, permissionDecisionImplementors)
 
-	out := graphql.NewFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -17063,15 +17652,14 @@ func (ec *executionContext) _PermissionDecision(ctx context.Context, sel ast.Sel
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectValue{fields, out.Values}
+	return out.object
 }
 
 var permissionTableImplementors = []string{"PermissionTable"}
 
 func (ec *executionContext) _PermissionTable(ctx context.Context, sel ast.SelectionSet, obj *policies.PermissionTable) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, permissionTableImplementors)
+	fields, out := ec.newObject(sel, permissionTableImplementors)
 
-	out := graphql.NewFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -17111,15 +17699,14 @@ func (ec *executionContext) _PermissionTable(ctx context.Context, sel ast.Select
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectValue{fields, out.Values}
+	return out.object
 }
 
 var priceListImplementors = []string{"PriceList"}
 
 func (ec *executionContext) _PriceList(ctx context.Context, sel ast.SelectionSet, obj *catalog.PriceList) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, priceListImplementors)
+	fields, out := ec.newObject(sel, priceListImplementors)
 
-	out := graphql.NewFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -17154,15 +17741,14 @@ func (ec *executionContext) _PriceList(ctx context.Context, sel ast.SelectionSet
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectValue{fields, out.Values}
+	return out.object
 }
 
 var productImplementors = []string{"Product"}
 
 func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, obj *catalog.Product) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, productImplementors)
+	fields, out := ec.newObject(sel, productImplementors)
 
-	out := graphql.NewFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -17184,6 +17770,13 @@ func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, 
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "company":
+			if out.inline(ctx, prefetched_Product_company, i) {
+				out.Values[i] = ec._Product_company(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					out.Invalids++
+				}
+				break
+			}
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
@@ -17200,6 +17793,13 @@ func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, 
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "price":
+			if out.inline(ctx, prefetched_Product_price, i) {
+				out.Values[i] = ec._Product_price(ctx, field, obj)
+				if out.Values[i] == graphql.RequiredNull {
+					out.Invalids++
+				}
+				break
+			}
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
@@ -17219,15 +17819,14 @@ func (ec *executionContext) _Product(ctx context.Context, sel ast.SelectionSet, 
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectValue{fields, out.Values}
+	return out.object
 }
 
 var productConnectionImplementors = []string{"ProductConnection"}
 
 func (ec *executionContext) _ProductConnection(ctx context.Context, sel ast.SelectionSet, obj *model.ProductConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, productConnectionImplementors)
+	fields, out := ec.newObject(sel, productConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -17262,15 +17861,14 @@ func (ec *executionContext) _ProductConnection(ctx context.Context, sel ast.Sele
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectValue{fields, out.Values}
+	return out.object
 }
 
 var productEdgeImplementors = []string{"ProductEdge"}
 
 func (ec *executionContext) _ProductEdge(ctx context.Context, sel ast.SelectionSet, obj *model.ProductEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, productEdgeImplementors)
+	fields, out := ec.newObject(sel, productEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -17300,13 +17898,14 @@ func (ec *executionContext) _ProductEdge(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectValue{fields, out.Values}
+	return out.object
 }
 
 var queryImplementors = []string{"Query"}
 
 func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, queryImplementors)
+	ec.portal.concurrent(len(fields) > 1)
 	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
 		Object: "Query",
 	})
@@ -17530,9 +18129,8 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 var salesOrderImplementors = []string{"SalesOrder"}
 
 func (ec *executionContext) _SalesOrder(ctx context.Context, sel ast.SelectionSet, obj *orders.Order) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, salesOrderImplementors)
+	fields, out := ec.newObject(sel, salesOrderImplementors)
 
-	out := graphql.NewFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -17554,6 +18152,13 @@ func (ec *executionContext) _SalesOrder(ctx context.Context, sel ast.SelectionSe
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "syncState":
+			if out.inline(ctx, prefetched_SalesOrder_syncState, i) {
+				out.Values[i] = ec._SalesOrder_syncState(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					out.Invalids++
+				}
+				break
+			}
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
@@ -17565,24 +18170,52 @@ func (ec *executionContext) _SalesOrder(ctx context.Context, sel ast.SelectionSe
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "company":
+			if out.inline(ctx, prefetched_SalesOrder_company, i) {
+				out.Values[i] = ec._SalesOrder_company(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					out.Invalids++
+				}
+				break
+			}
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._SalesOrder_company(ctx, field, obj)
 				})
 		case "customerAccount":
+			if out.inline(ctx, prefetched_SalesOrder_customerAccount, i) {
+				out.Values[i] = ec._SalesOrder_customerAccount(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					out.Invalids++
+				}
+				break
+			}
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._SalesOrder_customerAccount(ctx, field, obj)
 				})
 		case "invoiceAccount":
+			if out.inline(ctx, prefetched_SalesOrder_invoiceAccount, i) {
+				out.Values[i] = ec._SalesOrder_invoiceAccount(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					out.Invalids++
+				}
+				break
+			}
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._SalesOrder_invoiceAccount(ctx, field, obj)
 				})
 		case "contactPerson":
+			if out.inline(ctx, prefetched_SalesOrder_contactPerson, i) {
+				out.Values[i] = ec._SalesOrder_contactPerson(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					out.Invalids++
+				}
+				break
+			}
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
@@ -17594,6 +18227,13 @@ func (ec *executionContext) _SalesOrder(ctx context.Context, sel ast.SelectionSe
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "priceList":
+			if out.inline(ctx, prefetched_SalesOrder_priceList, i) {
+				out.Values[i] = ec._SalesOrder_priceList(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					out.Invalids++
+				}
+				break
+			}
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
@@ -17625,6 +18265,13 @@ func (ec *executionContext) _SalesOrder(ctx context.Context, sel ast.SelectionSe
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "lines":
+			if out.inline(ctx, prefetched_SalesOrder_lines, i) {
+				out.Values[i] = ec._SalesOrder_lines(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					out.Invalids++
+				}
+				break
+			}
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
@@ -17646,6 +18293,13 @@ func (ec *executionContext) _SalesOrder(ctx context.Context, sel ast.SelectionSe
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "erpEvents":
+			if out.inline(ctx, prefetched_SalesOrder_erpEvents, i) {
+				out.Values[i] = ec._SalesOrder_erpEvents(ctx, field, obj)
+				if out.Values[i] == graphql.RequiredNull {
+					out.Invalids++
+				}
+				break
+			}
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
@@ -17665,15 +18319,14 @@ func (ec *executionContext) _SalesOrder(ctx context.Context, sel ast.SelectionSe
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectValue{fields, out.Values}
+	return out.object
 }
 
 var salesOrderConnectionImplementors = []string{"SalesOrderConnection"}
 
 func (ec *executionContext) _SalesOrderConnection(ctx context.Context, sel ast.SelectionSet, obj *model.SalesOrderConnection) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, salesOrderConnectionImplementors)
+	fields, out := ec.newObject(sel, salesOrderConnectionImplementors)
 
-	out := graphql.NewFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -17708,15 +18361,14 @@ func (ec *executionContext) _SalesOrderConnection(ctx context.Context, sel ast.S
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectValue{fields, out.Values}
+	return out.object
 }
 
 var salesOrderEdgeImplementors = []string{"SalesOrderEdge"}
 
 func (ec *executionContext) _SalesOrderEdge(ctx context.Context, sel ast.SelectionSet, obj *model.SalesOrderEdge) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, salesOrderEdgeImplementors)
+	fields, out := ec.newObject(sel, salesOrderEdgeImplementors)
 
-	out := graphql.NewFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -17746,15 +18398,14 @@ func (ec *executionContext) _SalesOrderEdge(ctx context.Context, sel ast.Selecti
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectValue{fields, out.Values}
+	return out.object
 }
 
 var salesOrderLineImplementors = []string{"SalesOrderLine"}
 
 func (ec *executionContext) _SalesOrderLine(ctx context.Context, sel ast.SelectionSet, obj *orders.Line) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, salesOrderLineImplementors)
+	fields, out := ec.newObject(sel, salesOrderLineImplementors)
 
-	out := graphql.NewFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -17771,6 +18422,13 @@ func (ec *executionContext) _SalesOrderLine(ctx context.Context, sel ast.Selecti
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "product":
+			if out.inline(ctx, prefetched_SalesOrderLine_product, i) {
+				out.Values[i] = ec._SalesOrderLine_product(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					out.Invalids++
+				}
+				break
+			}
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
@@ -17820,15 +18478,14 @@ func (ec *executionContext) _SalesOrderLine(ctx context.Context, sel ast.Selecti
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectValue{fields, out.Values}
+	return out.object
 }
 
 var signInPayloadImplementors = []string{"SignInPayload"}
 
 func (ec *executionContext) _SignInPayload(ctx context.Context, sel ast.SelectionSet, obj *identity.SignIn) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, signInPayloadImplementors)
+	fields, out := ec.newObject(sel, signInPayloadImplementors)
 
-	out := graphql.NewFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -17863,15 +18520,14 @@ func (ec *executionContext) _SignInPayload(ctx context.Context, sel ast.Selectio
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectValue{fields, out.Values}
+	return out.object
 }
 
 var siteSettingImplementors = []string{"SiteSetting"}
 
 func (ec *executionContext) _SiteSetting(ctx context.Context, sel ast.SelectionSet, obj *engine.SiteSetting) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, siteSettingImplementors)
+	fields, out := ec.newObject(sel, siteSettingImplementors)
 
-	out := graphql.NewFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -17901,15 +18557,14 @@ func (ec *executionContext) _SiteSetting(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectValue{fields, out.Values}
+	return out.object
 }
 
 var tableAccessImplementors = []string{"TableAccess"}
 
 func (ec *executionContext) _TableAccess(ctx context.Context, sel ast.SelectionSet, obj *policies.TableAccess) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, tableAccessImplementors)
+	fields, out := ec.newObject(sel, tableAccessImplementors)
 
-	out := graphql.NewFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -17939,15 +18594,14 @@ func (ec *executionContext) _TableAccess(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectValue{fields, out.Values}
+	return out.object
 }
 
 var tablePermissionImplementors = []string{"TablePermission"}
 
 func (ec *executionContext) _TablePermission(ctx context.Context, sel ast.SelectionSet, obj *policies.TablePermission) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, tablePermissionImplementors)
+	fields, out := ec.newObject(sel, tablePermissionImplementors)
 
-	out := graphql.NewFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -17979,12 +18633,26 @@ func (ec *executionContext) _TablePermission(ctx context.Context, sel ast.Select
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "roles":
+			if out.inline(ctx, prefetched_TablePermission_roles, i) {
+				out.Values[i] = ec._TablePermission_roles(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					out.Invalids++
+				}
+				break
+			}
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._TablePermission_roles(ctx, field, obj)
 				})
 		case "parent":
+			if out.inline(ctx, prefetched_TablePermission_parent, i) {
+				out.Values[i] = ec._TablePermission_parent(ctx, field, obj)
+				if out.Values[i] == graphql.RequiredNull {
+					out.Invalids++
+				}
+				break
+			}
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
@@ -18004,15 +18672,14 @@ func (ec *executionContext) _TablePermission(ctx context.Context, sel ast.Select
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectValue{fields, out.Values}
+	return out.object
 }
 
 var templatePreviewImplementors = []string{"TemplatePreview"}
 
 func (ec *executionContext) _TemplatePreview(ctx context.Context, sel ast.SelectionSet, obj *model.TemplatePreview) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, templatePreviewImplementors)
+	fields, out := ec.newObject(sel, templatePreviewImplementors)
 
-	out := graphql.NewFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -18037,15 +18704,14 @@ func (ec *executionContext) _TemplatePreview(ctx context.Context, sel ast.Select
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectValue{fields, out.Values}
+	return out.object
 }
 
 var unitImplementors = []string{"Unit"}
 
 func (ec *executionContext) _Unit(ctx context.Context, sel ast.SelectionSet, obj *catalog.Unit) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, unitImplementors)
+	fields, out := ec.newObject(sel, unitImplementors)
 
-	out := graphql.NewFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -18080,33 +18746,53 @@ func (ec *executionContext) _Unit(ctx context.Context, sel ast.SelectionSet, obj
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectValue{fields, out.Values}
+	return out.object
 }
 
 var viewerImplementors = []string{"Viewer"}
 
 func (ec *executionContext) _Viewer(ctx context.Context, sel ast.SelectionSet, obj *portal.Viewer) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, viewerImplementors)
+	fields, out := ec.newObject(sel, viewerImplementors)
 
-	out := graphql.NewFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Viewer")
 		case "contact":
+			if out.inline(ctx, prefetched_Viewer_contact, i) {
+				out.Values[i] = ec._Viewer_contact(ctx, field, obj)
+				if out.Values[i] == graphql.RequiredNull {
+					out.Invalids++
+				}
+				break
+			}
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Viewer_contact(ctx, field, obj)
 				})
 		case "roles":
+			if out.inline(ctx, prefetched_Viewer_roles, i) {
+				out.Values[i] = ec._Viewer_roles(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					out.Invalids++
+				}
+				break
+			}
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Viewer_roles(ctx, field, obj)
 				})
 		case "isAdministrator":
+			if out.inline(ctx, prefetched_Viewer_isAdministrator, i) {
+				out.Values[i] = ec._Viewer_isAdministrator(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					out.Invalids++
+				}
+				break
+			}
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
@@ -18126,15 +18812,14 @@ func (ec *executionContext) _Viewer(ctx context.Context, sel ast.SelectionSet, o
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectValue{fields, out.Values}
+	return out.object
 }
 
 var webPageImplementors = []string{"WebPage"}
 
 func (ec *executionContext) _WebPage(ctx context.Context, sel ast.SelectionSet, obj *engine.WebPage) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, webPageImplementors)
+	fields, out := ec.newObject(sel, webPageImplementors)
 
-	out := graphql.NewFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -18156,6 +18841,13 @@ func (ec *executionContext) _WebPage(ctx context.Context, sel ast.SelectionSet, 
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "pageTemplate":
+			if out.inline(ctx, prefetched_WebPage_pageTemplate, i) {
+				out.Values[i] = ec._WebPage_pageTemplate(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					out.Invalids++
+				}
+				break
+			}
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
@@ -18177,6 +18869,13 @@ func (ec *executionContext) _WebPage(ctx context.Context, sel ast.SelectionSet, 
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "roles":
+			if out.inline(ctx, prefetched_WebPage_roles, i) {
+				out.Values[i] = ec._WebPage_roles(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					out.Invalids++
+				}
+				break
+			}
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
@@ -18196,15 +18895,14 @@ func (ec *executionContext) _WebPage(ctx context.Context, sel ast.SelectionSet, 
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectValue{fields, out.Values}
+	return out.object
 }
 
 var webRoleImplementors = []string{"WebRole"}
 
 func (ec *executionContext) _WebRole(ctx context.Context, sel ast.SelectionSet, obj *policies.WebRole) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, webRoleImplementors)
+	fields, out := ec.newObject(sel, webRoleImplementors)
 
-	out := graphql.NewFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -18231,6 +18929,13 @@ func (ec *executionContext) _WebRole(ctx context.Context, sel ast.SelectionSet, 
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "members":
+			if out.inline(ctx, prefetched_WebRole_members, i) {
+				out.Values[i] = ec._WebRole_members(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					out.Invalids++
+				}
+				break
+			}
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
@@ -18250,15 +18955,14 @@ func (ec *executionContext) _WebRole(ctx context.Context, sel ast.SelectionSet, 
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectValue{fields, out.Values}
+	return out.object
 }
 
 var webTemplateImplementors = []string{"WebTemplate"}
 
 func (ec *executionContext) _WebTemplate(ctx context.Context, sel ast.SelectionSet, obj *engine.WebTemplate) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, webTemplateImplementors)
+	fields, out := ec.newObject(sel, webTemplateImplementors)
 
-	out := graphql.NewFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -18290,18 +18994,39 @@ func (ec *executionContext) _WebTemplate(ctx context.Context, sel ast.SelectionS
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "history":
+			if out.inline(ctx, prefetched_WebTemplate_history, i) {
+				out.Values[i] = ec._WebTemplate_history(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					out.Invalids++
+				}
+				break
+			}
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._WebTemplate_history(ctx, field, obj)
 				})
 		case "edited":
+			if out.inline(ctx, prefetched_WebTemplate_edited, i) {
+				out.Values[i] = ec._WebTemplate_edited(ctx, field, obj)
+				if out.Values[i] == graphql.Null {
+					out.Invalids++
+				}
+				break
+			}
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._WebTemplate_edited(ctx, field, obj)
 				})
 		case "defaultSource":
+			if out.inline(ctx, prefetched_WebTemplate_defaultSource, i) {
+				out.Values[i] = ec._WebTemplate_defaultSource(ctx, field, obj)
+				if out.Values[i] == graphql.RequiredNull {
+					out.Invalids++
+				}
+				break
+			}
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
@@ -18321,15 +19046,14 @@ func (ec *executionContext) _WebTemplate(ctx context.Context, sel ast.SelectionS
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectValue{fields, out.Values}
+	return out.object
 }
 
 var webTemplateVersionImplementors = []string{"WebTemplateVersion"}
 
 func (ec *executionContext) _WebTemplateVersion(ctx context.Context, sel ast.SelectionSet, obj *engine.WebTemplateVersion) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, webTemplateVersionImplementors)
+	fields, out := ec.newObject(sel, webTemplateVersionImplementors)
 
-	out := graphql.NewFieldSet(fields)
 	deferred := newDeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
@@ -18364,7 +19088,7 @@ func (ec *executionContext) _WebTemplateVersion(ctx context.Context, sel ast.Sel
 		ec.ProcessDeferredGroup(deferred)
 	}
 
-	return objectValue{fields, out.Values}
+	return out.object
 }
 
 var __DirectiveImplementors = []string{"__Directive"}
@@ -18730,7 +19454,7 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 // region    ***************************** type.gotpl *****************************
 
 func (ec *executionContext) marshalNAddress2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋcatalogᚐAddressᚄ(ctx context.Context, sel ast.SelectionSet, v []*catalog.Address) graphql.Marshaler {
-	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, &ec.portal, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAddress2ᚖgithubᚗcomᚋopenportalᚋportalᚋcatalogᚐAddress(ctx, sel, v[i])
@@ -18780,7 +19504,7 @@ func (ec *executionContext) marshalNAuditEntryConnection2ᚖgithubᚗcomᚋopenp
 }
 
 func (ec *executionContext) marshalNAuditEntryEdge2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐAuditEntryEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.AuditEntryEdge) graphql.Marshaler {
-	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, &ec.portal, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAuditEntryEdge2ᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐAuditEntryEdge(ctx, sel, v[i])
@@ -18834,7 +19558,7 @@ func (ec *executionContext) marshalNContactConnection2ᚖgithubᚗcomᚋopenport
 }
 
 func (ec *executionContext) marshalNContactEdge2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐContactEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ContactEdge) graphql.Marshaler {
-	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, &ec.portal, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNContactEdge2ᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐContactEdge(ctx, sel, v[i])
@@ -18863,7 +19587,7 @@ func (ec *executionContext) unmarshalNContactInput2githubᚗcomᚋopenportalᚋp
 }
 
 func (ec *executionContext) marshalNContentSnippet2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐContentSnippetᚄ(ctx context.Context, sel ast.SelectionSet, v []*engine.ContentSnippet) graphql.Marshaler {
-	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, &ec.portal, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNContentSnippet2ᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐContentSnippet(ctx, sel, v[i])
@@ -18903,7 +19627,7 @@ func (ec *executionContext) marshalNCustomerAccountConnection2ᚖgithubᚗcomᚋ
 }
 
 func (ec *executionContext) marshalNCustomerAccountEdge2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐCustomerAccountEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CustomerAccountEdge) graphql.Marshaler {
-	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, &ec.portal, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCustomerAccountEdge2ᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐCustomerAccountEdge(ctx, sel, v[i])
@@ -18990,7 +19714,7 @@ func (ec *executionContext) marshalNErpEventConnection2ᚖgithubᚗcomᚋopenpor
 }
 
 func (ec *executionContext) marshalNErpEventEdge2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐErpEventEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ErpEventEdge) graphql.Marshaler {
-	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, &ec.portal, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNErpEventEdge2ᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐErpEventEdge(ctx, sel, v[i])
@@ -19110,7 +19834,7 @@ func (ec *executionContext) marshalNInvitationConnection2ᚖgithubᚗcomᚋopenp
 }
 
 func (ec *executionContext) marshalNInvitationEdge2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐInvitationEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.InvitationEdge) graphql.Marshaler {
-	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, &ec.portal, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNInvitationEdge2ᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐInvitationEdge(ctx, sel, v[i])
@@ -19157,7 +19881,7 @@ func (ec *executionContext) unmarshalNInviteInput2githubᚗcomᚋopenportalᚋpo
 }
 
 func (ec *executionContext) marshalNLegalEntity2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋcatalogᚐLegalEntityᚄ(ctx context.Context, sel ast.SelectionSet, v []*catalog.LegalEntity) graphql.Marshaler {
-	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, &ec.portal, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNLegalEntity2ᚖgithubᚗcomᚋopenportalᚋportalᚋcatalogᚐLegalEntity(ctx, sel, v[i])
@@ -19238,7 +19962,7 @@ func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋopenportalᚋport
 }
 
 func (ec *executionContext) marshalNPageTemplate2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐPageTemplateᚄ(ctx context.Context, sel ast.SelectionSet, v []*engine.PageTemplate) graphql.Marshaler {
-	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, &ec.portal, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPageTemplate2ᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐPageTemplate(ctx, sel, v[i])
@@ -19275,7 +19999,7 @@ func (ec *executionContext) marshalNPasswordResetCheck2ᚖgithubᚗcomᚋopenpor
 }
 
 func (ec *executionContext) marshalNPermissionDecision2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐPermissionDecisionᚄ(ctx context.Context, sel ast.SelectionSet, v []*policies.PermissionDecision) graphql.Marshaler {
-	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, &ec.portal, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPermissionDecision2ᚖgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐPermissionDecision(ctx, sel, v[i])
@@ -19328,7 +20052,7 @@ func (ec *executionContext) unmarshalNPermissionScope2ᚕgithubᚗcomᚋopenport
 }
 
 func (ec *executionContext) marshalNPermissionScope2ᚕgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐPermissionScopeᚄ(ctx context.Context, sel ast.SelectionSet, v []policies.PermissionScope) graphql.Marshaler {
-	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, &ec.portal, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPermissionScope2githubᚗcomᚋopenportalᚋportalᚋpoliciesᚐPermissionScope(ctx, sel, v[i])
@@ -19344,7 +20068,7 @@ func (ec *executionContext) marshalNPermissionScope2ᚕgithubᚗcomᚋopenportal
 }
 
 func (ec *executionContext) marshalNPermissionTable2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐPermissionTableᚄ(ctx context.Context, sel ast.SelectionSet, v []*policies.PermissionTable) graphql.Marshaler {
-	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, &ec.portal, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPermissionTable2ᚖgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐPermissionTable(ctx, sel, v[i])
@@ -19434,7 +20158,7 @@ func (ec *executionContext) unmarshalNPrivilege2ᚕgithubᚗcomᚋopenportalᚋp
 }
 
 func (ec *executionContext) marshalNPrivilege2ᚕgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐPrivilegeᚄ(ctx context.Context, sel ast.SelectionSet, v []policies.Privilege) graphql.Marshaler {
-	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, &ec.portal, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPrivilege2githubᚗcomᚋopenportalᚋportalᚋpoliciesᚐPrivilege(ctx, sel, v[i])
@@ -19466,7 +20190,7 @@ func (ec *executionContext) marshalNProductConnection2ᚖgithubᚗcomᚋopenport
 }
 
 func (ec *executionContext) marshalNProductEdge2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐProductEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ProductEdge) graphql.Marshaler {
-	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, &ec.portal, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNProductEdge2ᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐProductEdge(ctx, sel, v[i])
@@ -19511,7 +20235,7 @@ func (ec *executionContext) marshalNSalesOrderConnection2ᚖgithubᚗcomᚋopenp
 }
 
 func (ec *executionContext) marshalNSalesOrderEdge2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐSalesOrderEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.SalesOrderEdge) graphql.Marshaler {
-	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, &ec.portal, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSalesOrderEdge2ᚖgithubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐSalesOrderEdge(ctx, sel, v[i])
@@ -19535,7 +20259,7 @@ func (ec *executionContext) marshalNSalesOrderEdge2ᚖgithubᚗcomᚋopenportal�
 }
 
 func (ec *executionContext) marshalNSalesOrderLine2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋordersᚐLineᚄ(ctx context.Context, sel ast.SelectionSet, v []*orders.Line) graphql.Marshaler {
-	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, &ec.portal, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSalesOrderLine2ᚖgithubᚗcomᚋopenportalᚋportalᚋordersᚐLine(ctx, sel, v[i])
@@ -19572,7 +20296,7 @@ func (ec *executionContext) marshalNSignInPayload2ᚖgithubᚗcomᚋopenportal�
 }
 
 func (ec *executionContext) marshalNSiteSetting2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐSiteSettingᚄ(ctx context.Context, sel ast.SelectionSet, v []*engine.SiteSetting) graphql.Marshaler {
-	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, &ec.portal, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSiteSetting2ᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐSiteSetting(ctx, sel, v[i])
@@ -19649,7 +20373,7 @@ func (ec *executionContext) marshalNSyncState2githubᚗcomᚋopenportalᚋportal
 }
 
 func (ec *executionContext) marshalNTableAccess2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐTableAccessᚄ(ctx context.Context, sel ast.SelectionSet, v []*policies.TableAccess) graphql.Marshaler {
-	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, &ec.portal, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNTableAccess2ᚖgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐTableAccess(ctx, sel, v[i])
@@ -19673,7 +20397,7 @@ func (ec *executionContext) marshalNTableAccess2ᚖgithubᚗcomᚋopenportalᚋp
 }
 
 func (ec *executionContext) marshalNTablePermission2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐTablePermissionᚄ(ctx context.Context, sel ast.SelectionSet, v []*policies.TablePermission) graphql.Marshaler {
-	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, &ec.portal, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNTablePermission2ᚖgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐTablePermission(ctx, sel, v[i])
@@ -19710,7 +20434,7 @@ func (ec *executionContext) marshalNTemplatePreview2ᚖgithubᚗcomᚋopenportal
 }
 
 func (ec *executionContext) marshalNUnit2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋcatalogᚐUnitᚄ(ctx context.Context, sel ast.SelectionSet, v []*catalog.Unit) graphql.Marshaler {
-	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, &ec.portal, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNUnit2ᚖgithubᚗcomᚋopenportalᚋportalᚋcatalogᚐUnit(ctx, sel, v[i])
@@ -19747,7 +20471,7 @@ func (ec *executionContext) marshalNViewer2ᚖgithubᚗcomᚋopenportalᚋportal
 }
 
 func (ec *executionContext) marshalNWebPage2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐWebPageᚄ(ctx context.Context, sel ast.SelectionSet, v []*engine.WebPage) graphql.Marshaler {
-	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, &ec.portal, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNWebPage2ᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐWebPage(ctx, sel, v[i])
@@ -19776,7 +20500,7 @@ func (ec *executionContext) unmarshalNWebPageInput2githubᚗcomᚋopenportalᚋp
 }
 
 func (ec *executionContext) marshalNWebRole2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐWebRoleᚄ(ctx context.Context, sel ast.SelectionSet, v []*policies.WebRole) graphql.Marshaler {
-	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, &ec.portal, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNWebRole2ᚖgithubᚗcomᚋopenportalᚋportalᚋpoliciesᚐWebRole(ctx, sel, v[i])
@@ -19805,7 +20529,7 @@ func (ec *executionContext) unmarshalNWebRoleInput2githubᚗcomᚋopenportalᚋp
 }
 
 func (ec *executionContext) marshalNWebTemplate2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐWebTemplateᚄ(ctx context.Context, sel ast.SelectionSet, v []*engine.WebTemplate) graphql.Marshaler {
-	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, &ec.portal, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNWebTemplate2ᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐWebTemplate(ctx, sel, v[i])
@@ -19829,7 +20553,7 @@ func (ec *executionContext) marshalNWebTemplate2ᚖgithubᚗcomᚋopenportalᚋp
 }
 
 func (ec *executionContext) marshalNWebTemplateVersion2ᚕᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐWebTemplateVersionᚄ(ctx context.Context, sel ast.SelectionSet, v []*engine.WebTemplateVersion) graphql.Marshaler {
-	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, &ec.portal, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNWebTemplateVersion2ᚖgithubᚗcomᚋopenportalᚋportalᚋengineᚐWebTemplateVersion(ctx, sel, v[i])
@@ -19857,7 +20581,7 @@ func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlge
 }
 
 func (ec *executionContext) marshalN__Directive2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirectiveᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.Directive) graphql.Marshaler {
-	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, &ec.portal, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx, sel, v[i])
@@ -19901,7 +20625,7 @@ func (ec *executionContext) unmarshalN__DirectiveLocation2ᚕstringᚄ(ctx conte
 }
 
 func (ec *executionContext) marshalN__DirectiveLocation2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
-	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, &ec.portal, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__DirectiveLocation2string(ctx, sel, v[i])
@@ -19929,7 +20653,7 @@ func (ec *executionContext) marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlg
 }
 
 func (ec *executionContext) marshalN__InputValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.InputValue) graphql.Marshaler {
-	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, &ec.portal, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValue(ctx, sel, v[i])
@@ -19957,7 +20681,7 @@ func (ec *executionContext) marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋg
 }
 
 func (ec *executionContext) marshalN__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐTypeᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.Type) graphql.Marshaler {
-	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, &ec.portal, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, sel, v[i])
@@ -20121,7 +20845,7 @@ func (ec *executionContext) marshalOErpEvent2ᚕᚖgithubᚗcomᚋopenportalᚋp
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, &ec.portal, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNErpEvent2ᚖgithubᚗcomᚋopenportalᚋportalᚋdualwriteᚐEvent(ctx, sel, v[i])
@@ -20262,7 +20986,7 @@ func (ec *executionContext) marshalOOrderStatus2ᚕgithubᚗcomᚋopenportalᚋp
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, &ec.portal, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNOrderStatus2githubᚗcomᚋopenportalᚋportalᚋordersᚐStatus(ctx, sel, v[i])
@@ -20330,7 +21054,7 @@ func (ec *executionContext) marshalOSyncState2ᚕgithubᚗcomᚋopenportalᚋpor
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, &ec.portal, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSyncState2githubᚗcomᚋopenportalᚋportalᚋgraphᚋmodelᚐSyncState(ctx, sel, v[i])
@@ -20363,7 +21087,7 @@ func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgq
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, &ec.portal, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__EnumValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValue(ctx, sel, v[i])
@@ -20382,7 +21106,7 @@ func (ec *executionContext) marshalO__Field2ᚕgithubᚗcomᚋ99designsᚋgqlgen
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, &ec.portal, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Field2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐField(ctx, sel, v[i])
@@ -20401,7 +21125,7 @@ func (ec *executionContext) marshalO__InputValue2ᚕgithubᚗcomᚋ99designsᚋg
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, &ec.portal, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValue(ctx, sel, v[i])
@@ -20420,7 +21144,7 @@ func (ec *executionContext) marshalO__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgen�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := marshalSlice(ctx, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSlice(ctx, &ec.portal, sel, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, sel, v[i])
@@ -20443,3 +21167,12 @@ func (ec *executionContext) marshalO__Type2ᚖgithubᚗcomᚋ99designsᚋgqlgen�
 }
 
 // endregion ***************************** type.gotpl *****************************
+
+// newObject collects the fields of an object of one of the types
+// satisfies, remembered for the request (gqlgen's own cache hashes the type
+// names into its key, an allocation each time), and makes its field set
+// and its value from the request's arena (objects.go), where gqlgen
+// allocates them. Added by graph/internal/plainfields.
+func (ec *executionContext) newObject(sel ast.SelectionSet, satisfies []string) ([]graphql.CollectedField, fieldSet) {
+	return ec.portal.newObject(ec.OperationContext, sel, satisfies)
+}

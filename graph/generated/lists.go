@@ -39,20 +39,27 @@ var prefetched = map[string]map[string]bool{
 // field is either one gqlgen resolves inline or a prefetched one. A query
 // that reaches further (an order's contact's roles) keeps the goroutines,
 // so that its loaders still batch across the elements.
-func marshalSlice(ctx context.Context, sel ast.SelectionSet, length int, workerLimit int64, omitPanicHandler bool,
+//
+// a is the request's arena (objects.go): it remembers whether a list's
+// selection may run in line, and hands out the list's values and its
+// elements' contexts.
+func marshalSlice(ctx context.Context, a *arena, sel ast.SelectionSet, length int, workerLimit int64, omitPanicHandler bool,
 	marshalElement func(ctx context.Context, i int) graphql.Marshaler) graphql.Array {
-	if length <= 1 || !mayRunInline(ctx, sel) {
+	if length <= 1 || !a.mayRunInline(ctx, sel) {
+		a.concurrent(length > 1) // a goroutine per element
 		return graphql.MarshalSliceConcurrently(ctx, length, workerLimit, omitPanicHandler, marshalElement)
 	}
-	ret := make(graphql.Array, length)
-	// Each element's context and index, allocated together rather than
-	// three allocations per element.
-	fcs := make([]graphql.FieldContext, length)
-	index := make([]int, length)
+	// Each element's context and index, from the arena rather than three
+	// allocations per element. Object, which gqlgen leaves empty for an
+	// element, names the element's type: the objects under it resolve
+	// their prefetched fields in line (fieldSet.inline).
+	elem := graphql.GetFieldContext(ctx).Field.Definition.Type.Name()
+	ret, fcs, index, ctxs := a.elements(length)
 	for i := range length {
 		index[i] = i
 		fcs[i].Index = &index[i]
-		childCtx := graphql.WithFieldContext(ctx, &fcs[i])
+		fcs[i].Object = elem
+		childCtx := withFieldContextIn(&ctxs[i], ctx, &fcs[i])
 		func() {
 			if !omitPanicHandler {
 				defer func() {

@@ -2,6 +2,7 @@ package generated
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -32,11 +33,16 @@ func TestObjectValueAsFieldSet(t *testing.T) {
 			for i, a := range c.aliases {
 				set.Values[i] = graphql.MarshalString(a + string(rune('0'+i)))
 			}
-			var want, got bytes.Buffer
+			var want, got, other bytes.Buffer
 			set.MarshalGQL(&want)
-			objectValue{fields, set.Values}.MarshalGQL(&got)
+			distinct := !strings.Contains(c.name, "repeated")
+			objectValue{fields, set.Values, distinct}.MarshalGQL(&got)
 			if got.String() != want.String() {
 				t.Fatalf("objectValue wrote %s, FieldSet %s", got.String(), want.String())
+			}
+			objectValue{fields, set.Values, distinct}.MarshalGQL(onlyWriter{&other})
+			if other.String() != want.String() {
+				t.Fatalf("objectValue wrote %s to a writer, FieldSet %s", other.String(), want.String())
 			}
 		})
 	}

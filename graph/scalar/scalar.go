@@ -4,6 +4,7 @@
 package scalar
 
 import (
+	"bytes"
 	"encoding/json"
 	"io"
 	"strconv"
@@ -19,11 +20,26 @@ import (
 // MarshalDecimal writes d as a JSON string, as d.String() writes it
 // (12.5000 as "12.5").
 func MarshalDecimal(d decimal.Decimal) graphql.Marshaler {
-	return graphql.WriterFunc(func(w io.Writer) {
-		var buf [48]byte
-		b := append(appendDecimal(append(buf[:0], '"'), d), '"')
-		w.Write(b)
-	})
+	return graphql.WriterFunc(func(w io.Writer) { writeDecimal(w, d) })
+}
+
+// DecimalRef is a Decimal marshalled where it lies: go generate
+// (graph/internal/plainfields) has a plain Decimal field of an object
+// marshal as (*DecimalRef)(&obj.Field), a pointer that needs no allocation,
+// where MarshalDecimal makes a closure for every value. It writes what
+// MarshalDecimal writes.
+type DecimalRef decimal.Decimal
+
+func (d *DecimalRef) MarshalGQL(w io.Writer) { writeDecimal(w, decimal.Decimal(*d)) }
+
+// writeDecimal writes d quoted. Into gqlgen's buffer it appends in place;
+// a stack array handed to an io.Writer would escape to the heap.
+func writeDecimal(w io.Writer, d decimal.Decimal) {
+	if b, ok := w.(*bytes.Buffer); ok {
+		b.Write(append(appendDecimal(append(b.AvailableBuffer(), '"'), d), '"'))
+		return
+	}
+	w.Write(append(appendDecimal([]byte{'"'}, d), '"'))
 }
 
 // pow10 are the powers of ten an int64 holds.
@@ -130,9 +146,23 @@ func UnmarshalDate(v any) (time.Time, error) {
 
 // MarshalDateTime writes t in UTC as RFC 3339.
 func MarshalDateTime(t time.Time) graphql.Marshaler {
-	return graphql.WriterFunc(func(w io.Writer) {
-		writeQuoted(w, t.UTC().Format(time.RFC3339Nano))
-	})
+	return graphql.WriterFunc(func(w io.Writer) { writeDateTime(w, t) })
+}
+
+// DateTimeRef is a DateTime marshalled where it lies, as DecimalRef is a
+// Decimal: it writes what MarshalDateTime writes.
+type DateTimeRef time.Time
+
+func (t *DateTimeRef) MarshalGQL(w io.Writer) { writeDateTime(w, time.Time(*t)) }
+
+// writeDateTime writes t in UTC as RFC 3339, quoted: appended in place into
+// gqlgen's buffer rather than formatted to a string first.
+func writeDateTime(w io.Writer, t time.Time) {
+	if b, ok := w.(*bytes.Buffer); ok {
+		b.Write(append(t.UTC().AppendFormat(append(b.AvailableBuffer(), '"'), time.RFC3339Nano), '"'))
+		return
+	}
+	writeQuoted(w, t.UTC().Format(time.RFC3339Nano))
 }
 
 // UnmarshalDateTime reads an RFC 3339 time and converts it to UTC.

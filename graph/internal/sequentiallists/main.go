@@ -6,6 +6,10 @@
 // writes the table that
 // decision needs: which fields of each object gqlgen resolves concurrently
 // (resolvers and methods taking a context), in graph/generated/concurrency.go.
+// A concurrent field's case in an object marshaller first asks
+// fieldSet.inline (graph/generated/objects.go) whether it is prefetched
+// under a list marshalled in line, and then resolves it where it stands;
+// the prefetched_T_f variables it asks with are in concurrency.go too.
 // It fails when gqlgen's output no longer has the shape it rewrites, rather
 // than leave the lists silently as they were.
 package main
@@ -25,7 +29,7 @@ const (
 	generated   = "graph/generated/generated.go"
 	concurrency = "graph/generated/concurrency.go"
 	concurrent  = "graphql.MarshalSliceConcurrently(ctx, len(v), "
-	sequential  = "marshalSlice(ctx, sel, len(v), "
+	sequential  = "marshalSlice(ctx, &ec.portal, sel, len(v), "
 	// Every object marshaller collects its fields, then makes a field set
 	// and a deferred group: the group is made only for a deferred field.
 	eagerGroup = "out := graphql.NewFieldSet(fields)\n\tdeferred := graphql.NewDeferredGroup(ctx)"
@@ -33,6 +37,8 @@ const (
 )
 
 var (
+	// scheduled is a concurrent field's case in an object marshaller.
+	scheduled  = regexp.MustCompile(`(\t\tcase "\w+":\n)(\t\t\tout\.ResolveConcurrently\(ec\.OperationContext, &deferred, i,\n\t\t\t\t(?:true|false), (true|false),\n\t\t\t\tfunc\(ctx context\.Context\) graphql\.Marshaler \{\n\t\t\t\t\treturn (ec\._([A-Za-z0-9]+)_(\w+)\(ctx, field, obj\))\n)`)
 	objectFunc = regexp.MustCompile(`^func \(ec \*executionContext\) _([A-Za-z0-9]+)\(ctx context\.Context, sel ast\.SelectionSet, obj `)
 	fieldCase  = regexp.MustCompile(`^\t\tcase "([A-Za-z0-9_]+)":$`)
 )
@@ -51,6 +57,17 @@ func main() {
 		log.Fatalf("%s: a deferred group made other than right after its field set: has gqlgen changed its object marshallers?", generated)
 	}
 	src = bytes.ReplaceAll(src, []byte(eagerGroup), []byte(lazyGroup))
+	// A concurrent field is resolved in line when it is prefetched and its
+	// object lies under a list marshalled in line (fieldSet.inline).
+	src = scheduled.ReplaceAllFunc(src, func(c []byte) []byte {
+		m := scheduled.FindSubmatch(c)
+		invalid := "graphql.Null"
+		if string(m[3]) == "false" {
+			invalid = "graphql.RequiredNull"
+		}
+		return fmt.Appendf(nil, "%s\t\t\tif out.inline(ctx, prefetched_%s_%s, i) {\n\t\t\t\tout.Values[i] = %s\n\t\t\t\tif out.Values[i] == %s {\n\t\t\t\t\tout.Invalids++\n\t\t\t\t}\n\t\t\t\tbreak\n\t\t\t}\n%s",
+			m[1], m[5], m[6], m[4], invalid, m[2])
+	})
 	if err := os.WriteFile(generated, src, 0o644); err != nil {
 		log.Fatal(err)
 	}
@@ -98,7 +115,14 @@ func main() {
 		}
 		b.WriteString("},\n")
 	}
-	b.WriteString("}\n")
+	b.WriteString("}\n\n")
+	b.WriteString("// prefetched_T_f tells whether field f of T is prefetched (lists.go), for\n// fieldSet.inline: looked up once, not per object.\nvar (\n")
+	for _, o := range names {
+		for _, f := range fields[o] {
+			fmt.Fprintf(&b, "\tprefetched_%s_%s = prefetched[%q][%q]\n", o, f, o, f)
+		}
+	}
+	b.WriteString(")\n")
 	out, err := format.Source(b.Bytes())
 	if err != nil {
 		log.Fatal(err)
