@@ -1,6 +1,7 @@
 package server
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"html"
@@ -20,14 +21,7 @@ import (
 // anyone else a small HTML page.
 func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	id := portal.RequestID(r.Context())
-	code, message, field := portal.EINTERNAL, fmt.Sprintf("Internal error (request %s).", id), ""
-	var pe *portal.Error
-	if errors.As(err, &pe) {
-		if _, known := portal.KindOf(pe.Code); known && pe.Code != portal.EINTERNAL {
-			code, message, field = pe.Code, pe.Message, pe.Field
-		}
-	}
-	kind, _ := portal.KindOf(code)
+	kind, message, field := public(err, id)
 	h := w.Header()
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
@@ -58,4 +52,45 @@ func wantsJSON(r *http.Request) bool {
 		return t == "application/json"
 	}
 	return !strings.Contains(accept, "text/html") && strings.Contains(accept, "json")
+}
+
+// public is what a client is told of err: its kind, message and field,
+// or an internal error that names only the request.
+func public(err error, requestID string) (kind portal.ErrorKind, message, field string) {
+	code, message := portal.EINTERNAL, fmt.Sprintf("Internal error (request %s).", requestID)
+	var pe *portal.Error
+	if errors.As(err, &pe) {
+		if _, known := portal.KindOf(pe.Code); known && pe.Code != portal.EINTERNAL {
+			code, message, field = pe.Code, pe.Message, pe.Field
+		}
+	}
+	kind, _ = portal.KindOf(code)
+	return kind, message, field
+}
+
+// GraphQLError answers a request to /graphql that fails before the
+// GraphQL handler runs (an expired session, a busy server) as a GraphQL
+// response: errors[0] with the message and extensions.code, which GraphQL
+// clients read (the contract's error codes), rather than WriteError's
+// {"error": ...} or HTML page. The status is the error's.
+func GraphQLError(w http.ResponseWriter, r *http.Request, err error) {
+	id := portal.RequestID(r.Context())
+	kind, message, field := public(err, id)
+	ext := map[string]any{"code": kind.GraphQL}
+	if field != "" {
+		ext["field"] = field
+	}
+	if id != "" {
+		ext["requestId"] = id
+	}
+	ct := "application/json"
+	if strings.Contains(r.Header.Get("Accept"), "application/graphql-response+json") {
+		ct = "application/graphql-response+json"
+	}
+	h := w.Header()
+	h.Set("Content-Type", ct)
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(kind.HTTPStatus)
+	json.NewEncoder(w).Encode(map[string]any{"errors": []map[string]any{{"message": message, "extensions": ext}}})
 }

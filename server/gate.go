@@ -1,10 +1,8 @@
 package server
 
 import (
-	"encoding/json"
 	"net/http"
 	"runtime"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -68,22 +66,9 @@ func busyError(w http.ResponseWriter, r *http.Request) {
 	WriteError(w, r, portal.Errorf(portal.ERATELIMITED, busyMessage))
 }
 
-// busyGraphQL answers 429 on /graphql as a GraphQL response, errors with
-// extensions.code RATE_LIMITED, which GraphQL clients read (the contract's
-// error codes), not WriteError's {"error": ...} or HTML page.
+// busyGraphQL answers 429 on /graphql as a GraphQL response (GraphQLError).
 func busyGraphQL(w http.ResponseWriter, r *http.Request) {
-	ext := map[string]any{"code": "RATE_LIMITED"}
-	if id := portal.RequestID(r.Context()); id != "" {
-		ext["requestId"] = id
-	}
-	ct := "application/json"
-	if strings.Contains(r.Header.Get("Accept"), "application/graphql-response+json") {
-		ct = "application/graphql-response+json"
-	}
-	w.Header().Set("Content-Type", ct)
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(http.StatusTooManyRequests)
-	json.NewEncoder(w).Encode(map[string]any{"errors": []map[string]any{{"message": busyMessage, "extensions": ext}}})
+	GraphQLError(w, r, portal.Errorf(portal.ERATELIMITED, busyMessage))
 }
 
 // queue waits for a place and reports whether the request got one; a

@@ -83,12 +83,12 @@ func (s *Server) Handler() http.Handler {
 	g := newGate(cmp.Or(s.MaxInFlight, DefaultInFlight()), cmp.Or(s.queueWait, maxQueueWait))
 	for _, rt := range routes {
 		h := limitBody(rt.Handler, cmp.Or(rt.MaxBody, maxBody))
-		if rt.Viewer {
-			h = s.Authenticate(h)
-		}
-		busy := busyError
+		busy, fail := busyError, WriteError
 		if rt.Pattern == "/graphql" {
-			busy = busyGraphQL
+			busy, fail = busyGraphQL, GraphQLError
+		}
+		if rt.Viewer {
+			h = s.authenticate(h, fail)
 		}
 		mux.Handle(rt.Pattern, g.wrap(h, busy))
 	}

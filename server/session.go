@@ -24,6 +24,12 @@ const SessionCookie = "portal_session"
 // to every route group with Route.Viewer; it is exported for handlers
 // mounted some other way.
 func (s *Server) Authenticate(next http.Handler) http.Handler {
+	return s.authenticate(next, WriteError)
+}
+
+// authenticate is Authenticate, answering a failure with fail (WriteError,
+// or GraphQLError on /graphql).
+func (s *Server) authenticate(next http.Handler, fail func(http.ResponseWriter, *http.Request, error)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.warnUntrustedForwarding(r)
 		ctx := portal.WithClientIP(r.Context(), clientIP(r, s.TrustedProxies))
@@ -39,7 +45,7 @@ func (s *Server) Authenticate(next http.Handler) http.Handler {
 			v, err := s.Identity.Authenticate(ctx, token)
 			if err != nil {
 				s.Logger.ErrorContext(ctx, "authenticate", "err", err, "request", portal.RequestID(ctx))
-				WriteError(w, r.WithContext(ctx), err)
+				fail(w, r.WithContext(ctx), err)
 				return
 			}
 			if v != nil {

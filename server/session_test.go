@@ -2,12 +2,20 @@ package server
 
 import (
 	"bytes"
+	"database/sql"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	_ "github.com/jackc/pgx/v5/stdlib"
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
+
+	"github.com/openportal/portal/identity"
 )
 
 func TestClientIP(t *testing.T) {
@@ -96,6 +104,71 @@ func TestWarnUntrustedForwarding(t *testing.T) {
 			}
 			if tt.want > 0 && !strings.Contains(logs.String(), "--trusted-proxies") {
 				t.Errorf("the warning does not say what to set:\n%s", logs.String())
+			}
+		})
+	}
+}
+
+// TestAuthenticationFailureAnswers: when a session cannot be checked (the
+// database is unreachable), /graphql answers as GraphQL does, errors[0]
+// with extensions.code, whatever the client accepts; the other route
+// groups answer as WriteError does. The handler never runs, and the
+// database's error is not shown.
+func TestAuthenticationFailureAnswers(t *testing.T) {
+	sqldb, err := sql.Open("pgx", "postgres://nobody@127.0.0.1:1/none?sslmode=disable&connect_timeout=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sqldb.Close()
+	ran := false
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { ran = true })
+	s := &Server{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), GraphQL: h,
+		Identity: &identity.Service{DB: bun.NewDB(sqldb, pgdialect.New())},
+		Routes:   []Route{{Pattern: "/site/", Handler: h, Viewer: true}}}
+	srv := httptest.NewServer(s.Handler())
+	defer srv.Close()
+	for _, c := range []struct {
+		name, method, path, accept string
+		wantType                   string
+		graphQL                    bool
+	}{
+		{"graphql, json", "POST", "/graphql", "application/json", "application/json", true},
+		{"graphql-response+json", "POST", "/graphql", "application/graphql-response+json, application/json", "application/graphql-response+json", true},
+		{"graphql, any type", "POST", "/graphql", "*/*", "application/json", true},
+		{"site page", "GET", "/site/x", "text/html", "text/html; charset=utf-8", false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			req, _ := http.NewRequest(c.method, srv.URL+c.path, strings.NewReader(`{"query":"{ __typename }"}`))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Accept", c.accept)
+			req.Header.Set("Authorization", "Bearer some-session-token")
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer res.Body.Close()
+			b, _ := io.ReadAll(res.Body)
+			if ran {
+				t.Fatal("the handler ran without a checked session")
+			}
+			if res.StatusCode != http.StatusInternalServerError || res.Header.Get("Content-Type") != c.wantType {
+				t.Fatalf("answer %d, Content-Type %q; want 500, %s: %s", res.StatusCode, res.Header.Get("Content-Type"), c.wantType, b)
+			}
+			if strings.Contains(string(b), "127.0.0.1:1") || strings.Contains(string(b), "connect") {
+				t.Errorf("the database's error is shown: %s", b)
+			}
+			if !c.graphQL {
+				return
+			}
+			var body struct {
+				Errors []struct {
+					Message    string
+					Extensions struct{ Code string }
+				}
+			}
+			if err := json.Unmarshal(b, &body); err != nil || len(body.Errors) != 1 || body.Errors[0].Extensions.Code != "INTERNAL" ||
+				!strings.Contains(body.Errors[0].Message, "Internal error") {
+				t.Errorf("body %s, want a GraphQL response with one error, code INTERNAL", b)
 			}
 		})
 	}
