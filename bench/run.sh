@@ -80,6 +80,9 @@ if [[ "$(cat "$WORK/loaded" 2>/dev/null)" != "$ORDERS $USERS" ]]; then
   say "loaded in $((SECONDS - began)) s"
   echo "$ORDERS $USERS" >"$WORK/loaded"
   rm -f "$WORK"/*.tokens
+else
+  # A database kept from an older checkout gets the migrations added since.
+  "$WORK/bin/portal" migrate --database-url "$URL" >/dev/null
 fi
 
 # Order entry (c, c1) adds orders, events and River jobs. A kept database is
