@@ -52,11 +52,14 @@ func (x *Executor) Exec(ctx context.Context, query string, vars map[string]any) 
 
 // ContextWithLoaders gives ctx its own loaders unless it has some: the
 // site puts one set in each request, shared by all the GraphQL a page runs.
+// They are requestLoaders, as WithLoaders gives: loadersFor finds no other
+// kind, and would make fresh loaders for every field (no batching, nothing
+// prefetched found).
 func (r *Resolver) ContextWithLoaders(ctx context.Context) context.Context {
-	if _, ok := ctx.Value(loadersKey{}).(*loaders); ok {
+	if _, ok := ctx.Value(loadersKey{}).(*requestLoaders); ok {
 		return ctx
 	}
-	return context.WithValue(ctx, loadersKey{}, r.newLoaders())
+	return context.WithValue(ctx, loadersKey{}, &requestLoaders{r: r})
 }
 
 func deref(s *string) string {
