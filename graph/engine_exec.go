@@ -8,6 +8,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/executor"
 	"github.com/vektah/gqlparser/v2/ast"
 
+	portal "github.com/openportal/portal"
 	"github.com/openportal/portal/graph/generated"
 )
 
@@ -50,13 +51,27 @@ func (x *Executor) Exec(ctx context.Context, query string, vars map[string]any) 
 	return h(ctx)
 }
 
-// ContextWithLoaders gives ctx its own loaders unless it has some: the
-// site puts one set in each request, shared by all the GraphQL a page runs.
+// ContextWithLoaders gives ctx its own loaders unless it has some for the
+// same viewer: the site puts one set in each request, shared by all the
+// GraphQL a page runs. A preview as another contact (asContactId), or a
+// template run inside a /graphql request, gets loaders of its own: a
+// loader's cache holds what its viewer may read.
+//
+// They are requestLoaders, as WithLoaders gives: loadersFor finds no other
+// kind, and would make fresh loaders for every field (no batching, nothing
+// prefetched found).
 func (r *Resolver) ContextWithLoaders(ctx context.Context) context.Context {
-	if _, ok := ctx.Value(loadersKey{}).(*loaders); ok {
+	v := portal.ViewerFrom(ctx)
+	if rl, ok := ctx.Value(loadersKey{}).(*requestLoaders); ok && rl.viewer != nil && sameViewer(rl.viewer, v) {
 		return ctx
 	}
-	return context.WithValue(ctx, loadersKey{}, r.newLoaders())
+	return context.WithValue(ctx, loadersKey{}, &requestLoaders{r: r, viewer: v})
+}
+
+// sameViewer reports whether a and b read the same rows: the same viewer,
+// or both anonymous (portal.ViewerFrom makes a new one each time).
+func sameViewer(a, b *portal.Viewer) bool {
+	return a == b || a.Anonymous() && b.Anonymous()
 }
 
 func deref(s *string) string {

@@ -103,6 +103,9 @@ type requestLoaders struct {
 	once sync.Once
 	r    *Resolver
 	l    *loaders
+	// viewer is the one ContextWithLoaders made them for; nil for
+	// WithLoaders', which are the /graphql request's alone.
+	viewer *portal.Viewer
 }
 
 func (rl *requestLoaders) get() *loaders {

@@ -68,6 +68,15 @@ func TestPageFieldsMatchOrder(t *testing.T) {
 		t.Run("line "+f.Name, func(t *testing.T) { compare(t, "lines { "+selection(f)+" }") })
 	}
 	t.Run("a page of nothing but ids", func(t *testing.T) { compare(t, "__typename") })
+	// Fields reached through fragments, under aliases, and kept by
+	// @include or @skip, read their columns as the fields named plainly.
+	for name, sel := range map[string]string{
+		"inline fragments and aliases": `... on SalesOrder { a: number b: totalAmount } x: lines { ... on SalesOrderLine { q: quantity product { id } } } y: lines { unit }`,
+		"include and skip":             `number @include(if: true) status @skip(if: false) ... @include(if: true) { currency lines { amount @skip(if: false) } }`,
+		"a field twice":                `company { id } company { __typename } c: customerAccount { id } lines { id } lines { unitPrice }`,
+	} {
+		t.Run(name, func(t *testing.T) { compare(t, sel) })
+	}
 }
 
 // asText is a decoded answer with its values as JSON text, for cmp.
