@@ -28,7 +28,7 @@ type Executor struct {
 func NewExecutor(r *Resolver, logger *slog.Logger) *Executor {
 	// The same limits as /graphql (handler.go): a template's document is
 	// an administrator's, but its variables come from the visitor.
-	es := costedSchema{generated.NewExecutableSchema(generated.Config{Resolvers: r})}
+	es := costedSchema{generated.NewExecutableSchema(generated.Config{Resolvers: newRoot(r)})}
 	x := executor.New(es)
 	configure(x, logger, false)
 	return &Executor{r: r, es: es, exec: x}

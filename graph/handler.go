@@ -45,7 +45,7 @@ func NewHandler(r *Resolver, logger *slog.Logger, opts ...HandlerOption) http.Ha
 	for _, o := range opts {
 		o(&cfg)
 	}
-	es := costedSchema{generated.NewExecutableSchema(generated.Config{Resolvers: r})}
+	es := costedSchema{generated.NewExecutableSchema(generated.Config{Resolvers: newRoot(r)})}
 	srv := handler.New(es)
 	srv.AddTransport(httpTransport{})
 	configure(srv, logger, cfg.allowIntrospection)
