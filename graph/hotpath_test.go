@@ -6,12 +6,14 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -30,6 +32,7 @@ type instance struct {
 	srv        *httptest.Server
 	mu         sync.Mutex
 	statements []string
+	writes     atomic.Int64 // to the clients' connections
 }
 
 func (i *instance) Statement(sql string) {
@@ -54,11 +57,38 @@ func newInstance(t testing.TB, d *bun.DB, cacheTTL time.Duration) *instance {
 	}
 	i := &instance{t: t}
 	h := ap.Handler
-	i.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	i.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h.ServeHTTP(w, r.WithContext(db.ObserveStatements(r.Context(), i)))
 	}))
+	i.srv.Listener = countingListener{i.srv.Listener, &i.writes}
+	i.srv.Start()
 	t.Cleanup(i.srv.Close)
 	return i
+}
+
+// countingListener counts the writes to the connections it accepts: the
+// write(2) calls a server makes to answer.
+type countingListener struct {
+	net.Listener
+	writes *atomic.Int64
+}
+
+func (l countingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return countingConn{c, l.writes}, nil
+}
+
+type countingConn struct {
+	net.Conn
+	writes *atomic.Int64
+}
+
+func (c countingConn) Write(b []byte) (int, error) {
+	c.writes.Add(1)
+	return c.Conn.Write(b)
 }
 
 // do runs a query with a session token ("" for anonymous) and returns the
@@ -384,5 +414,37 @@ func TestOrderEntryStatements(t *testing.T) {
 	}
 	if events != 1 {
 		t.Fatalf("%d outbox events for the order, want 1", events)
+	}
+}
+
+// TestPageAnsweredInTwoWrites: a page of 20 orders (about 10 kB, as in the
+// bench), larger than net/http's buffers, goes out in two write(2) calls:
+// the buffer with the headers, then the rest of the body. Writing the
+// closing brace on its own made a third for every such response.
+func TestPageAnsweredInTwoWrites(t *testing.T) {
+	w := newWorld(t)
+	w.placeOrders(w.alice, 20)
+	in := newInstance(t, w.db, time.Hour)
+	token := in.signIn("alice@forest.example", "demo-alice-pass")
+	in.do(token, myOrders, nil) // products and session cached
+	before := in.writes.Load()
+	body, _ := json.Marshal(map[string]any{"query": myOrders})
+	req, _ := http.NewRequest("POST", in.srv.URL+"/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	var out struct {
+		Data struct{ Orders struct{ Edges []any } }
+	}
+	if err := json.Unmarshal(b, &out); err != nil || len(out.Data.Orders.Edges) != 20 || len(b) < 9<<10 {
+		t.Fatalf("%d bytes, %d orders (%v), want 20 orders in more than 9 KiB", len(b), len(out.Data.Orders.Edges), err)
+	}
+	if n := in.writes.Load() - before; n != 2 {
+		t.Errorf("%d bytes in %d writes, want 2", len(b), n)
 	}
 }
