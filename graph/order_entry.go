@@ -11,7 +11,7 @@ import (
 // read them (orders.WithoutLines). When the lines are selected they are
 // read in the same transaction as the change, one snapshot.
 func orderAnswer(ctx context.Context) context.Context {
-	if selected(ctx, orderNode[0])["lines"] {
+	if selectedHere(ctx, "SalesOrder").has("lines") {
 		return ctx
 	}
 	return orders.WithoutLines(ctx)

@@ -58,11 +58,15 @@ func (r *queryResolver) Orders(ctx context.Context, first *int, after *string, f
 	if filter != nil {
 		f = *filter
 	}
-	// totalCount is a count over every order in scope: only when asked.
-	skipTotal := !selected(ctx, "SalesOrderConnection")["totalCount"]
-	// Only the columns the selection needs; the lines, when selected, come
-	// with the page in the same statement.
-	sel := selectionOf(ctx, pageNode...)
+	// The query's selection, walked once: totalCount is a count over every
+	// order in scope, only when asked; an edge's cursor only when asked;
+	// only the columns the nodes need, the lines, when selected, with the
+	// page in the same statement.
+	conn := selectedHere(ctx, "SalesOrderConnection")
+	skipTotal := !conn.has("totalCount")
+	edgeSel := conn.below("edges", "SalesOrderEdge")
+	cursors := edgeSel.has("cursor")
+	sel := orderSelectionAt(edgeSel.below("node", "SalesOrder"))
 	page, err := r.Resolver.Orders.Page(ctx, f, paging.Args{First: first, After: after, SkipTotal: skipTotal}, pageFields(sel))
 	if err != nil {
 		return nil, err
@@ -71,8 +75,6 @@ func (r *queryResolver) Orders(ctx context.Context, first *int, after *string, f
 		return nil, err
 	}
 	c := &model.SalesOrderConnection{TotalCount: page.TotalCount, PageInfo: pageInfo(page), Edges: make([]*model.SalesOrderEdge, len(page.Items))}
-	// An edge's cursor only when selected: the orders page is the hot path.
-	cursors := selected(ctx, "SalesOrderConnection", "edges", "SalesOrderEdge")["cursor"]
 	edges := make([]model.SalesOrderEdge, len(page.Items))
 	for i, o := range page.Items {
 		edges[i].Node = o

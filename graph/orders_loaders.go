@@ -27,14 +27,6 @@ func (l *orderLoaders) product() *dataloadgen.Loader[string, *catalog.Product] {
 	return loaderOf(&l.products, l.r.Catalog, (*catalog.Service).ProductsByID)
 }
 
-// pageNode is the path from a page of orders to its SalesOrder nodes, for
-// selected and prefetchOrders.
-var pageNode = []string{"SalesOrderConnection", "edges", "SalesOrderEdge", "node", "SalesOrder"}
-
-// orderNode is the path from a field that answers one SalesOrder (order,
-// the order mutations) to it.
-var orderNode = []string{"SalesOrder"}
-
 // prefetchOrders loads what a page of orders selects of every row (lines
 // and their products, companies, accounts, contacts, price lists) with one
 // call per kind, and primes the request's loaders with it. A loader alone
@@ -136,7 +128,7 @@ func (r *Resolver) prefetchOrder(ctx context.Context, o *orders.Order, err error
 	if err != nil || o == nil {
 		return o, err
 	}
-	if err := r.prefetchOrders(ctx, []*orders.Order{o}, selectionOf(ctx, orderNode...)); err != nil {
+	if err := r.prefetchOrders(ctx, []*orders.Order{o}, orderSelectionAt(selectedHere(ctx, "SalesOrder"))); err != nil {
 		return nil, err
 	}
 	return o, nil
@@ -173,39 +165,59 @@ type orderSelection struct {
 	order, line, product map[string]bool
 }
 
-// selectionOf is the selection of the orders at node (pageNode or
-// orderNode) from the current field, read once for the resolver and its
-// prefetch.
-func selectionOf(ctx context.Context, node ...string) orderSelection {
-	s := orderSelection{order: selected(ctx, node[0], node[1:]...)}
+// orderSelectionAt is the selection of the orders whose fields are at, read
+// once for the resolver and its prefetch.
+func orderSelectionAt(at selection) orderSelection {
+	s := orderSelection{order: at.names()}
 	if s.order["lines"] {
-		lines := append(node[1:len(node):len(node)], "lines", "SalesOrderLine")
-		s.line = selected(ctx, node[0], lines...)
+		lines := at.below("lines", "SalesOrderLine")
+		s.line = lines.names()
 		if s.line["product"] {
-			s.product = selected(ctx, node[0], append(lines, "product", "Product")...)
+			s.product = lines.below("product", "Product").names()
 		}
 	}
 	return s
 }
 
-// selected returns the names of the fields the query selects below the
-// current field, following a path of (field, type) pairs after the current
-// field's own type, e.g. ("SalesOrderConnection", "edges", "SalesOrderEdge",
-// "node", "SalesOrder"). Fragments on those types are followed.
-func selected(ctx context.Context, typ string, path ...string) map[string]bool {
-	fields := graphql.CollectFieldsCtx(ctx, []string{typ})
-	oc := graphql.GetOperationContext(ctx)
-	for i := 0; i+1 < len(path); i += 2 {
-		var next []graphql.CollectedField
-		for _, f := range fields {
-			if f.Name == path[i] {
-				next = append(next, graphql.CollectFields(oc, f.Selections, []string{path[i+1]})...)
-			}
+// selection is the fields the query selects at one place below the
+// current field. A resolver descends it a field at a time (below), so
+// reading several levels walks the query once.
+type selection struct {
+	oc     *graphql.OperationContext
+	fields []graphql.CollectedField
+}
+
+// selectedHere is the selection of the current field, whose type is typ.
+// Fragments on typ are followed, here and below.
+func selectedHere(ctx context.Context, typ string) selection {
+	return selection{graphql.GetOperationContext(ctx), graphql.CollectFieldsCtx(ctx, []string{typ})}
+}
+
+// below is the selection under the fields named name, of type typ.
+func (s selection) below(name, typ string) selection {
+	var next []graphql.CollectedField
+	for _, f := range s.fields {
+		if f.Name == name {
+			next = append(next, graphql.CollectFields(s.oc, f.Selections, []string{typ})...)
 		}
-		fields = next
 	}
-	out := map[string]bool{}
-	for _, f := range fields {
+	return selection{s.oc, next}
+}
+
+// has reports whether the selection has a field named name.
+func (s selection) has(name string) bool {
+	for _, f := range s.fields {
+		if f.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// names is the set of the selection's field names.
+func (s selection) names() map[string]bool {
+	out := make(map[string]bool, len(s.fields))
+	for _, f := range s.fields {
 		out[f.Name] = true
 	}
 	return out
