@@ -1,30 +1,14 @@
 package generated
 
 import (
-	"bytes"
-	"io"
 	"math"
 	"strings"
 	"testing"
 
 	"github.com/99designs/gqlgen/graphql"
+
+	"github.com/openportal/portal/graph/internal/marshaltest"
 )
-
-// onlyWriter hides bytes.Buffer, for the path that writes to any io.Writer.
-type onlyWriter struct{ io.Writer }
-
-// marshalled writes m to a bytes.Buffer (gqlgen's writer) and to a plain
-// io.Writer; both must agree.
-func marshalled(t *testing.T, m graphql.Marshaler) string {
-	t.Helper()
-	var buf, other bytes.Buffer
-	m.MarshalGQL(&buf)
-	m.MarshalGQL(onlyWriter{&other})
-	if buf.String() != other.String() {
-		t.Fatalf("wrote %s to a buffer, %s to a writer", buf.String(), other.String())
-	}
-	return buf.String()
-}
 
 // TestStringRefAsMarshalString: stringRef writes what graphql.MarshalString
 // writes, escapes and invalid UTF-8 included.
@@ -37,8 +21,8 @@ func TestStringRefAsMarshalString(t *testing.T) {
 		"bad \xff\xfe utf8 \xe2\x82", "é\"€\\", all.String()} {
 		t.Run(s, func(t *testing.T) {
 			v := s
-			want := marshalled(t, graphql.MarshalString(s))
-			if got := marshalled(t, (*stringRef)(&v)); got != want {
+			want := marshaltest.Marshalled(t, graphql.MarshalString(s))
+			if got := marshaltest.Marshalled(t, (*stringRef)(&v)); got != want {
 				t.Fatalf("stringRef wrote %s, MarshalString %s", got, want)
 			}
 		})
@@ -49,7 +33,7 @@ func TestStringRefAsMarshalString(t *testing.T) {
 func TestIntRefAsMarshalInt(t *testing.T) {
 	for _, i := range []int{0, 1, -1, 10, 1234567, math.MaxInt64, math.MinInt64} {
 		v := i
-		if got, want := marshalled(t, (*intRef)(&v)), marshalled(t, graphql.MarshalInt(i)); got != want {
+		if got, want := marshaltest.Marshalled(t, (*intRef)(&v)), marshaltest.Marshalled(t, graphql.MarshalInt(i)); got != want {
 			t.Fatalf("intRef wrote %s, MarshalInt %s", got, want)
 		}
 	}

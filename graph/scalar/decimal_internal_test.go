@@ -2,7 +2,6 @@ package scalar
 
 import (
 	"bytes"
-	"io"
 	"math"
 	"math/big"
 	"math/rand/v2"
@@ -10,6 +9,8 @@ import (
 	"time"
 
 	"github.com/shopspring/decimal"
+
+	"github.com/openportal/portal/graph/internal/marshaltest"
 )
 
 // TestAppendDecimalAsString: appendDecimal writes what decimal.String
@@ -61,22 +62,6 @@ func TestAppendDecimalAsString(t *testing.T) {
 	})
 }
 
-// onlyWriter hides bytes.Buffer, for the path that writes to any io.Writer.
-type onlyWriter struct{ io.Writer }
-
-// marshalled writes m to a bytes.Buffer (gqlgen's writer) and to a plain
-// io.Writer; both must agree.
-func marshalled(t *testing.T, m interface{ MarshalGQL(io.Writer) }) string {
-	t.Helper()
-	var buf, other bytes.Buffer
-	m.MarshalGQL(&buf)
-	m.MarshalGQL(onlyWriter{&other})
-	if buf.String() != other.String() {
-		t.Fatalf("wrote %s to a buffer, %s to a writer", buf.String(), other.String())
-	}
-	return buf.String()
-}
-
 // TestRefsAsStrings: DecimalRef writes d.String() quoted, and DateTimeRef
 // the time in UTC as RFC 3339 with its fraction (if any) quoted, as the
 // marshallers gqlgen calls did.
@@ -84,10 +69,10 @@ func TestRefsAsStrings(t *testing.T) {
 	for _, s := range []string{"0", "-1.5", "12.5000", "0.000001", "123456789012345678901234.5", "1E-30", "-1e-30", "9999999999999999999.9999", "1E+5"} {
 		d := decimal.RequireFromString(s)
 		want := `"` + d.String() + `"`
-		if got := marshalled(t, (*DecimalRef)(&d)); got != want {
+		if got := marshaltest.Marshalled(t, (*DecimalRef)(&d)); got != want {
 			t.Errorf("DecimalRef(%s) wrote %s, want %s", s, got, want)
 		}
-		if got := marshalled(t, MarshalDecimal(d)); got != want {
+		if got := marshaltest.Marshalled(t, MarshalDecimal(d)); got != want {
 			t.Errorf("MarshalDecimal(%s) wrote %s, want %s", s, got, want)
 		}
 	}
@@ -100,10 +85,10 @@ func TestRefsAsStrings(t *testing.T) {
 		time.Date(9999, 12, 31, 23, 59, 59, 999999999, berlin),
 	} {
 		want := `"` + tm.UTC().Format(time.RFC3339Nano) + `"`
-		if got := marshalled(t, (*DateTimeRef)(&tm)); got != want {
+		if got := marshaltest.Marshalled(t, (*DateTimeRef)(&tm)); got != want {
 			t.Errorf("DateTimeRef(%v) wrote %s, want %s", tm, got, want)
 		}
-		if got := marshalled(t, MarshalDateTime(tm)); got != want {
+		if got := marshaltest.Marshalled(t, MarshalDateTime(tm)); got != want {
 			t.Errorf("MarshalDateTime(%v) wrote %s, want %s", tm, got, want)
 		}
 	}
