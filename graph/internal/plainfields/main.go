@@ -111,9 +111,11 @@ const (
 	primedContext = newContext + "\tec.portal.prime(opCtx)\n"
 )
 
-// field matches gqlgen's function for one field whose resolver returns a
-// struct field of obj, with no middleware.
-var field = regexp.MustCompile(`(?m)^func \(ec \*executionContext\) (_\w+_\w+)\(ctx context\.Context, field graphql\.CollectedField, obj (\S+)\) \(ret graphql\.Marshaler\) \{
+// resolveField is the shape of gqlgen's function for a field resolved
+// through graphql.ResolveField with no middleware; field and resolved
+// fill in what its resolver returns («result») and how its two flags are
+// matched («flag»).
+const resolveField = `(?m)^func \(ec \*executionContext\) (_\w+_\w+)\(ctx context\.Context, field graphql\.CollectedField, obj (\S+)\) \(ret graphql\.Marshaler\) \{
 	return graphql\.ResolveField\(
 		ctx,
 		ec\.OperationContext,
@@ -122,17 +124,26 @@ var field = regexp.MustCompile(`(?m)^func \(ec \*executionContext\) (_\w+_\w+)\(
 			return ec\.(fieldContext_\w+)\(ctx, field\)
 		\},
 		func\(ctx context\.Context\) \(any, error\) \{
-			return (obj\.\w+), nil
+			return «result»
 		\},
 		nil,
 		func\(ctx context\.Context, selections ast\.SelectionSet, v (\S+)\) graphql\.Marshaler \{
 			return ec\.(marshal[NO][^\s(]+)\(ctx, selections, v\)
 		\},
-		(?:true|false),
-		(?:true|false),
+		«flag»,
+		«flag»,
 	\)
 \}
-`)
+`
+
+// resolveFieldPattern is resolveField with its holes filled.
+func resolveFieldPattern(result, flag string) *regexp.Regexp {
+	return regexp.MustCompile(strings.NewReplacer("«result»", result, "«flag»", flag).Replace(resolveField))
+}
+
+// field matches gqlgen's function for one field whose resolver returns a
+// struct field of obj, with no middleware.
+var field = resolveFieldPattern(`(obj\.\w+), nil`, `(?:true|false)`)
 
 // rewrite returns src with its plain leaf fields rewritten, and how many.
 func rewrite(src string) (string, int) {
@@ -163,26 +174,7 @@ func rewrite(src string) (string, int) {
 // resolved matches gqlgen's function for a field of an object whose
 // resolver (a resolver method, a model method, or a struct field of an
 // object or list type) is one expression and has no middleware.
-var resolved = regexp.MustCompile(`(?m)^func \(ec \*executionContext\) (_\w+_\w+)\(ctx context\.Context, field graphql\.CollectedField, obj (\S+)\) \(ret graphql\.Marshaler\) \{
-	return graphql\.ResolveField\(
-		ctx,
-		ec\.OperationContext,
-		field,
-		func\(ctx context\.Context, field graphql\.CollectedField\) \(\*graphql\.FieldContext, error\) \{
-			return ec\.(fieldContext_\w+)\(ctx, field\)
-		\},
-		func\(ctx context\.Context\) \(any, error\) \{
-			return ([^\n]+)
-		\},
-		nil,
-		func\(ctx context\.Context, selections ast\.SelectionSet, v (\S+)\) graphql\.Marshaler \{
-			return ec\.(marshal[NO][^\s(]+)\(ctx, selections, v\)
-		\},
-		(true|false),
-		(true|false),
-	\)
-\}
-`)
+var resolved = resolveFieldPattern(`([^\n]+)`, `(true|false)`)
 
 // builtins are the value types, besides pointers and slices, that a
 // resolver's result can have without being an interface.
