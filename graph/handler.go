@@ -155,8 +155,25 @@ func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
 			gerr.Extensions = map[string]any{"code": "BAD_USER_INPUT"}
 			return gerr
 		}
+		if errors.Is(err, context.Canceled) && errors.Is(ctx.Err(), context.Canceled) {
+			return canceled(ctx, logger, gerr)
+		}
 		return internalError(ctx, logger, err, gerr)
 	}
+}
+
+// canceled presents a field that stopped because its request was
+// canceled: the client closed the connection (net/http cancels the
+// request's context then) or gave up. That is not a failure of Portal's,
+// and nobody reads the answer: it is logged at INFO, where an ERROR for
+// every browser closing a tab mid-page would drown the ones that matter.
+func canceled(ctx context.Context, logger *slog.Logger, gerr *gqlerror.Error) *gqlerror.Error {
+	id := portal.RequestID(ctx)
+	logger.InfoContext(ctx, "request canceled", "request", id, "path", gerr.Path.String())
+	kind, _ := portal.KindOf(portal.EINTERNAL)
+	gerr.Message = fmt.Sprintf("The request was canceled before it finished (request %s).", id)
+	gerr.Extensions = map[string]any{"code": kind.GraphQL, "requestId": id}
+	return gerr
 }
 
 // internalError logs err in full and shows only the request id.

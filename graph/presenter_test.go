@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
@@ -20,29 +21,43 @@ func TestErrorPresenterCodes(t *testing.T) {
 	var logs bytes.Buffer
 	present := errorPresenter(slog.New(slog.NewTextHandler(&logs, nil)))
 	ctx := portal.WithRequestID(context.Background(), "req-1")
+	// A request whose client went away: net/http cancels its context.
+	gone, cancel := context.WithCancel(ctx)
+	cancel()
+	const internal = "Internal error (request req-1)."
 	tests := []struct {
 		name     string
+		ctx      context.Context
 		err      error
 		wantCode string
 		wantMsg  string
-		logged   bool
+		logged   string // the level logged at, if any
 	}{
-		{"known code", portal.Errorf(portal.ECONFLICT, "Order is submitted."), "CONFLICT", "Order is submitted.", false},
-		{"rate limited", portal.Errorf(portal.ERATELIMITED, "Wait."), "RATE_LIMITED", "Wait.", false},
-		{"unknown code", &portal.Error{Code: "bogus", Message: "secret detail"}, "INTERNAL", "Internal error (request req-1).", true},
-		{"not a portal error", errors.New("connection reset"), "INTERNAL", "Internal error (request req-1).", true},
+		{"known code", ctx, portal.Errorf(portal.ECONFLICT, "Order is submitted."), "CONFLICT", "Order is submitted.", ""},
+		{"rate limited", ctx, portal.Errorf(portal.ERATELIMITED, "Wait."), "RATE_LIMITED", "Wait.", ""},
+		{"unknown code", ctx, &portal.Error{Code: "bogus", Message: "secret detail"}, "INTERNAL", internal, "ERROR"},
+		{"not a portal error", ctx, errors.New("connection reset"), "INTERNAL", internal, "ERROR"},
+		{"canceled by the client", gone, fmt.Errorf("orders: %w", context.Canceled), "INTERNAL",
+			"The request was canceled before it finished (request req-1).", "INFO"},
+		// Canceled inside Portal while the request goes on: a failure.
+		{"canceled, request still on", ctx, fmt.Errorf("orders: %w", context.Canceled), "INTERNAL", internal, "ERROR"},
+		{"timed out", gone, fmt.Errorf("orders: %w", context.DeadlineExceeded), "INTERNAL", internal, "ERROR"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			logs.Reset()
-			g := present(ctx, tt.err)
+			g := present(tt.ctx, tt.err)
 			if g.Extensions["code"] != tt.wantCode || g.Message != tt.wantMsg {
 				t.Errorf("presented %q %v; want %q %s", g.Message, g.Extensions["code"], tt.wantMsg, tt.wantCode)
 			}
-			if got := logs.Len() > 0; got != tt.logged {
-				t.Errorf("logged = %v, want %v: %s", got, tt.logged, logs.String())
+			level := ""
+			if _, after, ok := strings.Cut(logs.String(), "level="); ok {
+				level, _, _ = strings.Cut(after, " ")
 			}
-			if tt.logged && !strings.Contains(logs.String(), "req-1") {
+			if level != tt.logged {
+				t.Errorf("logged at %q, want %q: %s", level, tt.logged, logs.String())
+			}
+			if tt.logged != "" && !strings.Contains(logs.String(), "req-1") {
 				t.Errorf("log lacks the request id: %s", logs.String())
 			}
 		})
