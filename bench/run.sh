@@ -8,6 +8,10 @@
 #   bench/run.sh --smoke    ~30 s: a small data set, 8 connections, 1 s per
 #                           scenario, no PostGraphile; fails on any error
 #                           response (what .ci/run runs)
+#   bench/run.sh --pgo      profile Portal under every Portal scenario (16
+#                           connections, DURATION s each) and write the merged
+#                           CPU profile to cmd/portal/default.pgo, which go
+#                           build uses for profile-guided optimization
 #
 # Settings (environment): ORDERS, USERS, DURATION (s per measurement),
 # REPEAT (measurements per scenario; medians are printed), CONNS ("8 32"),
@@ -24,10 +28,14 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-SMOKE=0
+SMOKE=0 PGO=0
 [[ "${1:-}" == "--smoke" ]] && SMOKE=1
+[[ "${1:-}" == "--pgo" ]] && PGO=1
 if ((SMOKE)); then
   ORDERS=${ORDERS:-2000} USERS=${USERS:-20} DURATION=${DURATION:-1} REPEAT=${REPEAT:-1} CONNS=${CONNS:-8} POSTGRAPHILE=${POSTGRAPHILE:-0}
+elif ((PGO)); then
+  ORDERS=${ORDERS:-1000000} USERS=${USERS:-200} DURATION=${DURATION:-10} REPEAT=1 CONNS=16 POSTGRAPHILE=0
+  PPROF_ADDR=${PPROF_ADDR:-127.0.0.1:$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')}
 else
   ORDERS=${ORDERS:-1000000} USERS=${USERS:-200} DURATION=${DURATION:-10} REPEAT=${REPEAT:-3} CONNS=${CONNS:-"8 32"} POSTGRAPHILE=${POSTGRAPHILE:-1}
 fi
@@ -217,6 +225,27 @@ measure() { # label conns command...
   printf "%-36s %5s %10s %9s %9s %7s%s\n" "$label" "$conns" "$rps" "$p50" "$p99" "$errs" "$extra"
   if [[ $errs != 0 ]]; then FAILED=1; fi
 }
+
+if ((PGO)); then
+  # Profile-guided optimization: one CPU profile per scenario, reads and
+  # order entry alike (what a portal serves), merged into the profile go
+  # build reads from the main package's directory.
+  profiles=()
+  for s in a a2 typename c c1; do
+    tokens=$A
+    [[ $s == a2 ]] && tokens=$R
+    curl -s -o "$WORK/pgo.$s.pprof" "http://$PPROF_ADDR/debug/pprof/profile?seconds=$((DURATION > 2 ? DURATION - 1 : 1))" &
+    r=$(wrk_once portal "$s" "$CONNS" "$tokens" "$PORT") || die "scenario $s failed"
+    wait $! || die "could not profile scenario $s"
+    [[ $(echo "$r" | awk '{print $4}') == 0 ]] || die "scenario $s answered errors: the profile would not be Portal's normal work"
+    say "profiled $s: $r (req/s p50 p99 errors)"
+    profiles+=("$WORK/pgo.$s.pprof")
+  done
+  go tool pprof -proto "${profiles[@]}" >"$WORK/default.pgo" 2>/dev/null || die "could not merge the profiles"
+  mv "$WORK/default.pgo" cmd/portal/default.pgo
+  say "wrote cmd/portal/default.pgo ($(wc -c <cmd/portal/default.pgo) bytes); go build ./cmd/portal now optimizes with it"
+  exit 0
+fi
 
 echo
 echo "Portal bench: $ORDERS orders, $USERS users per role, ${DURATION}s x $REPEAT per line (medians), $(nproc) CPUs"
