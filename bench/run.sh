@@ -231,17 +231,21 @@ if ((PGO)); then
   # order entry alike (what a portal serves), merged into the profile go
   # build reads from the main package's directory.
   profiles=()
-  for s in a a2 typename c c1; do
+  for s in a a2 typename anon c c1; do
     tokens=$A
     [[ $s == a2 ]] && tokens=$R
-    curl -s -o "$WORK/pgo.$s.pprof" "http://$PPROF_ADDR/debug/pprof/profile?seconds=$((DURATION > 2 ? DURATION - 1 : 1))" &
-    r=$(wrk_once portal "$s" "$CONNS" "$tokens" "$PORT") || die "scenario $s failed"
-    wait $! || die "could not profile scenario $s"
+    curl -fsS -o "$WORK/pgo.$s.pprof" "http://$PPROF_ADDR/debug/pprof/profile?seconds=$((DURATION > 2 ? DURATION - 1 : 1))" \
+      2>"$WORK/pprof.err" &
+    profiler=$!
+    r=$(wrk_once portal "$s" "$CONNS" "$tokens" "$PORT")
+    if [[ -z $r ]]; then kill "$profiler" 2>/dev/null; die "wrk failed for scenario $s"; fi
+    wait "$profiler" || die "could not profile scenario $s: $(cat "$WORK/pprof.err")"
     [[ $(echo "$r" | awk '{print $4}') == 0 ]] || die "scenario $s answered errors: the profile would not be Portal's normal work"
     say "profiled $s: $r (req/s p50 p99 errors)"
     profiles+=("$WORK/pgo.$s.pprof")
   done
-  go tool pprof -proto "${profiles[@]}" >"$WORK/default.pgo" 2>/dev/null || die "could not merge the profiles"
+  go tool pprof -proto "${profiles[@]}" >"$WORK/default.pgo" 2>"$WORK/pprof.err" ||
+    die "could not merge the profiles: $(cat "$WORK/pprof.err")"
   mv "$WORK/default.pgo" cmd/portal/default.pgo
   say "wrote cmd/portal/default.pgo ($(wc -c <cmd/portal/default.pgo) bytes); go build ./cmd/portal now optimizes with it"
   exit 0
