@@ -156,7 +156,7 @@ func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
 			return gerr
 		}
 		if errors.Is(err, context.Canceled) && errors.Is(ctx.Err(), context.Canceled) {
-			return canceled(ctx, logger, gerr)
+			return canceled(ctx, logger, err, gerr)
 		}
 		return internalError(ctx, logger, err, gerr)
 	}
@@ -167,9 +167,9 @@ func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
 // request's context then) or gave up. That is not a failure of Portal's,
 // and nobody reads the answer: it is logged at INFO, where an ERROR for
 // every browser closing a tab mid-page would drown the ones that matter.
-func canceled(ctx context.Context, logger *slog.Logger, gerr *gqlerror.Error) *gqlerror.Error {
+func canceled(ctx context.Context, logger *slog.Logger, err error, gerr *gqlerror.Error) *gqlerror.Error {
 	id := portal.RequestID(ctx)
-	logger.InfoContext(ctx, "request canceled", "request", id, "path", gerr.Path.String())
+	logger.InfoContext(ctx, "request canceled", "err", err, "request", id, "path", gerr.Path.String())
 	kind, _ := portal.KindOf(portal.EINTERNAL)
 	gerr.Message = fmt.Sprintf("The request was canceled before it finished (request %s).", id)
 	gerr.Extensions = map[string]any{"code": kind.GraphQL, "requestId": id}
