@@ -207,10 +207,10 @@ func postParams(w http.ResponseWriter, r *http.Request) *graphql.RawParams {
 // decodeParams decodes a well-formed request body in one pass: an object
 // whose query is a string, operationName a string or null, variables and
 // extensions objects or null. json.Unmarshal refuses anything but white
-// space after the object, as decodeStrict does; a body it cannot decode,
-// or that lacks a query, is not ok, and postParams' member by member decoding names the
-// fault. (A json.Decoder and a second Unmarshal for the query cost 4 % of
-// the CPU of a page of orders.)
+// space after the object, as decodeStrict does. A body it cannot decode,
+// or that lacks a query, is not ok: postParams' member by member
+// decoding names the fault. (A json.Decoder and a second Unmarshal for
+// the query cost 4 % of the CPU of a page of orders.)
 func decodeParams(body []byte) (*graphql.RawParams, bool) {
 	var raw struct {
 		Query, OperationName  *string
