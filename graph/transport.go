@@ -15,15 +15,8 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
-)
 
-// Media types of a GraphQL response (GraphQL over HTTP). With the legacy
-// application/json every well-formed request answers 200; with
-// application/graphql-response+json a request error (nothing executed)
-// answers 4xx and carries no data entry.
-const (
-	mediaJSON            = "application/json"
-	mediaGraphQLResponse = "application/graphql-response+json"
+	"github.com/openportal/portal/graph/gqlmedia"
 )
 
 // maxRequestBody bounds a /graphql request body. Documents are small (the
@@ -50,13 +43,13 @@ func (httpTransport) Supports(r *http.Request) bool { return r.Header.Get("Upgra
 
 func (httpTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
 	w.Header().Set("Cache-Control", "no-store")
-	media, ok := responseMedia(r.Header.Get("Accept"))
+	media, ok := gqlmedia.Negotiate(r.Header.Get("Accept"))
 	if !ok {
-		w.Header().Set("Content-Type", mediaJSON+"; charset=utf-8")
+		w.Header().Set("Content-Type", gqlmedia.ContentType(gqlmedia.JSON))
 		refuse(w, http.StatusNotAcceptable, "Accept application/graphql-response+json or application/json: GraphQL answers in one of them.")
 		return
 	}
-	w.Header().Set("Content-Type", media+"; charset=utf-8")
+	w.Header().Set("Content-Type", gqlmedia.ContentType(media))
 
 	var params *graphql.RawParams
 	switch r.Method {
@@ -97,28 +90,6 @@ func (httpTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gra
 	writeResponse(w, http.StatusOK, responses(ctx))
 }
 
-// responseMedia picks the response media type from an Accept header: the
-// first of ours it names; application/json when it names none in
-// particular (no header, */*, application/*), as older clients expect.
-func responseMedia(accept string) (string, bool) {
-	if strings.TrimSpace(accept) == "" {
-		return mediaJSON, true
-	}
-	for part := range strings.SplitSeq(accept, ",") {
-		mt, _, err := mime.ParseMediaType(strings.TrimSpace(part))
-		if err != nil {
-			continue
-		}
-		switch mt {
-		case mediaGraphQLResponse:
-			return mediaGraphQLResponse, true
-		case mediaJSON, "*/*", "application/*":
-			return mediaJSON, true
-		}
-	}
-	return "", false
-}
-
 // getParams reads a GET request's query string parameters.
 func getParams(w http.ResponseWriter, r *http.Request) *graphql.RawParams {
 	start := graphql.Now()
@@ -148,7 +119,7 @@ func getParams(w http.ResponseWriter, r *http.Request) *graphql.RawParams {
 func postParams(w http.ResponseWriter, r *http.Request) *graphql.RawParams {
 	start := graphql.Now()
 	mt, mp, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil || mt != mediaJSON {
+	if err != nil || mt != gqlmedia.JSON {
 		refuse(w, http.StatusUnsupportedMediaType, "Send the request body as application/json.")
 		return nil
 	}
@@ -272,7 +243,7 @@ func decodeStrict(b []byte, v any) error {
 // in both, errors without a data entry, since nothing was executed.
 func requestError(w http.ResponseWriter, media string, exec graphql.GraphExecutor, ctx context.Context, errs gqlerror.List, status int) {
 	resp := exec.DispatchError(ctx, errs)
-	if media == mediaJSON && status == http.StatusBadRequest {
+	if media == gqlmedia.JSON && status == http.StatusBadRequest {
 		status = http.StatusOK
 	}
 	writeJSONBody(w, status, struct {

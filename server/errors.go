@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	portal "github.com/openportal/portal"
+	"github.com/openportal/portal/graph/gqlmedia"
 )
 
 // WriteError answers a request that failed with err, for every route group
@@ -83,12 +84,14 @@ func GraphQLError(w http.ResponseWriter, r *http.Request, err error) {
 	if id != "" {
 		ext["requestId"] = id
 	}
-	ct := "application/json"
-	if strings.Contains(r.Header.Get("Accept"), "application/graphql-response+json") {
-		ct = "application/graphql-response+json"
+	// The media type the GraphQL handler would answer in; application/json
+	// when the client accepts neither (a 406 would hide the error itself).
+	media, ok := gqlmedia.Negotiate(r.Header.Get("Accept"))
+	if !ok {
+		media = gqlmedia.JSON
 	}
 	h := w.Header()
-	h.Set("Content-Type", ct)
+	h.Set("Content-Type", gqlmedia.ContentType(media))
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(kind.HTTPStatus)

@@ -182,8 +182,10 @@ func TestGateBusyAnswers(t *testing.T) {
 		name, method, path, accept string
 		wantType, wantCode         string
 	}{
-		{"graphql-response+json", "POST", "/graphql", "application/graphql-response+json, application/json", "application/graphql-response+json", "RATE_LIMITED"},
-		{"graphql, any type", "POST", "/graphql", "*/*", "application/json", "RATE_LIMITED"},
+		{"graphql-response+json", "POST", "/graphql", "application/graphql-response+json, application/json", "application/graphql-response+json; charset=utf-8", "RATE_LIMITED"},
+		{"graphql, json first", "POST", "/graphql", "application/json, application/graphql-response+json", "application/json; charset=utf-8", "RATE_LIMITED"},
+		{"graphql, any type", "POST", "/graphql", "*/*", "application/json; charset=utf-8", "RATE_LIMITED"},
+		{"graphql, neither type", "POST", "/graphql", "text/html", "application/json; charset=utf-8", "RATE_LIMITED"},
 		{"site page", "GET", "/site/x", "text/html", "text/html; charset=utf-8", ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {

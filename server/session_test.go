@@ -132,9 +132,11 @@ func TestAuthenticationFailureAnswers(t *testing.T) {
 		wantType                   string
 		graphQL                    bool
 	}{
-		{"graphql, json", "POST", "/graphql", "application/json", "application/json", true},
-		{"graphql-response+json", "POST", "/graphql", "application/graphql-response+json, application/json", "application/graphql-response+json", true},
-		{"graphql, any type", "POST", "/graphql", "*/*", "application/json", true},
+		{"graphql, json", "POST", "/graphql", "application/json", "application/json; charset=utf-8", true},
+		{"graphql-response+json", "POST", "/graphql", "application/graphql-response+json, application/json", "application/graphql-response+json; charset=utf-8", true},
+		// The first acceptable type wins, as the GraphQL handler chooses.
+		{"graphql, json first", "POST", "/graphql", "application/json, application/graphql-response+json", "application/json; charset=utf-8", true},
+		{"graphql, any type", "POST", "/graphql", "*/*", "application/json; charset=utf-8", true},
 		{"site page", "GET", "/site/x", "text/html", "text/html; charset=utf-8", false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
