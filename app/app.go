@@ -176,6 +176,12 @@ func New(ctx context.Context, db *bun.DB, cfg Config, logger *slog.Logger) (*App
 	a.Metrics = metrics.New()
 	a.Metrics.Token = cfg.MetricsToken
 	a.Metrics.DB("portal", db.DB)
+	if pc := a.Catalog.ProductCache; pc != nil {
+		a.Metrics.Cache("products", func() metrics.CacheStats {
+			s := pc.Stats()
+			return metrics.CacheStats{Hits: s.Hits, Misses: s.Misses, Drops: s.Drops, Entries: s.Products}
+		})
+	}
 	a.SyncMetrics = dualwrite.NewMetrics(a.Metrics.Registry, db)
 	a.Sync = &dualwrite.Ops{DB: db}
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -27,6 +28,26 @@ type ProductCache struct {
 	version  int64 // catalog_version the entries were read under
 	products map[string]*Product
 	follow   db.Follower
+	// For Stats: products found and not found, and how often the cache
+	// was emptied by a change to the catalog.
+	hits, misses, drops atomic.Uint64
+}
+
+// CacheStats is what a ProductCache has done since it started: Hits and
+// Misses count products looked up (a page of 20 orders of 3 lines looks
+// up 60), Drops the times a catalog change emptied it; Products is how
+// many it holds now.
+type CacheStats struct {
+	Hits, Misses, Drops uint64
+	Products            int
+}
+
+// Stats reports the cache's counts, for the metrics (/metrics).
+func (c *ProductCache) Stats() CacheStats {
+	c.mu.RLock()
+	n := len(c.products)
+	c.mu.RUnlock()
+	return CacheStats{Hits: c.hits.Load(), Misses: c.misses.Load(), Drops: c.drops.Load(), Products: n}
 }
 
 // maxCachedProducts bounds the cache: past it, products are read from the
@@ -55,7 +76,10 @@ func NewProductCache(ctx context.Context, bdb *bun.DB, logger *slog.Logger, list
 		Channel:      "portal_catalog",
 		VersionQuery: versionQuery,
 		Held:         c.held,
-		Reload:       func(ctx context.Context) error { return c.drop(ctx, bdb) },
+		Reload: func(ctx context.Context) error {
+			c.drops.Add(1)
+			return c.drop(ctx, bdb)
+		},
 	}
 	if err := c.drop(ctx, bdb); err != nil {
 		return nil, err
@@ -97,6 +121,7 @@ func (c *ProductCache) invalidate() {
 	defer c.mu.Unlock()
 	c.version = -1
 	clear(c.products)
+	c.drops.Add(1)
 }
 
 // lookup returns the cached products of ids (nil where not cached), the
@@ -112,6 +137,8 @@ func (c *ProductCache) lookup(ids []string) (got []*Product, missing []string, v
 			missing = append(missing, id)
 		}
 	}
+	c.hits.Add(uint64(len(ids) - len(missing)))
+	c.misses.Add(uint64(len(missing)))
 	return got, missing, c.version
 }
 

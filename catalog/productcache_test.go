@@ -2,6 +2,9 @@ package catalog_test
 
 import (
 	"context"
+	"fmt"
+	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -157,6 +160,73 @@ func TestProductCacheChecksVersion(t *testing.T) {
 	for deadline := time.Now().Add(10 * time.Second); name() != "Widget 2"; time.Sleep(10 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatal("the version check never dropped the stale product")
+		}
+	}
+}
+
+// TestProductCacheStats: the cache counts the products it found and did
+// not, and the times a catalog change emptied it; the server's /metrics
+// shows them (portal_cache_*{cache="products"}).
+func TestProductCacheStats(t *testing.T) {
+	d := dbtest.New(t)
+	a := newApp(t, d)
+	if _, err := a.Catalog.SaveLegalEntity(asAdmin, catalog.LegalEntityInput{Code: "JPMF", Name: "Contoso Japan"}); err != nil {
+		t.Fatal(err)
+	}
+	p, err := a.Catalog.SaveProduct(asAdmin, catalog.ProductInput{Number: "W1", Name: "Widget", Company: "JPMF", Units: []string{"ea"}, DefaultUnit: "ea"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pc := a.Catalog.ProductCache
+	// Reads until the product stays in memory (the notification of its
+	// creation may drop the first copy).
+	for deadline := time.Now().Add(10 * time.Second); pc.Stats().Products == 0; time.Sleep(10 * time.Millisecond) {
+		if _, err := a.Catalog.ProductsByID(asAdmin, []string{p.ID}); err != nil {
+			t.Fatal(err)
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the product is never kept")
+		}
+	}
+	before := pc.Stats()
+	if before.Misses == 0 {
+		t.Fatalf("the first read counted no miss: %+v", before)
+	}
+	unknown := "00000000-0000-0000-0000-000000000000"
+	if _, err := a.Catalog.ProductsByID(asAdmin, []string{p.ID, p.ID, unknown}); err != nil {
+		t.Fatal(err)
+	}
+	after := pc.Stats()
+	if after.Hits-before.Hits != 2 || after.Misses-before.Misses != 1 || after.Products != 1 {
+		t.Fatalf("two cached lookups and one unknown: %+v then %+v", before, after)
+	}
+
+	// A change made by SQL reaches the cache by notification: it is dropped.
+	if _, err := d.ExecContext(context.Background(), `UPDATE product SET name = 'Widget 2' WHERE id = ?`, p.ID); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); pc.Stats().Drops == after.Drops; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no drop counted after a change: %+v", pc.Stats())
+		}
+	}
+	if s := pc.Stats(); s.Products != 0 {
+		t.Errorf("dropped, yet %d products held", s.Products)
+	}
+
+	r := httptest.NewRequest("GET", "/metrics", nil)
+	r.RemoteAddr = "127.0.0.1:5000"
+	w := httptest.NewRecorder()
+	a.Metrics.Handler().ServeHTTP(w, r)
+	s := pc.Stats()
+	for _, want := range []string{
+		fmt.Sprintf(`portal_cache_hits_total{cache="products"} %d`, s.Hits),
+		fmt.Sprintf(`portal_cache_misses_total{cache="products"} %d`, s.Misses),
+		fmt.Sprintf(`portal_cache_drops_total{cache="products"} %d`, s.Drops),
+		`portal_cache_entries{cache="products"} 0`,
+	} {
+		if !strings.Contains(w.Body.String(), want+"\n") {
+			t.Errorf("/metrics lacks %q", want)
 		}
 	}
 }

@@ -113,6 +113,55 @@ func (m *Metrics) DB(name string, db *sql.DB) {
 	m.Registry.MustRegister(collectors.NewDBStatsCollector(db, name))
 }
 
+// CacheStats is what an in-memory cache reports to Cache.
+type CacheStats struct {
+	// Hits and Misses count entries looked up and found or not; Drops
+	// the times the cache was emptied because what it copies changed.
+	Hits, Misses, Drops uint64
+	// Entries is how many it holds now.
+	Entries int
+}
+
+// Cache exports a cache's counts with the label cache=name, read from
+// stats at every scrape: portal_cache_hits_total, portal_cache_misses_total,
+// portal_cache_drops_total and portal_cache_entries. The hit ratio says
+// whether the cache pays for its memory; drops that climb with no change
+// made say its notifications are being lost.
+func (m *Metrics) Cache(name string, stats func() CacheStats) {
+	m.Registry.MustRegister(cacheCollector{name: name, stats: stats})
+}
+
+var (
+	cacheHits = prometheus.NewDesc("portal_cache_hits_total",
+		"Entries looked up in an in-memory cache and found.", []string{"cache"}, nil)
+	cacheMisses = prometheus.NewDesc("portal_cache_misses_total",
+		"Entries looked up in an in-memory cache and read from the database.", []string{"cache"}, nil)
+	cacheDrops = prometheus.NewDesc("portal_cache_drops_total",
+		"Times an in-memory cache was emptied because what it copies changed.", []string{"cache"}, nil)
+	cacheEntries = prometheus.NewDesc("portal_cache_entries",
+		"Entries an in-memory cache holds.", []string{"cache"}, nil)
+)
+
+type cacheCollector struct {
+	name  string
+	stats func() CacheStats
+}
+
+func (c cacheCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- cacheHits
+	ch <- cacheMisses
+	ch <- cacheDrops
+	ch <- cacheEntries
+}
+
+func (c cacheCollector) Collect(ch chan<- prometheus.Metric) {
+	s := c.stats()
+	ch <- prometheus.MustNewConstMetric(cacheHits, prometheus.CounterValue, float64(s.Hits), c.name)
+	ch <- prometheus.MustNewConstMetric(cacheMisses, prometheus.CounterValue, float64(s.Misses), c.name)
+	ch <- prometheus.MustNewConstMetric(cacheDrops, prometheus.CounterValue, float64(s.Drops), c.name)
+	ch <- prometheus.MustNewConstMetric(cacheEntries, prometheus.GaugeValue, float64(s.Entries), c.name)
+}
+
 // HTTP counts the requests next serves. It must wrap the ServeMux itself:
 // the mux writes the matched pattern into the request it is given, which
 // gives the route label a bounded set of values (unmatched paths count as

@@ -68,3 +68,37 @@ func TestHTTPRouteLabel(t *testing.T) {
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+// TestCacheMetrics: a cache's counts are read at every scrape.
+func TestCacheMetrics(t *testing.T) {
+	m := metrics.New()
+	stats := metrics.CacheStats{Hits: 7, Misses: 2, Drops: 1, Entries: 5}
+	m.Cache("products", func() metrics.CacheStats { return stats })
+	scrape := func() string {
+		r := httptest.NewRequest("GET", "/metrics", nil)
+		r.RemoteAddr = "127.0.0.1:5000"
+		w := httptest.NewRecorder()
+		m.Handler().ServeHTTP(w, r)
+		return w.Body.String()
+	}
+	for _, step := range []struct {
+		name  string
+		stats metrics.CacheStats
+		want  []string
+	}{
+		{"first scrape", stats, []string{`portal_cache_hits_total{cache="products"} 7`, `portal_cache_misses_total{cache="products"} 2`,
+			`portal_cache_drops_total{cache="products"} 1`, `portal_cache_entries{cache="products"} 5`}},
+		{"counts moved on", metrics.CacheStats{Hits: 70, Misses: 3, Drops: 2, Entries: 0}, []string{`portal_cache_hits_total{cache="products"} 70`,
+			`portal_cache_misses_total{cache="products"} 3`, `portal_cache_drops_total{cache="products"} 2`, `portal_cache_entries{cache="products"} 0`}},
+	} {
+		t.Run(step.name, func(t *testing.T) {
+			stats = step.stats
+			body := scrape()
+			for _, w := range step.want {
+				if !strings.Contains(body, w+"\n") {
+					t.Errorf("/metrics lacks %q", w)
+				}
+			}
+		})
+	}
+}
