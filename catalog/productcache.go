@@ -77,8 +77,11 @@ func NewProductCache(ctx context.Context, bdb *bun.DB, logger *slog.Logger, list
 		VersionQuery: versionQuery,
 		Held:         c.held,
 		Reload: func(ctx context.Context) error {
+			if err := c.drop(ctx, bdb); err != nil {
+				return err
+			}
 			c.drops.Add(1)
-			return c.drop(ctx, bdb)
+			return nil
 		},
 	}
 	if err := c.drop(ctx, bdb); err != nil {

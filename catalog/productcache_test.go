@@ -197,8 +197,14 @@ func TestProductCacheStats(t *testing.T) {
 		t.Fatal(err)
 	}
 	after := pc.Stats()
-	if after.Hits-before.Hits != 2 || after.Misses-before.Misses != 1 || after.Products != 1 {
-		t.Fatalf("two cached lookups and one unknown: %+v then %+v", before, after)
+	hits, misses := after.Hits-before.Hits, after.Misses-before.Misses
+	if hits+misses != 3 || misses < 1 {
+		t.Fatalf("three lookups, one unknown: %+v then %+v", before, after)
+	}
+	// (A notification of the product's creation, late, may have dropped
+	// the copy in between.)
+	if after.Drops == before.Drops && hits != 2 {
+		t.Fatalf("two lookups of a cached product and no drop, yet %d hits: %+v then %+v", hits, before, after)
 	}
 
 	// A change made by SQL reaches the cache by notification: it is dropped.
