@@ -156,32 +156,30 @@ func presentError(logger *slog.Logger) graphql.ErrorPresenterFunc {
 			return gerr
 		}
 		if errors.Is(err, context.Canceled) && errors.Is(ctx.Err(), context.Canceled) {
-			return canceled(ctx, logger, err, gerr)
+			// The field stopped because its request was canceled: the
+			// client closed the connection (net/http cancels the
+			// request's context then) or gave up. That is not a failure of
+			// Portal's, and nobody reads the answer: INFO, where an ERROR
+			// for every browser closing a tab mid-page would drown the
+			// ones that matter.
+			return hideError(ctx, logger, slog.LevelInfo, "request canceled", "The request was canceled before it finished", err, gerr)
 		}
 		return internalError(ctx, logger, err, gerr)
 	}
 }
 
-// canceled presents a field that stopped because its request was
-// canceled: the client closed the connection (net/http cancels the
-// request's context then) or gave up. That is not a failure of Portal's,
-// and nobody reads the answer: it is logged at INFO, where an ERROR for
-// every browser closing a tab mid-page would drown the ones that matter.
-func canceled(ctx context.Context, logger *slog.Logger, err error, gerr *gqlerror.Error) *gqlerror.Error {
-	id := portal.RequestID(ctx)
-	logger.InfoContext(ctx, "request canceled", "err", err, "request", id, "path", gerr.Path.String())
-	kind, _ := portal.KindOf(portal.EINTERNAL)
-	gerr.Message = fmt.Sprintf("The request was canceled before it finished (request %s).", id)
-	gerr.Extensions = map[string]any{"code": kind.GraphQL, "requestId": id}
-	return gerr
-}
-
 // internalError logs err in full and shows only the request id.
 func internalError(ctx context.Context, logger *slog.Logger, err error, gerr *gqlerror.Error) *gqlerror.Error {
+	return hideError(ctx, logger, slog.LevelError, "internal error", "Internal error", err, gerr)
+}
+
+// hideError logs err in full at level as event, and presents it as code
+// INTERNAL with only shown and the request id, which finds the log line.
+func hideError(ctx context.Context, logger *slog.Logger, level slog.Level, event, shown string, err error, gerr *gqlerror.Error) *gqlerror.Error {
 	id := portal.RequestID(ctx)
-	logger.ErrorContext(ctx, "internal error", "err", err, "request", id, "path", gerr.Path.String())
+	logger.Log(ctx, level, event, "err", err, "request", id, "path", gerr.Path.String())
 	kind, _ := portal.KindOf(portal.EINTERNAL)
-	gerr.Message = fmt.Sprintf("Internal error (request %s).", id)
+	gerr.Message = fmt.Sprintf("%s (request %s).", shown, id)
 	gerr.Extensions = map[string]any{"code": kind.GraphQL, "requestId": id}
 	return gerr
 }
